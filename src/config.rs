@@ -1,0 +1,160 @@
+//! The client configuration common to every provider (CONTRACT.md §5). Each provider reads
+//! its own credentials from the same [`Fields`] after this, and whatever is left is an
+//! unknown key.
+
+use crate::error::{Error, Result};
+use crate::fields::Fields;
+use crate::secret::Secret;
+use std::net::IpAddr;
+use std::time::Duration;
+use url::Url;
+
+/// Settings shared by all providers.
+#[derive(Debug)]
+pub struct ClientConfig {
+    /// The provider API's origin, without a trailing slash (`https://api.justifi.ai`).
+    pub base_url: String,
+    /// The origin of the provider's hosted pages, when overridden (`hosted_base_url`).
+    pub hosted_base_url: Option<String>,
+    /// The deadline of one HTTP attempt (`timeout_ms`, default 30 000 ms).
+    pub timeout: Duration,
+    /// The deadline to establish a connection (`connect_timeout_ms`, default 10 000 ms).
+    pub connect_timeout: Duration,
+    /// Further attempts allowed after the first (`max_retries`, default 2, at most 10).
+    pub max_retries: u32,
+    /// Webhook signing secrets, newest first (`webhook_secrets`; rotation).
+    pub webhook_secrets: Vec<Secret>,
+    /// The allowed clock difference for signed webhook timestamps, in seconds
+    /// (`webhook_tolerance_s`; `None` means the provider's default; 0 disables the check).
+    pub webhook_tolerance_s: Option<u64>,
+}
+
+impl ClientConfig {
+    /// Reads the common keys; `default_base_url` is the provider's production origin.
+    pub fn read(f: &mut Fields, default_base_url: &str) -> Result<ClientConfig> {
+        let base_url = match f.string("base_url")? {
+            Some(s) => origin(f, "base_url", &s)?,
+            None => default_base_url.to_owned(),
+        };
+        let hosted_base_url = match f.string("hosted_base_url")? {
+            Some(s) => Some(origin(f, "hosted_base_url", &s)?),
+            None => None,
+        };
+        let ms = |v: Option<u64>, default: u64| Duration::from_millis(v.unwrap_or(default));
+        let timeout = ms(f.integer_up_to("timeout_ms", 600_000)?, 30_000);
+        let connect_timeout = ms(f.integer_up_to("connect_timeout_ms", 600_000)?, 10_000);
+        if timeout.is_zero() || connect_timeout.is_zero() {
+            return Err(Error::config("timeout_ms and connect_timeout_ms: must be at least 1"));
+        }
+        let max_retries = f.integer_up_to("max_retries", 10)?.unwrap_or(2) as u32;
+        let mut webhook_secrets = Vec::new();
+        for (i, v) in f.array("webhook_secrets")?.unwrap_or_default().into_iter().enumerate() {
+            match v {
+                serde_json::Value::String(s) if !s.is_empty() => webhook_secrets.push(Secret::new(s)),
+                _ => return Err(f.error(&format!("webhook_secrets[{i}]"), "must be a non-empty string")),
+            }
+        }
+        let webhook_tolerance_s = f.integer_up_to("webhook_tolerance_s", 10 * 365 * 86_400)?;
+        Ok(ClientConfig {
+            base_url,
+            hosted_base_url,
+            timeout,
+            connect_timeout,
+            max_retries,
+            webhook_secrets,
+            webhook_tolerance_s,
+        })
+    }
+}
+
+/// A credential from the configuration, or else from the environment variable `env`
+/// (CONTRACT.md §5: `JUSTIFI_CLIENT_ID`, ...). Empty environment values count as unset.
+pub fn credential(f: &mut Fields, name: &str, env: &str) -> Result<Option<String>> {
+    Ok(f.string(name)?.or_else(|| std::env::var(env).ok().filter(|v| !v.is_empty())))
+}
+
+/// A required credential (see [`credential`]), naming both places it may come from.
+pub fn required_credential(f: &mut Fields, name: &str, env: &str) -> Result<String> {
+    credential(f, name, env)?.ok_or_else(|| f.error(name, &format!("is required (or set {env})")))
+}
+
+/// Checks that `value` is an origin: `https://host[:port]`, or `http://` for loopback
+/// hosts only, with no path, query or credentials. Returns it without a trailing slash.
+fn origin(f: &Fields, name: &str, value: &str) -> Result<String> {
+    let url = Url::parse(value).map_err(|e| f.error(name, &format!("is not a URL ({e})")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(f.error(name, "must not contain credentials"));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(f.error(name, "must be an origin (scheme, host, port) without a path"));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => return Err(f.error(name, "must use https (plain http is allowed for loopback hosts only)")),
+        _ => return Err(f.error(name, "must be an http(s) URL")),
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Status;
+    use serde_json::json;
+
+    fn read(v: serde_json::Value) -> Result<ClientConfig> {
+        let mut f = Fields::new(v.as_object().unwrap().clone(), Status::Config);
+        let c = ClientConfig::read(&mut f, "https://api.example.test")?;
+        f.finish()?;
+        Ok(c)
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let c = read(json!({})).unwrap();
+        assert_eq!(c.base_url, "https://api.example.test");
+        assert_eq!(c.timeout, Duration::from_millis(30_000));
+        assert_eq!(c.connect_timeout, Duration::from_millis(10_000));
+        assert_eq!(c.max_retries, 2);
+        assert_eq!(c.webhook_tolerance_s, None);
+    }
+
+    #[test]
+    fn base_url_must_be_an_https_or_loopback_origin() {
+        assert_eq!(read(json!({"base_url": "http://127.0.0.1:8088/"})).unwrap().base_url, "http://127.0.0.1:8088");
+        assert_eq!(read(json!({"base_url": "http://localhost:1"})).unwrap().base_url, "http://localhost:1");
+        assert_eq!(read(json!({"base_url": "http://[::1]:9"})).unwrap().base_url, "http://[::1]:9");
+        for bad in [
+            "http://api.justifi.ai",
+            "http://10.0.0.1:80",
+            "ftp://127.0.0.1",
+            "https://api.justifi.ai/v1",
+            "https://user:pw@api.justifi.ai",
+            "not a url",
+        ] {
+            let e = read(json!({ "base_url": bad })).unwrap_err();
+            assert_eq!(e.status, Status::Config, "{bad}");
+            assert!(e.message.starts_with("base_url: "), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let e = read(json!({"max_retries": 11})).unwrap_err();
+        assert_eq!(e.message, "max_retries: must be an integer from 0 to 10");
+        let e = read(json!({"webhook_secrets": ["a", ""]})).unwrap_err();
+        assert_eq!(e.message, "webhook_secrets[1]: must be a non-empty string");
+        let e = read(json!({"timeout": 5})).unwrap_err();
+        assert_eq!(e.message, "timeout: unknown field");
+    }
+}

@@ -1,0 +1,345 @@
+//! The unified operation requests (CONTRACT.md §7), parsed and validated before anything is
+//! sent. Provider-specific rules (limits, fields a provider cannot honour) are checked by the
+//! provider; everything here holds for every provider.
+
+use crate::error::{Error, Result};
+use crate::fields::Fields;
+use serde_json::{Map, Value};
+use url::Url;
+
+/// `checkout_create`'s request.
+#[derive(Debug, Default)]
+pub struct CreateCheckout {
+    /// The total in the currency's minor units; required unless `line_items` give it.
+    pub amount: Option<u64>,
+    /// Lowercase ISO 4217 code, or a provider's crypto code such as `usdt`.
+    pub currency: Option<String>,
+    pub description: Option<String>,
+    pub line_items: Vec<LineItem>,
+    pub success_url: Option<String>,
+    pub cancel_url: Option<String>,
+    pub callback_url: Option<String>,
+    pub origin_url: Option<String>,
+    pub client_reference_id: Option<String>,
+    pub email: Option<String>,
+    pub metadata: Option<Map<String, Value>>,
+    /// Merged into the provider's request body as is.
+    pub provider_options: Option<Map<String, Value>>,
+}
+
+/// One line of a checkout; amounts in minor units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineItem {
+    pub name: String,
+    pub description: Option<String>,
+    pub unit_amount: u64,
+    pub quantity: u64,
+    pub product_id: Option<String>,
+    pub variant_id: Option<String>,
+    pub image_url: Option<String>,
+    pub subscription: Option<Subscription>,
+}
+
+/// A recurring line item: every `interval_frequency` `interval_unit`s.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subscription {
+    /// `day`, `week` or `month`.
+    pub interval_unit: String,
+    pub interval_frequency: u64,
+    pub charge_interval_frequency: Option<u64>,
+}
+
+impl CreateCheckout {
+    pub fn parse(mut f: Fields) -> Result<CreateCheckout> {
+        let mut line_items = Vec::new();
+        for (i, item) in f.array("line_items")?.unwrap_or_default().into_iter().enumerate() {
+            line_items.push(LineItem::parse(f.nested(&format!("line_items[{i}]"), item)?)?);
+        }
+        let req = CreateCheckout {
+            amount: f.positive_integer("amount")?,
+            currency: currency(&mut f, "currency")?,
+            description: f.string("description")?,
+            line_items,
+            success_url: web_url(&mut f, "success_url")?,
+            cancel_url: web_url(&mut f, "cancel_url")?,
+            callback_url: web_url(&mut f, "callback_url")?,
+            origin_url: web_url(&mut f, "origin_url")?,
+            client_reference_id: f.string("client_reference_id")?,
+            email: f.string("email")?,
+            metadata: f.object("metadata")?,
+            provider_options: f.object("provider_options")?,
+        };
+        f.finish()?;
+        Ok(req)
+    }
+
+    /// The checkout's total in minor units: `amount`, or the sum of the line items. When
+    /// both are given they must agree.
+    pub fn total(&self) -> Result<u64> {
+        let mut sum: Option<u64> = None;
+        for (i, item) in self.line_items.iter().enumerate() {
+            let line = item.unit_amount.checked_mul(item.quantity);
+            sum = line.and_then(|l| l.checked_add(sum.unwrap_or(0)));
+            if sum.is_none() {
+                return Err(Error::invalid_request(format!("line_items[{i}]: the total is too large")));
+            }
+        }
+        match (self.amount, sum) {
+            (Some(a), Some(s)) if a != s => Err(Error::invalid_request(format!(
+                "amount: {a} differs from the line items' total of {s} minor units"
+            ))),
+            (Some(a), _) => Ok(a),
+            (None, Some(s)) => Ok(s),
+            (None, None) => Err(Error::invalid_request("amount: is required (or give line_items)")),
+        }
+    }
+}
+
+impl LineItem {
+    fn parse(mut f: Fields) -> Result<LineItem> {
+        let subscription = match f.object("subscription")? {
+            Some(map) => Some(Subscription::parse(f.nested("subscription", Value::Object(map))?)?),
+            None => None,
+        };
+        let item = LineItem {
+            name: f.required_string("name")?,
+            description: f.string("description")?,
+            unit_amount: f.positive_integer("unit_amount")?.ok_or_else(|| f.error("unit_amount", "is required"))?,
+            quantity: f.positive_integer("quantity")?.ok_or_else(|| f.error("quantity", "is required"))?,
+            product_id: f.string("product_id")?,
+            variant_id: f.string("variant_id")?,
+            image_url: web_url(&mut f, "image_url")?,
+            subscription,
+        };
+        f.finish()?;
+        Ok(item)
+    }
+}
+
+impl Subscription {
+    fn parse(mut f: Fields) -> Result<Subscription> {
+        let interval_unit = f.required_string("interval_unit")?;
+        if !matches!(interval_unit.as_str(), "day" | "week" | "month") {
+            return Err(f.error("interval_unit", "must be day, week or month"));
+        }
+        let s = Subscription {
+            interval_unit,
+            interval_frequency: f
+                .positive_integer("interval_frequency")?
+                .ok_or_else(|| f.error("interval_frequency", "is required"))?,
+            charge_interval_frequency: f.positive_integer("charge_interval_frequency")?,
+        };
+        f.finish()?;
+        Ok(s)
+    }
+}
+
+/// `checkout_get`'s request: a checkout, or (JustiFi's hosted-session flow) a payment intent.
+#[derive(Debug, PartialEq)]
+pub enum CheckoutLookup {
+    Checkout(String),
+    PaymentIntent(String),
+}
+
+impl CheckoutLookup {
+    pub fn parse(mut f: Fields) -> Result<CheckoutLookup> {
+        let checkout_id = f.string("checkout_id")?;
+        let payment_intent_id = f.string("payment_intent_id")?;
+        f.finish()?;
+        match (checkout_id, payment_intent_id) {
+            (Some(c), None) => Ok(CheckoutLookup::Checkout(c)),
+            (None, Some(p)) => Ok(CheckoutLookup::PaymentIntent(p)),
+            (Some(_), Some(_)) => Err(Error::invalid_request(
+                "checkout_id: give either checkout_id or payment_intent_id, not both",
+            )),
+            (None, None) => Err(Error::invalid_request("checkout_id: is required")),
+        }
+    }
+}
+
+/// `checkout_complete`'s request.
+#[derive(Debug, Default)]
+pub struct Complete {
+    pub checkout_id: String,
+    /// The payment method token (`pm_...` at JustiFi).
+    pub payment_token: String,
+    /// JustiFi: `ecom` (default), `bnpl`, `card_present`, `apple_pay`.
+    pub payment_mode: Option<String>,
+    /// ReCharge: `stripe` by default.
+    pub payment_processor: Option<String>,
+    /// ReCharge: `CREDIT_CARD` by default.
+    pub payment_type: Option<String>,
+    /// Reused by every retry; generated (a UUID v4) when absent.
+    pub idempotency_key: Option<String>,
+}
+
+impl Complete {
+    pub fn parse(mut f: Fields) -> Result<Complete> {
+        let req = Complete {
+            checkout_id: f.required_string("checkout_id")?,
+            payment_token: f.required_string("payment_token")?,
+            payment_mode: f.string("payment_mode")?,
+            payment_processor: f.string("payment_processor")?,
+            payment_type: f.string("payment_type")?,
+            idempotency_key: idempotency_key(&mut f)?,
+        };
+        f.finish()?;
+        Ok(req)
+    }
+}
+
+/// `session_redirect_url`'s request.
+#[derive(Debug, Default)]
+pub struct Redirect {
+    pub checkout_id: Option<String>,
+    pub payment_intent_id: Option<String>,
+    /// Minor units, for a payment intent made on the fly.
+    pub amount: Option<u64>,
+    pub currency: Option<String>,
+    pub description: Option<String>,
+    pub success_url: Option<String>,
+    pub cancel_url: Option<String>,
+}
+
+impl Redirect {
+    pub fn parse(mut f: Fields) -> Result<Redirect> {
+        let req = Redirect {
+            checkout_id: f.string("checkout_id")?,
+            payment_intent_id: f.string("payment_intent_id")?,
+            amount: f.positive_integer("amount")?,
+            currency: currency(&mut f, "currency")?,
+            description: f.string("description")?,
+            success_url: web_url(&mut f, "success_url")?,
+            cancel_url: web_url(&mut f, "cancel_url")?,
+        };
+        f.finish()?;
+        Ok(req)
+    }
+}
+
+/// `checkout_web_component_token`'s request.
+#[derive(Debug)]
+pub struct WebComponentTokenRequest {
+    pub checkout_id: String,
+}
+
+impl WebComponentTokenRequest {
+    pub fn parse(mut f: Fields) -> Result<WebComponentTokenRequest> {
+        let req = WebComponentTokenRequest { checkout_id: f.required_string("checkout_id")? };
+        f.finish()?;
+        Ok(req)
+    }
+}
+
+/// A currency code: 3 to 10 ASCII letters, returned in lowercase.
+fn currency(f: &mut Fields, name: &str) -> Result<Option<String>> {
+    match f.string(name)? {
+        Some(c) if (3..=10).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            Ok(Some(c.to_ascii_lowercase()))
+        }
+        Some(_) => Err(f.error(name, "must be an ISO 4217 code such as usd, or a crypto code such as usdt")),
+        None => Ok(None),
+    }
+}
+
+/// An absolute http(s) URL, such as a storefront's success page.
+fn web_url(f: &mut Fields, name: &str) -> Result<Option<String>> {
+    match f.string(name)? {
+        Some(s) => match Url::parse(&s) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(Some(s)),
+            _ => Err(f.error(name, "must be an absolute http(s) URL")),
+        },
+        None => Ok(None),
+    }
+}
+
+/// An idempotency key: printable ASCII (it travels in a header), 1 to 255 characters.
+fn idempotency_key(f: &mut Fields) -> Result<Option<String>> {
+    match f.string("idempotency_key")? {
+        Some(k) if k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(k)),
+        Some(_) => Err(f.error("idempotency_key", "must be 1 to 255 printable ASCII characters without spaces")),
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Status;
+    use serde_json::json;
+
+    fn fields(v: Value) -> Fields {
+        Fields::new(v.as_object().unwrap().clone(), Status::InvalidRequest)
+    }
+
+    #[test]
+    fn create_reads_the_seed_request() {
+        let req = CreateCheckout::parse(fields(json!({
+            "amount": 1799, "description": "One Chocolate Donut", "origin_url": "http://localhost:3000",
+            "currency": "USD", "provider_options": {"payment_method_group_id": "pmg_1"}
+        })))
+        .unwrap();
+        assert_eq!(req.total().unwrap(), 1799);
+        assert_eq!(req.currency.as_deref(), Some("usd"));
+        assert_eq!(req.origin_url.as_deref(), Some("http://localhost:3000"));
+        assert_eq!(req.provider_options.unwrap()["payment_method_group_id"], "pmg_1");
+    }
+
+    #[test]
+    fn line_items_give_the_total_and_must_agree_with_amount() {
+        let items = json!([
+            {"name": "Donut", "unit_amount": 250, "quantity": 3},
+            {"name": "Coffee box", "unit_amount": 1000, "quantity": 1,
+             "subscription": {"interval_unit": "month", "interval_frequency": 1}}
+        ]);
+        let req = CreateCheckout::parse(fields(json!({ "line_items": items }))).unwrap();
+        assert_eq!(req.total().unwrap(), 1750);
+        assert_eq!(req.line_items[1].subscription.as_ref().unwrap().interval_unit, "month");
+        let req = CreateCheckout::parse(fields(json!({ "line_items": items, "amount": 1700 }))).unwrap();
+        assert_eq!(req.total().unwrap_err().message, "amount: 1700 differs from the line items' total of 1750 minor units");
+        let req = CreateCheckout::parse(fields(json!({
+            "line_items": [{"name": "x", "unit_amount": u64::MAX, "quantity": 2}]
+        })))
+        .unwrap();
+        assert_eq!(req.total().unwrap_err().message, "line_items[0]: the total is too large");
+        assert_eq!(CreateCheckout::parse(fields(json!({}))).unwrap().total().unwrap_err().message,
+            "amount: is required (or give line_items)");
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let cases = [
+            (json!({"amount": "1799"}), "amount: must be a positive integer"),
+            (json!({"amount": 17.99}), "amount: must be a positive integer"),
+            (json!({"currency": "us dollars"}), "currency: must be an ISO 4217 code such as usd, or a crypto code such as usdt"),
+            (json!({"success_url": "/thanks"}), "success_url: must be an absolute http(s) URL"),
+            (json!({"success_url": "javascript:alert(1)"}), "success_url: must be an absolute http(s) URL"),
+            (json!({"line_items": [{"name": "x", "unit_amount": 1}]}), "line_items[0].quantity: is required"),
+            (json!({"line_items": [{"name": "x", "unit_amount": 1, "quantity": 1,
+                "subscription": {"interval_unit": "year", "interval_frequency": 1}}]}),
+                "line_items[0].subscription.interval_unit: must be day, week or month"),
+            (json!({"amount": 5, "colour": "red"}), "colour: unknown field"),
+        ];
+        for (v, msg) in cases {
+            let e = CreateCheckout::parse(fields(v)).unwrap_err();
+            assert_eq!(e.message, msg);
+            assert_eq!(e.status, Status::InvalidRequest);
+        }
+    }
+
+    #[test]
+    fn idempotency_keys_cannot_inject_headers() {
+        for bad in ["a\r\nX-Evil: 1", "with space", "é"] {
+            let e = Complete::parse(fields(json!({"checkout_id": "cho_1", "payment_token": "pm_1", "idempotency_key": bad}))).unwrap_err();
+            assert!(e.message.starts_with("idempotency_key: "), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn lookup_takes_exactly_one_id() {
+        assert_eq!(CheckoutLookup::parse(fields(json!({"checkout_id": "cho_1"}))).unwrap(), CheckoutLookup::Checkout("cho_1".into()));
+        assert_eq!(CheckoutLookup::parse(fields(json!({"payment_intent_id": "pi_1"}))).unwrap(), CheckoutLookup::PaymentIntent("pi_1".into()));
+        assert!(CheckoutLookup::parse(fields(json!({}))).is_err());
+        assert!(CheckoutLookup::parse(fields(json!({"checkout_id": "a", "payment_intent_id": "b"}))).is_err());
+    }
+}

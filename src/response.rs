@@ -1,0 +1,107 @@
+//! The unified results (CONTRACT.md §7), the same shape whatever the provider.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// A checkout's state: `open`, `complete` or `expired`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckoutStatus {
+    Open,
+    Complete,
+    Expired,
+}
+
+/// Whether a checkout's money arrived: `unpaid`, `paid`, `failed` or `pending`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckoutPaymentStatus {
+    Unpaid,
+    Paid,
+    Failed,
+    Pending,
+}
+
+/// The outcome of one payment attempt: `succeeded`, `failed` or `pending`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    Succeeded,
+    Failed,
+    Pending,
+}
+
+/// The unified checkout, result of `checkout_create` and `checkout_get`.
+#[derive(Debug, Serialize)]
+pub struct Checkout {
+    pub provider: &'static str,
+    pub id: String,
+    pub status: CheckoutStatus,
+    pub payment_status: CheckoutPaymentStatus,
+    /// Minor units.
+    pub amount: u64,
+    /// Lowercase currency code.
+    pub currency: String,
+    pub description: Option<String>,
+    /// Where to send the shopper, when the provider gives it with the checkout.
+    pub redirect_url: Option<String>,
+    /// RFC 3339 UTC.
+    pub created_at: Option<String>,
+    /// RFC 3339 UTC.
+    pub expires_at: Option<String>,
+    pub client_reference_id: Option<String>,
+    pub metadata: Map<String, Value>,
+    /// The provider's object as received.
+    pub provider_data: Value,
+}
+
+/// A declined or failed payment's reason, as the provider gave it.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct PaymentError {
+    pub code: Option<String>,
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decline_code: Option<String>,
+}
+
+/// The result of `checkout_complete`. A decline is a result (`payment_status: failed`), not
+/// an error: the provider recorded the attempt.
+#[derive(Debug, Serialize)]
+pub struct Completion {
+    pub provider: &'static str,
+    pub checkout_id: String,
+    /// The provider's id of this completion attempt, when it has one.
+    pub id: Option<String>,
+    pub payment_status: PaymentStatus,
+    pub payment_id: Option<String>,
+    /// Minor units.
+    pub amount: Option<u64>,
+    pub currency: Option<String>,
+    pub payment_error: Option<PaymentError>,
+    pub additional_transactions: Vec<Value>,
+    /// The key this completion was sent under; calling again with it never charges twice.
+    pub idempotency_key: Option<String>,
+    pub provider_data: Value,
+}
+
+/// The result of `session_redirect_url`.
+#[derive(Debug, Serialize)]
+pub struct RedirectUrl {
+    /// The absolute URL of the provider's hosted page.
+    pub url: String,
+    /// RFC 3339 UTC, when known.
+    pub expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_intent_id: Option<String>,
+    pub provider_data: Value,
+}
+
+/// The result of `checkout_web_component_token`.
+#[derive(Debug, Serialize)]
+pub struct WebComponentToken {
+    pub access_token: String,
+    /// Seconds.
+    pub expires_in: u64,
+    /// The ready-to-render element, attribute values HTML-escaped.
+    pub html: String,
+}
