@@ -1,0 +1,237 @@
+//! HTTP transport policy: one keep-alive connection pool per client, per-attempt deadlines,
+//! and the one place that decides what may be sent again (the Stripe SDKs' rules, STYLE.md).
+//!
+//! The transport knows nothing of providers except whether a request may be replayed:
+//! - [`Replay::Safe`] (a GET, or a POST carrying an `Idempotency-Key` that the provider
+//!   de-duplicates): retried on connect errors, timeouts, resets, 409 (a request with the
+//!   same key is in flight), 429 and 5xx.
+//! - [`Replay::OnlyIfUnsent`] (any other POST): retried only when nothing reached the
+//!   server: the connection was refused or never established, or the server answered 429
+//!   (it did not process the request). A reset, timeout or 5xx after sending is returned to
+//!   the caller, because the server may have acted on it.
+//!
+//! Up to `max_retries` further attempts, waiting `min(0.5 s · 2^n, 5 s)` scaled by a random
+//! factor in [0.5, 1) between them.
+
+use crate::config::ClientConfig;
+use crate::error::{Error, Result, Status};
+use std::io;
+use std::sync::Mutex;
+use std::time::Duration;
+use ureq::Agent;
+
+/// The `User-Agent` sent with every request.
+pub const USER_AGENT: &str = concat!("storefront-checkout/", env!("CARGO_PKG_VERSION"));
+
+/// The largest response body read, in bytes; a larger one is a network error.
+const MAX_RESPONSE_BYTES: u64 = 8 << 20;
+
+/// Whether a request may be sent again after it may have reached the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Replay {
+    /// The server de-duplicates it (GET, or an idempotency key): retry any transient failure.
+    Safe,
+    /// Retry only when it is certain the server did not act on it.
+    OnlyIfUnsent,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+/// One logical request; every attempt sends it unchanged.
+pub struct HttpRequest<'a> {
+    pub method: Method,
+    /// The absolute URL, path segments already percent-encoded.
+    pub url: &'a str,
+    /// Extra headers (`Authorization`, `Idempotency-Key`, ...). Values are validated by the
+    /// request layer; a value ureq refuses is an internal error, never sent.
+    pub headers: &'a [(&'static str, &'a str)],
+    /// A JSON body, sent as `application/json`.
+    pub body: Option<&'a str>,
+    pub replay: Replay,
+}
+
+/// The provider's answer, whatever its status.
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// The `request-id` response header, for support requests.
+    pub request_id: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// A failed attempt, and whether the request surely never reached the server.
+struct Failure {
+    error: Error,
+    unsent: bool,
+}
+
+/// The HTTP client of one `CheckoutClient`.
+pub struct Transport {
+    /// The agent, and the process id it was made in: after `fork()` the child builds its
+    /// own, so it never writes to the parent's pooled sockets.
+    agent: Mutex<(u32, Agent)>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_retries: u32,
+}
+
+impl Transport {
+    pub fn new(config: &ClientConfig) -> Transport {
+        let mut t = Transport {
+            agent: Mutex::new((0, Agent::new_with_defaults())),
+            timeout: config.timeout,
+            connect_timeout: config.connect_timeout,
+            max_retries: config.max_retries,
+        };
+        t.agent = Mutex::new((std::process::id(), t.build_agent()));
+        t
+    }
+
+    fn build_agent(&self) -> Agent {
+        Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(self.timeout))
+            .timeout_connect(Some(self.connect_timeout))
+            .user_agent(USER_AGENT)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .build()
+            .into()
+    }
+
+    fn agent(&self) -> Agent {
+        let pid = std::process::id();
+        let mut guard = self.agent.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.0 != pid {
+            let inherited = std::mem::replace(&mut *guard, (pid, self.build_agent()));
+            // Dropping the parent's pool here could send TLS close_notify on sockets the
+            // parent still uses; leaking it once per fork is the safe choice.
+            std::mem::forget(inherited);
+        }
+        guard.1.clone()
+    }
+
+    /// Sends `req` under the retry policy. `Ok` is any HTTP answer (the last one, when
+    /// retries ran out); `Err` is a network failure or timeout of the last attempt.
+    pub fn send(&self, req: &HttpRequest) -> Result<HttpResponse> {
+        let agent = self.agent();
+        let mut retries = 0;
+        loop {
+            let outcome = attempt(&agent, req);
+            let again = match &outcome {
+                Ok(r) => r.status == 429 || (req.replay == Replay::Safe && (r.status == 409 || r.status >= 500)),
+                Err(f) => f.error.retryable && (f.unsent || req.replay == Replay::Safe),
+            };
+            if !again || retries >= self.max_retries {
+                return outcome.map_err(|f| f.error);
+            }
+            std::thread::sleep(backoff(retries));
+            retries += 1;
+        }
+    }
+}
+
+/// The wait before retry `n` (0-based): `min(0.5 s · 2^n, 5 s)` times a factor in [0.5, 1).
+pub fn backoff(n: u32) -> Duration {
+    let base = Duration::from_millis(500).saturating_mul(1 << n.min(4)).min(Duration::from_secs(5));
+    base.mul_f64(0.5 + fastrand::f64() * 0.5)
+}
+
+fn attempt(agent: &Agent, req: &HttpRequest) -> std::result::Result<HttpResponse, Failure> {
+    let sent = match req.method {
+        Method::Get => {
+            let mut b = agent.get(req.url).header("Accept", "application/json");
+            for (k, v) in req.headers {
+                b = b.header(*k, *v);
+            }
+            b.call()
+        }
+        Method::Post => {
+            let mut b = agent.post(req.url).header("Accept", "application/json");
+            for (k, v) in req.headers {
+                b = b.header(*k, *v);
+            }
+            match req.body {
+                Some(body) => b.content_type("application/json").send(body),
+                None => b.send_empty(),
+            }
+        }
+    };
+    let mut resp = sent.map_err(classify)?;
+    let status = resp.status().as_u16();
+    let request_id = resp
+        .headers()
+        .get("request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(MAX_RESPONSE_BYTES)
+        .read_to_vec()
+        .map_err(|e| {
+            let mut f = classify(e);
+            f.unsent = false;
+            f
+        })?;
+    Ok(HttpResponse { status, request_id, body })
+}
+
+fn classify(e: ureq::Error) -> Failure {
+    use ureq::Error as U;
+    use ureq::Timeout as T;
+    let unsent = |status, message: String| Failure { error: Error::new(status, message), unsent: true };
+    let maybe_sent = |status, message: String| Failure { error: Error::new(status, message), unsent: false };
+    match e {
+        U::Io(io) if io.kind() == io::ErrorKind::ConnectionRefused => {
+            unsent(Status::Network, "connection refused by the provider's host".into())
+        }
+        U::ConnectionFailed => unsent(Status::Network, "could not connect to the provider's host".into()),
+        U::HostNotFound => unsent(Status::Network, "the provider's host name did not resolve".into()),
+        U::Timeout(which @ (T::Resolve | T::Connect)) => {
+            unsent(Status::Timeout, format!("timed out connecting to the provider ({which})"))
+        }
+        U::Timeout(which) => maybe_sent(Status::Timeout, format!("the provider did not answer in time ({which})")),
+        U::Tls(_) | U::Pem(_) | U::Rustls(_) => {
+            unsent(Status::Network, format!("TLS handshake with the provider failed: {e}"))
+        }
+        U::BodyExceedsLimit(limit) => {
+            maybe_sent(Status::Network, format!("the provider's response exceeds {limit} bytes"))
+        }
+        U::BadUri(_) | U::Http(_) => Failure {
+            error: Error {
+                retryable: false,
+                ..Error::new(Status::Internal, format!("could not build the HTTP request: {e}"))
+            },
+            unsent: true,
+        },
+        other => maybe_sent(Status::Network, format!("the connection to the provider failed: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_five_seconds_with_jitter() {
+        for _ in 0..100 {
+            let b0 = backoff(0);
+            assert!(b0 >= Duration::from_millis(250) && b0 < Duration::from_millis(500), "{b0:?}");
+            let b1 = backoff(1);
+            assert!(b1 >= Duration::from_millis(500) && b1 < Duration::from_millis(1000), "{b1:?}");
+            let b9 = backoff(9);
+            assert!(b9 >= Duration::from_millis(2500) && b9 < Duration::from_secs(5), "{b9:?}");
+        }
+    }
+}
