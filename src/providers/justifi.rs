@@ -1,0 +1,389 @@
+//! JustiFi: API checkouts, the checkout web component, and hosted checkout (the current
+//! hosted page of a checkout, and the legacy payment intent + checkout session flow).
+//!
+//! Wire facts: PROVIDERS.md §JustiFi; `providers/justifi/justifi-openapi.yaml` paths
+//! `/oauth/token`, `/checkouts`, `/checkouts/{id}`, `/checkouts/{id}/complete`,
+//! `/web_component_tokens`; `providers/justifi/legacy/` for `/payment_intents` and
+//! `/checkout_sessions`; `docs/idempotency.mdx` for `Idempotency-Key`.
+
+mod wire;
+
+use crate::config::{required_credential, ClientConfig};
+use crate::error::{Error, Result, Status};
+use crate::fields::Fields;
+use crate::providers::{endpoint, Provider};
+use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
+use crate::response::{Checkout, CheckoutStatus, Completion, RedirectUrl, WebComponentToken};
+use crate::secret::Secret;
+use crate::timestamp;
+use crate::token_cache::{self, TokenSlot};
+use crate::transport::{HttpRequest, HttpResponse, Method, Replay, Transport};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use wire::{ErrorDetail, PROVIDER};
+
+const DEFAULT_BASE_URL: &str = "https://api.justifi.ai";
+/// The current hosted checkout page: `/hosted-checkout/{checkout_id}` (docs/hosted-checkout.mdx).
+const HOSTED_CHECKOUT_ORIGIN: &str = "https://components.justifi.ai";
+/// The legacy hosted checkout session page: `/r/{checkout_session_id}` (seed 003).
+const CHECKOUT_SESSION_ORIGIN: &str = "https://checkout.justifi.ai";
+/// Access tokens are valid for 24 h (`/oauth/token` in the spec).
+const TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// A checkout session must be paid within 24 h (seed 003).
+const SESSION_LIFETIME_S: i64 = 24 * 3600;
+/// Web component tokens last 60 min (`/web_component_tokens` in the spec).
+const WEB_COMPONENT_TOKEN_LIFETIME_S: u64 = 3600;
+/// `POST /v1/checkouts` accepts 50 to 100 000 000 cents (PROVIDERS.md).
+const AMOUNT_RANGE: std::ops::RangeInclusive<u64> = 50..=100_000_000;
+/// `Idempotency-Key` is at most 100 characters (docs/idempotency.mdx).
+const MAX_IDEMPOTENCY_KEY: usize = 100;
+const PAYMENT_MODES: [&str; 4] = ["ecom", "bnpl", "card_present", "apple_pay"];
+
+/// A JustiFi client: credentials, a sub account, and the shared access-token slot.
+pub struct Justifi {
+    base_url: String,
+    hosted_base_url: Option<String>,
+    client_id: String,
+    client_secret: Secret,
+    sub_account: String,
+    transport: Transport,
+    token: Arc<TokenSlot>,
+}
+
+impl Justifi {
+    /// Reads `client_id`, `client_secret` and `sub_account` (or `JUSTIFI_CLIENT_ID`,
+    /// `JUSTIFI_CLIENT_SECRET`, `JUSTIFI_SUB_ACCOUNT`) and the common keys.
+    pub fn from_config(f: &mut Fields) -> Result<Justifi> {
+        let common = ClientConfig::read(f, DEFAULT_BASE_URL)?;
+        let client_id = required_credential(f, "client_id", "JUSTIFI_CLIENT_ID")?;
+        let client_secret = Secret::new(required_credential(f, "client_secret", "JUSTIFI_CLIENT_SECRET")?);
+        let sub_account = required_credential(f, "sub_account", "JUSTIFI_SUB_ACCOUNT")?;
+        if !sub_account.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(f.error("sub_account", "must be printable ASCII (it travels in the Sub-Account header)"));
+        }
+        Ok(Justifi {
+            token: token_cache::slot(&common.base_url, &client_id, &client_secret),
+            transport: Transport::new(&common),
+            base_url: common.base_url,
+            hosted_base_url: common.hosted_base_url,
+            client_id,
+            client_secret,
+            sub_account,
+        })
+    }
+
+    fn access_token(&self) -> Result<Secret> {
+        self.token.get_or_fetch(|| {
+            let url = endpoint(&self.base_url, &["oauth", "token"])?;
+            let body = json!({"client_id": self.client_id, "client_secret": self.client_secret.expose()}).to_string();
+            let resp = self.transport.send(&HttpRequest {
+                method: Method::Post,
+                url: url.as_str(),
+                headers: &[],
+                body: Some(&body),
+                replay: Replay::Safe,
+            })?;
+            if !resp.is_success() {
+                let mut e = self.error(&resp);
+                if resp.status == 400 || resp.status == 401 || resp.status == 403 {
+                    e.status = Status::Authentication;
+                    e.message = format!("JustiFi refused client_id and client_secret: {}", e.message);
+                }
+                return Err(e);
+            }
+            let t: wire::AccessToken =
+                serde_json::from_slice(&resp.body).map_err(|e| wire::undecodable("access token", e))?;
+            let lifetime = t.expires_in.map(Duration::from_secs).unwrap_or(TOKEN_LIFETIME);
+            Ok((Secret::new(t.access_token.trim_start()), lifetime))
+        })
+    }
+
+    /// Sends an authenticated request; on 401 refreshes the token once and sends again.
+    fn call(
+        &self,
+        method: Method,
+        segments: &[&str],
+        body: Option<&Value>,
+        idempotency_key: Option<&str>,
+    ) -> Result<HttpResponse> {
+        let url = endpoint(&self.base_url, segments)?;
+        let body = body.map(Value::to_string);
+        let mut refreshed = false;
+        loop {
+            let token = self.access_token()?;
+            let bearer = format!("Bearer {}", token.expose());
+            let mut headers = vec![("Authorization", bearer.as_str()), ("Sub-Account", self.sub_account.as_str())];
+            if let Some(key) = idempotency_key {
+                headers.push(("Idempotency-Key", key));
+            }
+            let resp = self.transport.send(&HttpRequest {
+                method,
+                url: url.as_str(),
+                headers: &headers,
+                body: body.as_deref(),
+                replay: if method == Method::Get || idempotency_key.is_some() { Replay::Safe } else { Replay::OnlyIfUnsent },
+            })?;
+            if resp.status == 401 && !refreshed {
+                self.token.invalidate(&token);
+                refreshed = true;
+                continue;
+            }
+            return Ok(resp);
+        }
+    }
+
+    /// A 2xx envelope's `data`, or the error the answer stands for.
+    fn data(&self, resp: HttpResponse, what: &str) -> Result<Value> {
+        if resp.is_success() {
+            wire::envelope_data(&resp.body, what)
+        } else {
+            Err(self.error(&resp))
+        }
+    }
+
+    /// JustiFi's error answer → the contract's error, with its code, message and request id.
+    /// Idempotency and already-completed refusals are conflicts; 409 (a request with the key
+    /// in flight), 429 and 5xx may succeed when called again.
+    fn error(&self, resp: &HttpResponse) -> Error {
+        let detail = ErrorDetail::parse(&resp.body);
+        let settled = matches!(
+            detail.code.as_deref(),
+            Some("idempotency_params_mismatch" | "checkout_already_completed")
+        );
+        let status = match detail.code.as_deref() {
+            Some("idempotency_request_in_progress") => Status::Conflict,
+            _ if settled => Status::Conflict,
+            _ => Status::from_http(resp.status),
+        };
+        let message = match (&detail.message, &detail.code) {
+            (Some(m), _) => m.clone(),
+            (None, Some(c)) => c.clone(),
+            (None, None) => format!("JustiFi answered HTTP {}", resp.status),
+        };
+        let mut e = Error::new(status, message);
+        e.http_status = Some(resp.status);
+        e.provider_code = detail.code;
+        e.request_id = resp.request_id.clone();
+        e.retryable = (resp.status == 409 && !settled) || resp.status == 429 || resp.status >= 500;
+        e
+    }
+
+    fn hosted_origin<'a>(&'a self, default: &'a str) -> &'a str {
+        self.hosted_base_url.as_deref().unwrap_or(default)
+    }
+
+    /// The current hosted checkout page of an existing, open checkout.
+    fn hosted_checkout_url(&self, checkout_id: &str, req: &Redirect) -> Result<RedirectUrl> {
+        if req.payment_intent_id.is_some() || req.amount.is_some() {
+            return Err(Error::invalid_request(
+                "checkout_id: give either checkout_id, or payment_intent_id or amount for a checkout session, not both",
+            ));
+        }
+        if req.cancel_url.is_some() {
+            return Err(Error::invalid_request(
+                "cancel_url: JustiFi's hosted checkout page takes only success_url; a checkout session (no checkout_id) takes both",
+            ));
+        }
+        let checkout = self.get(CheckoutLookup::Checkout(checkout_id.to_owned()))?;
+        let closed = match checkout.status {
+            CheckoutStatus::Open => None,
+            CheckoutStatus::Complete => Some("already completed"),
+            CheckoutStatus::Expired => Some("expired"),
+        };
+        if let Some(state) = closed {
+            return Err(Error::new(Status::Conflict, format!("checkout_id: checkout {checkout_id} is {state}")));
+        }
+        let mut url = endpoint(self.hosted_origin(HOSTED_CHECKOUT_ORIGIN), &["hosted-checkout", checkout_id])?;
+        if let Some(success) = &req.success_url {
+            url.query_pairs_mut().append_pair("success_redirect_url", success);
+        }
+        Ok(RedirectUrl {
+            url: url.into(),
+            expires_at: checkout.expires_at,
+            payment_intent_id: None,
+            provider_data: checkout.provider_data,
+        })
+    }
+
+    /// Seed 003: a payment intent (made here unless given), then a checkout session.
+    fn checkout_session_url(&self, req: Redirect) -> Result<RedirectUrl> {
+        let after_payment_url = req.success_url.as_deref().ok_or_else(|| {
+            Error::invalid_request("success_url: is required for a JustiFi checkout session (its after_payment_url)")
+        })?;
+        let (payment_intent_id, payment_intent) = match req.payment_intent_id {
+            Some(id) => {
+                if req.amount.is_some() {
+                    return Err(Error::invalid_request("amount: give either payment_intent_id or amount, not both"));
+                }
+                (id, Value::Null)
+            }
+            None => {
+                let amount = req.amount.ok_or_else(|| {
+                    Error::invalid_request("amount: is required without checkout_id or payment_intent_id")
+                })?;
+                let mut body = json!({"amount": amount, "currency": req.currency.as_deref().unwrap_or("usd")});
+                if let Some(d) = &req.description {
+                    body["description"] = d.as_str().into();
+                }
+                let key = uuid::Uuid::new_v4().to_string();
+                let resp = self
+                    .call(Method::Post, &["v1", "payment_intents"], Some(&body), Some(&key))
+                    .map_err(|e| e.with_idempotency_key(&key))?;
+                let pi = self.data(resp, "payment intent").map_err(|e| e.with_idempotency_key(&key))?;
+                let id = pi["id"].as_str().ok_or_else(|| wire::undecodable("payment intent", "no id"))?;
+                (id.to_owned(), pi)
+            }
+        };
+        let mut body = json!({"payment_intent_id": payment_intent_id, "after_payment_url": after_payment_url});
+        if let Some(back) = &req.cancel_url {
+            body["back_url"] = back.as_str().into();
+        }
+        let resp = self.call(Method::Post, &["v1", "checkout_sessions"], Some(&body), None)?;
+        let session = self.data(resp, "checkout session")?;
+        let session_id = session["checkout_session_id"]
+            .as_str()
+            .ok_or_else(|| wire::undecodable("checkout session", "no checkout_session_id"))?;
+        let url = endpoint(self.hosted_origin(CHECKOUT_SESSION_ORIGIN), &["r", session_id])?;
+        Ok(RedirectUrl {
+            url: url.into(),
+            expires_at: timestamp::now_plus(SESSION_LIFETIME_S),
+            payment_intent_id: Some(payment_intent_id),
+            provider_data: json!({"payment_intent": payment_intent, "checkout_session": session}),
+        })
+    }
+}
+
+/// Refuses a field JustiFi cannot honour, rather than dropping it silently.
+fn refuse(present: bool, field: &str, why: &str) -> Result<()> {
+    if present {
+        return Err(Error::invalid_request(format!("{field}: {why}")));
+    }
+    Ok(())
+}
+
+impl Provider for Justifi {
+    fn name(&self) -> &'static str {
+        PROVIDER
+    }
+
+    /// `POST /v1/checkouts` (201). The amount (or line items' total) must be 50 to
+    /// 100 000 000 cents; `description` (or the line items' names) is required. JustiFi takes
+    /// the sub account's currency: a `currency` other than the checkout's is refused.
+    fn create(&self, req: CreateCheckout) -> Result<Checkout> {
+        let amount = req.total()?;
+        if !AMOUNT_RANGE.contains(&amount) {
+            return Err(Error::invalid_request(format!(
+                "amount: JustiFi accepts {} to {} minor units, not {amount}",
+                AMOUNT_RANGE.start(),
+                AMOUNT_RANGE.end()
+            )));
+        }
+        let hosted = "JustiFi takes it in session_redirect_url, not checkout_create";
+        refuse(req.success_url.is_some(), "success_url", hosted)?;
+        refuse(req.cancel_url.is_some(), "cancel_url", hosted)?;
+        refuse(req.callback_url.is_some(), "callback_url", "JustiFi reports payments by webhook (event publisher), not a callback URL")?;
+        refuse(req.email.is_some(), "email", "JustiFi checkouts have no email; the web component collects it")?;
+        if let Some(i) = req.line_items.iter().position(|i| i.subscription.is_some()) {
+            refuse(true, &format!("line_items[{i}].subscription"), "JustiFi checkouts are one-time payments")?;
+        }
+        let description = match (&req.description, req.line_items.is_empty()) {
+            (Some(d), _) => d.clone(),
+            (None, false) => req.line_items.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", "),
+            (None, true) => return Err(Error::invalid_request("description: is required by JustiFi")),
+        };
+        let body = wire::create_body(
+            amount,
+            &description,
+            req.origin_url.as_deref(),
+            req.metadata.unwrap_or_default(),
+            req.client_reference_id.as_deref(),
+            req.provider_options,
+        );
+        let resp = self.call(Method::Post, &["v1", "checkouts"], Some(&body), None)?;
+        let checkout = wire::checkout(self.data(resp, "checkout")?)?;
+        match &req.currency {
+            Some(c) if *c != checkout.currency => Err(Error::invalid_request(format!(
+                "currency: this JustiFi sub account charges in {}, not {c}; checkout {} was created and will expire unused",
+                checkout.currency, checkout.id
+            ))),
+            _ => Ok(checkout),
+        }
+    }
+
+    /// `GET /v1/checkouts/{id}`, or `GET /v1/payment_intents/{id}` for the session flow.
+    fn get(&self, req: CheckoutLookup) -> Result<Checkout> {
+        match req {
+            CheckoutLookup::Checkout(id) => {
+                let resp = self.call(Method::Get, &["v1", "checkouts", &id], None, None)?;
+                wire::checkout(self.data(resp, "checkout")?)
+            }
+            CheckoutLookup::PaymentIntent(id) => {
+                let resp = self.call(Method::Get, &["v1", "payment_intents", &id], None, None)?;
+                wire::payment_intent(self.data(resp, "payment intent")?)
+            }
+        }
+    }
+
+    /// `POST /v1/checkouts/{id}/complete` with `Idempotency-Key` (the caller's, or a new
+    /// UUID): retried with the same key, so a shopper is charged at most once. A decline (a
+    /// failed completion, or 402) is a result with `payment_status: failed`. Every error
+    /// carries the key, to call again with.
+    fn complete(&self, req: Complete) -> Result<Completion> {
+        refuse(req.payment_processor.is_some(), "payment_processor", "ReCharge only; JustiFi takes payment_mode")?;
+        refuse(req.payment_type.is_some(), "payment_type", "ReCharge only; JustiFi takes payment_mode")?;
+        let mode = req.payment_mode.as_deref().unwrap_or("ecom");
+        if !PAYMENT_MODES.contains(&mode) {
+            return Err(Error::invalid_request(format!("payment_mode: must be one of {}", PAYMENT_MODES.join(", "))));
+        }
+        let key = req.idempotency_key.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        if key.len() > MAX_IDEMPOTENCY_KEY {
+            return Err(Error::invalid_request(format!(
+                "idempotency_key: JustiFi accepts at most {MAX_IDEMPOTENCY_KEY} characters"
+            )));
+        }
+        let body = json!({"payment_token": req.payment_token, "payment_mode": mode});
+        let resp = self
+            .call(Method::Post, &["v1", "checkouts", &req.checkout_id, "complete"], Some(&body), Some(&key))
+            .map_err(|e| e.with_idempotency_key(&key))?;
+        if resp.status == 402 {
+            return Ok(wire::declined(ErrorDetail::parse(&resp.body), &resp.body, &req.checkout_id, &key));
+        }
+        let data = self.data(resp, "checkout completion").map_err(|e| e.with_idempotency_key(&key))?;
+        wire::completion(data, &req.checkout_id, &key)
+    }
+
+    /// With `checkout_id`: the checkout's hosted page
+    /// `https://components.justifi.ai/hosted-checkout/{checkout_id}[?success_redirect_url=]`,
+    /// after checking the checkout is open. Without: seed 003's checkout session,
+    /// `https://checkout.justifi.ai/r/{checkout_session_id}`, valid 24 h.
+    fn redirect_url(&self, req: Redirect) -> Result<RedirectUrl> {
+        match req.checkout_id.clone() {
+            Some(id) => self.hosted_checkout_url(&id, &req),
+            None => self.checkout_session_url(req),
+        }
+    }
+
+    /// `POST /v1/web_component_tokens` with the roles the checkout component needs (seed 001):
+    /// `write:checkout:{checkout_id}` and `write:tokenize:{sub_account}`.
+    fn web_component_token(&self, req: WebComponentTokenRequest) -> Result<WebComponentToken> {
+        let resources = [format!("write:checkout:{}", req.checkout_id), format!("write:tokenize:{}", self.sub_account)];
+        let body = json!({ "resources": resources });
+        let resp = self.call(Method::Post, &["v1", "web_component_tokens"], Some(&body), None)?;
+        if !resp.is_success() {
+            return Err(self.error(&resp));
+        }
+        let t: wire::WebComponentToken =
+            serde_json::from_slice(&resp.body).map_err(|e| wire::undecodable("web component token", e))?;
+        let html = format!(
+            "<justifi-checkout auth-token=\"{}\" checkout-id=\"{}\"></justifi-checkout>",
+            html_escape::encode_double_quoted_attribute(&t.access_token),
+            html_escape::encode_double_quoted_attribute(&req.checkout_id),
+        );
+        Ok(WebComponentToken {
+            expires_in: t.expires_in.unwrap_or(WEB_COMPONENT_TOKEN_LIFETIME_S),
+            access_token: t.access_token,
+            html,
+        })
+    }
+}

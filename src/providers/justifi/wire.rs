@@ -1,0 +1,335 @@
+//! JustiFi's wire types and their conversion to the unified results.
+//!
+//! Sources: `providers/justifi/justifi-openapi.yaml` (components `Envelope`, `Checkout`,
+//! `CheckoutCompletion`, `CardPaymentIntent`; path `/oauth/token`), the legacy payment intent
+//! and checkout session specs in `providers/justifi/legacy/`, and PROVIDERS.md.
+
+use crate::error::{Error, Result, Status};
+use crate::providers::minor_units;
+use crate::response::{
+    Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus,
+};
+use crate::timestamp;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+pub const PROVIDER: &str = "justifi";
+
+/// A checkout expires one week after it was created (`Checkout.status` in the spec).
+const CHECKOUT_LIFETIME_S: i64 = 7 * 86_400;
+
+/// `POST /oauth/token` → 200. `expires_in` is not documented; used when present, else 24 h.
+#[derive(Deserialize)]
+pub struct AccessToken {
+    pub access_token: String,
+    pub expires_in: Option<u64>,
+}
+
+/// `POST /v1/web_component_tokens` → `{access_token, expires_in, token_type}`; 60 min.
+#[derive(Deserialize)]
+pub struct WebComponentToken {
+    pub access_token: String,
+    pub expires_in: Option<u64>,
+}
+
+
+/// `{"error": {"code", "message", "decline_code"}}`, or `{"error": "text"}`.
+#[derive(Debug, Default, PartialEq)]
+pub struct ErrorDetail {
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub decline_code: Option<String>,
+}
+
+impl ErrorDetail {
+    pub fn parse(body: &[u8]) -> ErrorDetail {
+        let v: Value = serde_json::from_slice(body).unwrap_or_default();
+        let text = |v: &Value| v.as_str().map(str::to_owned);
+        match &v["error"] {
+            Value::String(s) => ErrorDetail { message: Some(s.clone()), ..Default::default() },
+            Value::Object(e) => ErrorDetail {
+                code: e.get("code").and_then(text),
+                message: e.get("message").and_then(text),
+                decline_code: e.get("decline_code").and_then(text),
+            },
+            _ => ErrorDetail::default(),
+        }
+    }
+}
+
+/// An integration fault: JustiFi answered 2xx with something we cannot read.
+pub fn undecodable(what: &str, problem: impl std::fmt::Display) -> Error {
+    Error::new(Status::Provider, format!("JustiFi's {what} could not be read: {problem}"))
+}
+
+/// The object of a 2xx answer: the `data` of the envelope `{"id", "type", "data",
+/// "page_info": null}` that most endpoints use, or the bare object, as the spec shows for
+/// `/payment_intents` and `/payment_intents/{id}`.
+pub fn envelope_data(body: &[u8], what: &str) -> Result<Value> {
+    let mut v: Value = serde_json::from_slice(body).map_err(|e| undecodable(what, e))?;
+    if !v.is_object() {
+        return Err(undecodable(what, "not a JSON object"));
+    }
+    if v["data"].is_object() && v.get("type").is_some() {
+        return Ok(v["data"].take());
+    }
+    Ok(v)
+}
+
+fn str_field(obj: &Value, key: &str) -> Option<String> {
+    obj.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// Key under which the unified `client_reference_id` travels in the checkout's
+/// `payment.metadata`, as JustiFi checkouts have no such field.
+pub const CLIENT_REFERENCE_KEY: &str = "client_reference_id";
+
+/// A JustiFi `Checkout` object → the unified checkout.
+///
+/// `status` `created`/`attempted` → `open`, `completed` → `complete`, `expired`; the payment is
+/// `paid` once `successful_payment_id` is set, `failed` or `pending` after an attempt (from the
+/// last completion), else `unpaid`. `expires_at` is `created_at` plus one week.
+pub fn checkout(data: Value) -> Result<Checkout> {
+    let id = str_field(&data, "id").ok_or_else(|| undecodable("checkout", "no id"))?;
+    let raw_status = str_field(&data, "status").unwrap_or_default();
+    let status = match raw_status.as_str() {
+        "created" | "attempted" => CheckoutStatus::Open,
+        "completed" => CheckoutStatus::Complete,
+        "expired" => CheckoutStatus::Expired,
+        other => return Err(undecodable("checkout", format!("unknown status {other:?}"))),
+    };
+    let last_attempt = data["completions"]
+        .as_array()
+        .and_then(|c| c.last())
+        .and_then(|c| str_field(c, "payment_status"));
+    let payment_status = if data["successful_payment_id"].is_string() || status == CheckoutStatus::Complete {
+        CheckoutPaymentStatus::Paid
+    } else if raw_status == "attempted" {
+        match last_attempt.as_deref() {
+            Some("pending") => CheckoutPaymentStatus::Pending,
+            _ => CheckoutPaymentStatus::Failed,
+        }
+    } else {
+        CheckoutPaymentStatus::Unpaid
+    };
+    let amount = minor_units(&data["payment_amount"])
+        .or_else(|| minor_units(&data["amount"]))
+        .ok_or_else(|| undecodable("checkout", "no payment_amount"))?;
+    let created_at = str_field(&data, "created_at");
+    let mut metadata = data["payment"]["metadata"].as_object().cloned().unwrap_or_default();
+    let client_reference_id = match metadata.remove(CLIENT_REFERENCE_KEY) {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    };
+    Ok(Checkout {
+        provider: PROVIDER,
+        id,
+        status,
+        payment_status,
+        amount,
+        currency: currency(&data["payment_currency"]),
+        description: str_field(&data, "description").or_else(|| str_field(&data, "payment_description")),
+        redirect_url: None,
+        expires_at: created_at.as_deref().and_then(|c| timestamp::rfc3339_plus(c, CHECKOUT_LIFETIME_S)),
+        created_at: created_at.as_deref().and_then(timestamp::rfc3339_utc),
+        client_reference_id,
+        metadata,
+        provider_data: data,
+    })
+}
+
+/// JustiFi sends `USD`; the contract's codes are lowercase. Sub accounts without a currency
+/// in the response are USD accounts (the spec's only `payment_currency` value).
+fn currency(v: &Value) -> String {
+    v.as_str().unwrap_or("usd").to_ascii_lowercase()
+}
+
+/// A legacy `PaymentIntent` (hosted-checkout-session flow) → the unified checkout:
+/// `succeeded` → complete/paid; `canceled` → expired/unpaid; `pending`, `requires_capture`
+/// → open/pending; `requires_payment_method` → open/unpaid.
+pub fn payment_intent(data: Value) -> Result<Checkout> {
+    let id = str_field(&data, "id").ok_or_else(|| undecodable("payment intent", "no id"))?;
+    let (status, payment_status) = match str_field(&data, "status").as_deref() {
+        Some("succeeded") => (CheckoutStatus::Complete, CheckoutPaymentStatus::Paid),
+        Some("canceled") => (CheckoutStatus::Expired, CheckoutPaymentStatus::Unpaid),
+        Some("pending" | "requires_capture") => (CheckoutStatus::Open, CheckoutPaymentStatus::Pending),
+        Some("requires_payment_method") => (CheckoutStatus::Open, CheckoutPaymentStatus::Unpaid),
+        other => return Err(undecodable("payment intent", format!("unknown status {other:?}"))),
+    };
+    let amount = minor_units(&data["amount"]).ok_or_else(|| undecodable("payment intent", "no amount"))?;
+    Ok(Checkout {
+        provider: PROVIDER,
+        id,
+        status,
+        payment_status,
+        amount,
+        currency: currency(&data["currency"]),
+        description: str_field(&data, "description"),
+        redirect_url: None,
+        created_at: str_field(&data, "created_at").as_deref().and_then(timestamp::rfc3339_utc),
+        expires_at: None,
+        client_reference_id: None,
+        metadata: data["metadata"].as_object().cloned().unwrap_or_default(),
+        provider_data: data,
+    })
+}
+
+/// A `CheckoutCompletion` (`POST /v1/checkouts/{id}/complete` → 201) → the unified result.
+/// `payment_status` `succeeded`; `failed`/`canceled` → failed; `pending`, `skipped` and the
+/// completion `status` `processing` → pending (money not yet known to have moved).
+pub fn completion(data: Value, checkout_id: &str, idempotency_key: &str) -> Result<Completion> {
+    let raw = str_field(&data, "payment_status").or_else(|| str_field(&data, "status"));
+    let payment_status = match raw.as_deref() {
+        Some("succeeded") => PaymentStatus::Succeeded,
+        Some("failed" | "canceled") => PaymentStatus::Failed,
+        Some("pending" | "processing" | "skipped") => PaymentStatus::Pending,
+        other => return Err(undecodable("checkout completion", format!("unknown payment_status {other:?}"))),
+    };
+    let payment_error = (payment_status == PaymentStatus::Failed).then(|| PaymentError {
+        code: str_field(&data, "payment_error_code"),
+        message: str_field(&data, "payment_error_description"),
+        decline_code: str_field(&data["payment_response"]["error"], "decline_code"),
+    });
+    let checkout = &data["checkout"];
+    Ok(Completion {
+        provider: PROVIDER,
+        checkout_id: str_field(&data, "checkout_id").unwrap_or_else(|| checkout_id.to_owned()),
+        id: str_field(&data, "id"),
+        payment_status,
+        payment_id: str_field(&data, "payment_id"),
+        amount: minor_units(&checkout["payment_amount"])
+            .or_else(|| minor_units(&data["payment_response"]["data"]["amount"])),
+        currency: checkout.get("payment_currency").map(currency),
+        payment_error,
+        additional_transactions: data["additional_transactions"].as_array().cloned().unwrap_or_default(),
+        idempotency_key: Some(idempotency_key.to_owned()),
+        provider_data: data,
+    })
+}
+
+/// A payment refused with `402 {"error": {...}}` instead of a recorded completion: still a
+/// decline, reported as `payment_status: failed`.
+pub fn declined(detail: ErrorDetail, body: &[u8], checkout_id: &str, idempotency_key: &str) -> Completion {
+    Completion {
+        provider: PROVIDER,
+        checkout_id: checkout_id.to_owned(),
+        id: None,
+        payment_status: PaymentStatus::Failed,
+        payment_id: None,
+        amount: None,
+        currency: None,
+        payment_error: Some(PaymentError {
+            code: detail.code,
+            message: detail.message,
+            decline_code: detail.decline_code,
+        }),
+        additional_transactions: Vec::new(),
+        idempotency_key: Some(idempotency_key.to_owned()),
+        provider_data: serde_json::from_slice(body).unwrap_or_default(),
+    }
+}
+
+/// The body of `POST /v1/checkouts`: `amount`, `description`, `origin_url`, and the unified
+/// `metadata` (with `client_reference_id`) as `payment.metadata`; `provider_options` merged
+/// over it as is.
+pub fn create_body(
+    amount: u64,
+    description: &str,
+    origin_url: Option<&str>,
+    mut metadata: Map<String, Value>,
+    client_reference_id: Option<&str>,
+    provider_options: Option<Map<String, Value>>,
+) -> Value {
+    let mut body = Map::new();
+    body.insert("amount".into(), amount.into());
+    body.insert("description".into(), description.into());
+    if let Some(origin) = origin_url {
+        body.insert("origin_url".into(), origin.into());
+    }
+    if let Some(r) = client_reference_id {
+        metadata.insert(CLIENT_REFERENCE_KEY.into(), r.into());
+    }
+    if !metadata.is_empty() {
+        body.insert("payment".into(), serde_json::json!({ "metadata": metadata }));
+    }
+    body.extend(provider_options.unwrap_or_default());
+    Value::Object(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn checkout_maps_statuses_and_times() {
+        let c = checkout(json!({
+            "id": "cho_1", "payment_amount": 1799, "payment_currency": "USD", "status": "created",
+            "description": "One Chocolate Donut", "created_at": "2024-01-01T12:00:00Z",
+            "payment": {"metadata": {"order": "7", "client_reference_id": "cart_9"}}
+        }))
+        .unwrap();
+        assert_eq!((c.status, c.payment_status), (CheckoutStatus::Open, CheckoutPaymentStatus::Unpaid));
+        assert_eq!(c.currency, "usd");
+        assert_eq!(c.expires_at.as_deref(), Some("2024-01-08T12:00:00Z"));
+        assert_eq!(c.client_reference_id.as_deref(), Some("cart_9"));
+        assert_eq!(c.metadata, json!({"order": "7"}).as_object().unwrap().clone());
+
+        let paid = checkout(json!({"id": "cho_1", "payment_amount": 1799, "status": "completed",
+            "successful_payment_id": "py_1"})).unwrap();
+        assert_eq!((paid.status, paid.payment_status), (CheckoutStatus::Complete, CheckoutPaymentStatus::Paid));
+        let failed = checkout(json!({"id": "cho_1", "payment_amount": 1799, "status": "attempted",
+            "completions": [{"payment_status": "failed"}]})).unwrap();
+        assert_eq!(failed.payment_status, CheckoutPaymentStatus::Failed);
+        assert!(checkout(json!({"id": "cho_1", "payment_amount": 1, "status": "weird"})).is_err());
+        assert!(checkout(json!({"payment_amount": 1, "status": "created"})).is_err());
+    }
+
+    #[test]
+    fn completion_reads_success_and_decline() {
+        let ok = completion(json!({"id": "chc_1", "checkout_id": "cho_1", "payment_status": "succeeded",
+            "status": "succeeded", "payment_id": "py_1", "checkout": {"payment_amount": 1799, "payment_currency": "USD"}}),
+            "cho_1", "key-1").unwrap();
+        assert_eq!(ok.payment_status, PaymentStatus::Succeeded);
+        assert_eq!((ok.amount, ok.currency.as_deref()), (Some(1799), Some("usd")));
+        assert!(ok.payment_error.is_none());
+
+        let declined = completion(json!({"id": "chc_2", "payment_status": "failed", "status": "failed",
+            "payment_error_code": "card_declined", "payment_error_description": "Your card was declined.",
+            "payment_response": {"error": {"code": "card_declined", "decline_code": "insufficient_funds"}}}),
+            "cho_1", "key-2").unwrap();
+        assert_eq!(declined.payment_status, PaymentStatus::Failed);
+        assert_eq!(declined.payment_error.unwrap(), PaymentError {
+            code: Some("card_declined".into()),
+            message: Some("Your card was declined.".into()),
+            decline_code: Some("insufficient_funds".into()),
+        });
+        assert_eq!(declined.checkout_id, "cho_1");
+    }
+
+    #[test]
+    fn objects_come_enveloped_or_bare() {
+        let enveloped = br#"{"id": "cho_1", "type": "checkout", "data": {"id": "cho_1"}, "page_info": null}"#;
+        assert_eq!(envelope_data(enveloped, "checkout").unwrap(), json!({"id": "cho_1"}));
+        assert_eq!(envelope_data(br#"{"id": "pi_1", "amount": 5}"#, "x").unwrap(), json!({"id": "pi_1", "amount": 5}));
+        assert_eq!(envelope_data(b"[1]", "x").unwrap_err().status, Status::Provider);
+    }
+
+    #[test]
+    fn error_bodies_in_both_forms() {
+        let d = ErrorDetail::parse(br#"{"error": {"code": "card_declined", "message": "no", "decline_code": "expired_card"}}"#);
+        assert_eq!(d.code.as_deref(), Some("card_declined"));
+        assert_eq!(d.decline_code.as_deref(), Some("expired_card"));
+        let d = ErrorDetail::parse(br#"{"error": "Not authorized"}"#);
+        assert_eq!(d.message.as_deref(), Some("Not authorized"));
+        assert_eq!(ErrorDetail::parse(b"<html>"), ErrorDetail::default());
+    }
+
+    #[test]
+    fn create_body_merges_provider_options_last() {
+        let body = create_body(1799, "One Chocolate Donut", Some("http://localhost:3000"), Map::new(), Some("c1"),
+            json!({"payment_method_group_id": "pmg_1", "description": "override"}).as_object().cloned());
+        assert_eq!(body, json!({"amount": 1799, "description": "override", "origin_url": "http://localhost:3000",
+            "payment": {"metadata": {"client_reference_id": "c1"}}, "payment_method_group_id": "pmg_1"}));
+    }
+}

@@ -1,0 +1,96 @@
+//! Payment providers behind the unified contract. A provider is one module (its connector)
+//! plus its wire types: it builds the wire request from a unified request, sends it through
+//! the transport, and reads the wire response back into a unified result.
+
+pub mod justifi;
+
+use crate::error::{Error, Result, Status};
+use crate::fields::Fields;
+use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
+use crate::response::{Checkout, Completion, RedirectUrl, WebComponentToken};
+use url::Url;
+
+/// The operations of CONTRACT.md §7, as one provider performs them.
+pub trait Provider: Send + Sync {
+    /// The provider's name in results and errors (`justifi`).
+    fn name(&self) -> &'static str;
+
+    fn create(&self, req: CreateCheckout) -> Result<Checkout>;
+
+    fn get(&self, req: CheckoutLookup) -> Result<Checkout>;
+
+    fn complete(&self, req: Complete) -> Result<Completion>;
+
+    fn redirect_url(&self, req: Redirect) -> Result<RedirectUrl>;
+
+    /// JustiFi only; others answer `CHECKOUT_ERR_UNSUPPORTED`.
+    fn web_component_token(&self, _req: WebComponentTokenRequest) -> Result<WebComponentToken> {
+        Err(Error::new(
+            Status::Unsupported,
+            format!("{} has no web component; send the shopper to session_redirect_url instead", self.name()),
+        ))
+    }
+}
+
+/// The provider named by the configuration's `provider` key, reading its own keys from `f`.
+pub fn from_config(f: &mut Fields) -> Result<Box<dyn Provider>> {
+    match f.required_string("provider")?.as_str() {
+        "justifi" => Ok(Box::new(justifi::Justifi::from_config(f)?)),
+        "recharge" | "payfect" => Err(Error::new(
+            Status::Unsupported,
+            "provider: recharge and payfect are not available in this version of storefront-checkout",
+        )),
+        _ => Err(f.error("provider", "must be one of justifi, recharge, payfect")),
+    }
+}
+
+/// `origin` followed by `segments`, each percent-encoded as one path segment: an id holding
+/// `/`, `?`, `#` or `%` stays inside its segment and can never address another resource.
+/// An empty last segment gives a trailing slash. `.` and `..` (which URL resolution would
+/// drop or climb) are refused.
+pub fn endpoint(origin: &str, segments: &[&str]) -> Result<Url> {
+    if let Some(dots) = segments.iter().find(|s| matches!(**s, "." | "..")) {
+        return Err(Error::invalid_request(format!("{dots:?} is not a valid id")));
+    }
+    let mut url = Url::parse(origin).map_err(|e| Error::config(format!("base_url: is not a URL ({e})")))?;
+    url.path_segments_mut()
+        .map_err(|()| Error::config("base_url: cannot carry a path"))?
+        .clear()
+        .extend(segments);
+    Ok(url)
+}
+
+/// An integer amount of minor units from a JSON number (`1799` or `1799.0`), as providers
+/// documenting amounts as "number" may send either.
+pub fn minor_units(v: &serde_json::Value) -> Option<u64> {
+    v.as_u64().or_else(|| {
+        v.as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= 9.0e15)
+            .map(|f| f as u64)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_segments_cannot_escape() {
+        let u = endpoint("http://127.0.0.1:9", &["v1", "checkouts", "../oauth/token?x=1#f", "complete"]).unwrap();
+        assert_eq!(u.as_str(), "http://127.0.0.1:9/v1/checkouts/..%2Foauth%2Ftoken%3Fx=1%23f/complete");
+        assert_eq!(endpoint("http://127.0.0.1:9", &["v1", "checkouts", ".."]).unwrap_err().status, Status::InvalidRequest);
+        let u = endpoint("http://127.0.0.1:9", &["v1", "checkouts", "%2F"]).unwrap();
+        assert_eq!(u.path(), "/v1/checkouts/%252F");
+        let u = endpoint("https://api.payfect.finance", &["api", "v1", "checkouts", ""]).unwrap();
+        assert_eq!(u.as_str(), "https://api.payfect.finance/api/v1/checkouts/");
+    }
+
+    #[test]
+    fn minor_units_accept_integral_numbers_only() {
+        assert_eq!(minor_units(&serde_json::json!(1799)), Some(1799));
+        assert_eq!(minor_units(&serde_json::json!(1799.0)), Some(1799));
+        assert_eq!(minor_units(&serde_json::json!(17.99)), None);
+        assert_eq!(minor_units(&serde_json::json!(-1)), None);
+        assert_eq!(minor_units(&serde_json::json!("1799")), None);
+    }
+}
