@@ -1,0 +1,59 @@
+//! JustiFi's idempotency semantics (`providers/justifi/docs/idempotency.mdx`): the same key
+//! and request after a 2xx replays the original answer; the same key while the first is in
+//! flight is `409 idempotency_request_in_progress`; the same key with another request is
+//! refused (`idempotency_params_mismatch`). Declines (402) are recorded answers too; other
+//! 4xx and 5xx free the key for a retry.
+
+use serde_json::Value;
+use std::collections::HashMap;
+
+enum Entry {
+    InFlight { fingerprint: String },
+    Done { fingerprint: String, status: u16, body: Value },
+}
+
+/// What to do with a request carrying a key.
+pub enum Begin {
+    /// First use: process it, then call [`Idempotency::finish`].
+    Fresh,
+    /// Already answered: send this again.
+    Replay(u16, Value),
+    InFlight,
+    Mismatch,
+}
+
+/// Keys per API client.
+#[derive(Default)]
+pub struct Idempotency {
+    entries: HashMap<(String, String), Entry>,
+}
+
+impl Idempotency {
+    /// `fingerprint` identifies the request (method, path, body).
+    pub fn begin(&mut self, client: &str, key: &str, fingerprint: &str) -> Begin {
+        let slot = (client.to_owned(), key.to_owned());
+        match self.entries.get(&slot) {
+            None => {
+                self.entries.insert(slot, Entry::InFlight { fingerprint: fingerprint.to_owned() });
+                Begin::Fresh
+            }
+            Some(Entry::InFlight { fingerprint: f } | Entry::Done { fingerprint: f, .. }) if f != fingerprint => {
+                Begin::Mismatch
+            }
+            Some(Entry::InFlight { .. }) => Begin::InFlight,
+            Some(Entry::Done { status, body, .. }) => Begin::Replay(*status, body.clone()),
+        }
+    }
+
+    /// Records the answer to a [`Begin::Fresh`] request.
+    pub fn finish(&mut self, client: &str, key: &str, status: u16, body: &Value) {
+        let slot = (client.to_owned(), key.to_owned());
+        if (200..300).contains(&status) || status == 402 {
+            if let Some(Entry::InFlight { fingerprint }) = self.entries.remove(&slot) {
+                self.entries.insert(slot, Entry::Done { fingerprint, status, body: body.clone() });
+            }
+        } else {
+            self.entries.remove(&slot);
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! checkout-sandbox: a faithful local emulator of the payment providers' APIs, so that
+//! storefront-checkout's quickstart and tests run offline with no credentials.
+//!
+//! JustiFi routes follow `providers/justifi/justifi-openapi.yaml` and the legacy specs
+//! (envelopes, `201`s, id prefixes, error bodies, the checkout lifecycle, idempotency, bearer
+//! checks). Inspection routes under `/__sandbox/` let tests assert exactly-once behaviour.
+//!
+//! Start it in-process with [`Sandbox::start`] (127.0.0.1, port 0), or run the binary
+//! `checkout-sandbox --port N`.
+
+mod admin;
+mod idempotency;
+mod justifi;
+mod pages;
+mod state;
+
+use axum::Router;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// The JustiFi client id the sandbox accepts by default.
+pub const TEST_CLIENT_ID: &str = "test_sandbox_client_id";
+/// The JustiFi client secret the sandbox accepts by default.
+pub const TEST_CLIENT_SECRET: &str = "test_sandbox_client_secret";
+/// The JustiFi sub account the sandbox knows by default (seed 000's).
+pub const TEST_SUB_ACCOUNT: &str = "acc_5Et9iXrSSAZR2KSouQGAWi";
+
+/// The sandbox's behaviour.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// Accepted JustiFi `(client_id, client_secret)` pairs.
+    pub justifi_clients: Vec<(String, String)>,
+    /// Known JustiFi sub accounts (`Sub-Account` header values).
+    pub justifi_sub_accounts: Vec<String>,
+    /// Lifetime of access tokens (JustiFi: 24 h); short in tests that expire tokens.
+    pub token_ttl: Duration,
+    /// Time a checkout completion spends "processing" with its idempotency key in flight;
+    /// lets tests observe `409 idempotency_request_in_progress`.
+    pub complete_delay: Duration,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            justifi_clients: vec![(TEST_CLIENT_ID.into(), TEST_CLIENT_SECRET.into())],
+            justifi_sub_accounts: vec![TEST_SUB_ACCOUNT.into()],
+            token_ttl: Duration::from_secs(24 * 3600),
+            complete_delay: Duration::ZERO,
+        }
+    }
+}
+
+/// The sandbox's routes, for serving on any listener.
+pub fn router(config: SandboxConfig) -> Router {
+    let app = Arc::new(state::App::new(config));
+    Router::new()
+        .merge(justifi::routes())
+        .merge(pages::routes())
+        .merge(admin::routes())
+        .fallback(|| async { state::error(axum::http::StatusCode::NOT_FOUND, "not_found", "No such route") })
+        .layer(axum::middleware::map_response(state::with_request_id))
+        .with_state(app)
+}
+
+/// A sandbox serving on a background thread of its own; stopped when dropped.
+pub struct Sandbox {
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Starts on 127.0.0.1 with a free port.
+    pub fn start(config: SandboxConfig) -> io::Result<Sandbox> {
+        Sandbox::bind(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+    }
+
+    /// Starts on `addr`.
+    pub fn bind(config: SandboxConfig, addr: SocketAddr) -> io::Result<Sandbox> {
+        let listener = TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("checkout-sandbox")
+            .enable_all()
+            .build()?;
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new().name("checkout-sandbox".into()).spawn(move || {
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener from std");
+                axum::serve(listener, router(config))
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .expect("sandbox server");
+            });
+        })?;
+        Ok(Sandbox { addr, shutdown: Some(shutdown), thread: Some(thread) })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, the `base_url` (and `hosted_base_url`) for a client.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! Minimal hosted pages, so a person (or a test) can pay the way a shopper would:
+//! `/hosted-checkout/{checkout_id}[?success_redirect_url=]` (JustiFi's current hosted
+//! checkout) and `/r/{checkout_session_id}` (the legacy checkout session of seed 003).
+//! Each has a card form; paying redirects (303) to the storefront's URL.
+
+use crate::justifi::{complete, tokenize_card};
+use crate::state::App;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/hosted-checkout/{id}", get(hosted_checkout).post(pay_checkout))
+        .route("/r/{session}", get(checkout_session).post(pay_session))
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t}</title></head>\
+         <body><h1>{t}</h1>{body}</body></html>",
+        t = text(title)
+    );
+    (status, Html(html)).into_response()
+}
+
+fn see_other(location: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location.to_owned())]).into_response()
+}
+
+fn dollars(cents: u64) -> String {
+    format!("${}.{:02}", cents / 100, cents % 100)
+}
+
+fn card_form(action_note: &str, hidden: &str) -> String {
+    format!(
+        "<form method=\"post\">{hidden}<label>Card number <input name=\"card_number\" \
+         value=\"4242424242424242\"></label> <button type=\"submit\">{}</button></form>",
+        text(action_note)
+    )
+}
+
+async fn hosted_checkout(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let mut inner = app.lock();
+    let Some(c) = inner.checkout_mut(&id) else {
+        return page(StatusCode::NOT_FOUND, "Checkout not found", "");
+    };
+    match c.status {
+        "completed" => page(StatusCode::OK, "Checkout Complete", ""),
+        "expired" => page(StatusCode::GONE, "Checkout Session Expired", ""),
+        _ => {
+            let hidden = q
+                .get("success_redirect_url")
+                .map(|u| format!("<input type=\"hidden\" name=\"success_redirect_url\" value=\"{}\">", attr(u)))
+                .unwrap_or_default();
+            let body = format!("<p>{} — {}</p>{}", text(&c.description), dollars(c.amount), card_form("Pay", &hidden));
+            page(StatusCode::OK, "Checkout", &body)
+        }
+    }
+}
+
+async fn pay_checkout(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let mut inner = app.lock();
+    let Some(account) = inner.checkout_mut(&id).map(|c| c.account_id.clone()) else {
+        return page(StatusCode::NOT_FOUND, "Checkout not found", "");
+    };
+    let card = json!({"number": form.get("card_number").cloned().unwrap_or_default()});
+    let pm = match tokenize_card(&mut inner, &account, card.as_object().expect("object literal")) {
+        Ok(data) => data["id"].as_str().unwrap_or_default().to_owned(),
+        Err(e) => return page(StatusCode::PAYMENT_REQUIRED, "Payment failed", &text(e["error"]["message"].as_str().unwrap_or(""))),
+    };
+    let (status, completion) = complete(&mut inner, &id, &pm, "ecom");
+    let data = &completion["data"];
+    if status != StatusCode::CREATED {
+        return page(status, "Payment failed", &text(completion["error"]["message"].as_str().unwrap_or("")));
+    }
+    if data["payment_status"] != "succeeded" {
+        let message = data["payment_error_description"].as_str().unwrap_or("The payment failed.");
+        return page(StatusCode::PAYMENT_REQUIRED, "Payment failed", &text(message));
+    }
+    match form.get("success_redirect_url") {
+        Some(url) => see_other(url),
+        None => page(StatusCode::OK, "Checkout Complete", ""),
+    }
+}
+
+async fn checkout_session(State(app): State<Arc<App>>, Path(session): Path<String>) -> Response {
+    let inner = app.lock();
+    let Some(s) = inner.checkout_sessions.get(&session).filter(|s| Instant::now() < s.expires_at) else {
+        return page(StatusCode::NOT_FOUND, "Checkout Session Expired", "");
+    };
+    let Some(pi) = inner.payment_intents.get(&s.payment_intent_id) else {
+        return page(StatusCode::NOT_FOUND, "Checkout Session Expired", "");
+    };
+    if pi.status == "succeeded" {
+        return see_other(&s.after_payment_url);
+    }
+    let description = pi.description.as_str().unwrap_or("Payment");
+    let back = s
+        .back_url
+        .as_ref()
+        .map(|u| format!("<p><a href=\"{}\">Back</a></p>", attr(u)))
+        .unwrap_or_default();
+    let body = format!("<p>{} — {}</p>{}{}", text(description), dollars(pi.amount), card_form("Pay", ""), back);
+    page(StatusCode::OK, "Checkout", &body)
+}
+
+async fn pay_session(
+    State(app): State<Arc<App>>,
+    Path(session): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let mut inner = app.lock();
+    let Some((pi_id, after)) = inner
+        .checkout_sessions
+        .get(&session)
+        .filter(|s| Instant::now() < s.expires_at)
+        .map(|s| (s.payment_intent_id.clone(), s.after_payment_url.clone()))
+    else {
+        return page(StatusCode::NOT_FOUND, "Checkout Session Expired", "");
+    };
+    let Some((account, amount, status)) = inner.payment_intents.get(&pi_id).map(|p| (p.account_id.clone(), p.amount, p.status)) else {
+        return page(StatusCode::NOT_FOUND, "Checkout Session Expired", "");
+    };
+    if status == "succeeded" {
+        return see_other(&after);
+    }
+    let card = json!({"number": form.get("card_number").cloned().unwrap_or_default()});
+    let pm = match tokenize_card(&mut inner, &account, card.as_object().expect("object literal")) {
+        Ok(data) => data["id"].as_str().unwrap_or_default().to_owned(),
+        Err(e) => return page(StatusCode::PAYMENT_REQUIRED, "Payment failed", &text(e["error"]["message"].as_str().unwrap_or(""))),
+    };
+    match inner.charge(&pm, amount, &pi_id) {
+        Ok(payment) => {
+            if let Some(pi) = inner.payment_intents.get_mut(&pi_id) {
+                pi.status = "succeeded";
+                pi.successful_payment_id = Some(payment);
+                pi.updated_at = crate::state::now();
+            }
+            see_other(&after)
+        }
+        Err(d) => page(StatusCode::PAYMENT_REQUIRED, "Payment failed", &text(d.message)),
+    }
+}
+

@@ -1,0 +1,230 @@
+//! The sandbox's state: what JustiFi would hold for its test accounts, plus counters for
+//! tests. One mutex guards it; no handler awaits while holding it.
+
+use crate::idempotency::Idempotency;
+use crate::SandboxConfig;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+pub struct App {
+    pub config: SandboxConfig,
+    inner: Mutex<Inner>,
+}
+
+impl App {
+    pub fn new(config: SandboxConfig) -> App {
+        App { config, inner: Mutex::new(Inner::default()) }
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// An access token the sandbox granted.
+pub struct Grant {
+    pub client_id: String,
+    pub expires_at: Instant,
+    /// `None` for API tokens; the roles of a web component token (`write:checkout:cho_...`).
+    pub roles: Option<Vec<String>>,
+}
+
+pub struct Checkout {
+    pub id: String,
+    pub account_id: String,
+    pub amount: u64,
+    pub description: String,
+    pub origin_url: Value,
+    pub payment_method_group_id: Value,
+    pub statement_descriptor: Value,
+    pub payment: Value,
+    /// `created`, `attempted`, `completed` or `expired`.
+    pub status: &'static str,
+    pub successful_payment_id: Option<String>,
+    pub completions: Vec<Value>,
+    /// One week after creation; an unpaid checkout then turns `expired`.
+    pub expires: Instant,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Checkout {
+    /// The `Checkout` schema of the spec.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id, "account_id": self.account_id, "platform_account_id": PLATFORM_ACCOUNT,
+            "payment_amount": self.amount, "payment_currency": "USD",
+            "payment_description": self.payment["description"].as_str().map(str::to_owned)
+                .unwrap_or_else(|| format!("Checkout {}", self.id)),
+            "description": self.description, "origin_url": self.origin_url,
+            "payment_methods": [], "payment_method_group_id": self.payment_method_group_id,
+            "status": self.status, "mode": "test", "successful_payment_id": self.successful_payment_id,
+            "statement_descriptor": self.statement_descriptor, "application_fees": null,
+            "payment_settings": {"ach_payments": true, "bnpl_payments": false,
+                "credit_card_payments": true, "insurance_payments": false},
+            "payment": self.payment, "created_at": self.created_at, "updated_at": self.updated_at,
+            "completions": self.completions,
+        })
+    }
+}
+
+/// A tokenized card or bank account (`pm_...`).
+pub struct PaymentMethod {
+    pub account_id: String,
+    /// What a payment with it does: `None` succeeds, else the decline.
+    pub decline: Option<Decline>,
+}
+
+#[derive(Clone)]
+pub struct Decline {
+    pub code: &'static str,
+    pub decline_code: Option<&'static str>,
+    pub message: &'static str,
+}
+
+impl Decline {
+    pub fn to_json(&self) -> Value {
+        json!({"code": self.code, "decline_code": self.decline_code, "message": self.message})
+    }
+}
+
+/// A payment that moved money: what tests count to prove exactly-once.
+pub struct Payment {
+    pub id: String,
+    pub amount: u64,
+    /// `cho_...` or `pi_...`.
+    pub paid_for: String,
+    pub payment_method_id: String,
+    pub created_at: String,
+}
+
+impl Payment {
+    pub fn to_json(&self) -> Value {
+        json!({"id": self.id, "amount": self.amount, "currency": "usd", "status": "succeeded",
+            "captured": true, "payment_method": {"id": self.payment_method_id},
+            "description": format!("Payment for {}", self.paid_for), "created_at": self.created_at})
+    }
+}
+
+pub struct PaymentIntent {
+    pub id: String,
+    pub account_id: String,
+    pub amount: u64,
+    pub currency: String,
+    pub description: Value,
+    pub metadata: Value,
+    /// `requires_payment_method` or `succeeded`.
+    pub status: &'static str,
+    pub successful_payment_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl PaymentIntent {
+    /// The `CardPaymentIntent` schema of the spec.
+    pub fn to_json(&self) -> Value {
+        json!({"id": self.id, "account_id": self.account_id, "amount": self.amount,
+            "currency": self.currency, "description": self.description, "metadata": self.metadata,
+            "payment_method": null, "status": self.status,
+            "successful_payment_id": self.successful_payment_id,
+            "created_at": self.created_at, "updated_at": self.updated_at})
+    }
+}
+
+pub struct CheckoutSession {
+    pub payment_intent_id: String,
+    pub after_payment_url: String,
+    pub back_url: Option<String>,
+    pub expires_at: Instant,
+}
+
+#[derive(Default)]
+pub struct Inner {
+    pub tokens: HashMap<String, Grant>,
+    pub token_grants: u64,
+    pub web_component_token_grants: u64,
+    /// Checkouts in creation order (lists page through this).
+    pub checkouts: Vec<Checkout>,
+    pub payment_methods: HashMap<String, PaymentMethod>,
+    pub payments: Vec<Payment>,
+    pub payment_intents: HashMap<String, PaymentIntent>,
+    pub checkout_sessions: HashMap<String, CheckoutSession>,
+    pub idempotency: Idempotency,
+}
+
+impl Inner {
+    /// The checkout, turned `expired` first if its week has passed unpaid.
+    pub fn checkout_mut(&mut self, id: &str) -> Option<&mut Checkout> {
+        let c = self.checkouts.iter_mut().find(|c| c.id == id)?;
+        if Instant::now() >= c.expires && matches!(c.status, "created" | "attempted") {
+            c.status = "expired";
+        }
+        Some(c)
+    }
+
+    /// Charges `amount` to payment method `pm` for `paid_for`: the payment, or the decline.
+    pub fn charge(&mut self, pm: &str, amount: u64, paid_for: &str) -> Result<String, Decline> {
+        let method = self.payment_methods.get(pm).expect("payment method checked by caller");
+        if let Some(d) = &method.decline {
+            return Err(d.clone());
+        }
+        let id = new_id("py_");
+        self.payments.push(Payment {
+            id: id.clone(),
+            amount,
+            paid_for: paid_for.to_owned(),
+            payment_method_id: pm.to_owned(),
+            created_at: now(),
+        });
+        Ok(id)
+    }
+
+    pub fn payment(&self, id: &str) -> Option<&Payment> {
+        self.payments.iter().find(|p| p.id == id)
+    }
+}
+
+/// The platform account every test sub account belongs to.
+pub const PLATFORM_ACCOUNT: &str = "acc_sandboxplatform0000000";
+
+/// A JustiFi-style id: `prefix` and 22 random letters and digits.
+pub fn new_id(prefix: &str) -> String {
+    let mut id = String::from(prefix);
+    id.extend(std::iter::repeat_with(fastrand::alphanumeric).take(22));
+    id
+}
+
+/// Now, RFC 3339 UTC, whole seconds.
+pub fn now() -> String {
+    let t = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc());
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// A JSON answer.
+pub fn reply(status: StatusCode, body: Value) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+/// JustiFi's error body: `{"error": {"code", "message"}}`.
+pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    reply(status, json!({"error": {"code": code, "message": message.into()}}))
+}
+
+/// The single-object envelope: `{"id", "type", "data", "page_info": null}`.
+pub fn envelope(kind: &str, data: Value) -> Value {
+    json!({"id": data["id"], "type": kind, "data": data, "page_info": null})
+}
+
+/// Every answer carries a `request-id` header, as JustiFi's do.
+pub async fn with_request_id(mut response: Response) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&new_id("req_")) {
+        response.headers_mut().insert("request-id", v);
+    }
+    response
+}
