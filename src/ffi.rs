@@ -1,0 +1,253 @@
+//! The C ABI (CONTRACT.md §2–§3). Every export runs inside [`guard`], one panic boundary
+//! that turns a panic into `CHECKOUT_ERR_INTERNAL`, and reads its arguments through the
+//! conversions here: NULL checks, UTF-8 checks and JSON parsing are written once.
+
+use crate::client::Client;
+use crate::error::{Error, Result, Status, CHECKOUT_ERR_NULL_ARGUMENT, CHECKOUT_OK};
+use serde_json::{Map, Value};
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+
+/// An opaque handle to a configured client. Thread-safe: one handle may be used from many
+/// threads at once. Create with `checkout_client_new`, release with `checkout_client_free`.
+pub struct CheckoutClient {
+    inner: Client,
+}
+
+/// Runs `body` behind the panic boundary and writes its outcome to `*out_json`: the result
+/// on success, the error object otherwise. Returns the status code.
+///
+/// # Safety
+/// `out_json` must be NULL or valid for one pointer write.
+unsafe fn guard(out_json: *mut *mut c_char, body: impl FnOnce() -> Result<String>) -> i32 {
+    if out_json.is_null() {
+        return CHECKOUT_ERR_NULL_ARGUMENT;
+    }
+    *out_json = ptr::null_mut();
+    let (code, text) = match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(json)) => (CHECKOUT_OK, json),
+        Ok(Err(e)) => (e.status.code(), e.to_json()),
+        Err(_) => {
+            let e = Error::new(Status::Internal, "internal error: storefront-checkout caught a panic; please report it");
+            (e.status.code(), e.to_json())
+        }
+    };
+    *out_json = owned_string(text);
+    code
+}
+
+/// A string the caller owns, to free with `checkout_string_free`. JSON text has no NUL
+/// bytes (serde_json escapes them), so the conversion cannot fail in practice.
+fn owned_string(text: String) -> *mut c_char {
+    CString::new(text).map(CString::into_raw).unwrap_or(ptr::null_mut())
+}
+
+/// The NUL-terminated UTF-8 string at `p`, named `name` in errors.
+///
+/// # Safety
+/// `p` must be NULL or point to a NUL-terminated string that outlives the call.
+unsafe fn str_arg<'a>(p: *const c_char, name: &str) -> Result<&'a str> {
+    if p.is_null() {
+        return Err(Error::new(Status::NullArgument, format!("{name}: must not be NULL")));
+    }
+    CStr::from_ptr(p).to_str().map_err(|e| {
+        Error::new(Status::InvalidUtf8, format!("{name}: is not valid UTF-8 (at byte {})", e.valid_up_to()))
+    })
+}
+
+/// The JSON object in `p`.
+///
+/// # Safety
+/// As [`str_arg`].
+unsafe fn object_arg(p: *const c_char, name: &str) -> Result<Map<String, Value>> {
+    match serde_json::from_str(str_arg(p, name)?) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Error::new(Status::InvalidJson, format!("{name}: must be a JSON object"))),
+        Err(e) => Err(Error::new(Status::InvalidJson, format!("{name}: is not JSON ({e})"))),
+    }
+}
+
+/// The client behind a handle.
+///
+/// # Safety
+/// `p` must be NULL or a handle from `checkout_client_new` not yet freed.
+unsafe fn client_arg<'a>(p: *const CheckoutClient) -> Result<&'a Client> {
+    p.as_ref()
+        .map(|c| &c.inner)
+        .ok_or_else(|| Error::new(Status::NullArgument, "client: must not be NULL"))
+}
+
+/// One operation: the handle, the request object, the result as JSON text.
+///
+/// # Safety
+/// As [`client_arg`], [`object_arg`] and [`guard`].
+unsafe fn operation(
+    client: *const CheckoutClient,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+    op: fn(&Client, Map<String, Value>) -> Result<Value>,
+) -> i32 {
+    guard(out_json, || {
+        let client = client_arg(client)?;
+        let request = object_arg(request_json, "request_json")?;
+        op(client, request).map(|v| v.to_string())
+    })
+}
+
+/// The library's version, `"0.1.0"`: a static string, never NULL, that the caller must not
+/// free.
+#[no_mangle]
+pub extern "C" fn checkout_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// Creates a client from `config_json`, a JSON object (CONTRACT.md §5).
+///
+/// On `CHECKOUT_OK`, `*client_out` is a handle the caller owns and must release with
+/// `checkout_client_free`, and `*out_json` is NULL. On failure `*client_out` is NULL and
+/// `*out_json` is an error object the caller owns and must free with
+/// `checkout_string_free`. `out_json` may be NULL when the error text is not wanted;
+/// `config_json` and `client_out` must not be NULL (`CHECKOUT_ERR_NULL_ARGUMENT`).
+///
+/// # Safety
+/// `config_json` must be NULL or a NUL-terminated string; `client_out` and `out_json` must
+/// be NULL or valid for one pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_client_new(
+    config_json: *const c_char,
+    client_out: *mut *mut CheckoutClient,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    let mut error_text: *mut c_char = ptr::null_mut();
+    let code = guard(&mut error_text, || {
+        if client_out.is_null() {
+            return Err(Error::new(Status::NullArgument, "client_out: must not be NULL"));
+        }
+        *client_out = ptr::null_mut();
+        let client = Client::new(object_arg(config_json, "config_json")?)?;
+        *client_out = Box::into_raw(Box::new(CheckoutClient { inner: client }));
+        Ok(String::new())
+    });
+    let error_text = if code == CHECKOUT_OK {
+        drop(CString::from_raw(error_text));
+        ptr::null_mut()
+    } else {
+        error_text
+    };
+    if out_json.is_null() {
+        checkout_string_free(error_text);
+    } else {
+        *out_json = error_text;
+    }
+    code
+}
+
+/// Releases a client. Calling with NULL is fine. The handle must not be used afterwards,
+/// nor while another thread is still inside a call with it.
+///
+/// # Safety
+/// `client` must be NULL or a handle from `checkout_client_new` not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_client_free(client: *mut CheckoutClient) {
+    if !client.is_null() {
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(client))));
+    }
+}
+
+/// Creates a checkout. `request_json`: amount (minor units) or line_items, currency,
+/// description, origin_url, metadata, provider_options, ... (CONTRACT.md §7). On
+/// `CHECKOUT_OK`, `*out_json` is the unified checkout; otherwise an error object. Either way
+/// the caller owns `*out_json` and must free it with `checkout_string_free`. NULL `client`
+/// or `request_json` is `CHECKOUT_ERR_NULL_ARGUMENT`; NULL `out_json` returns that status
+/// with nothing written.
+///
+/// # Safety
+/// `client` must be NULL or a live handle; `request_json` NULL or a NUL-terminated string;
+/// `out_json` NULL or valid for one pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_create(
+    client: *const CheckoutClient,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    operation(client, request_json, out_json, Client::create)
+}
+
+/// Reads a checkout: `{"checkout_id": "..."}`, or for JustiFi's hosted-session flow
+/// `{"payment_intent_id": "pi_..."}`. `*out_json` is the unified checkout or an error object,
+/// owned by the caller (free with `checkout_string_free`). NULL handling as
+/// `checkout_create`.
+///
+/// # Safety
+/// As `checkout_create`.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_get(
+    client: *const CheckoutClient,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    operation(client, request_json, out_json, Client::get)
+}
+
+/// Pays a checkout with a payment method token: `checkout_id`, `payment_token`,
+/// `payment_mode`, `idempotency_key` (generated when absent, and returned). A decline is
+/// `CHECKOUT_OK` with `payment_status: "failed"`. Errors carry the idempotency key to call
+/// again with; the same key never charges twice. `*out_json` is owned by the caller (free
+/// with `checkout_string_free`). NULL handling as `checkout_create`.
+///
+/// # Safety
+/// As `checkout_create`.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_complete(
+    client: *const CheckoutClient,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    operation(client, request_json, out_json, Client::complete)
+}
+
+/// The provider's hosted payment page: `{"url", "expires_at", "payment_intent_id"?,
+/// "provider_data"}` for `checkout_id`, or (JustiFi) a checkout session for
+/// `payment_intent_id` or `amount`+`currency`+`description`, with `success_url` and
+/// `cancel_url`. `*out_json` is owned by the caller (free with `checkout_string_free`).
+/// NULL handling as `checkout_create`.
+///
+/// # Safety
+/// As `checkout_create`.
+#[no_mangle]
+pub unsafe extern "C" fn session_redirect_url(
+    client: *const CheckoutClient,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    operation(client, request_json, out_json, Client::redirect_url)
+}
+
+/// JustiFi only: a web component token for `{"checkout_id"}`, as
+/// `{"access_token", "expires_in" (seconds), "html"}`; other providers answer
+/// `CHECKOUT_ERR_UNSUPPORTED`. `*out_json` is owned by the caller (free with
+/// `checkout_string_free`). NULL handling as `checkout_create`.
+///
+/// # Safety
+/// As `checkout_create`.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_web_component_token(
+    client: *const CheckoutClient,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    operation(client, request_json, out_json, Client::web_component_token)
+}
+
+/// Frees a string returned through an `out_json` parameter. Calling with NULL is fine;
+/// never pass it to `free()`, nor free one string twice.
+///
+/// # Safety
+/// `s` must be NULL or a string from this library not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_string_free(s: *mut c_char) {
+    if !s.is_null() {
+        drop(CString::from_raw(s));
+    }
+}
