@@ -1,0 +1,188 @@
+//! Loads `libstorefront_checkout` with libloading and calls it through its C ABI, exactly as
+//! a PHP, Python or Node host does. Shared by the quickstart and the integration tests.
+
+#![allow(dead_code)]
+
+use libloading::Library;
+use serde_json::Value;
+use std::ffi::{c_char, CStr, CString};
+use std::path::{Path, PathBuf};
+use std::ptr;
+
+/// The opaque `CheckoutClient`.
+#[repr(C)]
+pub struct RawClient {
+    _private: [u8; 0],
+}
+
+pub type OpFn = unsafe extern "C" fn(*const RawClient, *const c_char, *mut *mut c_char) -> i32;
+pub type ClientNewFn = unsafe extern "C" fn(*const c_char, *mut *mut RawClient, *mut *mut c_char) -> i32;
+
+/// The operations with the shape `int32_t op(client, request_json, out_json)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Create,
+    Get,
+    Complete,
+    RedirectUrl,
+    WebComponentToken,
+}
+
+impl Op {
+    pub const ALL: [Op; 5] = [Op::Create, Op::Get, Op::Complete, Op::RedirectUrl, Op::WebComponentToken];
+}
+
+/// The library and its exports.
+pub struct CheckoutLib {
+    pub version: unsafe extern "C" fn() -> *const c_char,
+    pub client_new: ClientNewFn,
+    pub client_free: unsafe extern "C" fn(*mut RawClient),
+    pub string_free: unsafe extern "C" fn(*mut c_char),
+    pub create: OpFn,
+    pub get: OpFn,
+    pub complete: OpFn,
+    pub redirect_url: OpFn,
+    pub web_component_token: OpFn,
+    pub path: PathBuf,
+    _lib: Library,
+}
+
+/// `libstorefront_checkout.so` (`.dylib`, `.dll`).
+pub fn library_file_name() -> String {
+    format!("{}storefront_checkout{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)
+}
+
+/// The built shared library: `STOREFRONT_CHECKOUT_LIB` when set; else beside this program,
+/// one folder up, or in `deps/` (where cargo leaves it when it has not copied it up).
+pub fn locate() -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os("STOREFRONT_CHECKOUT_LIB") {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let dir = exe.parent().ok_or("no folder for this program")?;
+    let name = library_file_name();
+    let candidates = [dir.join(&name), dir.join("..").join(&name), dir.join("..").join("deps").join(&name)];
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or_else(|| format!("{name} not found near {}; build it with `cargo build` or set STOREFRONT_CHECKOUT_LIB", dir.display()))
+}
+
+impl CheckoutLib {
+    pub fn load(path: &Path) -> Result<CheckoutLib, String> {
+        // SAFETY: loading our own library runs no initialisers (it does nothing at load time),
+        // and each symbol is read with the signature the header declares.
+        unsafe {
+            let lib = Library::new(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            macro_rules! sym {
+                ($name:literal) => {
+                    *lib.get($name).map_err(|e| format!("{}: {e}", String::from_utf8_lossy($name)))?
+                };
+            }
+            Ok(CheckoutLib {
+                version: sym!(b"checkout_version"),
+                client_new: sym!(b"checkout_client_new"),
+                client_free: sym!(b"checkout_client_free"),
+                string_free: sym!(b"checkout_string_free"),
+                create: sym!(b"checkout_create"),
+                get: sym!(b"checkout_get"),
+                complete: sym!(b"checkout_complete"),
+                redirect_url: sym!(b"session_redirect_url"),
+                web_component_token: sym!(b"checkout_web_component_token"),
+                path: path.to_owned(),
+                _lib: lib,
+            })
+        }
+    }
+
+    pub fn op(&self, op: Op) -> OpFn {
+        match op {
+            Op::Create => self.create,
+            Op::Get => self.get,
+            Op::Complete => self.complete,
+            Op::RedirectUrl => self.redirect_url,
+            Op::WebComponentToken => self.web_component_token,
+        }
+    }
+
+    pub fn version(&self) -> String {
+        // SAFETY: checkout_version returns a static NUL-terminated string.
+        unsafe { CStr::from_ptr((self.version)()).to_string_lossy().into_owned() }
+    }
+
+    /// Takes ownership of an `out_json` string: its text, then `checkout_string_free`.
+    pub fn take_string(&self, s: *mut c_char) -> Option<String> {
+        if s.is_null() {
+            return None;
+        }
+        // SAFETY: `s` came from the library and is freed exactly once, here.
+        unsafe {
+            let text = CStr::from_ptr(s).to_string_lossy().into_owned();
+            (self.string_free)(s);
+            Some(text)
+        }
+    }
+
+    /// `checkout_client_new` with raw bytes: the status, the handle (or NULL) and the
+    /// error text, if any.
+    pub fn client_new_raw(&self, config: Option<&[u8]>) -> (i32, *mut RawClient, Option<String>) {
+        let config = config.map(|c| CString::new(c).expect("no NUL inside"));
+        let mut client = ptr::null_mut();
+        let mut out = ptr::null_mut();
+        // SAFETY: valid pointers or NULL, as the header allows.
+        let code = unsafe { (self.client_new)(config.as_ref().map_or(ptr::null(), |c| c.as_ptr()), &mut client, &mut out) };
+        (code, client, self.take_string(out))
+    }
+
+    /// A client from a configuration object, or the error object.
+    pub fn client(&self, config: &Value) -> Result<HostClient<'_>, Value> {
+        let (code, raw, text) = self.client_new_raw(Some(config.to_string().as_bytes()));
+        if code == 0 {
+            assert!(text.is_none(), "out_json must be NULL on success");
+            Ok(HostClient { lib: self, raw })
+        } else {
+            assert!(raw.is_null(), "client_out must be NULL on failure");
+            Err(serde_json::from_str(&text.expect("error object on failure")).expect("error object is JSON"))
+        }
+    }
+
+    /// An operation with raw bytes: the status and the `out_json` text.
+    pub fn call_raw(&self, op: Op, client: *const RawClient, request: Option<&[u8]>) -> (i32, Option<String>) {
+        let request = request.map(|r| CString::new(r).expect("no NUL inside"));
+        let mut out = ptr::null_mut();
+        // SAFETY: valid pointers or NULL, as the header allows.
+        let code = unsafe { (self.op(op))(client, request.as_ref().map_or(ptr::null(), |r| r.as_ptr()), &mut out) };
+        (code, self.take_string(out))
+    }
+}
+
+/// A live `CheckoutClient`, freed on drop.
+pub struct HostClient<'a> {
+    lib: &'a CheckoutLib,
+    pub raw: *mut RawClient,
+}
+
+// SAFETY: the library documents `CheckoutClient` as thread-safe (Send + Sync).
+unsafe impl Send for HostClient<'_> {}
+unsafe impl Sync for HostClient<'_> {}
+
+impl HostClient<'_> {
+    /// Calls `op` with `request`: the result, or `(status, error object)`.
+    pub fn call(&self, op: Op, request: &Value) -> Result<Value, (i32, Value)> {
+        let (code, text) = self.lib.call_raw(op, self.raw, Some(request.to_string().as_bytes()));
+        let json: Value = serde_json::from_str(&text.expect("out_json is always set")).expect("out_json is JSON");
+        if code == 0 {
+            Ok(json)
+        } else {
+            Err((code, json))
+        }
+    }
+}
+
+impl Drop for HostClient<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `raw` came from checkout_client_new and is freed once.
+        unsafe { (self.lib.client_free)(self.raw) }
+    }
+}
