@@ -48,18 +48,29 @@ fn run() -> Result<(), String> {
     let client = lib.client(&config).map_err(|e| describe(&e))?;
     let call = |op, req: Value| client.call(op, &req).map_err(|(_, e)| describe(&e));
 
-    let checkout = call(Op::Create, json!({
-        "amount": 1799, "description": "One Chocolate Donut", "origin_url": "http://localhost:3000"
-    }))?;
+    let checkout = call(
+        Op::Create,
+        json!({
+            "amount": 1799, "description": "One Chocolate Donut", "origin_url": "http://localhost:3000"
+        }),
+    )?;
     let checkout_id = checkout["id"].as_str().ok_or("checkout without id")?.to_owned();
-    println!("\n1. checkout {checkout_id}: {} {}, {}", money(&checkout), checkout["description"].as_str().unwrap_or(""), checkout["status"].as_str().unwrap_or("?"));
+    println!(
+        "\n1. checkout {checkout_id}: {} {}, {}",
+        money(&checkout),
+        checkout["description"].as_str().unwrap_or(""),
+        checkout["status"].as_str().unwrap_or("?")
+    );
 
     let component = call(Op::WebComponentToken, json!({ "checkout_id": checkout_id }))?;
     println!("2. web component:\n   {}", component["html"].as_str().unwrap_or(""));
 
-    let hosted = call(Op::RedirectUrl, json!({
-        "checkout_id": checkout_id, "success_url": "http://localhost:3000/thanks"
-    }))?;
+    let hosted = call(
+        Op::RedirectUrl,
+        json!({
+            "checkout_id": checkout_id, "success_url": "http://localhost:3000/thanks"
+        }),
+    )?;
     println!("3. hosted checkout page: {}", hosted["url"].as_str().unwrap_or(""));
 
     let token = payment_token(&base_url, &component, real)?;
@@ -72,10 +83,13 @@ fn run() -> Result<(), String> {
         completion["idempotency_key"].as_str().unwrap_or("-"),
     );
 
-    let session = call(Op::RedirectUrl, json!({
-        "amount": 1799, "currency": "usd", "description": "One Chocolate Donut",
-        "success_url": "http://localhost:3000/thanks", "cancel_url": "http://localhost:3000/cart"
-    }))?;
+    let session = call(
+        Op::RedirectUrl,
+        json!({
+            "amount": 1799, "currency": "usd", "description": "One Chocolate Donut",
+            "success_url": "http://localhost:3000/thanks", "cancel_url": "http://localhost:3000/cart"
+        }),
+    )?;
     println!(
         "5. hosted checkout session (seed 003): {}\n   payment intent {}, check it with checkout_get after the shopper returns",
         session["url"].as_str().unwrap_or(""),

@@ -208,8 +208,7 @@ mod tests {
 
     #[test]
     fn error_object_has_the_contract_fields() {
-        let mut e = Error::new(Status::InvalidRequest, "amount: must be a positive integer")
-            .with_provider("justifi");
+        let mut e = Error::new(Status::InvalidRequest, "amount: must be a positive integer").with_provider("justifi");
         e.http_status = Some(422);
         let v: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
         assert_eq!(v["error"]["status"], 4);

@@ -29,7 +29,8 @@ unsafe fn guard(out_json: *mut *mut c_char, body: impl FnOnce() -> Result<String
         Ok(Ok(json)) => (CHECKOUT_OK, json),
         Ok(Err(e)) => (e.status.code(), e.to_json()),
         Err(_) => {
-            let e = Error::new(Status::Internal, "internal error: storefront-checkout caught a panic; please report it");
+            let e =
+                Error::new(Status::Internal, "internal error: storefront-checkout caught a panic; please report it");
             (e.status.code(), e.to_json())
         }
     };
@@ -73,9 +74,7 @@ unsafe fn object_arg(p: *const c_char, name: &str) -> Result<Map<String, Value>>
 /// # Safety
 /// `p` must be NULL or a handle from `checkout_client_new` not yet freed.
 unsafe fn client_arg<'a>(p: *const CheckoutClient) -> Result<&'a Client> {
-    p.as_ref()
-        .map(|c| &c.inner)
-        .ok_or_else(|| Error::new(Status::NullArgument, "client: must not be NULL"))
+    p.as_ref().map(|c| &c.inner).ok_or_else(|| Error::new(Status::NullArgument, "client: must not be NULL"))
 }
 
 /// One operation: the handle, the request object, the result as JSON text.

@@ -149,9 +149,9 @@ impl CheckoutLookup {
         match (checkout_id, payment_intent_id) {
             (Some(c), None) => Ok(CheckoutLookup::Checkout(c)),
             (None, Some(p)) => Ok(CheckoutLookup::PaymentIntent(p)),
-            (Some(_), Some(_)) => Err(Error::invalid_request(
-                "checkout_id: give either checkout_id or payment_intent_id, not both",
-            )),
+            (Some(_), Some(_)) => {
+                Err(Error::invalid_request("checkout_id: give either checkout_id or payment_intent_id, not both"))
+            }
             (None, None) => Err(Error::invalid_request("checkout_id: is required")),
         }
     }
@@ -296,14 +296,19 @@ mod tests {
         assert_eq!(req.total().unwrap(), 1750);
         assert_eq!(req.line_items[1].subscription.as_ref().unwrap().interval_unit, "month");
         let req = CreateCheckout::parse(fields(json!({ "line_items": items, "amount": 1700 }))).unwrap();
-        assert_eq!(req.total().unwrap_err().message, "amount: 1700 differs from the line items' total of 1750 minor units");
+        assert_eq!(
+            req.total().unwrap_err().message,
+            "amount: 1700 differs from the line items' total of 1750 minor units"
+        );
         let req = CreateCheckout::parse(fields(json!({
             "line_items": [{"name": "x", "unit_amount": u64::MAX, "quantity": 2}]
         })))
         .unwrap();
         assert_eq!(req.total().unwrap_err().message, "line_items[0]: the total is too large");
-        assert_eq!(CreateCheckout::parse(fields(json!({}))).unwrap().total().unwrap_err().message,
-            "amount: is required (or give line_items)");
+        assert_eq!(
+            CreateCheckout::parse(fields(json!({}))).unwrap().total().unwrap_err().message,
+            "amount: is required (or give line_items)"
+        );
     }
 
     #[test]
@@ -311,13 +316,18 @@ mod tests {
         let cases = [
             (json!({"amount": "1799"}), "amount: must be a positive integer"),
             (json!({"amount": 17.99}), "amount: must be a positive integer"),
-            (json!({"currency": "us dollars"}), "currency: must be an ISO 4217 code such as usd, or a crypto code such as usdt"),
+            (
+                json!({"currency": "us dollars"}),
+                "currency: must be an ISO 4217 code such as usd, or a crypto code such as usdt",
+            ),
             (json!({"success_url": "/thanks"}), "success_url: must be an absolute http(s) URL"),
             (json!({"success_url": "javascript:alert(1)"}), "success_url: must be an absolute http(s) URL"),
             (json!({"line_items": [{"name": "x", "unit_amount": 1}]}), "line_items[0].quantity: is required"),
-            (json!({"line_items": [{"name": "x", "unit_amount": 1, "quantity": 1,
+            (
+                json!({"line_items": [{"name": "x", "unit_amount": 1, "quantity": 1,
                 "subscription": {"interval_unit": "year", "interval_frequency": 1}}]}),
-                "line_items[0].subscription.interval_unit: must be day, week or month"),
+                "line_items[0].subscription.interval_unit: must be day, week or month",
+            ),
             (json!({"amount": 5, "colour": "red"}), "colour: unknown field"),
         ];
         for (v, msg) in cases {
@@ -330,15 +340,24 @@ mod tests {
     #[test]
     fn idempotency_keys_cannot_inject_headers() {
         for bad in ["a\r\nX-Evil: 1", "with space", "é"] {
-            let e = Complete::parse(fields(json!({"checkout_id": "cho_1", "payment_token": "pm_1", "idempotency_key": bad}))).unwrap_err();
+            let e = Complete::parse(fields(
+                json!({"checkout_id": "cho_1", "payment_token": "pm_1", "idempotency_key": bad}),
+            ))
+            .unwrap_err();
             assert!(e.message.starts_with("idempotency_key: "), "{}", e.message);
         }
     }
 
     #[test]
     fn lookup_takes_exactly_one_id() {
-        assert_eq!(CheckoutLookup::parse(fields(json!({"checkout_id": "cho_1"}))).unwrap(), CheckoutLookup::Checkout("cho_1".into()));
-        assert_eq!(CheckoutLookup::parse(fields(json!({"payment_intent_id": "pi_1"}))).unwrap(), CheckoutLookup::PaymentIntent("pi_1".into()));
+        assert_eq!(
+            CheckoutLookup::parse(fields(json!({"checkout_id": "cho_1"}))).unwrap(),
+            CheckoutLookup::Checkout("cho_1".into())
+        );
+        assert_eq!(
+            CheckoutLookup::parse(fields(json!({"payment_intent_id": "pi_1"}))).unwrap(),
+            CheckoutLookup::PaymentIntent("pi_1".into())
+        );
         assert!(CheckoutLookup::parse(fields(json!({}))).is_err());
         assert!(CheckoutLookup::parse(fields(json!({"checkout_id": "a", "payment_intent_id": "b"}))).is_err());
     }

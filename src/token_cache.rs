@@ -32,10 +32,7 @@ struct Cached {
 /// The slot shared by every client with these credentials.
 pub fn slot(origin: &str, client_id: &str, client_secret: &Secret) -> Arc<TokenSlot> {
     let mut slots = SLOTS.lock().unwrap_or_else(|e| e.into_inner());
-    slots
-        .entry((origin.to_owned(), client_id.to_owned(), client_secret.clone()))
-        .or_default()
-        .clone()
+    slots.entry((origin.to_owned(), client_id.to_owned(), client_secret.clone())).or_default().clone()
 }
 
 impl TokenSlot {

@@ -71,7 +71,7 @@ impl HttpResponse {
 
 /// A failed attempt, and whether the request surely never reached the server.
 struct Failure {
-    error: Error,
+    error: Box<Error>,
     unsent: bool,
 }
 
@@ -133,7 +133,7 @@ impl Transport {
                 Err(f) => f.error.retryable && (f.unsent || req.replay == Replay::Safe),
             };
             if !again || retries >= self.max_retries {
-                return outcome.map_err(|f| f.error);
+                return outcome.map_err(|f| *f.error);
             }
             std::thread::sleep(backoff(retries));
             retries += 1;
@@ -169,29 +169,20 @@ fn attempt(agent: &Agent, req: &HttpRequest) -> std::result::Result<HttpResponse
     };
     let mut resp = sent.map_err(classify)?;
     let status = resp.status().as_u16();
-    let request_id = resp
-        .headers()
-        .get("request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let body = resp
-        .body_mut()
-        .with_config()
-        .limit(MAX_RESPONSE_BYTES)
-        .read_to_vec()
-        .map_err(|e| {
-            let mut f = classify(e);
-            f.unsent = false;
-            f
-        })?;
+    let request_id = resp.headers().get("request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let body = resp.body_mut().with_config().limit(MAX_RESPONSE_BYTES).read_to_vec().map_err(|e| {
+        let mut f = classify(e);
+        f.unsent = false;
+        f
+    })?;
     Ok(HttpResponse { status, request_id, body })
 }
 
 fn classify(e: ureq::Error) -> Failure {
     use ureq::Error as U;
     use ureq::Timeout as T;
-    let unsent = |status, message: String| Failure { error: Error::new(status, message), unsent: true };
-    let maybe_sent = |status, message: String| Failure { error: Error::new(status, message), unsent: false };
+    let unsent = |status, message: String| Failure { error: Box::new(Error::new(status, message)), unsent: true };
+    let maybe_sent = |status, message: String| Failure { error: Box::new(Error::new(status, message)), unsent: false };
     match e {
         U::Io(io) if io.kind() == io::ErrorKind::ConnectionRefused => {
             unsent(Status::Network, "connection refused by the provider's host".into())
@@ -208,13 +199,7 @@ fn classify(e: ureq::Error) -> Failure {
         U::BodyExceedsLimit(limit) => {
             maybe_sent(Status::Network, format!("the provider's response exceeds {limit} bytes"))
         }
-        U::BadUri(_) | U::Http(_) => Failure {
-            error: Error {
-                retryable: false,
-                ..Error::new(Status::Internal, format!("could not build the HTTP request: {e}"))
-            },
-            unsent: true,
-        },
+        U::BadUri(_) | U::Http(_) => unsent(Status::Internal, format!("could not build the HTTP request: {e}")),
         other => maybe_sent(Status::Network, format!("the connection to the provider failed: {other}")),
     }
 }

@@ -72,9 +72,8 @@ fn header_compiles_as_strict_c99_and_declares_every_export() {
 fn every_export_is_documented_with_ownership_and_null_behaviour() {
     let header = std::fs::read_to_string(header_path()).unwrap();
     for name in EXPORTS {
-        let declaration = ["int32_t ", "void ", "const char *"]
-            .iter()
-            .find_map(|ty| header.find(&format!("\n{ty}{name}(")));
+        let declaration =
+            ["int32_t ", "void ", "const char *"].iter().find_map(|ty| header.find(&format!("\n{ty}{name}(")));
         let at = declaration.unwrap_or_else(|| panic!("{name} is not declared"));
         let before = &header[..at];
         let comment_end = before.rfind("*/").unwrap_or_else(|| panic!("{name} has no comment"));

@@ -62,11 +62,9 @@ pub fn locate() -> Result<PathBuf, String> {
     let dir = exe.parent().ok_or("no folder for this program")?;
     let name = library_file_name();
     let candidates = [dir.join(&name), dir.join("..").join(&name), dir.join("..").join("deps").join(&name)];
-    candidates
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .ok_or_else(|| format!("{name} not found near {}; build it with `cargo build` or set STOREFRONT_CHECKOUT_LIB", dir.display()))
+    candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
+        format!("{name} not found near {}; build it with `cargo build` or set STOREFRONT_CHECKOUT_LIB", dir.display())
+    })
 }
 
 impl CheckoutLib {
@@ -131,7 +129,8 @@ impl CheckoutLib {
         let mut client = ptr::null_mut();
         let mut out = ptr::null_mut();
         // SAFETY: valid pointers or NULL, as the header allows.
-        let code = unsafe { (self.client_new)(config.as_ref().map_or(ptr::null(), |c| c.as_ptr()), &mut client, &mut out) };
+        let code =
+            unsafe { (self.client_new)(config.as_ref().map_or(ptr::null(), |c| c.as_ptr()), &mut client, &mut out) };
         (code, client, self.take_string(out))
     }
 

@@ -15,9 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub fn routes() -> Router<Arc<App>> {
-    Router::new()
-        .route("/__sandbox/ledger", get(ledger))
-        .route("/__sandbox/tokens/expire", post(expire_tokens))
+    Router::new().route("/__sandbox/ledger", get(ledger)).route("/__sandbox/tokens/expire", post(expire_tokens))
 }
 
 async fn ledger(State(app): State<Arc<App>>) -> Response {

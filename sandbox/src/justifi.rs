@@ -7,13 +7,13 @@
 
 use crate::idempotency::Begin;
 use crate::state::{
-    envelope, error, new_id, now, reply, App, Checkout, CheckoutSession, Decline, Grant, Inner,
-    PaymentIntent, PaymentMethod,
+    envelope, error, new_id, now, reply, App, Checkout, CheckoutSession, Decline, Grant, Inner, PaymentIntent,
+    PaymentMethod, Refusal,
 };
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Map, Value};
@@ -54,11 +54,9 @@ fn test_card(number: &str) -> Option<Decline> {
         "4000000000009995" => decline("card_declined", Some("insufficient_funds"), "Your card has insufficient funds."),
         "4000000000000069" => decline("card_declined", Some("expired_card"), "Your card has expired."),
         "4000000000000127" => decline("card_declined", Some("invalid_cvc"), "Your card's security code is invalid."),
-        "4000000000000119" => decline(
-            "gateway_error",
-            None,
-            "An error occurred while processing your payment. Please try again.",
-        ),
+        "4000000000000119" => {
+            decline("gateway_error", None, "An error occurred while processing your payment. Please try again.")
+        }
         _ => None,
     }
 }
@@ -72,7 +70,17 @@ fn luhn_valid(number: &str) -> bool {
         .iter()
         .rev()
         .enumerate()
-        .map(|(i, d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { *d })
+        .map(|(i, d)| {
+            if i % 2 == 1 {
+                if d * 2 > 9 {
+                    d * 2 - 9
+                } else {
+                    d * 2
+                }
+            } else {
+                *d
+            }
+        })
         .sum();
     sum % 10 == 0
 }
@@ -99,12 +107,12 @@ impl Caller {
 }
 
 /// 401 with JustiFi's plain-string error form.
-fn unauthorized() -> Response {
-    reply(StatusCode::UNAUTHORIZED, json!({"error": "Not Authorized"}))
+fn unauthorized() -> Refusal {
+    Refusal { status: StatusCode::UNAUTHORIZED, body: json!({"error": "Not Authorized"}) }
 }
 
 /// The bearer token's grant: 401 when missing, unknown or expired.
-fn authenticate(app: &App, headers: &HeaderMap) -> Result<Caller, Response> {
+fn authenticate(app: &App, headers: &HeaderMap) -> Result<Caller, Refusal> {
     let value = headers.get("authorization").and_then(|v| v.to_str().ok()).ok_or_else(unauthorized)?;
     let (scheme, token) = value.trim().split_once(' ').ok_or_else(unauthorized)?;
     if !scheme.eq_ignore_ascii_case("bearer") {
@@ -121,47 +129,45 @@ fn authenticate(app: &App, headers: &HeaderMap) -> Result<Caller, Response> {
     })
 }
 
-fn api_only(caller: &Caller) -> Result<(), Response> {
+fn api_only(caller: &Caller) -> Result<(), Refusal> {
     match caller {
         Caller::Api { .. } => Ok(()),
         Caller::WebComponent { .. } => Err(forbidden("web component tokens cannot call this endpoint")),
     }
 }
 
-fn forbidden(message: impl Into<String>) -> Response {
+fn forbidden(message: impl Into<String>) -> Refusal {
     error(StatusCode::FORBIDDEN, "forbidden", message)
 }
 
 /// The `Sub-Account` header: 400 when required and missing, 403 when unknown.
-fn sub_account(app: &App, headers: &HeaderMap, required: bool) -> Result<Option<String>, Response> {
+fn sub_account(app: &App, headers: &HeaderMap, required: bool) -> Result<Option<String>, Refusal> {
     match headers.get("sub-account").and_then(|v| v.to_str().ok()) {
-        None if required => Err(error(
-            StatusCode::BAD_REQUEST,
-            "sub_account_required",
-            "The Sub-Account header is required",
-        )),
+        None if required => {
+            Err(error(StatusCode::BAD_REQUEST, "sub_account_required", "The Sub-Account header is required"))
+        }
         None => Ok(None),
         Some(acc) if app.config.justifi_sub_accounts.iter().any(|a| a == acc) => Ok(Some(acc.to_owned())),
         Some(acc) => Err(forbidden(format!("Not authorized for sub account {acc}"))),
     }
 }
 
-fn body_object(body: &Bytes) -> Result<Map<String, Value>, Response> {
+fn body_object(body: &Bytes) -> Result<Map<String, Value>, Refusal> {
     match serde_json::from_slice(body) {
         Ok(Value::Object(m)) => Ok(m),
         _ => Err(error(StatusCode::BAD_REQUEST, "invalid_json", "The request body must be a JSON object")),
     }
 }
 
-fn validation(message: impl Into<String>) -> Response {
+fn validation(message: impl Into<String>) -> Refusal {
     error(StatusCode::UNPROCESSABLE_ENTITY, "validation_error", message)
 }
 
-fn not_found(what: &str, id: &str) -> Response {
+fn not_found(what: &str, id: &str) -> Refusal {
     error(StatusCode::NOT_FOUND, "not_found", format!("{what} {id} not found"))
 }
 
-fn nonblank(body: &Map<String, Value>, field: &str) -> Result<String, Response> {
+fn nonblank(body: &Map<String, Value>, field: &str) -> Result<String, Refusal> {
     match body.get(field) {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
         _ => Err(validation(format!("{field} can't be blank"))),
@@ -169,37 +175,30 @@ fn nonblank(body: &Map<String, Value>, field: &str) -> Result<String, Response> 
 }
 
 /// `POST /oauth/token` → `200 {"access_token"}` (no `expires_in`, as documented).
-async fn access_token(State(app): Shared, body: Bytes) -> Response {
-    let body = match body_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let (id, secret) = (body.get("client_id").and_then(Value::as_str), body.get("client_secret").and_then(Value::as_str));
+async fn access_token(State(app): Shared, body: Bytes) -> Result<Response, Refusal> {
+    let body = body_object(&body)?;
+    let (id, secret) =
+        (body.get("client_id").and_then(Value::as_str), body.get("client_secret").and_then(Value::as_str));
     let known = app.config.justifi_clients.iter().any(|(i, s)| Some(i.as_str()) == id && Some(s.as_str()) == secret);
     let (Some(id), true) = (id, known) else {
-        return error(StatusCode::UNAUTHORIZED, "invalid_credentials", "Invalid client_id or client_secret");
+        return Err(error(StatusCode::UNAUTHORIZED, "invalid_credentials", "Invalid client_id or client_secret"));
     };
     let token = new_id("tok_") + &new_id("");
     let mut inner = app.lock();
     inner.token_grants += 1;
     let expires_at = Instant::now() + app.config.token_ttl;
     inner.tokens.insert(token.clone(), Grant { client_id: id.to_owned(), expires_at, roles: None });
-    reply(StatusCode::OK, json!({ "access_token": token }))
+    Ok(reply(StatusCode::OK, json!({ "access_token": token })))
 }
 
 /// `POST /v1/web_component_tokens` → `{"access_token", "token_type", "expires_in"}`; roles
 /// are `(read|write):(checkout|tokenize|account|business):<id>`.
-async fn web_component_token(State(app): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    let caller = match authenticate(&app, &headers).and_then(|c| api_only(&c).map(|()| c)) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let body = match body_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+async fn web_component_token(State(app): Shared, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
+    let caller = authenticate(&app, &headers)?;
+    api_only(&caller)?;
+    let body = body_object(&body)?;
     let Some(resources) = body.get("resources").and_then(Value::as_array).filter(|r| !r.is_empty()) else {
-        return validation("resources must be a non-empty array");
+        return Err(validation("resources must be a non-empty array"));
     };
     let mut roles = Vec::new();
     for r in resources {
@@ -213,124 +212,118 @@ async fn web_component_token(State(app): Shared, headers: HeaderMap, body: Bytes
         });
         match valid {
             Some(role) => roles.push(role),
-            None => return validation(format!("resources: {r} is not a valid role")),
+            None => return Err(validation(format!("resources: {r} is not a valid role"))),
         }
     }
     let token = new_id("wct_") + &new_id("");
     let mut inner = app.lock();
     inner.web_component_token_grants += 1;
     let expires_at = Instant::now() + WEB_COMPONENT_TOKEN_TTL;
-    inner.tokens.insert(
-        token.clone(),
-        Grant { client_id: caller.client_id().to_owned(), expires_at, roles: Some(roles) },
-    );
-    reply(
+    inner
+        .tokens
+        .insert(token.clone(), Grant { client_id: caller.client_id().to_owned(), expires_at, roles: Some(roles) });
+    Ok(reply(
         StatusCode::OK,
         json!({"access_token": token, "token_type": "Bearer", "expires_in": WEB_COMPONENT_TOKEN_TTL.as_secs()}),
-    )
+    ))
 }
 
 /// `POST /v1/checkouts` → `201` envelope of the checkout.
-async fn create_checkout(State(app): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    let result = (|| {
-        let caller = authenticate(&app, &headers)?;
-        api_only(&caller)?;
-        let account = sub_account(&app, &headers, true)?.unwrap_or_default();
-        let body = body_object(&body)?;
-        let amount = body.get("amount").and_then(Value::as_u64).filter(|a| (AMOUNT_MIN..=AMOUNT_MAX).contains(a));
-        let Some(amount) = amount else {
-            return Err(validation(format!("amount must be an integer between {AMOUNT_MIN} and {AMOUNT_MAX}")));
-        };
-        let description = nonblank(&body, "description")?;
-        let field = |k: &str| body.get(k).cloned().unwrap_or(Value::Null);
-        let created_at = now();
-        let checkout = Checkout {
-            id: new_id("cho_"),
-            account_id: account,
-            amount,
-            description,
-            origin_url: field("origin_url"),
-            payment_method_group_id: field("payment_method_group_id"),
-            statement_descriptor: field("statement_descriptor"),
-            payment: field("payment"),
-            status: "created",
-            successful_payment_id: None,
-            completions: Vec::new(),
-            expires: Instant::now() + CHECKOUT_TTL,
-            updated_at: created_at.clone(),
-            created_at,
-        };
-        let data = checkout.to_json();
-        app.lock().checkouts.push(checkout);
-        Ok(reply(StatusCode::CREATED, envelope("checkout", data)))
-    })();
-    result.unwrap_or_else(|r| r)
+async fn create_checkout(State(app): Shared, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
+    let caller = authenticate(&app, &headers)?;
+    api_only(&caller)?;
+    let account = sub_account(&app, &headers, true)?.unwrap_or_default();
+    let body = body_object(&body)?;
+    let amount = body.get("amount").and_then(Value::as_u64).filter(|a| (AMOUNT_MIN..=AMOUNT_MAX).contains(a));
+    let Some(amount) = amount else {
+        return Err(validation(format!("amount must be an integer between {AMOUNT_MIN} and {AMOUNT_MAX}")));
+    };
+    let description = nonblank(&body, "description")?;
+    let field = |k: &str| body.get(k).cloned().unwrap_or(Value::Null);
+    let created_at = now();
+    let checkout = Checkout {
+        id: new_id("cho_"),
+        account_id: account,
+        amount,
+        description,
+        origin_url: field("origin_url"),
+        payment_method_group_id: field("payment_method_group_id"),
+        statement_descriptor: field("statement_descriptor"),
+        payment: field("payment"),
+        status: "created",
+        successful_payment_id: None,
+        completions: Vec::new(),
+        expires: Instant::now() + CHECKOUT_TTL,
+        updated_at: created_at.clone(),
+        created_at,
+    };
+    let data = checkout.to_json();
+    app.lock().checkouts.push(checkout);
+    Ok(reply(StatusCode::CREATED, envelope("checkout", data)))
 }
 
 /// `GET /v1/checkouts/{id}` → `200` envelope; 404 for another sub account's checkout.
-async fn get_checkout(State(app): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let result = (|| {
-        let caller = authenticate(&app, &headers)?;
-        if !caller.has_role(&format!("write:checkout:{id}")) {
-            return Err(forbidden("this token cannot read this checkout"));
-        }
-        let account = sub_account(&app, &headers, false)?;
-        let mut inner = app.lock();
-        let checkout = inner
-            .checkout_mut(&id)
-            .filter(|c| account.as_ref().is_none_or(|a| *a == c.account_id))
-            .ok_or_else(|| not_found("checkout", &id))?;
-        Ok(reply(StatusCode::OK, envelope("checkout", checkout.to_json())))
-    })();
-    result.unwrap_or_else(|r| r)
+async fn get_checkout(State(app): Shared, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Refusal> {
+    let caller = authenticate(&app, &headers)?;
+    if !caller.has_role(&format!("write:checkout:{id}")) {
+        return Err(forbidden("this token cannot read this checkout"));
+    }
+    let account = sub_account(&app, &headers, false)?;
+    let mut inner = app.lock();
+    let checkout = inner
+        .checkout_mut(&id)
+        .filter(|c| account.as_ref().is_none_or(|a| *a == c.account_id))
+        .ok_or_else(|| not_found("checkout", &id))?;
+    Ok(reply(StatusCode::OK, envelope("checkout", checkout.to_json())))
 }
 
 /// `GET /v1/checkouts?limit&after_cursor&before_cursor&status`: newest first, cursor
 /// pagination (`docs/pagination.mdx`), `limit` 1..=100, default 25.
-async fn list_checkouts(State(app): Shared, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
-    let result = (|| {
-        let caller = authenticate(&app, &headers)?;
-        api_only(&caller)?;
-        let account = sub_account(&app, &headers, false)?;
-        let limit = match q.get("limit").map(|l| l.parse::<usize>()) {
-            None => 25,
-            Some(Ok(l)) if (1..=100).contains(&l) => l,
-            Some(_) => return Err(validation("limit must be between 1 and 100")),
-        };
-        let inner = app.lock();
-        let all: Vec<&Checkout> = inner
-            .checkouts
-            .iter()
-            .rev()
-            .filter(|c| account.as_ref().is_none_or(|a| *a == c.account_id))
-            .filter(|c| q.get("status").is_none_or(|s| s == c.status))
-            .collect();
-        let position = |cursor: &str| {
-            let id = decode_cursor(cursor).ok_or_else(|| validation("invalid cursor"))?;
-            all.iter().position(|c| c.id == id).ok_or_else(|| validation("invalid cursor"))
-        };
-        let (start, end) = match (q.get("after_cursor"), q.get("before_cursor")) {
-            (Some(after), _) => {
-                let s = position(after)? + 1;
-                (s, (s + limit).min(all.len()))
-            }
-            (None, Some(before)) => {
-                let e = position(before)?;
-                (e.saturating_sub(limit), e)
-            }
-            (None, None) => (0, limit.min(all.len())),
-        };
-        let page = &all[start..end];
-        let data: Vec<Value> = page.iter().map(|c| c.to_json()).collect();
-        let page_info = json!({
-            "has_previous": start > 0,
-            "has_next": end < all.len(),
-            "start_cursor": page.first().map(|c| encode_cursor(&c.id)),
-            "end_cursor": page.last().map(|c| encode_cursor(&c.id)),
-        });
-        Ok(reply(StatusCode::OK, json!({"id": null, "type": "array", "data": data, "page_info": page_info})))
-    })();
-    result.unwrap_or_else(|r| r)
+async fn list_checkouts(
+    State(app): Shared,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, Refusal> {
+    let caller = authenticate(&app, &headers)?;
+    api_only(&caller)?;
+    let account = sub_account(&app, &headers, false)?;
+    let limit = match q.get("limit").map(|l| l.parse::<usize>()) {
+        None => 25,
+        Some(Ok(l)) if (1..=100).contains(&l) => l,
+        Some(_) => return Err(validation("limit must be between 1 and 100")),
+    };
+    let inner = app.lock();
+    let all: Vec<&Checkout> = inner
+        .checkouts
+        .iter()
+        .rev()
+        .filter(|c| account.as_ref().is_none_or(|a| *a == c.account_id))
+        .filter(|c| q.get("status").is_none_or(|s| s == c.status))
+        .collect();
+    let position = |cursor: &str| {
+        let id = decode_cursor(cursor).ok_or_else(|| validation("invalid cursor"))?;
+        all.iter().position(|c| c.id == id).ok_or_else(|| validation("invalid cursor"))
+    };
+    let (start, end) = match (q.get("after_cursor"), q.get("before_cursor")) {
+        (Some(after), _) => {
+            let s = position(after)? + 1;
+            (s, (s + limit).min(all.len()))
+        }
+        (None, Some(before)) => {
+            let e = position(before)?;
+            (e.saturating_sub(limit), e)
+        }
+        (None, None) => (0, limit.min(all.len())),
+    };
+    let page = &all[start..end];
+    let data: Vec<Value> = page.iter().map(|c| c.to_json()).collect();
+    let page_info = json!({
+        "has_previous": start > 0,
+        "has_next": end < all.len(),
+        "start_cursor": page.first().map(|c| encode_cursor(&c.id)),
+        "end_cursor": page.last().map(|c| encode_cursor(&c.id)),
+    });
+    Ok(reply(StatusCode::OK, json!({"id": null, "type": "array", "data": data, "page_info": page_info})))
 }
 
 /// Cursors are opaque: the id, hex-encoded.
@@ -348,17 +341,15 @@ fn decode_cursor(cursor: &str) -> Option<String> {
 }
 
 /// The `Idempotency-Key` header: 400 when required and missing, 422 beyond 100 characters.
-fn idempotency_key(headers: &HeaderMap, required: bool) -> Result<Option<String>, Response> {
+fn idempotency_key(headers: &HeaderMap, required: bool) -> Result<Option<String>, Refusal> {
     match headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
-        None if required => Err(error(
-            StatusCode::BAD_REQUEST,
-            "idempotency_key_required",
-            "The Idempotency-Key header is required",
-        )),
+        None if required => {
+            Err(error(StatusCode::BAD_REQUEST, "idempotency_key_required", "The Idempotency-Key header is required"))
+        }
         None => Ok(None),
-        Some(k) if k.chars().count() > 100 => Err(validation(
-            "Validation failed: Idempotency key is too long (maximum is 100 characters)",
-        )),
+        Some(k) if k.chars().count() > 100 => {
+            Err(validation("Validation failed: Idempotency key is too long (maximum is 100 characters)"))
+        }
         Some(k) => Ok(Some(k.to_owned())),
     }
 }
@@ -386,6 +377,7 @@ async fn idempotent(
                 "idempotency_request_in_progress",
                 "A request with this Idempotency-Key is already in progress",
             )
+            .into_response()
         }
         Begin::Mismatch => {
             return error(
@@ -393,6 +385,7 @@ async fn idempotent(
                 "idempotency_params_mismatch",
                 "This Idempotency-Key was used with different request parameters",
             )
+            .into_response()
         }
     }
     if !delay.is_zero() {
@@ -425,7 +418,7 @@ pub fn complete(inner: &mut Inner, id: &str, pm: &str, mode: &str) -> (StatusCod
         _ => {}
     }
     let (amount, account) = (checkout.amount, checkout.account_id.clone());
-    if !inner.payment_methods.get(pm).is_some_and(|m| m.account_id == account) {
+    if inner.payment_methods.get(pm).is_none_or(|m| m.account_id != account) {
         return (StatusCode::NOT_FOUND, error_body("not_found", &format!("payment method {pm} not found")));
     }
     let outcome = inner.charge(pm, amount, id);
@@ -460,29 +453,27 @@ pub fn complete(inner: &mut Inner, id: &str, pm: &str, mode: &str) -> (StatusCod
 
 /// `POST /v1/checkouts/{id}/complete` (`Idempotency-Key` required) → `201` envelope of the
 /// `CheckoutCompletion`, declines included.
-async fn complete_checkout(State(app): Shared, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
-    let prepared = (|| {
-        let caller = authenticate(&app, &headers)?;
-        if !caller.has_role(&format!("write:checkout:{id}")) {
-            return Err(forbidden("this token cannot complete this checkout"));
-        }
-        sub_account(&app, &headers, false)?;
-        let key = idempotency_key(&headers, true)?.unwrap_or_default();
-        let body = body_object(&body)?;
-        let pm = nonblank(&body, "payment_token")?;
-        let mode = body.get("payment_mode").and_then(Value::as_str).unwrap_or("ecom").to_owned();
-        if mode != "ecom" {
-            return Err(validation(format!("payment_mode {mode} is not enabled for this sub account")));
-        }
-        let fingerprint = format!("POST /v1/checkouts/{id}/complete {}", Value::Object(body));
-        Ok((caller.client_id().to_owned(), key, pm, mode, fingerprint))
-    })();
-    let (client, key, pm, mode, fingerprint) = match prepared {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+async fn complete_checkout(
+    State(app): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, Refusal> {
+    let caller = authenticate(&app, &headers)?;
+    if !caller.has_role(&format!("write:checkout:{id}")) {
+        return Err(forbidden("this token cannot complete this checkout"));
+    }
+    sub_account(&app, &headers, false)?;
+    let key = idempotency_key(&headers, true)?.unwrap_or_default();
+    let body = body_object(&body)?;
+    let pm = nonblank(&body, "payment_token")?;
+    let mode = body.get("payment_mode").and_then(Value::as_str).unwrap_or("ecom").to_owned();
+    if mode != "ecom" {
+        return Err(validation(format!("payment_mode {mode} is not enabled for this sub account")));
+    }
+    let fingerprint = format!("POST /v1/checkouts/{id}/complete {}", Value::Object(body));
     let delay = app.config.complete_delay;
-    idempotent(&app, &client, &key, fingerprint, delay, |inner| complete(inner, &id, &pm, &mode)).await
+    Ok(idempotent(&app, caller.client_id(), &key, fingerprint, delay, |inner| complete(inner, &id, &pm, &mode)).await)
 }
 
 /// Tokenizes a card for `account`: the payment method id, or the `402` error body.
@@ -509,80 +500,71 @@ pub fn tokenize_card(inner: &mut Inner, account: &str, card: &Map<String, Value>
             "acct_last_four": &number[number.len() - 4..], "month": card.get("month"), "year": card.get("year"),
             "created_at": now()},
     });
-    inner.payment_methods.insert(
-        id.clone(),
-        PaymentMethod { account_id: account.to_owned(), decline: test_card(&number) },
-    );
+    inner
+        .payment_methods
+        .insert(id.clone(), PaymentMethod { account_id: account.to_owned(), decline: test_card(&number) });
     Ok(data)
 }
 
 /// `POST /v1/payment_methods` with `{"payment_method": {"card": {...}}}` or a bank account →
 /// `201` envelope; an invalid number is `402`. Web component tokens with
 /// `write:tokenize:<account>` may call it, as the browser component does.
-async fn create_payment_method(State(app): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    let result = (|| {
-        let caller = authenticate(&app, &headers)?;
-        let account = match (&caller, sub_account(&app, &headers, false)?) {
-            (_, Some(acc)) => acc,
-            (Caller::WebComponent { roles, .. }, None) => roles
-                .iter()
-                .find_map(|r| r.strip_prefix("write:tokenize:"))
-                .map(str::to_owned)
-                .ok_or_else(|| forbidden("this token cannot tokenize payment methods"))?,
-            (Caller::Api { .. }, None) => sub_account(&app, &headers, true)?.unwrap_or_default(),
+async fn create_payment_method(State(app): Shared, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
+    let caller = authenticate(&app, &headers)?;
+    let account = match (&caller, sub_account(&app, &headers, false)?) {
+        (_, Some(acc)) => acc,
+        (Caller::WebComponent { roles, .. }, None) => roles
+            .iter()
+            .find_map(|r| r.strip_prefix("write:tokenize:"))
+            .map(str::to_owned)
+            .ok_or_else(|| forbidden("this token cannot tokenize payment methods"))?,
+        (Caller::Api { .. }, None) => sub_account(&app, &headers, true)?.unwrap_or_default(),
+    };
+    if !caller.has_role(&format!("write:tokenize:{account}")) {
+        return Err(forbidden("this token cannot tokenize for this account"));
+    }
+    let body = body_object(&body)?;
+    let method = body.get("payment_method").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut inner = app.lock();
+    if let Some(card) = method.get("card").and_then(Value::as_object) {
+        return Ok(match tokenize_card(&mut inner, &account, card) {
+            Ok(data) => reply(StatusCode::CREATED, envelope("payment_method", data)),
+            Err(body) => reply(StatusCode::PAYMENT_REQUIRED, body),
+        });
+    }
+    if let Some(bank) = method.get("bank_account").and_then(Value::as_object) {
+        let digits = |k: &str| {
+            bank.get(k).and_then(Value::as_str).filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
         };
-        if !caller.has_role(&format!("write:tokenize:{account}")) {
-            return Err(forbidden("this token cannot tokenize for this account"));
-        }
-        let body = body_object(&body)?;
-        let method = body.get("payment_method").and_then(Value::as_object).cloned().unwrap_or_default();
-        let mut inner = app.lock();
-        if let Some(card) = method.get("card").and_then(Value::as_object) {
-            return Ok(match tokenize_card(&mut inner, &account, card) {
-                Ok(data) => reply(StatusCode::CREATED, envelope("payment_method", data)),
-                Err(body) => reply(StatusCode::PAYMENT_REQUIRED, body),
-            });
-        }
-        if let Some(bank) = method.get("bank_account").and_then(Value::as_object) {
-            let digits = |k: &str| bank.get(k).and_then(Value::as_str).filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
-            let (Some(_routing), Some(number)) = (digits("routing_number"), digits("account_number")) else {
-                return Err(validation("routing_number and account_number must be digits"));
-            };
-            let id = new_id("pm_");
-            let data = json!({"id": id, "type": "bank_account", "status": "valid",
-                "bank_account": {"id": id, "token": id, "account_owner_name": bank.get("account_owner_name"),
-                    "account_type": bank.get("account_type"), "acct_last_four": &number[number.len().saturating_sub(4)..]}});
-            inner.payment_methods.insert(id, PaymentMethod { account_id: account, decline: None });
-            return Ok(reply(StatusCode::CREATED, envelope("payment_method", data)));
-        }
-        Err(validation("payment_method must hold a card or a bank_account"))
-    })();
-    result.unwrap_or_else(|r| r)
+        let (Some(_routing), Some(number)) = (digits("routing_number"), digits("account_number")) else {
+            return Err(validation("routing_number and account_number must be digits"));
+        };
+        let id = new_id("pm_");
+        let data = json!({"id": id, "type": "bank_account", "status": "valid",
+            "bank_account": {"id": id, "token": id, "account_owner_name": bank.get("account_owner_name"),
+                "account_type": bank.get("account_type"), "acct_last_four": &number[number.len().saturating_sub(4)..]}});
+        inner.payment_methods.insert(id, PaymentMethod { account_id: account, decline: None });
+        return Ok(reply(StatusCode::CREATED, envelope("payment_method", data)));
+    }
+    Err(validation("payment_method must hold a card or a bank_account"))
 }
 
 /// `POST /v1/payment_intents` (`Idempotency-Key` and `Sub-Account` required; `amount`,
 /// `currency: usd`) → `201` with the bare `CardPaymentIntent`, as the spec shows it.
-async fn create_payment_intent(State(app): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    let prepared = (|| {
-        let caller = authenticate(&app, &headers)?;
-        api_only(&caller)?;
-        let account = sub_account(&app, &headers, true)?.unwrap_or_default();
-        let key = idempotency_key(&headers, true)?.unwrap_or_default();
-        let body = body_object(&body)?;
-        let Some(amount) = body.get("amount").and_then(Value::as_u64).filter(|a| *a > 0) else {
-            return Err(validation("amount must be a positive integer"));
-        };
-        if body.get("currency").and_then(Value::as_str) != Some("usd") {
-            return Err(validation("currency must be usd"));
-        }
-        let fingerprint = format!("POST /v1/payment_intents {}", Value::Object(body.clone()));
-        Ok((caller.client_id().to_owned(), key, account, amount, body, fingerprint))
-    })();
-    let (client, key, account, amount, body, fingerprint) = match prepared {
-        Ok(p) => p,
-        Err(r) => return r,
+async fn create_payment_intent(State(app): Shared, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
+    let caller = authenticate(&app, &headers)?;
+    api_only(&caller)?;
+    let account = sub_account(&app, &headers, true)?.unwrap_or_default();
+    let key = idempotency_key(&headers, true)?.unwrap_or_default();
+    let body = body_object(&body)?;
+    let Some(amount) = body.get("amount").and_then(Value::as_u64).filter(|a| *a > 0) else {
+        return Err(validation("amount must be a positive integer"));
     };
-    idempotent(&app, &client, &key, fingerprint, Duration::ZERO, |inner| {
+    if body.get("currency").and_then(Value::as_str) != Some("usd") {
+        return Err(validation("currency must be usd"));
+    }
+    let fingerprint = format!("POST /v1/payment_intents {}", Value::Object(body.clone()));
+    let response = idempotent(&app, caller.client_id(), &key, fingerprint, Duration::ZERO, |inner| {
         let created_at = now();
         let pi = PaymentIntent {
             id: new_id("pi_"),
@@ -600,61 +582,60 @@ async fn create_payment_intent(State(app): Shared, headers: HeaderMap, body: Byt
         inner.payment_intents.insert(pi.id.clone(), pi);
         (StatusCode::CREATED, data)
     })
-    .await
+    .await;
+    Ok(response)
 }
 
 /// `GET /v1/payment_intents/{id}` → the bare payment intent.
-async fn get_payment_intent(State(app): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let result = (|| {
-        let caller = authenticate(&app, &headers)?;
-        api_only(&caller)?;
-        let account = sub_account(&app, &headers, false)?;
-        let inner = app.lock();
-        let pi = inner
-            .payment_intents
-            .get(&id)
-            .filter(|p| account.as_ref().is_none_or(|a| *a == p.account_id))
-            .ok_or_else(|| not_found("payment intent", &id))?;
-        Ok(reply(StatusCode::OK, pi.to_json()))
-    })();
-    result.unwrap_or_else(|r| r)
+async fn get_payment_intent(
+    State(app): Shared,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Refusal> {
+    let caller = authenticate(&app, &headers)?;
+    api_only(&caller)?;
+    let account = sub_account(&app, &headers, false)?;
+    let inner = app.lock();
+    let pi = inner
+        .payment_intents
+        .get(&id)
+        .filter(|p| account.as_ref().is_none_or(|a| *a == p.account_id))
+        .ok_or_else(|| not_found("payment intent", &id))?;
+    Ok(reply(StatusCode::OK, pi.to_json()))
 }
 
 /// `POST /v1/checkout_sessions` `{payment_intent_id, after_payment_url, back_url?}` →
 /// `201 {"data": {"checkout_session_id": "<64 hex>"}}`.
-async fn create_checkout_session(State(app): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    let result = (|| {
-        let caller = authenticate(&app, &headers)?;
-        api_only(&caller)?;
-        let body = body_object(&body)?;
-        let pi = nonblank(&body, "payment_intent_id")?;
-        let after = nonblank(&body, "after_payment_url")?;
-        let back = body.get("back_url").and_then(Value::as_str).map(str::to_owned);
-        let mut inner = app.lock();
-        match inner.payment_intents.get(&pi) {
-            None => return Err(not_found("payment intent", &pi)),
-            Some(p) if p.status == "succeeded" => {
-                return Err(validation(format!("payment intent {pi} has already succeeded")))
-            }
-            Some(_) => {}
+async fn create_checkout_session(State(app): Shared, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
+    let caller = authenticate(&app, &headers)?;
+    api_only(&caller)?;
+    let body = body_object(&body)?;
+    let pi = nonblank(&body, "payment_intent_id")?;
+    let after = nonblank(&body, "after_payment_url")?;
+    let back = body.get("back_url").and_then(Value::as_str).map(str::to_owned);
+    let mut inner = app.lock();
+    match inner.payment_intents.get(&pi) {
+        None => return Err(not_found("payment intent", &pi)),
+        Some(p) if p.status == "succeeded" => {
+            return Err(validation(format!("payment intent {pi} has already succeeded")))
         }
-        let session_id: String = std::iter::repeat_with(|| format!("{:02x}", fastrand::u8(..))).take(32).collect();
-        inner.checkout_sessions.insert(
-            session_id.clone(),
-            CheckoutSession {
-                payment_intent_id: pi,
-                after_payment_url: after,
-                back_url: back,
-                expires_at: Instant::now() + SESSION_TTL,
-            },
-        );
-        Ok(reply(
-            StatusCode::CREATED,
-            json!({"id": session_id, "type": "checkout_session", "data": {"checkout_session_id": session_id},
-                "page_info": null}),
-        ))
-    })();
-    result.unwrap_or_else(|r| r)
+        Some(_) => {}
+    }
+    let session_id: String = std::iter::repeat_with(|| format!("{:02x}", fastrand::u8(..))).take(32).collect();
+    inner.checkout_sessions.insert(
+        session_id.clone(),
+        CheckoutSession {
+            payment_intent_id: pi,
+            after_payment_url: after,
+            back_url: back,
+            expires_at: Instant::now() + SESSION_TTL,
+        },
+    );
+    Ok(reply(
+        StatusCode::CREATED,
+        json!({"id": session_id, "type": "checkout_session", "data": {"checkout_session_id": session_id},
+            "page_info": null}),
+    ))
 }
 
 #[cfg(test)]
@@ -663,8 +644,14 @@ mod tests {
 
     #[test]
     fn luhn_accepts_test_cards_only_when_valid() {
-        for n in ["4242424242424242", "4000000000000002", "4000000000009995", "4000000000000069",
-            "4000000000000127", "4000000000000119"] {
+        for n in [
+            "4242424242424242",
+            "4000000000000002",
+            "4000000000009995",
+            "4000000000000069",
+            "4000000000000127",
+            "4000000000000119",
+        ] {
             assert!(luhn_valid(n), "{n}");
         }
         assert!(!luhn_valid("4242424242424241"));

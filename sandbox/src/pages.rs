@@ -82,7 +82,13 @@ async fn pay_checkout(
     let card = json!({"number": form.get("card_number").cloned().unwrap_or_default()});
     let pm = match tokenize_card(&mut inner, &account, card.as_object().expect("object literal")) {
         Ok(data) => data["id"].as_str().unwrap_or_default().to_owned(),
-        Err(e) => return page(StatusCode::PAYMENT_REQUIRED, "Payment failed", &text(e["error"]["message"].as_str().unwrap_or(""))),
+        Err(e) => {
+            return page(
+                StatusCode::PAYMENT_REQUIRED,
+                "Payment failed",
+                &text(e["error"]["message"].as_str().unwrap_or("")),
+            )
+        }
     };
     let (status, completion) = complete(&mut inner, &id, &pm, "ecom");
     let data = &completion["data"];
@@ -111,11 +117,7 @@ async fn checkout_session(State(app): State<Arc<App>>, Path(session): Path<Strin
         return see_other(&s.after_payment_url);
     }
     let description = pi.description.as_str().unwrap_or("Payment");
-    let back = s
-        .back_url
-        .as_ref()
-        .map(|u| format!("<p><a href=\"{}\">Back</a></p>", attr(u)))
-        .unwrap_or_default();
+    let back = s.back_url.as_ref().map(|u| format!("<p><a href=\"{}\">Back</a></p>", attr(u))).unwrap_or_default();
     let body = format!("<p>{} — {}</p>{}{}", text(description), dollars(pi.amount), card_form("Pay", ""), back);
     page(StatusCode::OK, "Checkout", &body)
 }
@@ -134,7 +136,9 @@ async fn pay_session(
     else {
         return page(StatusCode::NOT_FOUND, "Checkout Session Expired", "");
     };
-    let Some((account, amount, status)) = inner.payment_intents.get(&pi_id).map(|p| (p.account_id.clone(), p.amount, p.status)) else {
+    let Some((account, amount, status)) =
+        inner.payment_intents.get(&pi_id).map(|p| (p.account_id.clone(), p.amount, p.status))
+    else {
         return page(StatusCode::NOT_FOUND, "Checkout Session Expired", "");
     };
     if status == "succeeded" {
@@ -143,7 +147,13 @@ async fn pay_session(
     let card = json!({"number": form.get("card_number").cloned().unwrap_or_default()});
     let pm = match tokenize_card(&mut inner, &account, card.as_object().expect("object literal")) {
         Ok(data) => data["id"].as_str().unwrap_or_default().to_owned(),
-        Err(e) => return page(StatusCode::PAYMENT_REQUIRED, "Payment failed", &text(e["error"]["message"].as_str().unwrap_or(""))),
+        Err(e) => {
+            return page(
+                StatusCode::PAYMENT_REQUIRED,
+                "Payment failed",
+                &text(e["error"]["message"].as_str().unwrap_or("")),
+            )
+        }
     };
     match inner.charge(&pm, amount, &pi_id) {
         Ok(payment) => {
@@ -157,4 +167,3 @@ async fn pay_session(
         Err(d) => page(StatusCode::PAYMENT_REQUIRED, "Payment failed", &text(d.message)),
     }
 }
-

@@ -211,9 +211,22 @@ pub fn reply(status: StatusCode, body: Value) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+/// A refused request, answered in JustiFi's error form.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        reply(self.status, self.body)
+    }
+}
+
 /// JustiFi's error body: `{"error": {"code", "message"}}`.
-pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    reply(status, json!({"error": {"code": code, "message": message.into()}}))
+pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Refusal {
+    Refusal { status, body: json!({"error": {"code": code, "message": message.into()}}) }
 }
 
 /// The single-object envelope: `{"id", "type", "data", "page_info": null}`.

@@ -122,7 +122,11 @@ impl Justifi {
                 url: url.as_str(),
                 headers: &headers,
                 body: body.as_deref(),
-                replay: if method == Method::Get || idempotency_key.is_some() { Replay::Safe } else { Replay::OnlyIfUnsent },
+                replay: if method == Method::Get || idempotency_key.is_some() {
+                    Replay::Safe
+                } else {
+                    Replay::OnlyIfUnsent
+                },
             })?;
             if resp.status == 401 && !refreshed {
                 self.token.invalidate(&token);
@@ -147,10 +151,8 @@ impl Justifi {
     /// in flight), 429 and 5xx may succeed when called again.
     fn error(&self, resp: &HttpResponse) -> Error {
         let detail = ErrorDetail::parse(&resp.body);
-        let settled = matches!(
-            detail.code.as_deref(),
-            Some("idempotency_params_mismatch" | "checkout_already_completed")
-        );
+        let settled =
+            matches!(detail.code.as_deref(), Some("idempotency_params_mismatch" | "checkout_already_completed"));
         let status = match detail.code.as_deref() {
             Some("idempotency_request_in_progress") => Status::Conflict,
             _ if settled => Status::Conflict,
@@ -282,7 +284,11 @@ impl Provider for Justifi {
         let hosted = "JustiFi takes it in session_redirect_url, not checkout_create";
         refuse(req.success_url.is_some(), "success_url", hosted)?;
         refuse(req.cancel_url.is_some(), "cancel_url", hosted)?;
-        refuse(req.callback_url.is_some(), "callback_url", "JustiFi reports payments by webhook (event publisher), not a callback URL")?;
+        refuse(
+            req.callback_url.is_some(),
+            "callback_url",
+            "JustiFi reports payments by webhook (event publisher), not a callback URL",
+        )?;
         refuse(req.email.is_some(), "email", "JustiFi checkouts have no email; the web component collects it")?;
         if let Some(i) = req.line_items.iter().position(|i| i.subscription.is_some()) {
             refuse(true, &format!("line_items[{i}].subscription"), "JustiFi checkouts are one-time payments")?;

@@ -53,21 +53,14 @@ pub fn endpoint(origin: &str, segments: &[&str]) -> Result<Url> {
         return Err(Error::invalid_request(format!("{dots:?} is not a valid id")));
     }
     let mut url = Url::parse(origin).map_err(|e| Error::config(format!("base_url: is not a URL ({e})")))?;
-    url.path_segments_mut()
-        .map_err(|()| Error::config("base_url: cannot carry a path"))?
-        .clear()
-        .extend(segments);
+    url.path_segments_mut().map_err(|()| Error::config("base_url: cannot carry a path"))?.clear().extend(segments);
     Ok(url)
 }
 
 /// An integer amount of minor units from a JSON number (`1799` or `1799.0`), as providers
 /// documenting amounts as "number" may send either.
 pub fn minor_units(v: &serde_json::Value) -> Option<u64> {
-    v.as_u64().or_else(|| {
-        v.as_f64()
-            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= 9.0e15)
-            .map(|f| f as u64)
-    })
+    v.as_u64().or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= 9.0e15).map(|f| f as u64))
 }
 
 #[cfg(test)]
@@ -78,7 +71,10 @@ mod tests {
     fn endpoint_segments_cannot_escape() {
         let u = endpoint("http://127.0.0.1:9", &["v1", "checkouts", "../oauth/token?x=1#f", "complete"]).unwrap();
         assert_eq!(u.as_str(), "http://127.0.0.1:9/v1/checkouts/..%2Foauth%2Ftoken%3Fx=1%23f/complete");
-        assert_eq!(endpoint("http://127.0.0.1:9", &["v1", "checkouts", ".."]).unwrap_err().status, Status::InvalidRequest);
+        assert_eq!(
+            endpoint("http://127.0.0.1:9", &["v1", "checkouts", ".."]).unwrap_err().status,
+            Status::InvalidRequest
+        );
         let u = endpoint("http://127.0.0.1:9", &["v1", "checkouts", "%2F"]).unwrap();
         assert_eq!(u.path(), "/v1/checkouts/%252F");
         let u = endpoint("https://api.payfect.finance", &["api", "v1", "checkouts", ""]).unwrap();

@@ -6,9 +6,7 @@
 
 use crate::error::{Error, Result, Status};
 use crate::providers::minor_units;
-use crate::response::{
-    Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus,
-};
+use crate::response::{Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus};
 use crate::timestamp;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -31,7 +29,6 @@ pub struct WebComponentToken {
     pub access_token: String,
     pub expires_in: Option<u64>,
 }
-
 
 /// `{"error": {"code", "message", "decline_code"}}`, or `{"error": "text"}`.
 #[derive(Debug, Default, PartialEq)]
@@ -98,10 +95,8 @@ pub fn checkout(data: Value) -> Result<Checkout> {
         "expired" => CheckoutStatus::Expired,
         other => return Err(undecodable("checkout", format!("unknown status {other:?}"))),
     };
-    let last_attempt = data["completions"]
-        .as_array()
-        .and_then(|c| c.last())
-        .and_then(|c| str_field(c, "payment_status"));
+    let last_attempt =
+        data["completions"].as_array().and_then(|c| c.last()).and_then(|c| str_field(c, "payment_status"));
     let payment_status = if data["successful_payment_id"].is_string() || status == CheckoutStatus::Complete {
         CheckoutPaymentStatus::Paid
     } else if raw_status == "attempted" {
@@ -276,10 +271,12 @@ mod tests {
         assert_eq!(c.metadata, json!({"order": "7"}).as_object().unwrap().clone());
 
         let paid = checkout(json!({"id": "cho_1", "payment_amount": 1799, "status": "completed",
-            "successful_payment_id": "py_1"})).unwrap();
+            "successful_payment_id": "py_1"}))
+        .unwrap();
         assert_eq!((paid.status, paid.payment_status), (CheckoutStatus::Complete, CheckoutPaymentStatus::Paid));
         let failed = checkout(json!({"id": "cho_1", "payment_amount": 1799, "status": "attempted",
-            "completions": [{"payment_status": "failed"}]})).unwrap();
+            "completions": [{"payment_status": "failed"}]}))
+        .unwrap();
         assert_eq!(failed.payment_status, CheckoutPaymentStatus::Failed);
         assert!(checkout(json!({"id": "cho_1", "payment_amount": 1, "status": "weird"})).is_err());
         assert!(checkout(json!({"payment_amount": 1, "status": "created"})).is_err());
@@ -294,16 +291,23 @@ mod tests {
         assert_eq!((ok.amount, ok.currency.as_deref()), (Some(1799), Some("usd")));
         assert!(ok.payment_error.is_none());
 
-        let declined = completion(json!({"id": "chc_2", "payment_status": "failed", "status": "failed",
+        let declined = completion(
+            json!({"id": "chc_2", "payment_status": "failed", "status": "failed",
             "payment_error_code": "card_declined", "payment_error_description": "Your card was declined.",
             "payment_response": {"error": {"code": "card_declined", "decline_code": "insufficient_funds"}}}),
-            "cho_1", "key-2").unwrap();
+            "cho_1",
+            "key-2",
+        )
+        .unwrap();
         assert_eq!(declined.payment_status, PaymentStatus::Failed);
-        assert_eq!(declined.payment_error.unwrap(), PaymentError {
-            code: Some("card_declined".into()),
-            message: Some("Your card was declined.".into()),
-            decline_code: Some("insufficient_funds".into()),
-        });
+        assert_eq!(
+            declined.payment_error.unwrap(),
+            PaymentError {
+                code: Some("card_declined".into()),
+                message: Some("Your card was declined.".into()),
+                decline_code: Some("insufficient_funds".into()),
+            }
+        );
         assert_eq!(declined.checkout_id, "cho_1");
     }
 
@@ -317,7 +321,9 @@ mod tests {
 
     #[test]
     fn error_bodies_in_both_forms() {
-        let d = ErrorDetail::parse(br#"{"error": {"code": "card_declined", "message": "no", "decline_code": "expired_card"}}"#);
+        let d = ErrorDetail::parse(
+            br#"{"error": {"code": "card_declined", "message": "no", "decline_code": "expired_card"}}"#,
+        );
         assert_eq!(d.code.as_deref(), Some("card_declined"));
         assert_eq!(d.decline_code.as_deref(), Some("expired_card"));
         let d = ErrorDetail::parse(br#"{"error": "Not authorized"}"#);
@@ -327,9 +333,18 @@ mod tests {
 
     #[test]
     fn create_body_merges_provider_options_last() {
-        let body = create_body(1799, "One Chocolate Donut", Some("http://localhost:3000"), Map::new(), Some("c1"),
-            json!({"payment_method_group_id": "pmg_1", "description": "override"}).as_object().cloned());
-        assert_eq!(body, json!({"amount": 1799, "description": "override", "origin_url": "http://localhost:3000",
-            "payment": {"metadata": {"client_reference_id": "c1"}}, "payment_method_group_id": "pmg_1"}));
+        let body = create_body(
+            1799,
+            "One Chocolate Donut",
+            Some("http://localhost:3000"),
+            Map::new(),
+            Some("c1"),
+            json!({"payment_method_group_id": "pmg_1", "description": "override"}).as_object().cloned(),
+        );
+        assert_eq!(
+            body,
+            json!({"amount": 1799, "description": "override", "origin_url": "http://localhost:3000",
+            "payment": {"metadata": {"client_reference_id": "c1"}}, "payment_method_group_id": "pmg_1"})
+        );
     }
 }

@@ -1,0 +1,256 @@
+//! The sandbox answers as JustiFi's spec says: envelopes, status codes, id prefixes, error
+//! bodies, cursor pagination, idempotency and bearer checks.
+
+use checkout_sandbox::{Sandbox, SandboxConfig, TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_SUB_ACCOUNT};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+struct Api {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Api {
+    fn new(s: &Sandbox) -> Api {
+        Api { base: s.base_url(), agent: ureq::Agent::config_builder().http_status_as_error(false).build().into() }
+    }
+
+    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<Value>) -> (u16, Value) {
+        let url = format!("{}{path}", self.base);
+        let mut resp = if method == "GET" {
+            let mut r = self.agent.get(&url);
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.call()
+        } else {
+            let mut r = self.agent.post(&url);
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.content_type("application/json").send(body.unwrap_or(json!({})).to_string())
+        }
+        .unwrap();
+        let status = resp.status().as_u16();
+        assert!(resp.headers().get("request-id").is_some(), "every answer has a request-id");
+        (status, serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap_or(Value::Null))
+    }
+
+    fn token(&self) -> String {
+        let (status, v) = self.send(
+            "POST",
+            "/oauth/token",
+            &[],
+            Some(json!({"client_id": TEST_CLIENT_ID, "client_secret": TEST_CLIENT_SECRET})),
+        );
+        assert_eq!(status, 200);
+        v["access_token"].as_str().unwrap().to_owned()
+    }
+}
+
+#[test]
+fn access_tokens_require_the_right_credentials_and_a_bearer_header() {
+    let s = Sandbox::start(SandboxConfig::default()).unwrap();
+    let api = Api::new(&s);
+    let (status, v) =
+        api.send("POST", "/oauth/token", &[], Some(json!({"client_id": TEST_CLIENT_ID, "client_secret": "nope"})));
+    assert_eq!((status, v["error"]["code"].as_str()), (401, Some("invalid_credentials")));
+    let token = api.token();
+    for auth in [None, Some("Bearer wrong".to_owned()), Some(format!("Token {token}"))] {
+        let headers: Vec<(&str, &str)> = auth.as_deref().map(|a| ("Authorization", a)).into_iter().collect();
+        let (status, v) = api.send("GET", "/v1/checkouts", &headers, None);
+        assert_eq!((status, &v), (401, &json!({"error": "Not Authorized"})));
+    }
+    let spaced = format!("Bearer  {token}");
+    assert_eq!(
+        api.send("GET", "/v1/checkouts", &[("Authorization", &spaced)], None).0,
+        200,
+        "a leading space is tolerated"
+    );
+}
+
+#[test]
+fn tokens_expire_after_their_lifetime() {
+    let s = Sandbox::start(SandboxConfig { token_ttl: Duration::from_millis(100), ..Default::default() }).unwrap();
+    let api = Api::new(&s);
+    let bearer = format!("Bearer {}", api.token());
+    assert_eq!(api.send("GET", "/v1/checkouts", &[("Authorization", &bearer)], None).0, 200);
+    std::thread::sleep(Duration::from_millis(150));
+    assert_eq!(api.send("GET", "/v1/checkouts", &[("Authorization", &bearer)], None).0, 401);
+}
+
+#[test]
+fn checkouts_follow_the_spec() {
+    let s = Sandbox::start(SandboxConfig::default()).unwrap();
+    let api = Api::new(&s);
+    let bearer = format!("Bearer {}", api.token());
+    let auth = [("Authorization", bearer.as_str()), ("Sub-Account", TEST_SUB_ACCOUNT)];
+
+    let (status, v) = api.send("POST", "/v1/checkouts", &auth[..1], Some(json!({"amount": 1799, "description": "x"})));
+    assert_eq!((status, v["error"]["code"].as_str()), (400, Some("sub_account_required")));
+    let (status, _) = api.send(
+        "POST",
+        "/v1/checkouts",
+        &[auth[0], ("Sub-Account", "acc_unknown")],
+        Some(json!({"amount": 1799, "description": "x"})),
+    );
+    assert_eq!(status, 403);
+    for bad in [
+        json!({"amount": 49, "description": "x"}),
+        json!({"amount": 100000001, "description": "x"}),
+        json!({"amount": "1799", "description": "x"}),
+        json!({"amount": 1799}),
+        json!({"amount": 1799, "description": " "}),
+    ] {
+        let (status, v) = api.send("POST", "/v1/checkouts", &auth, Some(bad.clone()));
+        assert_eq!((status, v["error"]["code"].as_str()), (422, Some("validation_error")), "{bad}");
+    }
+
+    let (status, v) =
+        api.send("POST", "/v1/checkouts", &auth, Some(json!({"amount": 1799, "description": "One Chocolate Donut"})));
+    assert_eq!(status, 201);
+    let id = v["data"]["id"].as_str().unwrap();
+    assert!(id.starts_with("cho_"));
+    assert_eq!((v["id"].as_str(), v["type"].as_str(), &v["page_info"]), (Some(id), Some("checkout"), &Value::Null));
+    let data = &v["data"];
+    assert_eq!(
+        (data["payment_amount"].as_u64(), data["payment_currency"].as_str(), data["status"].as_str()),
+        (Some(1799), Some("USD"), Some("created"))
+    );
+    assert_eq!(data["payment_description"], format!("Checkout {id}"));
+    assert_eq!(data["account_id"], TEST_SUB_ACCOUNT);
+    assert_eq!(data["completions"], json!([]));
+
+    let (status, got) = api.send("GET", &format!("/v1/checkouts/{id}"), &auth, None);
+    assert_eq!((status, &got["data"]), (200, data));
+    assert_eq!(api.send("GET", "/v1/checkouts/cho_missing", &auth, None).0, 404);
+    assert_eq!(api.send("GET", "/v1/nothing/here", &auth, None).0, 404);
+}
+
+#[test]
+fn checkout_lists_page_by_cursor() {
+    let s = Sandbox::start(SandboxConfig::default()).unwrap();
+    let api = Api::new(&s);
+    let bearer = format!("Bearer {}", api.token());
+    let auth = [("Authorization", bearer.as_str()), ("Sub-Account", TEST_SUB_ACCOUNT)];
+    let mut created = Vec::new();
+    for i in 0..5 {
+        let (_, v) = api.send("POST", "/v1/checkouts", &auth, Some(json!({"amount": 100 + i, "description": "x"})));
+        created.push(v["data"]["id"].as_str().unwrap().to_owned());
+    }
+    created.reverse();
+    let (status, page1) = api.send("GET", "/v1/checkouts?limit=2", &auth, None);
+    assert_eq!(status, 200);
+    assert_eq!((page1["id"].clone(), page1["type"].as_str()), (Value::Null, Some("array")));
+    let ids = |p: &Value| {
+        p["data"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&page1), created[..2]);
+    assert_eq!(
+        (page1["page_info"]["has_next"].as_bool(), page1["page_info"]["has_previous"].as_bool()),
+        (Some(true), Some(false))
+    );
+    let end = page1["page_info"]["end_cursor"].as_str().unwrap();
+    let (_, page2) = api.send("GET", &format!("/v1/checkouts?limit=2&after_cursor={end}"), &auth, None);
+    assert_eq!(ids(&page2), created[2..4]);
+    let start = page2["page_info"]["start_cursor"].as_str().unwrap();
+    let (_, back) = api.send("GET", &format!("/v1/checkouts?limit=2&before_cursor={start}"), &auth, None);
+    assert_eq!(ids(&back), created[..2]);
+    let end = page2["page_info"]["end_cursor"].as_str().unwrap();
+    let (_, page3) = api.send("GET", &format!("/v1/checkouts?limit=2&after_cursor={end}"), &auth, None);
+    assert_eq!(ids(&page3), created[4..]);
+    assert_eq!(page3["page_info"]["has_next"], false);
+    assert_eq!(api.send("GET", "/v1/checkouts?limit=101", &auth, None).0, 422);
+    assert_eq!(api.send("GET", "/v1/checkouts?after_cursor=zz", &auth, None).0, 422);
+}
+
+#[test]
+fn completion_idempotency_follows_the_docs() {
+    let s = Sandbox::start(SandboxConfig::default()).unwrap();
+    let api = Api::new(&s);
+    let bearer = format!("Bearer {}", api.token());
+    let auth = [("Authorization", bearer.as_str()), ("Sub-Account", TEST_SUB_ACCOUNT)];
+    let (_, v) = api.send("POST", "/v1/checkouts", &auth, Some(json!({"amount": 1799, "description": "x"})));
+    let path = format!("/v1/checkouts/{}/complete", v["data"]["id"].as_str().unwrap());
+    let (_, pm) = api.send(
+        "POST",
+        "/v1/payment_methods",
+        &auth,
+        Some(json!({"payment_method": {"card": {"number": "4242424242424242"}}})),
+    );
+    let pm = pm["data"]["id"].as_str().unwrap();
+    let body = json!({"payment_token": pm, "payment_mode": "ecom"});
+
+    let (status, v) = api.send("POST", &path, &auth, Some(body.clone()));
+    assert_eq!((status, v["error"]["code"].as_str()), (400, Some("idempotency_key_required")));
+    let long = "k".repeat(101);
+    let (status, v) = api.send("POST", &path, &[auth[0], auth[1], ("Idempotency-Key", &long)], Some(body.clone()));
+    assert_eq!(status, 422);
+    assert_eq!(v["error"]["message"], "Validation failed: Idempotency key is too long (maximum is 100 characters)");
+
+    let keyed = [auth[0], auth[1], ("Idempotency-Key", "k1")];
+    let (status, first) = api.send("POST", &path, &keyed, Some(body.clone()));
+    assert_eq!((status, first["type"].as_str()), (201, Some("checkout_completion")));
+    assert!(first["data"]["id"].as_str().unwrap().starts_with("chc_"));
+    assert_eq!(first["data"]["checkout"]["status"], "completed");
+    assert_eq!(first["data"]["payment_response"]["type"], "payment");
+    let (status, replay) = api.send("POST", &path, &keyed, Some(body.clone()));
+    assert_eq!((status, &replay), (201, &first));
+    let (status, v) = api.send("POST", &path, &keyed, Some(json!({"payment_token": "pm_other"})));
+    assert_eq!((status, v["error"]["code"].as_str()), (422, Some("idempotency_params_mismatch")));
+    let (status, v) = api.send("POST", &path, &[auth[0], auth[1], ("Idempotency-Key", "k2")], Some(body));
+    assert_eq!((status, v["error"]["code"].as_str()), (422, Some("checkout_already_completed")));
+}
+
+#[test]
+fn tokenization_checks_the_card_number() {
+    let s = Sandbox::start(SandboxConfig::default()).unwrap();
+    let api = Api::new(&s);
+    let bearer = format!("Bearer {}", api.token());
+    let auth = [("Authorization", bearer.as_str()), ("Sub-Account", TEST_SUB_ACCOUNT)];
+    let (status, v) = api.send(
+        "POST",
+        "/v1/payment_methods",
+        &auth,
+        Some(json!({"payment_method": {"card": {"number": "4242424242424241"}}})),
+    );
+    assert_eq!((status, v["error"]["code"].as_str()), (402, Some("invalid_card_number")));
+    let (status, v) = api.send(
+        "POST",
+        "/v1/payment_methods",
+        &auth,
+        Some(json!({"payment_method": {"card": {"number": "4242 4242 4242 4242"}}})),
+    );
+    assert_eq!(status, 201);
+    assert_eq!(
+        (v["data"]["card"]["brand"].as_str(), v["data"]["card"]["acct_last_four"].as_str()),
+        (Some("visa"), Some("4242"))
+    );
+    let (status, v) = api.send("POST", "/v1/payment_methods", &auth,
+        Some(json!({"payment_method": {"bank_account": {"routing_number": "110000000", "account_number": "000123456789"}}})));
+    assert_eq!((status, v["data"]["type"].as_str()), (201, Some("bank_account")));
+}
+
+#[test]
+fn the_binary_serves_on_the_port_it_prints() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_checkout-sandbox"))
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("checkout-sandbox listening on ").expect("the address line").to_owned();
+    let status = ureq::post(format!("{base}/oauth/token"))
+        .content_type("application/json")
+        .send(json!({"client_id": TEST_CLIENT_ID, "client_secret": TEST_CLIENT_SECRET}).to_string())
+        .map(|r| r.status().as_u16());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(status.unwrap(), 200);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_checkout-sandbox")).arg("--bogus").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

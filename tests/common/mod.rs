@@ -1,0 +1,156 @@
+//! Shared by the integration tests: the library loaded through its C ABI, the sandbox, and
+//! a scripted loopback HTTP server for answers the sandbox never gives (5xx, 429, silence).
+
+#![allow(dead_code)]
+
+#[path = "../../examples/host/mod.rs"]
+pub mod host;
+
+use checkout_sandbox::{Sandbox, SandboxConfig, TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_SUB_ACCOUNT};
+use host::CheckoutLib;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// The shared library, loaded once per test binary.
+pub fn lib() -> &'static CheckoutLib {
+    static LIB: OnceLock<CheckoutLib> = OnceLock::new();
+    LIB.get_or_init(|| CheckoutLib::load(&host::locate().expect("built cdylib")).expect("dlopen"))
+}
+
+pub fn sandbox() -> Sandbox {
+    Sandbox::start(SandboxConfig::default()).expect("sandbox starts")
+}
+
+/// A JustiFi client configuration for `base_url`, with the sandbox's test credentials.
+pub fn config(base_url: &str) -> Value {
+    json!({
+        "provider": "justifi", "base_url": base_url, "hosted_base_url": base_url,
+        "client_id": TEST_CLIENT_ID, "client_secret": TEST_CLIENT_SECRET, "sub_account": TEST_SUB_ACCOUNT,
+    })
+}
+
+fn http(method: &str, url: &str, bearer: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut resp = match method {
+        "GET" => {
+            let mut r = agent.get(url);
+            if let Some(t) = bearer {
+                r = r.header("Authorization", format!("Bearer {t}"));
+            }
+            r.call()
+        }
+        _ => {
+            let mut r = agent.post(url).header("Sub-Account", TEST_SUB_ACCOUNT);
+            if let Some(t) = bearer {
+                r = r.header("Authorization", format!("Bearer {t}"));
+            }
+            r.content_type("application/json").send(body.map(Value::to_string).unwrap_or_default())
+        }
+    }
+    .expect("sandbox answers");
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// An API access token from the sandbox, fetched directly (not through the library).
+pub fn api_token(sandbox: &Sandbox) -> String {
+    let body = json!({"client_id": TEST_CLIENT_ID, "client_secret": TEST_CLIENT_SECRET});
+    let (_, v) = http("POST", &format!("{}/oauth/token", sandbox.base_url()), None, Some(&body));
+    v["access_token"].as_str().expect("token").to_owned()
+}
+
+/// Tokenizes a test card with an API token of the test's own: `pm_...`.
+pub fn tokenize(sandbox: &Sandbox, number: &str) -> String {
+    tokenize_with(sandbox, &api_token(sandbox), number)
+}
+
+/// Tokenizes a test card with `token`, as the web component does with its token.
+pub fn tokenize_with(sandbox: &Sandbox, token: &str, number: &str) -> String {
+    let body = json!({"payment_method": {"card": {"name": "Test Shopper", "number": number,
+        "verification": "123", "month": "12", "year": "2031"}}});
+    let (status, v) = http("POST", &format!("{}/v1/payment_methods", sandbox.base_url()), Some(token), Some(&body));
+    assert_eq!(status, 201, "{v}");
+    v["data"]["id"].as_str().expect("pm id").to_owned()
+}
+
+/// The sandbox's ledger.
+pub fn ledger(sandbox: &Sandbox) -> Value {
+    http("GET", &format!("{}/__sandbox/ledger", sandbox.base_url()), None, None).1
+}
+
+pub fn expire_tokens(sandbox: &Sandbox) {
+    http("POST", &format!("{}/__sandbox/tokens/expire", sandbox.base_url()), None, None);
+}
+
+/// Any other request to the sandbox, as a browser or test would send it.
+pub fn sandbox_request(method: &str, url: &str, bearer: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+    http(method, url, bearer, body)
+}
+
+/// A loopback server answering `/oauth/token` with a token, and every other request with
+/// `status` and `body` (or, when `status` is 0, with silence until the client gives up).
+/// Counts the requests other than the token's.
+pub struct Stub {
+    pub base_url: String,
+    pub hits: Arc<AtomicUsize>,
+}
+
+impl Stub {
+    pub fn start(status: u16, body: &'static str) -> Stub {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { break };
+                let counter = counter.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut request_line = String::new();
+                    if reader.read_line(&mut request_line).is_err() {
+                        return;
+                    }
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                            break;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body_in = vec![0; length];
+                    let _ = reader.read_exact(&mut body_in);
+                    let (status, body) = if request_line.contains("/oauth/token") {
+                        (200, r#"{"access_token": "stub-token"}"#)
+                    } else {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        if status == 0 {
+                            std::thread::sleep(Duration::from_secs(5));
+                            return;
+                        }
+                        (status, body)
+                    };
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\nrequest-id: req_stub\r\n\
+                         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                });
+            }
+        });
+        Stub { base_url, hits }
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
