@@ -15,8 +15,15 @@ pub struct CheckoutClient {
     inner: Client,
 }
 
+/// The panic boundary every export runs in: `body`'s value, or `on_panic` if it panicked
+/// (unwinding into a C, PHP or Python host is undefined behaviour).
+fn boundary<R>(on_panic: R, body: impl FnOnce() -> R) -> R {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(on_panic)
+}
+
 /// Runs `body` behind the panic boundary and writes its outcome to `*out_json`: the result
-/// on success, the error object otherwise. Returns the status code.
+/// on success, the error object otherwise (`CHECKOUT_ERR_INTERNAL` for a panic). Returns
+/// the status code.
 ///
 /// # Safety
 /// `out_json` must be NULL or valid for one pointer write.
@@ -25,14 +32,10 @@ unsafe fn guard(out_json: *mut *mut c_char, body: impl FnOnce() -> Result<String
         return CHECKOUT_ERR_NULL_ARGUMENT;
     }
     *out_json = ptr::null_mut();
-    let (code, text) = match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(json)) => (CHECKOUT_OK, json),
-        Ok(Err(e)) => (e.status.code(), e.to_json()),
-        Err(_) => {
-            let e =
-                Error::new(Status::Internal, "internal error: storefront-checkout caught a panic; please report it");
-            (e.status.code(), e.to_json())
-        }
+    let panicked = Error::new(Status::Internal, "internal error: storefront-checkout caught a panic; please report it");
+    let (code, text) = match boundary(Err(panicked), body) {
+        Ok(json) => (CHECKOUT_OK, json),
+        Err(e) => (e.status.code(), e.to_json()),
     };
     *out_json = owned_string(text);
     code
@@ -128,13 +131,7 @@ pub unsafe extern "C" fn checkout_client_new(
         *client_out = Box::into_raw(Box::new(CheckoutClient { inner: client }));
         Ok(String::new())
     });
-    let error_text = if code == CHECKOUT_OK {
-        drop(CString::from_raw(error_text));
-        ptr::null_mut()
-    } else {
-        error_text
-    };
-    if out_json.is_null() {
+    if code == CHECKOUT_OK || out_json.is_null() {
         checkout_string_free(error_text);
     } else {
         *out_json = error_text;
@@ -150,7 +147,7 @@ pub unsafe extern "C" fn checkout_client_new(
 #[no_mangle]
 pub unsafe extern "C" fn checkout_client_free(client: *mut CheckoutClient) {
     if !client.is_null() {
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(client))));
+        boundary((), || drop(Box::from_raw(client)));
     }
 }
 
@@ -247,6 +244,6 @@ pub unsafe extern "C" fn checkout_web_component_token(
 #[no_mangle]
 pub unsafe extern "C" fn checkout_string_free(s: *mut c_char) {
     if !s.is_null() {
-        drop(CString::from_raw(s));
+        boundary((), || drop(CString::from_raw(s)));
     }
 }

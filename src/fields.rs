@@ -43,11 +43,6 @@ impl Fields {
         self.map.remove(name).filter(|v| !v.is_null())
     }
 
-    /// Whether field `name` is present and not null (without taking it).
-    pub fn has(&self, name: &str) -> bool {
-        self.map.get(name).is_some_and(|v| !v.is_null())
-    }
-
     /// An optional string; empty strings and control characters are refused, since every
     /// string here ends up in a URL, a header or a provider's record.
     pub fn string(&mut self, name: &str) -> Result<Option<String>> {
@@ -88,15 +83,6 @@ impl Fields {
                 _ => Err(self.error(name, &format!("must be an integer from 0 to {max}"))),
             },
             Some(_) => Err(self.error(name, &format!("must be an integer from 0 to {max}"))),
-        }
-    }
-
-    /// An optional boolean.
-    pub fn boolean(&mut self, name: &str) -> Result<Option<bool>> {
-        match self.take(name) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(b)),
-            Some(_) => Err(self.error(name, "must be true or false")),
         }
     }
 
