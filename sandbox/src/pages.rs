@@ -4,7 +4,7 @@
 //! Each has a card form; paying redirects (303) to the storefront's URL.
 
 use crate::justifi::{complete, tokenize_card};
-use crate::state::App;
+use crate::state::{App, Inner};
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -29,6 +29,20 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
         t = text(title)
     );
     (status, Html(html)).into_response()
+}
+
+/// The page of a refused payment.
+fn failed(message: &str) -> Response {
+    page(StatusCode::PAYMENT_REQUIRED, "Payment failed", &text(message))
+}
+
+/// Tokenizes the form's `card_number` for `account`: the payment method id, or why not.
+fn form_card(inner: &mut Inner, account: &str, form: &HashMap<String, String>) -> Result<String, String> {
+    let card = json!({"number": form.get("card_number").cloned().unwrap_or_default()});
+    match tokenize_card(inner, account, card.as_object().expect("object literal")) {
+        Ok(data) => Ok(data["id"].as_str().unwrap_or_default().to_owned()),
+        Err(e) => Err(e["error"]["message"].as_str().unwrap_or("The card was refused.").to_owned()),
+    }
 }
 
 fn see_other(location: &str) -> Response {
@@ -79,16 +93,9 @@ async fn pay_checkout(
     let Some(account) = inner.checkout_mut(&id).map(|c| c.account_id.clone()) else {
         return page(StatusCode::NOT_FOUND, "Checkout not found", "");
     };
-    let card = json!({"number": form.get("card_number").cloned().unwrap_or_default()});
-    let pm = match tokenize_card(&mut inner, &account, card.as_object().expect("object literal")) {
-        Ok(data) => data["id"].as_str().unwrap_or_default().to_owned(),
-        Err(e) => {
-            return page(
-                StatusCode::PAYMENT_REQUIRED,
-                "Payment failed",
-                &text(e["error"]["message"].as_str().unwrap_or("")),
-            )
-        }
+    let pm = match form_card(&mut inner, &account, &form) {
+        Ok(pm) => pm,
+        Err(message) => return failed(&message),
     };
     let (status, completion) = complete(&mut inner, &id, &pm, "ecom");
     let data = &completion["data"];
@@ -97,7 +104,7 @@ async fn pay_checkout(
     }
     if data["payment_status"] != "succeeded" {
         let message = data["payment_error_description"].as_str().unwrap_or("The payment failed.");
-        return page(StatusCode::PAYMENT_REQUIRED, "Payment failed", &text(message));
+        return failed(message);
     }
     match form.get("success_redirect_url") {
         Some(url) => see_other(url),
@@ -144,16 +151,9 @@ async fn pay_session(
     if status == "succeeded" {
         return see_other(&after);
     }
-    let card = json!({"number": form.get("card_number").cloned().unwrap_or_default()});
-    let pm = match tokenize_card(&mut inner, &account, card.as_object().expect("object literal")) {
-        Ok(data) => data["id"].as_str().unwrap_or_default().to_owned(),
-        Err(e) => {
-            return page(
-                StatusCode::PAYMENT_REQUIRED,
-                "Payment failed",
-                &text(e["error"]["message"].as_str().unwrap_or("")),
-            )
-        }
+    let pm = match form_card(&mut inner, &account, &form) {
+        Ok(pm) => pm,
+        Err(message) => return failed(&message),
     };
     match inner.charge(&pm, amount, &pi_id) {
         Ok(payment) => {
@@ -164,6 +164,6 @@ async fn pay_session(
             }
             see_other(&after)
         }
-        Err(d) => page(StatusCode::PAYMENT_REQUIRED, "Payment failed", &text(d.message)),
+        Err(d) => failed(d.message),
     }
 }
