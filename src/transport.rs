@@ -18,6 +18,8 @@ use crate::error::{Error, Result, Status};
 use std::io;
 use std::sync::Mutex;
 use std::time::Duration;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::Agent;
 
 /// The `User-Agent` sent with every request.
@@ -87,33 +89,19 @@ pub struct Transport {
 
 impl Transport {
     pub fn new(config: &ClientConfig) -> Transport {
-        let mut t = Transport {
-            agent: Mutex::new((0, Agent::new_with_defaults())),
+        Transport {
+            agent: Mutex::new((std::process::id(), build_agent(config.timeout, config.connect_timeout))),
             timeout: config.timeout,
             connect_timeout: config.connect_timeout,
             max_retries: config.max_retries,
-        };
-        t.agent = Mutex::new((std::process::id(), t.build_agent()));
-        t
-    }
-
-    fn build_agent(&self) -> Agent {
-        Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(self.timeout))
-            .timeout_connect(Some(self.connect_timeout))
-            .user_agent(USER_AGENT)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .build()
-            .into()
+        }
     }
 
     fn agent(&self) -> Agent {
         let pid = std::process::id();
         let mut guard = self.agent.lock().unwrap_or_else(|e| e.into_inner());
         if guard.0 != pid {
-            let inherited = std::mem::replace(&mut *guard, (pid, self.build_agent()));
+            let inherited = std::mem::replace(&mut *guard, (pid, build_agent(self.timeout, self.connect_timeout)));
             // Dropping the parent's pool here could send TLS close_notify on sockets the
             // parent still uses; leaking it once per fork is the safe choice.
             std::mem::forget(inherited);
@@ -138,6 +126,38 @@ impl Transport {
             std::thread::sleep(backoff(retries));
             retries += 1;
         }
+    }
+}
+
+/// An agent with a keep-alive pool: `timeout` bounds each attempt, `connect_timeout` its
+/// connection. Redirects are returned, never followed (an API answering 3xx is an error).
+fn build_agent(timeout: Duration, connect_timeout: Duration) -> Agent {
+    let config = Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .timeout_connect(Some(connect_timeout))
+        .user_agent(USER_AGENT)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .build();
+    Agent::with_parts(config, DefaultConnector::new(), InlineResolver::default())
+}
+
+/// Resolves host names on the calling thread. ureq's default resolver spawns a thread to
+/// bound a lookup by the timeout, and this library starts no threads (CONTRACT.md §2: PHP-FPM
+/// and koffi hosts own threading). A lookup is then bounded by the system resolver's own
+/// timeouts rather than `timeout_ms`; pooled connections make lookups rare.
+#[derive(Debug, Default)]
+struct InlineResolver(DefaultResolver);
+
+impl Resolver for InlineResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        _timeout: NextTimeout,
+    ) -> std::result::Result<ResolvedSocketAddrs, ureq::Error> {
+        self.0.resolve(uri, config, NextTimeout::default())
     }
 }
 
