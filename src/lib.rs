@@ -11,6 +11,7 @@ mod config;
 pub mod error;
 mod ffi;
 mod fields;
+mod money;
 mod providers;
 mod request;
 mod response;

@@ -60,9 +60,14 @@ fn client_new_names_the_bad_configuration_key() {
         (json!({}), 5, "provider: is required"),
         (json!({"provider": "stripe"}), 5, "provider: must be one of justifi, recharge, payfect"),
         (
-            json!({"provider": "recharge", "api_token": "x"}),
-            6,
-            "provider: recharge and payfect are not available in this version of storefront-checkout",
+            json!({"provider": "recharge", "api_token": "x", "api_version": "2020-01"}),
+            5,
+            "api_version: must be 2021-01 or 2021-11",
+        ),
+        (
+            json!({"provider": "payfect", "api_key": "x", "hosted_base_url": "https://pay.example"}),
+            5,
+            "hosted_base_url: Payfect gives each checkout its own url",
         ),
         (
             json!({"provider": "justifi", "base_url": "http://api.example.com", "client_id": "a", "client_secret": "b", "sub_account": "acc_1"}),

@@ -3,8 +3,13 @@
 //!   completion attempts and the payments that moved money (at most one, exactly once).
 //! - `POST /__sandbox/tokens/expire`: expires every access token now, so the next call
 //!   with one answers 401.
+//! - `POST /__sandbox/faults` `{"route": "recharge.charge", "status": 503 | "reset": true,
+//!   "after": false, "times": 1}`: the next `times` requests to `route` get `status` (or a
+//!   dropped connection) before they are processed, or `after` (the provider acted). Routes:
+//!   `recharge.charge`.
 
-use crate::state::{reply, App};
+use crate::state::{error, reply, App, Fault, Refusal};
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -15,7 +20,28 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub fn routes() -> Router<Arc<App>> {
-    Router::new().route("/__sandbox/ledger", get(ledger)).route("/__sandbox/tokens/expire", post(expire_tokens))
+    Router::new()
+        .route("/__sandbox/ledger", get(ledger))
+        .route("/__sandbox/tokens/expire", post(expire_tokens))
+        .route("/__sandbox/faults", post(add_fault))
+}
+
+/// Routes that take faults.
+const FAULT_ROUTES: [&str; 1] = ["recharge.charge"];
+
+async fn add_fault(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, Refusal> {
+    let bad = |m: &str| error(StatusCode::BAD_REQUEST, "invalid_fault", m);
+    let v: Value = serde_json::from_slice(&body).map_err(|_| bad("the body must be JSON"))?;
+    let route = v["route"].as_str().filter(|r| FAULT_ROUTES.contains(r)).ok_or_else(|| bad("unknown route"))?;
+    let status = v["status"].as_u64().map(|s| s as u16);
+    let reset = v["reset"].as_bool().unwrap_or(false);
+    if status.is_some() == reset {
+        return Err(bad("give either status or reset"));
+    }
+    let times = v["times"].as_u64().unwrap_or(1) as u32;
+    let fault = Fault { status, reset, after: v["after"].as_bool().unwrap_or(false), times };
+    app.lock().faults.insert(route.to_owned(), fault);
+    Ok(reply(StatusCode::OK, json!({ "route": route })))
 }
 
 async fn ledger(State(app): State<Arc<App>>) -> Response {
@@ -37,9 +63,25 @@ async fn ledger(State(app): State<Arc<App>>) -> Response {
         .values()
         .map(|p| (p.id.clone(), json!({"status": p.status, "amount": p.amount, "payments": payments_for(&p.id)})))
         .collect();
+    let recharge_checkouts: Map<String, Value> = inner
+        .recharge_checkouts
+        .iter()
+        .map(|(token, c)| {
+            let entry = json!({"completed": !c.json["completed_at"].is_null(), "charge_requests": c.charge_requests,
+                "payments": payments_for(token)});
+            (token.clone(), entry)
+        })
+        .collect();
+    let payfect_checkouts: Map<String, Value> = inner
+        .payfect_checkouts
+        .iter()
+        .map(|(id, c)| (id.clone(), json!({"status": c.json["status"], "payments": payments_for(id)})))
+        .collect();
     reply(
         StatusCode::OK,
         json!({
+            "recharge_checkouts": recharge_checkouts,
+            "payfect_checkouts": payfect_checkouts,
             "token_grants": inner.token_grants,
             "web_component_token_grants": inner.web_component_token_grants,
             "payments": inner.payments.len(),

@@ -3,7 +3,8 @@
 //!
 //! JustiFi routes follow `providers/justifi/justifi-openapi.yaml` and the legacy specs
 //! (envelopes, `201`s, id prefixes, error bodies, the checkout lifecycle, idempotency, bearer
-//! checks). Inspection routes under `/__sandbox/` let tests assert exactly-once behaviour.
+//! checks); ReCharge's and Payfect's follow PROVIDERS.md and `providers/`. Inspection routes
+//! under `/__sandbox/` let tests assert exactly-once behaviour and inject faults.
 //!
 //! Start it in-process with [`Sandbox::start`] (127.0.0.1, port 0), or run the binary
 //! `checkout-sandbox --port N`.
@@ -12,6 +13,8 @@ mod admin;
 mod idempotency;
 mod justifi;
 mod pages;
+mod payfect;
+mod recharge;
 mod state;
 
 use axum::Router;
@@ -28,6 +31,10 @@ pub const TEST_CLIENT_ID: &str = "test_sandbox_client_id";
 pub const TEST_CLIENT_SECRET: &str = "test_sandbox_client_secret";
 /// The JustiFi sub account the sandbox knows by default (seed 000's).
 pub const TEST_SUB_ACCOUNT: &str = "acc_5Et9iXrSSAZR2KSouQGAWi";
+/// The ReCharge API token the sandbox accepts by default.
+pub const TEST_RECHARGE_TOKEN: &str = "test_recharge_token";
+/// The Payfect API key the sandbox accepts by default.
+pub const TEST_PAYFECT_KEY: &str = "test_payfect_key";
 
 /// The sandbox's behaviour.
 #[derive(Clone, Debug)]
@@ -41,6 +48,12 @@ pub struct SandboxConfig {
     /// Time a checkout completion spends "processing" with its idempotency key in flight;
     /// lets tests observe `409 idempotency_request_in_progress`.
     pub complete_delay: Duration,
+    /// Accepted ReCharge `X-Recharge-Access-Token` values.
+    pub recharge_api_tokens: Vec<String>,
+    /// Time a ReCharge charge spends in flight; lets tests observe ReCharge's 409.
+    pub charge_delay: Duration,
+    /// Accepted Payfect API keys (`Authorization: Api-Key <key>`).
+    pub payfect_api_keys: Vec<String>,
 }
 
 impl Default for SandboxConfig {
@@ -50,6 +63,9 @@ impl Default for SandboxConfig {
             justifi_sub_accounts: vec![TEST_SUB_ACCOUNT.into()],
             token_ttl: Duration::from_secs(24 * 3600),
             complete_delay: Duration::ZERO,
+            recharge_api_tokens: vec![TEST_RECHARGE_TOKEN.into()],
+            charge_delay: Duration::ZERO,
+            payfect_api_keys: vec![TEST_PAYFECT_KEY.into()],
         }
     }
 }
@@ -59,6 +75,8 @@ pub fn router(config: SandboxConfig) -> Router {
     let app = Arc::new(state::App::new(config));
     Router::new()
         .merge(justifi::routes())
+        .merge(recharge::routes())
+        .merge(payfect::routes())
         .merge(pages::routes())
         .merge(admin::routes())
         .fallback(|| async { state::error(axum::http::StatusCode::NOT_FOUND, "not_found", "No such route") })

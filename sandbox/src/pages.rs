@@ -1,9 +1,13 @@
 //! Minimal hosted pages, so a person (or a test) can pay the way a shopper would:
 //! `/hosted-checkout/{checkout_id}[?success_redirect_url=]` (JustiFi's current hosted
-//! checkout) and `/r/{checkout_session_id}` (the legacy checkout session of seed 003).
-//! Each has a card form; paying redirects (303) to the storefront's URL.
+//! checkout), `/r/{checkout_session_id}` (the legacy checkout session of seed 003),
+//! `/r/checkout/{token}` (ReCharge's hosted checkout) and `/payfect/checkouts/{id}` (a
+//! Payfect checkout's `url`). Each has a payment form; paying redirects (303) to the
+//! storefront's URL where it has one.
 
 use crate::justifi::{complete, tokenize_card};
+use crate::payfect;
+use crate::recharge;
 use crate::state::{App, Inner};
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -20,6 +24,8 @@ pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/hosted-checkout/{id}", get(hosted_checkout).post(pay_checkout))
         .route("/r/{session}", get(checkout_session).post(pay_session))
+        .route("/r/checkout/{token}", get(recharge_checkout).post(pay_recharge))
+        .route("/payfect/checkouts/{id}", get(payfect_checkout).post(pay_payfect))
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
@@ -165,5 +171,61 @@ async fn pay_session(
             see_other(&after)
         }
         Err(d) => failed(d.message),
+    }
+}
+
+async fn recharge_checkout(State(app): State<Arc<App>>, Path(token): Path<String>) -> Response {
+    let inner = app.lock();
+    let Some(c) = inner.recharge_checkouts.get(&token) else {
+        return page(StatusCode::NOT_FOUND, "Checkout not found", "");
+    };
+    if !c.json["completed_at"].is_null() {
+        return page(StatusCode::OK, "Order placed", "");
+    }
+    let total = c.json["total_price"].as_str().unwrap_or("");
+    let form = "<form method=\"post\"><label>Payment token <input name=\"payment_token\" value=\"tok_visa\"></label> \
+                <button type=\"submit\">Place order</button></form>";
+    page(StatusCode::OK, "Checkout", &format!("<p>Total {}</p>{form}", text(total)))
+}
+
+async fn pay_recharge(
+    State(app): State<Arc<App>>,
+    Path(token): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let mut inner = app.lock();
+    let body = json!({"payment_processor": "stripe", "payment_token": form.get("payment_token").cloned().unwrap_or_default(),
+        "payment_type": "CREDIT_CARD"});
+    let (status, answer) = recharge::settle(&mut inner, &token, body.as_object().expect("object literal"));
+    if status == StatusCode::OK {
+        return page(StatusCode::OK, "Order placed", "");
+    }
+    failed(&answer["errors"].to_string())
+}
+
+async fn payfect_checkout(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
+    let mut inner = app.lock();
+    let Some(c) = payfect::checkout(&mut inner, &id) else {
+        return page(StatusCode::NOT_FOUND, "Checkout not found", "");
+    };
+    match c.json["status"].as_str() {
+        Some("complete") => page(StatusCode::OK, "Paid", ""),
+        Some("open") => {
+            let body = format!(
+                "<p>{} {}</p><form method=\"post\"><button type=\"submit\">Pay with USDT (TRC20)</button></form>",
+                text(c.json["amountTotal"].as_str().unwrap_or("")),
+                text(&c.json["currency"].as_str().unwrap_or("").to_uppercase()),
+            );
+            page(StatusCode::OK, "Checkout", &body)
+        }
+        _ => page(StatusCode::GONE, "Checkout expired", ""),
+    }
+}
+
+async fn pay_payfect(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
+    match payfect::pay(&mut app.lock(), &id) {
+        Ok(Some(success)) => see_other(&success),
+        Ok(None) => page(StatusCode::OK, "Paid", ""),
+        Err(message) => failed(message),
     }
 }

@@ -144,6 +144,36 @@ pub struct CheckoutSession {
     pub expires_at: Instant,
 }
 
+/// A ReCharge checkout: its wire object, and every charge request it received.
+pub struct RechargeCheckout {
+    pub json: Value,
+    pub charge_requests: u32,
+    pub charge_in_flight: bool,
+}
+
+/// ReCharge's leaky bucket of one API token: 40 requests, draining 2 per second.
+pub struct Bucket {
+    pub level: f64,
+    pub at: Instant,
+}
+
+/// A Payfect checkout: its wire object (camelCase) and when it expires.
+pub struct PayfectCheckout {
+    pub json: Value,
+    pub expires: Instant,
+}
+
+/// A fault a test asked for (`POST /__sandbox/faults`), for the next `times` requests to
+/// `route`: an HTTP `status` instead of the answer, or a dropped connection (`reset`);
+/// before the request is processed, or `after` (the provider acted, the client never hears).
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub status: Option<u16>,
+    pub reset: bool,
+    pub after: bool,
+    pub times: u32,
+}
+
 #[derive(Default)]
 pub struct Inner {
     pub tokens: HashMap<String, Grant>,
@@ -156,6 +186,10 @@ pub struct Inner {
     pub payment_intents: HashMap<String, PaymentIntent>,
     pub checkout_sessions: HashMap<String, CheckoutSession>,
     pub idempotency: Idempotency,
+    pub recharge_checkouts: HashMap<String, RechargeCheckout>,
+    pub recharge_buckets: HashMap<String, Bucket>,
+    pub payfect_checkouts: HashMap<String, PayfectCheckout>,
+    pub faults: HashMap<String, Fault>,
 }
 
 impl Inner {
@@ -188,6 +222,37 @@ impl Inner {
     pub fn payment(&self, id: &str) -> Option<&Payment> {
         self.payments.iter().find(|p| p.id == id)
     }
+
+    /// Records a payment for `paid_for` that needs no card (a ReCharge processor token, a
+    /// Payfect crypto payment); the payment id.
+    pub fn record_payment(&mut self, amount: u64, paid_for: &str, method: &str) -> String {
+        let id = new_id("py_");
+        self.payments.push(Payment {
+            id: id.clone(),
+            amount,
+            paid_for: paid_for.to_owned(),
+            payment_method_id: method.to_owned(),
+            created_at: now(),
+        });
+        id
+    }
+
+    /// The fault for `route` at this point (`after` processing or before), used up once.
+    pub fn take_fault(&mut self, route: &str, after: bool) -> Option<Fault> {
+        let fault = self.faults.get_mut(route).filter(|f| f.after == after && f.times > 0)?;
+        fault.times -= 1;
+        Some(fault.clone())
+    }
+}
+
+/// Acts out `fault`: a dropped connection (the handler's task ends without an answer), or
+/// the status with an empty JSON error body.
+pub fn act_out(fault: Fault) -> Response {
+    if fault.reset {
+        std::panic::resume_unwind(Box::new("sandbox fault: connection reset"));
+    }
+    let status = fault.status.and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    reply(status, json!({"error": "injected fault"}))
 }
 
 /// The platform account every test sub account belongs to.
@@ -198,6 +263,20 @@ pub fn new_id(prefix: &str) -> String {
     let mut id = String::from(prefix);
     id.extend(std::iter::repeat_with(fastrand::alphanumeric).take(22));
     id
+}
+
+/// A random UUID v4 in its usual text form.
+pub fn new_uuid() -> String {
+    let mut b: [u8; 16] = std::array::from_fn(|_| fastrand::u8(..));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}
+
+/// `n` random lowercase hex digits.
+pub fn random_hex(n: usize) -> String {
+    std::iter::repeat_with(|| format!("{:x}", fastrand::u8(..16))).take(n).collect()
 }
 
 /// Now, RFC 3339 UTC, whole seconds.

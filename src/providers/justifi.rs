@@ -11,7 +11,7 @@ mod wire;
 use crate::config::{required_credential, ClientConfig};
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
-use crate::providers::{endpoint, Provider};
+use crate::providers::{endpoint, provider_error, refuse, Provider};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
 use crate::response::{Checkout, CheckoutStatus, Completion, RedirectUrl, WebComponentToken};
 use crate::secret::Secret;
@@ -158,16 +158,9 @@ impl Justifi {
             _ if settled => Status::Conflict,
             _ => Status::from_http(resp.status),
         };
-        let message = match (&detail.message, &detail.code) {
-            (Some(m), _) => m.clone(),
-            (None, Some(c)) => c.clone(),
-            (None, None) => format!("JustiFi answered HTTP {}", resp.status),
-        };
-        let mut e = Error::new(status, message);
-        e.http_status = Some(resp.status);
-        e.provider_code = detail.code;
-        e.request_id = resp.request_id.clone();
-        e.retryable = (resp.status == 409 && !settled) || resp.status == 429 || resp.status >= 500;
+        let message = detail.message.clone().or_else(|| detail.code.clone());
+        let mut e = provider_error(PROVIDER, resp, status, message, detail.code);
+        e.retryable |= resp.status == 409 && !settled;
         e
     }
 
@@ -254,14 +247,6 @@ impl Justifi {
             provider_data: json!({"payment_intent": payment_intent, "checkout_session": session}),
         })
     }
-}
-
-/// Refuses a field JustiFi cannot honour, rather than dropping it silently.
-fn refuse(present: bool, field: &str, why: &str) -> Result<()> {
-    if present {
-        return Err(Error::invalid_request(format!("{field}: {why}")));
-    }
-    Ok(())
 }
 
 impl Provider for Justifi {

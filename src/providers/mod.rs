@@ -3,11 +3,14 @@
 //! the transport, and reads the wire response back into a unified result.
 
 pub mod justifi;
+pub mod payfect;
+pub mod recharge;
 
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
 use crate::response::{Checkout, Completion, RedirectUrl, WebComponentToken};
+use crate::transport::HttpResponse;
 use url::Url;
 
 /// The operations of CONTRACT.md §7, as one provider performs them.
@@ -36,12 +39,37 @@ pub trait Provider: Send + Sync {
 pub fn from_config(f: &mut Fields) -> Result<Box<dyn Provider>> {
     match f.required_string("provider")?.as_str() {
         "justifi" => Ok(Box::new(justifi::Justifi::from_config(f)?)),
-        "recharge" | "payfect" => Err(Error::new(
-            Status::Unsupported,
-            "provider: recharge and payfect are not available in this version of storefront-checkout",
-        )),
+        "recharge" => Ok(Box::new(recharge::Recharge::from_config(f)?)),
+        "payfect" => Ok(Box::new(payfect::Payfect::from_config(f)?)),
         _ => Err(f.error("provider", "must be one of justifi, recharge, payfect")),
     }
+}
+
+/// Refuses a field the provider cannot honour, rather than dropping it silently.
+pub fn refuse(present: bool, field: &str, why: &str) -> Result<()> {
+    if present {
+        return Err(Error::invalid_request(format!("{field}: {why}")));
+    }
+    Ok(())
+}
+
+/// A provider's non-2xx answer as the contract's error: `status`, the provider's message
+/// (or `"<provider> answered HTTP <n>"`) and code, `http_status` and `request_id`;
+/// retryable for 429 and 5xx, which a later call may get past.
+pub fn provider_error(
+    provider: &'static str,
+    resp: &HttpResponse,
+    status: Status,
+    message: Option<String>,
+    provider_code: Option<String>,
+) -> Error {
+    let message = message.unwrap_or_else(|| format!("{provider} answered HTTP {}", resp.status));
+    let mut e = Error::new(status, message).with_provider(provider);
+    e.http_status = Some(resp.status);
+    e.provider_code = provider_code;
+    e.request_id = resp.request_id.clone();
+    e.retryable = resp.status == 429 || resp.status >= 500;
+    e
 }
 
 /// `origin` followed by `segments`, each percent-encoded as one path segment: an id holding

@@ -6,7 +6,9 @@
 #[path = "../../examples/host/mod.rs"]
 pub mod host;
 
-use checkout_sandbox::{Sandbox, SandboxConfig, TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_SUB_ACCOUNT};
+use checkout_sandbox::{
+    Sandbox, SandboxConfig, TEST_CLIENT_ID, TEST_CLIENT_SECRET, TEST_PAYFECT_KEY, TEST_RECHARGE_TOKEN, TEST_SUB_ACCOUNT,
+};
 use host::CheckoutLib;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -31,6 +33,28 @@ pub fn config(base_url: &str) -> Value {
         "provider": "justifi", "base_url": base_url, "hosted_base_url": base_url,
         "client_id": TEST_CLIENT_ID, "client_secret": TEST_CLIENT_SECRET, "sub_account": TEST_SUB_ACCOUNT,
     })
+}
+
+/// A ReCharge client configuration for `base_url`, with the sandbox's token.
+pub fn recharge_config(base_url: &str) -> Value {
+    json!({"provider": "recharge", "base_url": base_url, "hosted_base_url": base_url, "api_token": TEST_RECHARGE_TOKEN})
+}
+
+/// A Payfect client configuration for `base_url`, with the sandbox's key.
+pub fn payfect_config(base_url: &str) -> Value {
+    json!({"provider": "payfect", "base_url": base_url, "api_key": TEST_PAYFECT_KEY})
+}
+
+/// A JSON file of `tests/fixtures/`.
+pub fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect("fixture is JSON")
+}
+
+/// Asks the sandbox for a fault (`POST /__sandbox/faults`).
+pub fn add_fault(sandbox: &Sandbox, fault: Value) {
+    let (status, v) = http("POST", &format!("{}/__sandbox/faults", sandbox.base_url()), None, Some(&fault));
+    assert_eq!(status, 200, "{v}");
 }
 
 fn http(method: &str, url: &str, bearer: Option<&str>, body: Option<&Value>) -> (u16, Value) {

@@ -1,0 +1,318 @@
+//! ReCharge's checkout API (PROVIDERS.md §ReCharge, seed 002): `POST /checkouts` (body wrapped
+//! in `{"checkout": ...}` or not), `GET /checkouts/{token}`, `POST /checkouts/{token}/charge`;
+//! `X-Recharge-Access-Token` and `X-Recharge-Version` checks; 32-hex tokens; the leaky bucket
+//! of 40 requests per token draining 2/s (429, `X-Recharge-Limit`).
+//!
+//! Test payment tokens (Stripe's names): `tok_chargeDeclined` and
+//! `tok_chargeDeclinedInsufficientFunds` decline; any other token pays.
+
+use crate::state::{act_out, now, random_hex, reply, App, Bucket, Inner, RechargeCheckout};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use rust_decimal::Decimal;
+use serde_json::{json, Map, Value};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/checkouts", post(create))
+        .route("/checkouts/{token}", get(read))
+        .route("/checkouts/{token}/charge", post(charge))
+}
+
+const BUCKET_SIZE: f64 = 40.0;
+const DRAIN_PER_SECOND: f64 = 2.0;
+/// The price of a catalog variant when a line item gives none (ReCharge reads Shopify's).
+const CATALOG_PRICE: &str = "10.00";
+
+/// An answer, and the bucket level to report in `X-Recharge-Limit`.
+struct Answer(StatusCode, Value, u32);
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        let mut r = reply(self.0, self.1);
+        if let Ok(v) = HeaderValue::from_str(&format!("{}/{}", self.2, BUCKET_SIZE as u32)) {
+            r.headers_mut().insert("x-recharge-limit", v);
+        }
+        r
+    }
+}
+
+fn errors(status: StatusCode, errors: Value) -> (StatusCode, Value) {
+    (status, json!({ "errors": errors }))
+}
+
+/// Checks the token and version headers and takes a drop from the token's bucket: the
+/// version, and the bucket level; or the refusal.
+fn admit(app: &App, headers: &HeaderMap) -> Result<(&'static str, u32), Answer> {
+    let token = headers.get("x-recharge-access-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !app.config.recharge_api_tokens.iter().any(|t| t == token) {
+        let (s, v) = errors(StatusCode::UNAUTHORIZED, "A valid X-Recharge-Access-Token is required".into());
+        return Err(Answer(s, v, 0));
+    }
+    let version = match headers.get("x-recharge-version").map(|v| v.to_str().unwrap_or("")) {
+        None | Some("2021-01") => "2021-01",
+        Some("2021-11") => "2021-11",
+        Some(other) => {
+            let (s, v) = errors(StatusCode::BAD_REQUEST, format!("Invalid X-Recharge-Version: {other}").into());
+            return Err(Answer(s, v, 0));
+        }
+    };
+    let mut inner = app.lock();
+    let now = Instant::now();
+    let bucket = inner.recharge_buckets.entry(token.to_owned()).or_insert(Bucket { level: 0.0, at: now });
+    bucket.level = (bucket.level - now.duration_since(bucket.at).as_secs_f64() * DRAIN_PER_SECOND).max(0.0);
+    bucket.at = now;
+    if bucket.level + 1.0 > BUCKET_SIZE {
+        let (s, v) = errors(StatusCode::TOO_MANY_REQUESTS, "Too many requests".into());
+        return Err(Answer(s, v, BUCKET_SIZE as u32));
+    }
+    bucket.level += 1.0;
+    Ok((version, bucket.level.ceil() as u32))
+}
+
+fn decimal(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::String(s) => Decimal::from_str(s).ok(),
+        Value::Number(n) => Decimal::from_str(&n.to_string()).ok(),
+        _ => None,
+    }
+}
+
+fn positive_int(item: &Map<String, Value>, key: &str) -> bool {
+    item.get(key).is_none_or(|v| v.is_null() || v.as_u64().is_some_and(|n| n > 0))
+}
+
+/// Validates and prices one line item: the stored item, or the field errors.
+fn line_item(item: &Value, version: &str) -> Result<Value, Map<String, Value>> {
+    let mut problems = Map::new();
+    let Some(obj) = item.as_object() else {
+        problems.insert("_schema".into(), json!(["Invalid input type."]));
+        return Err(problems);
+    };
+    let ids: &[&str] = if version == "2021-11" {
+        &["external_product_id", "external_variant_id"]
+    } else {
+        &["product_id", "variant_id"]
+    };
+    for id in ids {
+        let present = match obj.get(*id) {
+            Some(Value::Object(e)) => e.get("ecommerce").is_some_and(|v| !v.is_null()),
+            Some(v) => v.is_u64() || v.as_str().is_some_and(|s| !s.is_empty()),
+            None => false,
+        };
+        if !present {
+            problems.insert((*id).into(), json!(["Missing data for required field."]));
+        }
+    }
+    if obj.get("quantity").and_then(Value::as_u64).is_none_or(|n| n == 0) {
+        problems.insert("quantity".into(), json!(["Must be a positive integer."]));
+    }
+    for key in ["charge_interval_frequency", "order_interval_frequency"] {
+        if !positive_int(obj, key) {
+            problems.insert(key.into(), json!(["Must be a positive integer."]));
+        }
+    }
+    if let Some(unit) = obj.get("order_interval_unit").filter(|u| !u.is_null()) {
+        if !matches!(unit.as_str(), Some("day" | "week" | "month")) {
+            problems.insert("order_interval_unit".into(), json!(["Must be one of: day, week, month."]));
+        }
+    }
+    let price = match obj.get("price") {
+        None | Some(Value::Null) => Decimal::from_str(CATALOG_PRICE).ok(),
+        Some(p) => decimal(p).filter(|d| !d.is_sign_negative()),
+    };
+    if price.is_none() {
+        problems.insert("price".into(), json!(["Not a valid decimal."]));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut stored = obj.clone();
+    stored.insert("price".into(), format!("{:.2}", price.unwrap_or_default()).into());
+    if !stored.contains_key("title") && !stored.contains_key("product_title") {
+        stored.insert("title".into(), "Subscription product".into());
+    }
+    Ok(Value::Object(stored))
+}
+
+/// ReCharge writes timestamps without an offset.
+fn naive_now() -> String {
+    now().trim_end_matches('Z').to_owned()
+}
+
+/// `POST /checkouts` → `201 {"checkout": {...}}`.
+async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Answer {
+    let (version, level) = match admit(&app, &headers) {
+        Ok(v) => v,
+        Err(a) => return a,
+    };
+    let answer = |(s, v): (StatusCode, Value)| Answer(s, v, level);
+    let Ok(Value::Object(mut body)) = serde_json::from_slice::<Value>(&body) else {
+        return answer(errors(StatusCode::BAD_REQUEST, "The request body must be a JSON object".into()));
+    };
+    let mut checkout = match body.remove("checkout") {
+        Some(Value::Object(wrapped)) => wrapped,
+        _ => body,
+    };
+    let items = match checkout.remove("line_items") {
+        Some(Value::Array(items)) if !items.is_empty() => items,
+        _ => {
+            return answer(errors(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"line_items": ["Missing data for required field."]}),
+            ))
+        }
+    };
+    let mut priced = Vec::new();
+    let mut bad = Map::new();
+    for (i, item) in items.iter().enumerate() {
+        match line_item(item, version) {
+            Ok(p) => priced.push(p),
+            Err(problems) => {
+                bad.insert(i.to_string(), Value::Object(problems));
+            }
+        }
+    }
+    if !bad.is_empty() {
+        return answer(errors(StatusCode::UNPROCESSABLE_ENTITY, json!({ "line_items": bad })));
+    }
+    let total: Decimal = priced
+        .iter()
+        .map(|i| decimal(&i["price"]).unwrap_or_default() * Decimal::from(i["quantity"].as_u64().unwrap_or(0)))
+        .sum();
+    let token = random_hex(32);
+    let stamp = naive_now();
+    checkout.insert("token".into(), token.clone().into());
+    checkout.insert("line_items".into(), priced.into());
+    checkout.insert("subtotal_price".into(), format!("{total:.2}").into());
+    checkout.insert("total_price".into(), format!("{total:.2}").into());
+    checkout.insert("total_tax".into(), "0.00".into());
+    checkout.entry("currency").or_insert_with(|| "USD".into());
+    checkout.insert("completed_at".into(), Value::Null);
+    checkout.insert("charge_id".into(), Value::Null);
+    checkout.insert("created_at".into(), stamp.clone().into());
+    checkout.insert("updated_at".into(), stamp.into());
+    let json = Value::Object(checkout);
+    app.lock()
+        .recharge_checkouts
+        .insert(token, RechargeCheckout { json: json.clone(), charge_requests: 0, charge_in_flight: false });
+    answer((StatusCode::CREATED, json!({ "checkout": json })))
+}
+
+fn not_found() -> (StatusCode, Value) {
+    errors(StatusCode::NOT_FOUND, "Not Found".into())
+}
+
+/// `GET /checkouts/{token}` → `200 {"checkout": {...}}`.
+async fn read(State(app): State<Arc<App>>, headers: HeaderMap, Path(token): Path<String>) -> Answer {
+    let level = match admit(&app, &headers) {
+        Ok((_, level)) => level,
+        Err(a) => return a,
+    };
+    let (s, v) = match app.lock().recharge_checkouts.get(&token) {
+        Some(c) => (StatusCode::OK, json!({ "checkout": c.json })),
+        None => not_found(),
+    };
+    Answer(s, v, level)
+}
+
+/// The test tokens that decline, and ReCharge's message for them.
+fn decline(payment_token: &str) -> Option<&'static str> {
+    match payment_token {
+        "tok_chargeDeclined" => Some("Your card was declined. Please use a different card."),
+        "tok_chargeDeclinedInsufficientFunds" => Some("Your card has insufficient funds."),
+        _ => None,
+    }
+}
+
+/// Pays checkout `token` with `payment_token`: the `checkout_charge`, or the refusal.
+pub fn settle(inner: &mut Inner, token: &str, body: &Map<String, Value>) -> (StatusCode, Value) {
+    let Some(c) = inner.recharge_checkouts.get(token) else { return not_found() };
+    if !c.json["completed_at"].is_null() {
+        return errors(StatusCode::UNPROCESSABLE_ENTITY, "Checkout has already been processed.".into());
+    }
+    let payment_token = body.get("payment_token").and_then(Value::as_str).unwrap_or_default().to_owned();
+    if let Some(message) = decline(&payment_token) {
+        return errors(StatusCode::UNPROCESSABLE_ENTITY, json!({ "payment": [message] }));
+    }
+    let total = c.json["total_price"].as_str().unwrap_or("0").to_owned();
+    let currency = c.json["currency"].clone();
+    let cents =
+        decimal(&total.clone().into()).map(|d| (d * Decimal::from(100)).trunc().to_string()).unwrap_or_default();
+    inner.record_payment(cents.parse().unwrap_or(0), token, &payment_token);
+    let charge_id = fastrand::u64(100_000_000..1_000_000_000);
+    let stamp = naive_now();
+    let c = inner.recharge_checkouts.get_mut(token).expect("found above");
+    c.json["completed_at"] = stamp.clone().into();
+    c.json["charge_id"] = charge_id.into();
+    c.json["updated_at"] = stamp.clone().into();
+    let charge = json!({
+        "id": fastrand::u64(100_000_000..1_000_000_000), "charge_id": charge_id, "checkout_token": token,
+        "payment_processor": body.get("payment_processor"), "payment_type": body.get("payment_type").cloned().unwrap_or("CREDIT_CARD".into()),
+        "total_price": total, "currency": currency, "status": "success", "created_at": stamp,
+    });
+    (StatusCode::OK, json!({ "checkout_charge": charge }))
+}
+
+/// `POST /checkouts/{token}/charge` `{payment_processor, payment_token, payment_type}` →
+/// `200 {"checkout_charge": {...}}`; 422 declined or already processed; 409 while another
+/// charge of the checkout is in flight.
+async fn charge(State(app): State<Arc<App>>, headers: HeaderMap, Path(token): Path<String>, body: Bytes) -> Response {
+    let level = match admit(&app, &headers) {
+        Ok((_, level)) => level,
+        Err(a) => return a.into_response(),
+    };
+    let answer = |(s, v): (StatusCode, Value)| Answer(s, v, level).into_response();
+    {
+        let mut inner = app.lock();
+        if let Some(c) = inner.recharge_checkouts.get_mut(&token) {
+            c.charge_requests += 1;
+        }
+        if let Some(fault) = inner.take_fault("recharge.charge", false) {
+            drop(inner);
+            return act_out(fault);
+        }
+    }
+    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&body) else {
+        return answer(errors(StatusCode::BAD_REQUEST, "The request body must be a JSON object".into()));
+    };
+    let mut problems = Map::new();
+    for key in ["payment_processor", "payment_token"] {
+        if body.get(key).and_then(Value::as_str).is_none_or(str::is_empty) {
+            problems.insert(key.into(), json!(["Missing data for required field."]));
+        }
+    }
+    if !problems.is_empty() {
+        return answer(errors(StatusCode::UNPROCESSABLE_ENTITY, Value::Object(problems)));
+    }
+    {
+        let mut inner = app.lock();
+        match inner.recharge_checkouts.get_mut(&token) {
+            None => return answer(not_found()),
+            Some(c) if c.charge_in_flight => {
+                return answer(errors(StatusCode::CONFLICT, "A call to this route is already in progress.".into()))
+            }
+            Some(c) => c.charge_in_flight = true,
+        }
+    }
+    if !app.config.charge_delay.is_zero() {
+        tokio::time::sleep(app.config.charge_delay).await;
+    }
+    let mut inner = app.lock();
+    let outcome = settle(&mut inner, &token, &body);
+    if let Some(c) = inner.recharge_checkouts.get_mut(&token) {
+        c.charge_in_flight = false;
+    }
+    if let Some(fault) = inner.take_fault("recharge.charge", true) {
+        drop(inner);
+        return act_out(fault);
+    }
+    answer(outcome)
+}

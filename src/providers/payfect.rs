@@ -1,0 +1,142 @@
+//! Payfect: crypto checkouts (seed 004). The shopper pays on the checkout's `url`; Payfect
+//! reports the payment by callback, and `checkout_get` reads it.
+//!
+//! Wire facts: PROVIDERS.md §Payfect, `providers/payfect/`. `Authorization: Api-Key <key>`;
+//! `POST /api/v1/checkouts/` and `GET /api/v1/checkouts/{id}/` (the trailing slashes matter).
+
+mod wire;
+
+use crate::config::{required_credential, ClientConfig};
+use crate::error::{Error, Result, Status};
+use crate::fields::Fields;
+use crate::providers::{endpoint, provider_error, refuse, Provider};
+use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect};
+use crate::response::{Checkout, CheckoutStatus, Completion, RedirectUrl};
+use crate::secret::Secret;
+use crate::transport::{HttpRequest, HttpResponse, Method, Replay, Transport};
+use serde_json::Value;
+use wire::PROVIDER;
+
+const DEFAULT_BASE_URL: &str = "https://api.payfect.finance";
+
+/// A Payfect client: a merchant API key.
+pub struct Payfect {
+    base_url: String,
+    api_key: Secret,
+    transport: Transport,
+}
+
+impl Payfect {
+    /// Reads `api_key` (or `PAYFECT_API_KEY`) and the common keys. `hosted_base_url` does not
+    /// apply: each checkout carries its own `url`.
+    pub fn from_config(f: &mut Fields) -> Result<Payfect> {
+        let common = ClientConfig::read(f, DEFAULT_BASE_URL)?;
+        if common.hosted_base_url.is_some() {
+            return Err(Error::config("hosted_base_url: Payfect gives each checkout its own url"));
+        }
+        let api_key = required_credential(f, "api_key", "PAYFECT_API_KEY")?;
+        if !api_key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(f.error("api_key", "must be printable ASCII (it travels in a header)"));
+        }
+        Ok(Payfect {
+            transport: Transport::new(&common),
+            base_url: common.base_url,
+            api_key: Secret::new(format!("Api-Key {api_key}")),
+        })
+    }
+
+    fn call(&self, method: Method, segments: &[&str], body: Option<&Value>) -> Result<HttpResponse> {
+        let url = endpoint(&self.base_url, segments)?;
+        let body = body.map(Value::to_string);
+        let replay = if method == Method::Get { Replay::Safe } else { Replay::OnlyIfUnsent };
+        let headers = [("Authorization", self.api_key.expose())];
+        self.transport.send(&HttpRequest {
+            method,
+            url: url.as_str(),
+            headers: &headers,
+            body: body.as_deref(),
+            replay,
+        })
+    }
+
+    fn checkout_of(&self, resp: HttpResponse) -> Result<Checkout> {
+        if !resp.is_success() {
+            let message = wire::error_message(&resp.body);
+            return Err(provider_error(PROVIDER, &resp, Status::from_http(resp.status), message, None));
+        }
+        let data: Value = serde_json::from_slice(&resp.body).map_err(|e| wire::undecodable("checkout", e))?;
+        wire::checkout(data)
+    }
+}
+
+impl Provider for Payfect {
+    fn name(&self) -> &'static str {
+        PROVIDER
+    }
+
+    /// `POST /api/v1/checkouts/`. `currency` is required (`usdt`, or an ISO 4217 code);
+    /// amounts become exact decimal strings in its places, more precision being refused.
+    fn create(&self, req: CreateCheckout) -> Result<Checkout> {
+        refuse(req.email.is_some(), "email", "Payfect's hosted page collects it")?;
+        refuse(req.origin_url.is_some(), "origin_url", "JustiFi only")?;
+        refuse(req.metadata.is_some(), "metadata", "Payfect's create takes none; use client_reference_id")?;
+        if let Some(i) = req.line_items.iter().position(|i| i.subscription.is_some()) {
+            refuse(true, &format!("line_items[{i}].subscription"), "Payfect checkouts are one-time payments")?;
+        }
+        if !req.line_items.is_empty() {
+            req.total()?;
+        }
+        let currency =
+            req.currency.clone().ok_or_else(|| Error::invalid_request("currency: is required by Payfect"))?;
+        let body = wire::create_body(&req, &currency)?;
+        let resp = self.call(Method::Post, &["api", "v1", "checkouts", ""], Some(&body))?;
+        self.checkout_of(resp)
+    }
+
+    /// `GET /api/v1/checkouts/{id}/`: how a storefront learns the shopper paid.
+    fn get(&self, req: CheckoutLookup) -> Result<Checkout> {
+        match req {
+            CheckoutLookup::Checkout(id) => {
+                let resp = self.call(Method::Get, &["api", "v1", "checkouts", &id, ""], None)?;
+                self.checkout_of(resp)
+            }
+            CheckoutLookup::PaymentIntent(_) => Err(Error::invalid_request(
+                "payment_intent_id: JustiFi only; Payfect checkouts are read by checkout_id",
+            )),
+        }
+    }
+
+    /// Payfect has no complete call: the shopper pays on the checkout's `url`.
+    fn complete(&self, _req: Complete) -> Result<Completion> {
+        Err(Error::new(
+            Status::Unsupported,
+            "checkout_complete: Payfect has no complete call; the shopper pays on the checkout's url. \
+             Read the result with checkout_get, or verify Payfect's callback to callback_url",
+        ))
+    }
+
+    /// The checkout's own `url`, once it is known to be open.
+    fn redirect_url(&self, req: Redirect) -> Result<RedirectUrl> {
+        let id = req.checkout_id.as_deref().ok_or_else(|| Error::invalid_request("checkout_id: is required"))?;
+        let set_on_create = "Payfect takes it in checkout_create";
+        refuse(req.success_url.is_some(), "success_url", set_on_create)?;
+        refuse(req.cancel_url.is_some(), "cancel_url", set_on_create)?;
+        refuse(req.payment_intent_id.is_some() || req.amount.is_some(), "payment_intent_id", "JustiFi only")?;
+        let checkout = self.get(CheckoutLookup::Checkout(id.to_owned()))?;
+        let closed = match checkout.status {
+            CheckoutStatus::Open => None,
+            CheckoutStatus::Complete => Some("already completed"),
+            CheckoutStatus::Expired => Some("expired"),
+        };
+        if let Some(state) = closed {
+            return Err(Error::new(Status::Conflict, format!("checkout_id: checkout {id} is {state}")));
+        }
+        let url = checkout.redirect_url.clone().ok_or_else(|| wire::undecodable("checkout", "no url"))?;
+        Ok(RedirectUrl {
+            url,
+            expires_at: checkout.expires_at,
+            payment_intent_id: None,
+            provider_data: checkout.provider_data,
+        })
+    }
+}

@@ -1,0 +1,224 @@
+//! ReCharge: subscription checkouts (seed 002), charged with a payment processor's token or
+//! paid on ReCharge's hosted checkout.
+//!
+//! Wire facts: PROVIDERS.md §ReCharge. `X-Recharge-Access-Token`, `X-Recharge-Version`;
+//! `POST /checkouts`, `GET /checkouts/{token}`, `POST /checkouts/{token}/charge`; hosted page
+//! `https://checkout.rechargeapps.com/r/checkout/{token}[?myshopify_domain=]`. ReCharge has no
+//! idempotency keys: a charge that may have reached it is never sent again.
+
+mod wire;
+
+use crate::config::{required_credential, ClientConfig};
+use crate::error::{Error, Result, Status};
+use crate::fields::Fields;
+use crate::providers::{endpoint, provider_error, refuse, Provider};
+use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect};
+use crate::response::{Checkout, CheckoutStatus, Completion, RedirectUrl};
+use crate::secret::Secret;
+use crate::transport::{HttpRequest, HttpResponse, Method, Replay, Transport};
+use serde_json::{json, Value};
+use wire::{ApiVersion, ErrorDetail, PROVIDER};
+
+const DEFAULT_BASE_URL: &str = "https://api.rechargeapps.com";
+const HOSTED_ORIGIN: &str = "https://checkout.rechargeapps.com";
+
+/// A ReCharge client: an API token with `read_checkouts` and `write_checkouts`.
+pub struct Recharge {
+    base_url: String,
+    hosted_base_url: Option<String>,
+    api_token: Secret,
+    version: ApiVersion,
+    store_domain: Option<String>,
+    transport: Transport,
+}
+
+impl Recharge {
+    /// Reads `api_token` (or `RECHARGE_API_TOKEN`), `api_version` (`2021-01` default,
+    /// `2021-11`), `store_domain` (for `?myshopify_domain=`) and the common keys.
+    pub fn from_config(f: &mut Fields) -> Result<Recharge> {
+        let common = ClientConfig::read(f, DEFAULT_BASE_URL)?;
+        let api_token = required_credential(f, "api_token", "RECHARGE_API_TOKEN")?;
+        if !api_token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(f.error("api_token", "must be printable ASCII (it travels in a header)"));
+        }
+        let version = match f.string("api_version")?.as_deref() {
+            None | Some("2021-01") => ApiVersion::V2021_01,
+            Some("2021-11") => ApiVersion::V2021_11,
+            Some(_) => return Err(f.error("api_version", "must be 2021-01 or 2021-11")),
+        };
+        Ok(Recharge {
+            transport: Transport::new(&common),
+            base_url: common.base_url,
+            hosted_base_url: common.hosted_base_url,
+            api_token: Secret::new(api_token),
+            version,
+            store_domain: f.string("store_domain")?,
+        })
+    }
+
+    fn call(&self, method: Method, segments: &[&str], body: Option<&Value>, replay: Replay) -> Result<HttpResponse> {
+        let url = endpoint(&self.base_url, segments)?;
+        let body = body.map(Value::to_string);
+        let headers =
+            [("X-Recharge-Access-Token", self.api_token.expose()), ("X-Recharge-Version", self.version.header())];
+        self.transport.send(&HttpRequest {
+            method,
+            url: url.as_str(),
+            headers: &headers,
+            body: body.as_deref(),
+            replay,
+        })
+    }
+
+    /// ReCharge's error answer → the contract's error. "Already processed" (422) and "in
+    /// progress" (409) are conflicts; 404 not found; other 422s name the field.
+    fn error(&self, resp: &HttpResponse) -> Error {
+        let detail = ErrorDetail::parse(&resp.body);
+        let status = if detail.already_processed() { Status::Conflict } else { Status::from_http(resp.status) };
+        provider_error(PROVIDER, resp, status, detail.message, None)
+    }
+
+    /// The `checkout` of a 2xx answer, or the error the answer stands for.
+    fn checkout_of(&self, resp: HttpResponse) -> Result<Checkout> {
+        if !resp.is_success() {
+            return Err(self.error(&resp));
+        }
+        let mut v: Value = serde_json::from_slice(&resp.body).map_err(|e| wire::undecodable("checkout", e))?;
+        let data = v["checkout"].take();
+        let token = data["token"].as_str().unwrap_or_default().to_owned();
+        wire::checkout(data, self.hosted_url(&token)?)
+    }
+
+    fn hosted_url(&self, token: &str) -> Result<String> {
+        let origin = self.hosted_base_url.as_deref().unwrap_or(HOSTED_ORIGIN);
+        let mut url = endpoint(origin, &["r", "checkout", token])?;
+        if let Some(domain) = &self.store_domain {
+            url.query_pairs_mut().append_pair("myshopify_domain", domain);
+        }
+        Ok(url.into())
+    }
+}
+
+impl Provider for Recharge {
+    fn name(&self) -> &'static str {
+        PROVIDER
+    }
+
+    /// `POST /checkouts` with `{"checkout": {...}}` (see `wire::create_body`). Each line item
+    /// needs `product_id` and `variant_id`; `amount`, when given, must equal their total.
+    fn create(&self, req: CreateCheckout) -> Result<Checkout> {
+        let hosted = "ReCharge's hosted checkout has no return URLs";
+        refuse(req.success_url.is_some(), "success_url", hosted)?;
+        refuse(req.cancel_url.is_some(), "cancel_url", hosted)?;
+        refuse(
+            req.callback_url.is_some(),
+            "callback_url",
+            "ReCharge reports checkouts by webhook (checkout/processed)",
+        )?;
+        refuse(req.origin_url.is_some(), "origin_url", "JustiFi only")?;
+        refuse(req.client_reference_id.is_some(), "client_reference_id", "ReCharge checkouts have none")?;
+        refuse(req.metadata.is_some(), "metadata", "ReCharge checkouts have none; use provider_options")?;
+        for (i, item) in req.line_items.iter().enumerate() {
+            refuse(
+                item.description.is_some(),
+                &format!("line_items[{i}].description"),
+                "ReCharge line items have none",
+            )?;
+            refuse(
+                item.image_url.is_some(),
+                &format!("line_items[{i}].image_url"),
+                "ReCharge takes images from the product",
+            )?;
+        }
+        let passes_items = req.provider_options.as_ref().is_some_and(|o| o.contains_key("line_items"));
+        if req.line_items.is_empty() && !passes_items {
+            return Err(Error::invalid_request(
+                "line_items: ReCharge checkouts are made of line items (product_id, variant_id)",
+            ));
+        }
+        if !req.line_items.is_empty() {
+            req.total()?;
+        }
+        let currency = req.currency.clone().unwrap_or_else(|| "usd".into());
+        let body = wire::create_body(&req, &currency, self.version)?;
+        let resp = self.call(Method::Post, &["checkouts"], Some(&body), Replay::OnlyIfUnsent)?;
+        self.checkout_of(resp)
+    }
+
+    /// `GET /checkouts/{token}`.
+    fn get(&self, req: CheckoutLookup) -> Result<Checkout> {
+        match req {
+            CheckoutLookup::Checkout(token) => {
+                let resp = self.call(Method::Get, &["checkouts", &token], None, Replay::Safe)?;
+                self.checkout_of(resp)
+            }
+            CheckoutLookup::PaymentIntent(_) => Err(Error::invalid_request(
+                "payment_intent_id: JustiFi only; ReCharge checkouts are read by checkout_id",
+            )),
+        }
+    }
+
+    /// `POST /checkouts/{token}/charge` `{payment_processor, payment_token, payment_type}`
+    /// (`stripe` and `CREDIT_CARD` by default), sent once: ReCharge has no idempotency keys,
+    /// so after a failure that may have reached it the error says to read the checkout
+    /// before charging again. A 422 payment error is `payment_status: failed`.
+    fn complete(&self, req: Complete) -> Result<Completion> {
+        refuse(
+            req.payment_mode.is_some(),
+            "payment_mode",
+            "JustiFi only; ReCharge takes payment_processor and payment_type",
+        )?;
+        refuse(
+            req.idempotency_key.is_some(),
+            "idempotency_key",
+            "ReCharge has no idempotency keys; a charge is sent once and never retried after it may have arrived",
+        )?;
+        let body = json!({
+            "payment_processor": req.payment_processor.as_deref().unwrap_or("stripe"),
+            "payment_token": req.payment_token,
+            "payment_type": req.payment_type.as_deref().unwrap_or("CREDIT_CARD"),
+        });
+        let uncertain = |mut e: Error| {
+            if matches!(e.status, Status::Network | Status::Timeout | Status::Provider) {
+                e.retryable = false;
+                e.message.push_str(
+                    "; the charge may have gone through: read the checkout (checkout_get) before charging again",
+                );
+            }
+            e
+        };
+        let resp = self
+            .call(Method::Post, &["checkouts", &req.checkout_id, "charge"], Some(&body), Replay::OnlyIfUnsent)
+            .map_err(uncertain)?;
+        if resp.is_success() {
+            let mut v: Value =
+                serde_json::from_slice(&resp.body).map_err(|e| uncertain(wire::undecodable("checkout charge", e)))?;
+            return wire::charge(v["checkout_charge"].take(), &req.checkout_id);
+        }
+        let detail = ErrorDetail::parse(&resp.body);
+        if resp.status == 422 && detail.field.as_deref() == Some("payment") {
+            return Ok(wire::declined(detail, &resp.body, &req.checkout_id));
+        }
+        Err(uncertain(self.error(&resp)))
+    }
+
+    /// The hosted page of an open checkout:
+    /// `https://checkout.rechargeapps.com/r/checkout/{token}[?myshopify_domain=]`.
+    fn redirect_url(&self, req: Redirect) -> Result<RedirectUrl> {
+        let token = req.checkout_id.as_deref().ok_or_else(|| Error::invalid_request("checkout_id: is required"))?;
+        let hosted = "ReCharge's hosted checkout takes only the checkout";
+        refuse(req.success_url.is_some(), "success_url", hosted)?;
+        refuse(req.cancel_url.is_some(), "cancel_url", hosted)?;
+        refuse(req.payment_intent_id.is_some() || req.amount.is_some(), "payment_intent_id", "JustiFi only")?;
+        let checkout = self.get(CheckoutLookup::Checkout(token.to_owned()))?;
+        if checkout.status == CheckoutStatus::Complete {
+            return Err(Error::new(Status::Conflict, format!("checkout_id: checkout {token} is already completed")));
+        }
+        Ok(RedirectUrl {
+            url: self.hosted_url(token)?,
+            expires_at: None,
+            payment_intent_id: None,
+            provider_data: checkout.provider_data,
+        })
+    }
+}
