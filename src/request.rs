@@ -217,6 +217,30 @@ impl Redirect {
     }
 }
 
+impl Redirect {
+    /// The `checkout_id` of a provider whose hosted page needs nothing else: return URLs
+    /// are refused with `why`, and the session fields (payment intent, amount) as JustiFi's.
+    pub fn checkout_only(&self, why: &str) -> Result<&str> {
+        let id = self.checkout_id.as_deref().ok_or_else(|| Error::invalid_request("checkout_id: is required"))?;
+        for (present, field) in [(self.success_url.is_some(), "success_url"), (self.cancel_url.is_some(), "cancel_url")]
+        {
+            if present {
+                return Err(Error::invalid_request(format!("{field}: {why}")));
+            }
+        }
+        let session = [
+            (self.payment_intent_id.is_some(), "payment_intent_id"),
+            (self.amount.is_some(), "amount"),
+            (self.currency.is_some(), "currency"),
+            (self.description.is_some(), "description"),
+        ];
+        if let Some((_, field)) = session.iter().find(|(present, _)| *present) {
+            return Err(Error::invalid_request(format!("{field}: JustiFi checkout sessions only")));
+        }
+        Ok(id)
+    }
+}
+
 /// `checkout_web_component_token`'s request.
 #[derive(Debug)]
 pub struct WebComponentTokenRequest {

@@ -1,5 +1,6 @@
 //! The unified results (CONTRACT.md §7), the same shape whatever the provider.
 
+use crate::error::{Error, Status};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -82,6 +83,45 @@ pub struct Completion {
     /// The key this completion was sent under; calling again with it never charges twice.
     pub idempotency_key: Option<String>,
     pub provider_data: Value,
+}
+
+impl Completion {
+    /// A payment the provider refused outright, without a completion record of its own: a
+    /// failed result, not an error, since the attempt was made.
+    pub fn declined(
+        provider: &'static str,
+        checkout_id: &str,
+        payment_error: PaymentError,
+        idempotency_key: Option<String>,
+        provider_data: Value,
+    ) -> Completion {
+        Completion {
+            provider,
+            checkout_id: checkout_id.to_owned(),
+            id: None,
+            payment_status: PaymentStatus::Failed,
+            payment_id: None,
+            amount: None,
+            currency: None,
+            payment_error: Some(payment_error),
+            additional_transactions: Vec::new(),
+            idempotency_key,
+            provider_data,
+        }
+    }
+}
+
+impl Checkout {
+    /// Refuses to send a shopper to pay a checkout that is paid or expired
+    /// (`CHECKOUT_ERR_CONFLICT`, naming the checkout).
+    pub fn require_open(&self) -> Result<(), Error> {
+        let state = match self.status {
+            CheckoutStatus::Open => return Ok(()),
+            CheckoutStatus::Complete => "already completed",
+            CheckoutStatus::Expired => "expired",
+        };
+        Err(Error::new(Status::Conflict, format!("checkout_id: checkout {} is {state}", self.id)))
+    }
 }
 
 /// The result of `session_redirect_url`.

@@ -13,7 +13,7 @@ use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::providers::{endpoint, provider_error, refuse, Provider};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
-use crate::response::{Checkout, CheckoutStatus, Completion, RedirectUrl, WebComponentToken};
+use crate::response::{Checkout, Completion, RedirectUrl, WebComponentToken};
 use crate::secret::Secret;
 use crate::timestamp;
 use crate::token_cache::{self, TokenSlot};
@@ -181,14 +181,7 @@ impl Justifi {
             ));
         }
         let checkout = self.get(CheckoutLookup::Checkout(checkout_id.to_owned()))?;
-        let closed = match checkout.status {
-            CheckoutStatus::Open => None,
-            CheckoutStatus::Complete => Some("already completed"),
-            CheckoutStatus::Expired => Some("expired"),
-        };
-        if let Some(state) = closed {
-            return Err(Error::new(Status::Conflict, format!("checkout_id: checkout {checkout_id} is {state}")));
-        }
+        checkout.require_open()?;
         let mut url = endpoint(self.hosted_origin(HOSTED_CHECKOUT_ORIGIN), &["hosted-checkout", checkout_id])?;
         if let Some(success) = &req.success_url {
             url.query_pairs_mut().append_pair("success_redirect_url", success);

@@ -11,7 +11,7 @@ use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::providers::{endpoint, provider_error, refuse, Provider};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect};
-use crate::response::{Checkout, CheckoutStatus, Completion, RedirectUrl};
+use crate::response::{Checkout, Completion, RedirectUrl};
 use crate::secret::Secret;
 use crate::transport::{HttpRequest, HttpResponse, Method, Replay, Transport};
 use serde_json::Value;
@@ -117,20 +117,9 @@ impl Provider for Payfect {
 
     /// The checkout's own `url`, once it is known to be open.
     fn redirect_url(&self, req: Redirect) -> Result<RedirectUrl> {
-        let id = req.checkout_id.as_deref().ok_or_else(|| Error::invalid_request("checkout_id: is required"))?;
-        let set_on_create = "Payfect takes it in checkout_create";
-        refuse(req.success_url.is_some(), "success_url", set_on_create)?;
-        refuse(req.cancel_url.is_some(), "cancel_url", set_on_create)?;
-        refuse(req.payment_intent_id.is_some() || req.amount.is_some(), "payment_intent_id", "JustiFi only")?;
+        let id = req.checkout_only("Payfect takes it in checkout_create")?;
         let checkout = self.get(CheckoutLookup::Checkout(id.to_owned()))?;
-        let closed = match checkout.status {
-            CheckoutStatus::Open => None,
-            CheckoutStatus::Complete => Some("already completed"),
-            CheckoutStatus::Expired => Some("expired"),
-        };
-        if let Some(state) = closed {
-            return Err(Error::new(Status::Conflict, format!("checkout_id: checkout {id} is {state}")));
-        }
+        checkout.require_open()?;
         let url = checkout.redirect_url.clone().ok_or_else(|| wire::undecodable("checkout", "no url"))?;
         Ok(RedirectUrl {
             url,

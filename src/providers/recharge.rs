@@ -13,7 +13,7 @@ use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::providers::{endpoint, provider_error, refuse, Provider};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect};
-use crate::response::{Checkout, CheckoutStatus, Completion, RedirectUrl};
+use crate::response::{Checkout, Completion, RedirectUrl};
 use crate::secret::Secret;
 use crate::transport::{HttpRequest, HttpResponse, Method, Replay, Transport};
 use serde_json::{json, Value};
@@ -205,15 +205,9 @@ impl Provider for Recharge {
     /// The hosted page of an open checkout:
     /// `https://checkout.rechargeapps.com/r/checkout/{token}[?myshopify_domain=]`.
     fn redirect_url(&self, req: Redirect) -> Result<RedirectUrl> {
-        let token = req.checkout_id.as_deref().ok_or_else(|| Error::invalid_request("checkout_id: is required"))?;
-        let hosted = "ReCharge's hosted checkout takes only the checkout";
-        refuse(req.success_url.is_some(), "success_url", hosted)?;
-        refuse(req.cancel_url.is_some(), "cancel_url", hosted)?;
-        refuse(req.payment_intent_id.is_some() || req.amount.is_some(), "payment_intent_id", "JustiFi only")?;
+        let token = req.checkout_only("ReCharge's hosted checkout takes only the checkout")?;
         let checkout = self.get(CheckoutLookup::Checkout(token.to_owned()))?;
-        if checkout.status == CheckoutStatus::Complete {
-            return Err(Error::new(Status::Conflict, format!("checkout_id: checkout {token} is already completed")));
-        }
+        checkout.require_open()?;
         Ok(RedirectUrl {
             url: self.hosted_url(token)?,
             expires_at: None,

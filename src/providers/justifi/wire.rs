@@ -205,23 +205,9 @@ pub fn completion(data: Value, checkout_id: &str, idempotency_key: &str) -> Resu
 /// A payment refused with `402 {"error": {...}}` instead of a recorded completion: still a
 /// decline, reported as `payment_status: failed`.
 pub fn declined(detail: ErrorDetail, body: &[u8], checkout_id: &str, idempotency_key: &str) -> Completion {
-    Completion {
-        provider: PROVIDER,
-        checkout_id: checkout_id.to_owned(),
-        id: None,
-        payment_status: PaymentStatus::Failed,
-        payment_id: None,
-        amount: None,
-        currency: None,
-        payment_error: Some(PaymentError {
-            code: detail.code,
-            message: detail.message,
-            decline_code: detail.decline_code,
-        }),
-        additional_transactions: Vec::new(),
-        idempotency_key: Some(idempotency_key.to_owned()),
-        provider_data: serde_json::from_slice(body).unwrap_or_default(),
-    }
+    let error = PaymentError { code: detail.code, message: detail.message, decline_code: detail.decline_code };
+    let data = serde_json::from_slice(body).unwrap_or_default();
+    Completion::declined(PROVIDER, checkout_id, error, Some(idempotency_key.to_owned()), data)
 }
 
 /// The body of `POST /v1/checkouts`: `amount`, `description`, `origin_url`, and the unified

@@ -230,19 +230,8 @@ pub fn declined(detail: ErrorDetail, body: &[u8], checkout_id: &str) -> Completi
         Value::String(m) => m.clone(),
         _ => detail.message.unwrap_or_default(),
     };
-    Completion {
-        provider: PROVIDER,
-        checkout_id: checkout_id.to_owned(),
-        id: None,
-        payment_status: PaymentStatus::Failed,
-        payment_id: None,
-        amount: None,
-        currency: None,
-        payment_error: Some(PaymentError { code: None, message: Some(message), decline_code: None }),
-        additional_transactions: Vec::new(),
-        idempotency_key: None,
-        provider_data: v,
-    }
+    let error = PaymentError { code: None, message: Some(message), decline_code: None };
+    Completion::declined(PROVIDER, checkout_id, error, None, v)
 }
 
 #[cfg(test)]
