@@ -1,0 +1,50 @@
+"""storefront-checkout for Python: payment checkouts with JustiFi, ReCharge and Payfect
+through the storefront-checkout shared library (ctypes).
+
+    from storefront_checkout import Client
+
+    with Client({"provider": "justifi", "client_id": ..., "client_secret": ..., "sub_account": ...}) as client:
+        checkout = client.create({"amount": 1799, "description": "One Chocolate Donut"})
+        page = client.redirect_url({"checkout_id": checkout["id"]})
+"""
+
+from .client import Client, version
+from .errors import (
+    AuthenticationError,
+    CheckoutError,
+    ConfigError,
+    ConflictError,
+    InternalError,
+    InvalidJsonError,
+    InvalidRequestError,
+    InvalidUtf8Error,
+    NetworkError,
+    NotFoundError,
+    NullArgumentError,
+    ProviderError,
+    RateLimitedError,
+    SignatureError,
+    TimeoutError,
+    UnsupportedError,
+)
+
+__all__ = [
+    "AuthenticationError",
+    "CheckoutError",
+    "Client",
+    "ConfigError",
+    "ConflictError",
+    "InternalError",
+    "InvalidJsonError",
+    "InvalidRequestError",
+    "InvalidUtf8Error",
+    "NetworkError",
+    "NotFoundError",
+    "NullArgumentError",
+    "ProviderError",
+    "RateLimitedError",
+    "SignatureError",
+    "TimeoutError",
+    "UnsupportedError",
+    "version",
+]

@@ -1,0 +1,81 @@
+"""Loading ``libstorefront_checkout`` and declaring its C functions for ctypes."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from pathlib import Path
+from typing import Iterator, Optional
+
+_NAMES = {"darwin": "libstorefront_checkout.dylib", "win32": "storefront_checkout.dll"}
+LIBRARY_NAME = _NAMES.get(sys.platform, "libstorefront_checkout.so")
+
+
+def _candidates() -> Iterator[Path]:
+    env = os.environ.get("STOREFRONT_CHECKOUT_LIB")
+    if env:
+        yield Path(env)
+        return
+    here = Path(__file__).resolve().parent
+    yield here / LIBRARY_NAME
+    for start in (here, Path.cwd().resolve()):
+        for folder in (start, *start.parents):
+            for profile in ("release", "debug"):
+                yield folder / "target" / profile / LIBRARY_NAME
+
+
+def locate() -> Path:
+    """The shared library: ``STOREFRONT_CHECKOUT_LIB``, else the package directory, else a
+    repository ``target/release`` or ``target/debug`` above this package or the working
+    directory."""
+    for path in _candidates():
+        if path.is_file():
+            return path
+    raise OSError(
+        f"{LIBRARY_NAME} not found: build it with `cargo build` or set STOREFRONT_CHECKOUT_LIB"
+    )
+
+
+_OP = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
+OPERATIONS = (
+    "checkout_create",
+    "checkout_get",
+    "checkout_complete",
+    "session_redirect_url",
+    "checkout_web_component_token",
+)
+
+
+def load(path: Optional[Path] = None) -> ctypes.CDLL:
+    """Loads the library and declares ``argtypes``/``restype`` for every export. Owned
+    strings come back as ``c_void_p`` so that they can be freed with
+    ``checkout_string_free``."""
+    lib = ctypes.CDLL(str(path or locate()))
+    lib.checkout_version.argtypes = []
+    lib.checkout_version.restype = ctypes.c_char_p
+    lib.checkout_client_new.argtypes = [
+        ctypes.c_char_p,
+        ctypes.POINTER(ctypes.c_void_p),
+        ctypes.POINTER(ctypes.c_void_p),
+    ]
+    lib.checkout_client_new.restype = ctypes.c_int32
+    lib.checkout_client_free.argtypes = [ctypes.c_void_p]
+    lib.checkout_client_free.restype = None
+    lib.checkout_string_free.argtypes = [ctypes.c_void_p]
+    lib.checkout_string_free.restype = None
+    for name in OPERATIONS:
+        fn = getattr(lib, name)
+        fn.argtypes = _OP
+        fn.restype = ctypes.c_int32
+    return lib
+
+
+def take_string(lib: ctypes.CDLL, ptr: ctypes.c_void_p) -> Optional[str]:
+    """The text of an owned ``char *``, which is then freed."""
+    if not ptr.value:
+        return None
+    try:
+        return ctypes.string_at(ptr.value).decode("utf-8")
+    finally:
+        lib.checkout_string_free(ptr)

@@ -1,0 +1,110 @@
+"""The client: one handle of the shared library, thread-safe, usable as a context manager."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import threading
+from typing import Any, Dict, Mapping, Optional
+
+from . import _native
+from .errors import ConfigError, error_for
+
+_lib: Optional[ctypes.CDLL] = None
+_lib_lock = threading.Lock()
+
+
+def _library() -> ctypes.CDLL:
+    global _lib
+    with _lib_lock:
+        if _lib is None:
+            _lib = _native.load()
+        return _lib
+
+
+def version() -> str:
+    """The shared library's version, e.g. ``"0.1.0"``."""
+    return _library().checkout_version().decode("ascii")
+
+
+class Client:
+    """A checkout client for one provider.
+
+    ``config`` is the configuration object of CONTRACT.md section 5, for example
+    ``{"provider": "justifi", "client_id": ..., "client_secret": ..., "sub_account": ...}``.
+    Amounts are integers in minor units (cents). Every call returns the result object as a
+    ``dict`` or raises a :class:`~storefront_checkout.CheckoutError` subclass. One client may
+    be used from many threads; the library runs calls without holding the GIL.
+    """
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self._lib = _library()
+        handle = ctypes.c_void_p()
+        out = ctypes.c_void_p()
+        status = self._lib.checkout_client_new(_encode(config), ctypes.byref(handle), ctypes.byref(out))
+        text = _native.take_string(self._lib, out)
+        if status != 0:
+            raise error_for(status, json.loads(text) if text else {})
+        if not handle.value:
+            raise ConfigError({"status": 5, "code": "config", "message": "no client was created"})
+        self._handle: Optional[int] = handle.value
+
+    def create(self, request: Mapping[str, Any]) -> Dict[str, Any]:
+        """``checkout_create``: ``amount`` (minor units) or ``line_items``, ``currency``,
+        ``description``, URLs, ``metadata``, ``provider_options`` → the unified checkout."""
+        return self._call("checkout_create", request)
+
+    def get(self, checkout_id: Optional[str] = None, *, payment_intent_id: Optional[str] = None) -> Dict[str, Any]:
+        """``checkout_get`` by ``checkout_id``, or (JustiFi session flow) ``payment_intent_id``."""
+        request: Dict[str, Any] = {}
+        if checkout_id is not None:
+            request["checkout_id"] = checkout_id
+        if payment_intent_id is not None:
+            request["payment_intent_id"] = payment_intent_id
+        return self._call("checkout_get", request)
+
+    def complete(self, request: Mapping[str, Any]) -> Dict[str, Any]:
+        """``checkout_complete``: ``checkout_id``, ``payment_token``, ``idempotency_key``, ...
+        A declined card is a result with ``payment_status == "failed"``."""
+        return self._call("checkout_complete", request)
+
+    def redirect_url(self, request: Mapping[str, Any]) -> Dict[str, Any]:
+        """``session_redirect_url`` → ``{"url", "expires_at", ...}``: where to send the shopper."""
+        return self._call("session_redirect_url", request)
+
+    def web_component_token(self, checkout_id: str) -> Dict[str, Any]:
+        """``checkout_web_component_token`` (JustiFi) → ``{"access_token", "expires_in", "html"}``."""
+        return self._call("checkout_web_component_token", {"checkout_id": checkout_id})
+
+    def close(self) -> None:
+        """Releases the handle. Safe to call twice; calls after it raise ``ValueError``."""
+        handle, self._handle = self._handle, None
+        if handle:
+            self._lib.checkout_client_free(handle)
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_handle", None):
+            self.close()
+
+    def _call(self, name: str, request: Mapping[str, Any]) -> Dict[str, Any]:
+        if not self._handle:
+            raise ValueError("the client is closed")
+        out = ctypes.c_void_p()
+        status = getattr(self._lib, name)(self._handle, _encode(request), ctypes.byref(out))
+        text = _native.take_string(self._lib, out)
+        body = json.loads(text) if text else {}
+        if status != 0:
+            raise error_for(status, body)
+        return body
+
+
+def _encode(value: Mapping[str, Any]) -> bytes:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a mapping, not {type(value).__name__}")
+    return json.dumps(value).encode("utf-8")

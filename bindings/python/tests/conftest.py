@@ -1,0 +1,97 @@
+"""Fixtures: the sandbox binary on a free loopback port, and clients for each provider."""
+
+import json
+import os
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from storefront_checkout import Client
+
+REPO = Path(__file__).resolve().parents[3]
+SANDBOX_BIN = Path(os.environ.get("CHECKOUT_SANDBOX_BIN", REPO / "target" / "debug" / "checkout-sandbox"))
+
+
+@pytest.fixture(scope="session")
+def sandbox_url():
+    proc = subprocess.Popen([str(SANDBOX_BIN), "--port", "0"], stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline().strip()
+        assert line.startswith("checkout-sandbox listening on "), line
+        yield line.rsplit(" ", 1)[1]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Tests talk only to the sandbox: a redirect to a storefront URL is reported, not followed."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def http(method, url, body=None, token=None, headers=None):
+    """A request to the sandbox: the status and the decoded JSON body."""
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    if token:
+        all_headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+    req = urllib.request.Request(url, data=data, headers=all_headers, method=method)
+    try:
+        with _opener.open(req) as resp:
+            return resp.status, _decode(resp.read())
+    except urllib.error.HTTPError as e:
+        return e.code, _decode(e.read())
+
+
+def _decode(raw):
+    """JSON answers as values; pages and empty bodies as text."""
+    try:
+        return json.loads(raw or b"null")
+    except ValueError:
+        return raw.decode("utf-8", "replace")
+
+
+def justifi_config(base):
+    return {"provider": "justifi", "base_url": base, "hosted_base_url": base,
+            "client_id": "test_sandbox_client_id", "client_secret": "test_sandbox_client_secret",
+            "sub_account": "acc_5Et9iXrSSAZR2KSouQGAWi"}
+
+
+@pytest.fixture
+def justifi(sandbox_url):
+    with Client(justifi_config(sandbox_url)) as client:
+        yield client
+
+
+@pytest.fixture
+def recharge(sandbox_url):
+    with Client({"provider": "recharge", "base_url": sandbox_url, "hosted_base_url": sandbox_url,
+                 "api_token": "test_recharge_token"}) as client:
+        yield client
+
+
+@pytest.fixture
+def payfect(sandbox_url):
+    with Client({"provider": "payfect", "base_url": sandbox_url, "api_key": "test_payfect_key"}) as client:
+        yield client
+
+
+@pytest.fixture
+def tokenize(sandbox_url):
+    """Tokenizes a test card, as JustiFi's web component does: ``pm_...``."""
+    def make(number="4242424242424242"):
+        _, grant = http("POST", f"{sandbox_url}/oauth/token",
+                        {"client_id": "test_sandbox_client_id", "client_secret": "test_sandbox_client_secret"})
+        status, pm = http("POST", f"{sandbox_url}/v1/payment_methods",
+                          {"payment_method": {"card": {"number": number}}}, grant["access_token"],
+                          {"Sub-Account": "acc_5Et9iXrSSAZR2KSouQGAWi"})
+        assert status == 201, pm
+        return pm["data"]["id"]
+    return make
