@@ -1,0 +1,150 @@
+<?php
+
+declare(strict_types=1);
+
+namespace StorefrontCheckout;
+
+/**
+ * A checkout client for one provider, over the storefront-checkout shared library.
+ *
+ * $config is the configuration of CONTRACT.md §5, e.g. ['provider' => 'justifi',
+ * 'client_id' => ..., 'client_secret' => ..., 'sub_account' => ...]. Amounts are integers in
+ * minor units (cents). Each call returns the result as an array, or throws a
+ * CheckoutException subclass. Nested JSON objects that may be empty (metadata,
+ * provider_options) are passed as arrays with keys or as `new \stdClass()`.
+ */
+final class Client
+{
+    private \FFI $ffi;
+    private ?\FFI\CData $handle;
+
+    /** @param array<string, mixed> $config */
+    public function __construct(array $config)
+    {
+        $this->ffi = Library::ffi();
+        $handle = $this->ffi->new('CheckoutClient *');
+        $out = $this->ffi->new('char *');
+        $status = $this->ffi->checkout_client_new(self::encode($config), \FFI::addr($handle), \FFI::addr($out));
+        $text = $this->take($out);
+        if ($status !== 0) {
+            throw CheckoutException::fromStatus($status, $text === null ? [] : self::decode($text));
+        }
+        $this->handle = $handle;
+    }
+
+    /**
+     * checkout_create: amount (minor units) or line_items, currency, description, URLs,
+     * metadata, provider_options → the unified checkout.
+     *
+     * @param array<string, mixed> $request
+     * @return array<string, mixed>
+     */
+    public function create(array $request): array
+    {
+        return $this->call('checkout_create', $request);
+    }
+
+    /**
+     * checkout_get by checkout id, or (JustiFi session flow) by payment intent id.
+     *
+     * @return array<string, mixed>
+     */
+    public function get(?string $checkoutId = null, ?string $paymentIntentId = null): array
+    {
+        return $this->call('checkout_get', array_filter(
+            ['checkout_id' => $checkoutId, 'payment_intent_id' => $paymentIntentId],
+            static fn ($v) => $v !== null,
+        ));
+    }
+
+    /**
+     * checkout_complete: checkout_id, payment_token, idempotency_key, ... A declined card is
+     * a result with payment_status "failed".
+     *
+     * @param array<string, mixed> $request
+     * @return array<string, mixed>
+     */
+    public function complete(array $request): array
+    {
+        return $this->call('checkout_complete', $request);
+    }
+
+    /**
+     * session_redirect_url → ['url' => ..., 'expires_at' => ...]: where to send the shopper.
+     *
+     * @param array<string, mixed> $request
+     * @return array<string, mixed>
+     */
+    public function redirectUrl(array $request): array
+    {
+        return $this->call('session_redirect_url', $request);
+    }
+
+    /**
+     * checkout_web_component_token (JustiFi) → ['access_token', 'expires_in', 'html'].
+     *
+     * @return array<string, mixed>
+     */
+    public function webComponentToken(string $checkoutId): array
+    {
+        return $this->call('checkout_web_component_token', ['checkout_id' => $checkoutId]);
+    }
+
+    /** Releases the handle; safe to call twice. */
+    public function close(): void
+    {
+        if ($this->handle !== null) {
+            $this->ffi->checkout_client_free($this->handle);
+            $this->handle = null;
+        }
+    }
+
+    public function __destruct()
+    {
+        $this->close();
+    }
+
+    /**
+     * @param array<string, mixed> $request
+     * @return array<string, mixed>
+     */
+    private function call(string $function, array $request): array
+    {
+        if ($this->handle === null) {
+            throw new \LogicException('the client is closed');
+        }
+        $out = $this->ffi->new('char *');
+        $status = $this->ffi->$function($this->handle, self::encode($request), \FFI::addr($out));
+        $text = $this->take($out);
+        $body = $text === null ? [] : self::decode($text);
+        if ($status !== 0) {
+            throw CheckoutException::fromStatus($status, $body);
+        }
+        return $body;
+    }
+
+    /** The text of an owned char *, which is then freed with checkout_string_free. */
+    private function take(\FFI\CData $out): ?string
+    {
+        if (\FFI::isNull($out)) {
+            return null;
+        }
+        try {
+            return \FFI::string($out);
+        } finally {
+            $this->ffi->checkout_string_free($out);
+        }
+    }
+
+    /** @param array<string, mixed> $value */
+    private static function encode(array $value): string
+    {
+        return json_encode($value === [] ? new \stdClass() : $value, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES);
+    }
+
+    /** @return array<string, mixed> */
+    private static function decode(string $text): array
+    {
+        return json_decode($text, true, 512, JSON_THROW_ON_ERROR);
+    }
+}

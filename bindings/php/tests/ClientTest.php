@@ -1,0 +1,231 @@
+<?php
+
+declare(strict_types=1);
+
+namespace StorefrontCheckout\Tests;
+
+use PHPUnit\Framework\TestCase;
+use StorefrontCheckout\AuthenticationException;
+use StorefrontCheckout\CheckoutException;
+use StorefrontCheckout\Client;
+use StorefrontCheckout\ConfigException;
+use StorefrontCheckout\ConflictException;
+use StorefrontCheckout\InvalidRequestException;
+use StorefrontCheckout\Library;
+use StorefrontCheckout\NetworkException;
+use StorefrontCheckout\NotFoundException;
+use StorefrontCheckout\ProviderException;
+use StorefrontCheckout\RateLimitedException;
+use StorefrontCheckout\TimeoutException;
+use StorefrontCheckout\UnsupportedException;
+
+/** The PHP binding against the sandbox binary: every call, every error class, memory. */
+final class ClientTest extends TestCase
+{
+    private const SEED_002 = ['line_items' => [[
+        'charge_interval_frequency' => 5, 'order_interval_frequency' => 5, 'order_interval_unit' => 'day',
+        'product_id' => 1255183683, 'variant_id' => 3844924611, 'quantity' => 6,
+    ]]];
+
+    private static function justifi(array $extra = []): Client
+    {
+        $base = Sandbox::url();
+        return new Client($extra + [
+            'provider' => 'justifi', 'base_url' => $base, 'hosted_base_url' => $base,
+            'client_id' => 'test_sandbox_client_id', 'client_secret' => 'test_sandbox_client_secret',
+            'sub_account' => 'acc_5Et9iXrSSAZR2KSouQGAWi',
+        ]);
+    }
+
+    private static function recharge(array $extra = []): Client
+    {
+        $base = Sandbox::url();
+        return new Client($extra + ['provider' => 'recharge', 'base_url' => $base, 'hosted_base_url' => $base,
+            'api_token' => 'test_recharge_token']);
+    }
+
+    private static function donut(Client $client): array
+    {
+        return $client->create(['amount' => 1799, 'description' => 'One Chocolate Donut',
+            'origin_url' => 'http://localhost:3000']);
+    }
+
+    public function testVersion(): void
+    {
+        $this->assertSame('0.1.0', Library::version());
+    }
+
+    public function testTheHeaderLosesOnlyPreprocessorLines(): void
+    {
+        $decls = Library::declarations((string) file_get_contents(dirname(__DIR__, 3) . '/include/storefront_checkout.h'));
+        $this->assertStringNotContainsString('#', $decls);
+        $this->assertStringNotContainsString('extern "C"', $decls);
+        $this->assertStringContainsString('int32_t checkout_create(', $decls);
+    }
+
+    public function testJustifiFlow(): void
+    {
+        $client = self::justifi();
+        $checkout = self::donut($client);
+        $this->assertStringStartsWith('cho_', $checkout['id']);
+        $this->assertSame([1799, 'usd', 'open'], [$checkout['amount'], $checkout['currency'], $checkout['status']]);
+        $this->assertSame($checkout['id'], $client->get($checkout['id'])['id']);
+        $this->assertStringStartsWith('<justifi-checkout auth-token="', $client->webComponentToken($checkout['id'])['html']);
+        $page = $client->redirectUrl(['checkout_id' => $checkout['id'], 'success_url' => 'https://shop.test/ok']);
+        $this->assertStringStartsWith(Sandbox::url() . '/hosted-checkout/' . $checkout['id'], $page['url']);
+        $request = ['checkout_id' => $checkout['id'], 'payment_token' => Sandbox::tokenize(), 'idempotency_key' => 'php-1'];
+        $done = $client->complete($request);
+        $this->assertSame(['succeeded', 'php-1'], [$done['payment_status'], $done['idempotency_key']]);
+        $this->assertSame($done['id'], $client->complete($request)['id'], 'the same key replays the completion');
+        $this->assertSame('paid', $client->get($checkout['id'])['payment_status']);
+    }
+
+    public function testADeclineIsAResult(): void
+    {
+        $client = self::justifi();
+        $declined = $client->complete(['checkout_id' => self::donut($client)['id'],
+            'payment_token' => Sandbox::tokenize('4000000000009995')]);
+        $this->assertSame('failed', $declined['payment_status']);
+        $this->assertSame('insufficient_funds', $declined['payment_error']['decline_code']);
+    }
+
+    public function testSessionFlow(): void
+    {
+        $client = self::justifi();
+        $session = $client->redirectUrl(['amount' => 500, 'success_url' => 'https://shop.test/ok']);
+        $this->assertStringContainsString('/r/', $session['url']);
+        $this->assertSame('unpaid', $client->get(paymentIntentId: $session['payment_intent_id'])['payment_status']);
+    }
+
+    public function testRechargeAndPayfectFlows(): void
+    {
+        $recharge = self::recharge();
+        $checkout = $recharge->create(['provider_options' => self::SEED_002]);
+        $this->assertSame(6000, $checkout['amount']);
+        $this->assertSame('succeeded', $recharge->complete(['checkout_id' => $checkout['id'], 'payment_token' => 'tok_visa'])['payment_status']);
+
+        $payfect = new Client(['provider' => 'payfect', 'base_url' => Sandbox::url(), 'api_key' => 'test_payfect_key']);
+        $crypto = $payfect->create(['amount' => 2050, 'currency' => 'usdt', 'description' => 'Standard Plan']);
+        $url = $payfect->redirectUrl(['checkout_id' => $crypto['id']])['url'];
+        $this->assertSame(200, Sandbox::http('POST', $url)[0]);
+        $this->assertSame('paid', $payfect->get($crypto['id'])['payment_status']);
+        $this->expectException(UnsupportedException::class);
+        $payfect->complete(['checkout_id' => $crypto['id'], 'payment_token' => 'x']);
+    }
+
+    public function testErrorClassesCarryTheErrorObject(): void
+    {
+        $client = self::justifi();
+        try {
+            $client->create(['amount' => '17.99', 'description' => 'x']);
+            $this->fail('no exception');
+        } catch (InvalidRequestException $e) {
+            $this->assertSame([4, 4, 'invalid_request', 'amount: must be a positive integer'],
+                [$e->status, $e->getCode(), $e->errorCode, $e->getMessage()]);
+        }
+        try {
+            $client->get('cho_missing');
+            $this->fail('no exception');
+        } catch (NotFoundException $e) {
+            $this->assertSame([404, 'not_found', 'justifi'], [$e->httpStatus, $e->providerCode, $e->provider]);
+            $this->assertStringStartsWith('req_', $e->requestId);
+            $this->assertInstanceOf(CheckoutException::class, $e);
+        }
+        $this->assertThrows(ConfigException::class, static fn () => new Client([]));
+        $this->assertThrows(AuthenticationException::class,
+            static fn () => self::justifi(['client_secret' => 'wrong'])->get('cho_x'));
+        $recharge = self::recharge();
+        $paid = $recharge->create(['provider_options' => self::SEED_002]);
+        $recharge->complete(['checkout_id' => $paid['id'], 'payment_token' => 'tok_visa']);
+        $this->assertThrows(ConflictException::class,
+            static fn () => $recharge->complete(['checkout_id' => $paid['id'], 'payment_token' => 'tok_visa']));
+        $other = $recharge->create(['provider_options' => self::SEED_002]);
+        Sandbox::http('POST', Sandbox::url() . '/__sandbox/faults', ['route' => 'recharge.charge', 'status' => 503]);
+        try {
+            $recharge->complete(['checkout_id' => $other['id'], 'payment_token' => 'tok_visa']);
+            $this->fail('no exception');
+        } catch (ProviderException $e) {
+            $this->assertSame([503, false], [$e->httpStatus, $e->retryable]);
+        }
+    }
+
+    public function testNetworkTimeoutAndRateLimitErrors(): void
+    {
+        $closed = stream_socket_server('tcp://127.0.0.1:0');
+        $port = (int) substr(strrchr(stream_socket_get_name($closed, false), ':'), 1);
+        fclose($closed);
+        $this->assertThrows(NetworkException::class,
+            static fn () => self::justifi(['base_url' => "http://127.0.0.1:$port", 'max_retries' => 0])->get('cho_x'));
+        $silent = stream_socket_server('tcp://127.0.0.1:0');
+        $url = 'http://' . stream_socket_get_name($silent, false);
+        $this->assertThrows(TimeoutException::class, static fn () => self::justifi(
+            ['base_url' => $url, 'timeout_ms' => 200, 'max_retries' => 0])->create(['amount' => 1799, 'description' => 'x']));
+        fclose($silent);
+        $impatient = self::recharge(['max_retries' => 0]);
+        $this->assertThrows(RateLimitedException::class, static function () use ($impatient): void {
+            for ($i = 0; $i < 60; $i++) {
+                try {
+                    $impatient->get(str_repeat('0', 32));
+                } catch (NotFoundException) {
+                }
+            }
+        });
+    }
+
+    public function testAClosedClientRefusesCalls(): void
+    {
+        $client = self::justifi();
+        $client->close();
+        $client->close();
+        $this->expectException(\LogicException::class);
+        $client->get('cho_x');
+    }
+
+    public function testTenThousandCallsKeepMemoryFlat(): void
+    {
+        $client = self::justifi();
+        $rss = static fn (): int => (int) explode(' ', (string) file_get_contents('/proc/self/statm'))[1] * 4;
+        for ($i = 0; $i < 500; $i++) {
+            $this->missing($client);
+        }
+        $before = $rss();
+        for ($i = 0; $i < 10000; $i++) {
+            $this->missing($client);
+        }
+        $growth = $rss() - $before;
+        fwrite(STDERR, "\nRSS growth over 10,000 calls: $growth KiB\n");
+        $this->assertLessThan(16 * 1024, $growth);
+    }
+
+    public function testTheStorefrontExampleRuns(): void
+    {
+        $example = dirname(__DIR__) . '/examples/storefront.php';
+        exec(PHP_BINARY . ' ' . escapeshellarg($example) . ' ' . escapeshellarg(Sandbox::url()) . ' 2>&1', $lines, $code);
+        $out = implode("\n", $lines);
+        $this->assertSame(0, $code, $out);
+        $this->assertStringContainsString('justifi completion: chc_', $out);
+        $this->assertStringContainsString('recharge completion:', $out);
+        $this->assertStringEndsWith('paid', $out);
+    }
+
+    private function missing(Client $client): void
+    {
+        try {
+            $client->get('cho_missing');
+        } catch (NotFoundException) {
+            return;
+        }
+        $this->fail('expected NotFoundException');
+    }
+
+    private function assertThrows(string $class, callable $call): void
+    {
+        try {
+            $call();
+        } catch (\Throwable $e) {
+            $this->assertInstanceOf($class, $e, $e->getMessage());
+            return;
+        }
+        $this->fail("expected $class");
+    }
+}
