@@ -1,0 +1,152 @@
+// Types for storefront-checkout (CONTRACT.md). Amounts are integers in minor units.
+
+export type Provider = 'justifi' | 'recharge' | 'payfect';
+
+export interface Config {
+  provider: Provider;
+  base_url?: string;
+  hosted_base_url?: string;
+  timeout_ms?: number;
+  connect_timeout_ms?: number;
+  max_retries?: number;
+  webhook_secrets?: string[];
+  webhook_tolerance_s?: number;
+  client_id?: string;
+  client_secret?: string;
+  sub_account?: string;
+  api_token?: string;
+  api_version?: '2021-01' | '2021-11';
+  store_domain?: string;
+  api_key?: string;
+}
+
+export interface LineItem {
+  name: string;
+  description?: string;
+  unit_amount: number;
+  quantity: number;
+  product_id?: string;
+  variant_id?: string;
+  image_url?: string;
+  subscription?: { interval_unit: 'day' | 'week' | 'month'; interval_frequency: number; charge_interval_frequency?: number };
+}
+
+export interface CreateRequest {
+  amount?: number;
+  currency?: string;
+  description?: string;
+  line_items?: LineItem[];
+  success_url?: string;
+  cancel_url?: string;
+  callback_url?: string;
+  origin_url?: string;
+  client_reference_id?: string;
+  email?: string;
+  metadata?: Record<string, unknown>;
+  provider_options?: Record<string, unknown>;
+}
+
+export interface Checkout {
+  provider: Provider;
+  id: string;
+  status: 'open' | 'complete' | 'expired';
+  payment_status: 'unpaid' | 'paid' | 'failed' | 'pending';
+  amount: number;
+  currency: string;
+  description: string | null;
+  redirect_url: string | null;
+  created_at: string | null;
+  expires_at: string | null;
+  client_reference_id: string | null;
+  metadata: Record<string, unknown>;
+  provider_data: Record<string, unknown>;
+}
+
+export interface CompleteRequest {
+  checkout_id: string;
+  payment_token: string;
+  payment_mode?: 'ecom' | 'bnpl' | 'card_present' | 'apple_pay';
+  payment_processor?: string;
+  payment_type?: string;
+  idempotency_key?: string;
+}
+
+export interface Completion {
+  provider: Provider;
+  checkout_id: string;
+  id: string | null;
+  payment_status: 'succeeded' | 'failed' | 'pending';
+  payment_id: string | null;
+  amount: number | null;
+  currency: string | null;
+  payment_error: { code: string | null; message: string | null; decline_code?: string } | null;
+  additional_transactions: unknown[];
+  idempotency_key: string | null;
+  provider_data: Record<string, unknown>;
+}
+
+export interface RedirectRequest {
+  checkout_id?: string;
+  payment_intent_id?: string;
+  amount?: number;
+  currency?: string;
+  description?: string;
+  success_url?: string;
+  cancel_url?: string;
+}
+
+export interface RedirectUrl {
+  url: string;
+  expires_at: string | null;
+  payment_intent_id?: string;
+  provider_data: Record<string, unknown>;
+}
+
+export interface WebComponentToken {
+  access_token: string;
+  expires_in: number;
+  html: string;
+}
+
+export class Client {
+  constructor(config: Config);
+  create(request: CreateRequest): Promise<Checkout>;
+  createSync(request: CreateRequest): Checkout;
+  get(checkoutId?: string, options?: { paymentIntentId?: string }): Promise<Checkout>;
+  getSync(checkoutId?: string, options?: { paymentIntentId?: string }): Checkout;
+  complete(request: CompleteRequest): Promise<Completion>;
+  completeSync(request: CompleteRequest): Completion;
+  redirectUrl(request: RedirectRequest): Promise<RedirectUrl>;
+  redirectUrlSync(request: RedirectRequest): RedirectUrl;
+  webComponentToken(checkoutId: string): Promise<WebComponentToken>;
+  webComponentTokenSync(checkoutId: string): WebComponentToken;
+  close(): void;
+}
+
+export function version(): string;
+
+export class CheckoutError extends Error {
+  status: number;
+  code: string;
+  provider: Provider | null;
+  httpStatus: number | null;
+  providerCode: string | null;
+  retryable: boolean;
+  requestId: string | null;
+  idempotencyKey: string | null;
+}
+export class NullArgumentError extends CheckoutError {}
+export class InvalidUtf8Error extends CheckoutError {}
+export class InvalidJsonError extends CheckoutError {}
+export class InvalidRequestError extends CheckoutError {}
+export class ConfigError extends CheckoutError {}
+export class UnsupportedError extends CheckoutError {}
+export class AuthenticationError extends CheckoutError {}
+export class NotFoundError extends CheckoutError {}
+export class ConflictError extends CheckoutError {}
+export class RateLimitedError extends CheckoutError {}
+export class ProviderError extends CheckoutError {}
+export class NetworkError extends CheckoutError {}
+export class TimeoutError extends CheckoutError {}
+export class SignatureError extends CheckoutError {}
+export class InternalError extends CheckoutError {}

@@ -1,0 +1,208 @@
+'use strict';
+// storefront-checkout for Node: payment checkouts with JustiFi, ReCharge and Payfect through
+// the storefront-checkout shared library (koffi). Calls return Promises and run on koffi's
+// worker threads, off the event loop; each has a blocking twin (createSync, ...).
+
+const fs = require('node:fs');
+const path = require('node:path');
+const koffi = require('koffi');
+
+const LIBRARY_NAME = { darwin: 'libstorefront_checkout.dylib', win32: 'storefront_checkout.dll' }[process.platform]
+  || 'libstorefront_checkout.so';
+
+/**
+ * The shared library: STOREFRONT_CHECKOUT_LIB, else this package's folder, else a repository
+ * target/release or target/debug above this package or the working directory.
+ */
+function locate() {
+  if (process.env.STOREFRONT_CHECKOUT_LIB) return process.env.STOREFRONT_CHECKOUT_LIB;
+  const candidates = [path.join(__dirname, LIBRARY_NAME)];
+  for (const start of [__dirname, process.cwd()]) {
+    for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+      for (const profile of ['release', 'debug']) candidates.push(path.join(dir, 'target', profile, LIBRARY_NAME));
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+  const found = candidates.find((p) => fs.existsSync(p));
+  if (!found) throw new Error(`${LIBRARY_NAME} not found: build it with \`cargo build\` or set STOREFRONT_CHECKOUT_LIB`);
+  return found;
+}
+
+let native = null;
+
+/** Loads the library once and declares its functions; owned strings are freed by the library. */
+function load() {
+  if (native) return native;
+  const lib = koffi.load(locate());
+  const stringFree = lib.func('void checkout_string_free(void *s)');
+  koffi.disposable('CheckoutOwnedString', 'char *', stringFree);
+  const op = (name) => lib.func(`int32_t ${name}(void *client, const char *request, _Out_ CheckoutOwnedString *out)`);
+  native = {
+    version: lib.func('const char *checkout_version(void)'),
+    clientNew: lib.func('int32_t checkout_client_new(const char *config, _Out_ void **client, _Out_ CheckoutOwnedString *out)'),
+    clientFree: lib.func('void checkout_client_free(void *client)'),
+    ops: {
+      create: op('checkout_create'),
+      get: op('checkout_get'),
+      complete: op('checkout_complete'),
+      redirectUrl: op('session_redirect_url'),
+      webComponentToken: op('checkout_web_component_token'),
+    },
+  };
+  return native;
+}
+
+/**
+ * A failed call. `status` is the C status code, `code` its snake_case name, `message` names the
+ * offending field; `httpStatus`, `providerCode` and `requestId` describe the provider's answer;
+ * `retryable` says whether the same call (with the same `idempotencyKey`) may succeed.
+ */
+class CheckoutError extends Error {
+  constructor(error) {
+    super(error.message || '');
+    this.name = this.constructor.name;
+    this.status = error.status ?? 99;
+    this.code = error.code ?? 'internal';
+    this.provider = error.provider ?? null;
+    this.httpStatus = error.http_status ?? null;
+    this.providerCode = error.provider_code ?? null;
+    this.retryable = Boolean(error.retryable);
+    this.requestId = error.request_id ?? null;
+    this.idempotencyKey = error.idempotency_key ?? null;
+  }
+}
+
+const ERROR_CLASSES = {
+  1: 'NullArgumentError', 2: 'InvalidUtf8Error', 3: 'InvalidJsonError', 4: 'InvalidRequestError',
+  5: 'ConfigError', 6: 'UnsupportedError', 7: 'AuthenticationError', 8: 'NotFoundError', 9: 'ConflictError',
+  10: 'RateLimitedError', 11: 'ProviderError', 12: 'NetworkError', 13: 'TimeoutError', 14: 'SignatureError',
+  99: 'InternalError',
+};
+const errors = { CheckoutError };
+for (const [status, name] of Object.entries(ERROR_CLASSES)) {
+  errors[name] = { [name]: class extends CheckoutError {} }[name];
+  errors[name].status = Number(status);
+}
+
+function errorFor(status, body) {
+  const error = { status, ...((body && body.error) || {}) };
+  const Class = errors[ERROR_CLASSES[status]] || CheckoutError;
+  return new Class(error);
+}
+
+function settle(status, text) {
+  const body = text ? JSON.parse(text) : {};
+  if (status !== 0) throw errorFor(status, body);
+  return body;
+}
+
+function encode(value) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError('a request is a plain object');
+  }
+  return JSON.stringify(value);
+}
+
+const released = new FinalizationRegistry((handle) => load().clientFree(handle));
+
+/**
+ * A checkout client for one provider. `config` is the configuration object of CONTRACT.md §5.
+ * Amounts are integers in minor units (cents). Every call resolves to the result object or
+ * rejects with a CheckoutError subclass.
+ */
+class Client {
+  constructor(config) {
+    const lib = load();
+    const handle = [null];
+    const out = [null];
+    const status = lib.clientNew(encode(config), handle, out);
+    settle(status, out[0]);
+    this._handle = handle[0];
+    this._pending = 0;
+    this._closing = false;
+    released.register(this, this._handle, this);
+  }
+
+  _request(op, request) {
+    if (this._closing) throw new Error('the client is closed');
+    return encode(request);
+  }
+
+  _sync(op, request) {
+    const json = this._request(op, request);
+    const out = [null];
+    return settle(load().ops[op](this._handle, json, out), out[0]);
+  }
+
+  _async(op, request) {
+    let json;
+    try {
+      json = this._request(op, request);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const out = [null];
+    this._pending += 1;
+    return new Promise((resolve, reject) => {
+      load().ops[op].async(this._handle, json, out, (err, status) => {
+        this._pending -= 1;
+        if (this._closing && this._pending === 0) this._free();
+        if (err) return reject(err);
+        try {
+          resolve(settle(status, out[0]));
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+  }
+
+  /** checkout_create: amount or line_items, currency, description, URLs, metadata, provider_options. */
+  create(request) { return this._async('create', request); }
+  createSync(request) { return this._sync('create', request); }
+
+  /** checkout_get by checkout id, or `{ paymentIntentId }` for JustiFi's session flow. */
+  get(checkoutId, options = {}) { return this._async('get', lookup(checkoutId, options)); }
+  getSync(checkoutId, options = {}) { return this._sync('get', lookup(checkoutId, options)); }
+
+  /** checkout_complete: a declined card resolves with payment_status "failed". */
+  complete(request) { return this._async('complete', request); }
+  completeSync(request) { return this._sync('complete', request); }
+
+  /** session_redirect_url: `{ url, expires_at, ... }`, where to send the shopper. */
+  redirectUrl(request) { return this._async('redirectUrl', request); }
+  redirectUrlSync(request) { return this._sync('redirectUrl', request); }
+
+  /** checkout_web_component_token (JustiFi): `{ access_token, expires_in, html }`. */
+  webComponentToken(checkoutId) { return this._async('webComponentToken', { checkout_id: checkoutId }); }
+  webComponentTokenSync(checkoutId) { return this._sync('webComponentToken', { checkout_id: checkoutId }); }
+
+  /** Releases the handle once calls in flight have finished; safe to call twice. */
+  close() {
+    if (this._closing) return;
+    this._closing = true;
+    released.unregister(this);
+    if (this._pending === 0) this._free();
+  }
+
+  _free() {
+    if (this._handle !== null) {
+      load().clientFree(this._handle);
+      this._handle = null;
+    }
+  }
+}
+
+function lookup(checkoutId, { paymentIntentId } = {}) {
+  const request = {};
+  if (checkoutId !== undefined && checkoutId !== null) request.checkout_id = checkoutId;
+  if (paymentIntentId !== undefined) request.payment_intent_id = paymentIntentId;
+  return request;
+}
+
+/** The shared library's version, e.g. "0.1.0". */
+function version() {
+  return load().version();
+}
+
+module.exports = { Client, version, ...errors };
