@@ -172,6 +172,11 @@ impl Error {
         Error::new(Status::Config, message)
     }
 
+    /// The error for a panic caught at the boundary: a bug in this library.
+    pub fn caught_panic() -> Error {
+        Error::new(Status::Internal, "internal error: storefront-checkout caught a panic; please report it")
+    }
+
     /// Records which provider the failure came from, unless already known.
     pub fn with_provider(mut self, provider: &'static str) -> Error {
         self.provider.get_or_insert(provider);

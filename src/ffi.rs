@@ -4,6 +4,7 @@
 
 use crate::client::Client;
 use crate::error::{Error, Result, Status, CHECKOUT_ERR_NULL_ARGUMENT, CHECKOUT_OK};
+use crate::fields::json_object;
 use serde_json::{Map, Value};
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -17,7 +18,7 @@ pub struct CheckoutClient {
 
 /// The panic boundary every export runs in: `body`'s value, or `on_panic` if it panicked
 /// (unwinding into a C, PHP or Python host is undefined behaviour).
-fn boundary<R>(on_panic: R, body: impl FnOnce() -> R) -> R {
+pub(crate) fn boundary<R>(on_panic: R, body: impl FnOnce() -> R) -> R {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(on_panic)
 }
 
@@ -32,8 +33,7 @@ unsafe fn guard(out_json: *mut *mut c_char, body: impl FnOnce() -> Result<String
         return CHECKOUT_ERR_NULL_ARGUMENT;
     }
     *out_json = ptr::null_mut();
-    let panicked = Error::new(Status::Internal, "internal error: storefront-checkout caught a panic; please report it");
-    let (code, text) = match boundary(Err(panicked), body) {
+    let (code, text) = match boundary(Err(Error::caught_panic()), body) {
         Ok(json) => (CHECKOUT_OK, json),
         Err(e) => (e.status.code(), e.to_json()),
     };
@@ -65,11 +65,7 @@ unsafe fn str_arg<'a>(p: *const c_char, name: &str) -> Result<&'a str> {
 /// # Safety
 /// As [`str_arg`].
 unsafe fn object_arg(p: *const c_char, name: &str) -> Result<Map<String, Value>> {
-    match serde_json::from_str(str_arg(p, name)?) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(Error::new(Status::InvalidJson, format!("{name}: must be a JSON object"))),
-        Err(e) => Err(Error::new(Status::InvalidJson, format!("{name}: is not JSON ({e})"))),
-    }
+    json_object(str_arg(p, name)?, name)
 }
 
 /// The client behind a handle.

@@ -5,6 +5,15 @@
 use crate::error::{Error, Result, Status};
 use serde_json::{Map, Value};
 
+/// The JSON object in `text`, named `name` in errors (`CHECKOUT_ERR_INVALID_JSON`).
+pub fn json_object(text: &str, name: &str) -> Result<Map<String, Value>> {
+    match serde_json::from_str(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Error::new(Status::InvalidJson, format!("{name}: must be a JSON object"))),
+        Err(e) => Err(Error::new(Status::InvalidJson, format!("{name}: is not JSON ({e})"))),
+    }
+}
+
 /// The fields of one JSON object, taken one at a time.
 ///
 /// `status` is the error status for bad fields: `InvalidRequest` for operation requests,

@@ -6,6 +6,8 @@
 //! → transport policy (`transport`) → unified result (`response`) → JSON. Rust hosts may use
 //! [`Client`] directly; its requests and results are the same JSON objects.
 
+#[cfg(feature = "abi_stable")]
+mod abi_module;
 mod client;
 mod config;
 pub mod error;
