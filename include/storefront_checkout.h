@@ -214,6 +214,27 @@ int32_t checkout_web_component_token(const struct CheckoutClient *client,
  */
 void checkout_string_free(char *s);
 
+/*
+ Verifies a webhook delivery and returns its normalized event:
+ `{"provider", "event_id", "type", "object_id", "checkout_id", "payment_status", "data"}`.
+ `headers_json` is a JSON object of the request's headers (names in any case; a value is a
+ string, or an array of strings); `body` points to the `body_len` raw bytes as received
+ (NULL is fine when `body_len` is 0). A signature, timestamp or body that fails a check is
+ `CHECKOUT_ERR_SIGNATURE`, with a message saying which; no `webhook_secrets` configured is
+ `CHECKOUT_ERR_CONFIG`. `*out_json` is owned by the caller (free with
+ `checkout_string_free`). NULL `client` or `headers_json` is `CHECKOUT_ERR_NULL_ARGUMENT`;
+ NULL `out_json` returns that status with nothing written.
+
+ # Safety
+ `client` must be NULL or a live handle; `headers_json` NULL or a NUL-terminated string;
+ `body` NULL or valid for `body_len` bytes; `out_json` NULL or valid for one pointer write.
+ */
+int32_t checkout_webhook_verify(const struct CheckoutClient *client,
+                                const char *headers_json,
+                                const uint8_t *body,
+                                size_t body_len,
+                                char **out_json);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -6,6 +6,7 @@ use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::providers::{self, Provider};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
+use crate::webhook::Headers;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -54,6 +55,19 @@ impl Client {
     /// `checkout_web_component_token` (JustiFi): a token and HTML for the checkout component.
     pub fn web_component_token(&self, request: Request) -> Result<Value> {
         self.run(|| self.provider.web_component_token(WebComponentTokenRequest::parse(fields(request))?))
+    }
+
+    /// `checkout_webhook_verify`: the normalized event of a delivery whose signature holds.
+    /// `headers` is the JSON object of the request's headers; `body` the raw bytes received.
+    pub fn verify_webhook(&self, headers: &str, body: &[u8]) -> Result<Value> {
+        self.run(|| {
+            let headers = Headers::parse(headers)?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or_default();
+            self.provider.verify_webhook(&headers, body, now)
+        })
     }
 
     fn run<T: Serialize>(&self, op: impl FnOnce() -> Result<T>) -> Result<Value> {

@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::fields::Fields;
+use crate::secret::Secret;
 use std::net::IpAddr;
 use std::time::Duration;
 use url::Url;
@@ -21,6 +22,12 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Further attempts allowed after the first (`max_retries`, default 2, at most 10).
     pub max_retries: u32,
+    /// Webhook signing secrets, any of which may have signed a delivery (`webhook_secrets`;
+    /// several during a rotation).
+    pub webhook_secrets: Vec<Secret>,
+    /// The allowed clock difference for signed webhook timestamps, in seconds
+    /// (`webhook_tolerance_s`; `None` means the provider's default; 0 disables the check).
+    pub webhook_tolerance_s: Option<u64>,
 }
 
 impl ClientConfig {
@@ -41,22 +48,24 @@ impl ClientConfig {
             return Err(Error::config("timeout_ms and connect_timeout_ms: must be at least 1"));
         }
         let max_retries = f.integer_up_to("max_retries", 10)?.unwrap_or(2) as u32;
-        check_webhook_settings(f)?;
-        Ok(ClientConfig { base_url, hosted_base_url, timeout, connect_timeout, max_retries })
-    }
-}
-
-/// Checks `webhook_secrets` (non-empty strings, for rotation) and `webhook_tolerance_s`
-/// (seconds; 0 disables the check), the keys of CONTRACT.md §5 that webhook verification will
-/// use; this version has no `checkout_webhook_verify` yet, so their values are not kept.
-fn check_webhook_settings(f: &mut Fields) -> Result<()> {
-    for (i, v) in f.array("webhook_secrets")?.unwrap_or_default().into_iter().enumerate() {
-        if v.as_str().is_none_or(str::is_empty) {
-            return Err(f.error(&format!("webhook_secrets[{i}]"), "must be a non-empty string"));
+        let mut webhook_secrets = Vec::new();
+        for (i, v) in f.array("webhook_secrets")?.unwrap_or_default().into_iter().enumerate() {
+            match v {
+                serde_json::Value::String(s) if !s.is_empty() => webhook_secrets.push(Secret::new(s)),
+                _ => return Err(f.error(&format!("webhook_secrets[{i}]"), "must be a non-empty string")),
+            }
         }
+        let webhook_tolerance_s = f.integer_up_to("webhook_tolerance_s", 10 * 365 * 86_400)?;
+        Ok(ClientConfig {
+            base_url,
+            hosted_base_url,
+            timeout,
+            connect_timeout,
+            max_retries,
+            webhook_secrets,
+            webhook_tolerance_s,
+        })
     }
-    f.integer_up_to("webhook_tolerance_s", 10 * 365 * 86_400)?;
-    Ok(())
 }
 
 /// A credential from the configuration, or else from the environment variable `env`
@@ -118,6 +127,7 @@ mod tests {
         assert_eq!(c.timeout, Duration::from_millis(30_000));
         assert_eq!(c.connect_timeout, Duration::from_millis(10_000));
         assert_eq!(c.max_retries, 2);
+        assert_eq!((c.webhook_secrets.len(), c.webhook_tolerance_s), (0, None));
     }
 
     #[test]

@@ -243,3 +243,36 @@ pub unsafe extern "C" fn checkout_string_free(s: *mut c_char) {
         boundary((), || drop(CString::from_raw(s)));
     }
 }
+
+/// Verifies a webhook delivery and returns its normalized event:
+/// `{"provider", "event_id", "type", "object_id", "checkout_id", "payment_status", "data"}`.
+/// `headers_json` is a JSON object of the request's headers (names in any case; a value is a
+/// string, or an array of strings); `body` points to the `body_len` raw bytes as received
+/// (NULL is fine when `body_len` is 0). A signature, timestamp or body that fails a check is
+/// `CHECKOUT_ERR_SIGNATURE`, with a message saying which; no `webhook_secrets` configured is
+/// `CHECKOUT_ERR_CONFIG`. `*out_json` is owned by the caller (free with
+/// `checkout_string_free`). NULL `client` or `headers_json` is `CHECKOUT_ERR_NULL_ARGUMENT`;
+/// NULL `out_json` returns that status with nothing written.
+///
+/// # Safety
+/// `client` must be NULL or a live handle; `headers_json` NULL or a NUL-terminated string;
+/// `body` NULL or valid for `body_len` bytes; `out_json` NULL or valid for one pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_webhook_verify(
+    client: *const CheckoutClient,
+    headers_json: *const c_char,
+    body: *const u8,
+    body_len: usize,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    guard(out_json, || {
+        let client = client_arg(client)?;
+        let headers = str_arg(headers_json, "headers_json")?;
+        let body = match (body.is_null(), body_len) {
+            (true, 0) => &[][..],
+            (true, _) => return Err(Error::new(Status::NullArgument, "body: must not be NULL when body_len > 0")),
+            (false, len) => std::slice::from_raw_parts(body, len),
+        };
+        client.verify_webhook(headers, body).map(|v| v.to_string())
+    })
+}

@@ -21,6 +21,7 @@ mod secret;
 mod timestamp;
 mod token_cache;
 mod transport;
+mod webhook;
 
 pub use client::Client;
 pub use error::{Error, Status};

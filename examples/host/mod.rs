@@ -16,6 +16,7 @@ pub struct RawClient {
 }
 
 pub type OpFn = unsafe extern "C" fn(*const RawClient, *const c_char, *mut *mut c_char) -> i32;
+pub type VerifyFn = unsafe extern "C" fn(*const RawClient, *const c_char, *const u8, usize, *mut *mut c_char) -> i32;
 pub type ClientNewFn = unsafe extern "C" fn(*const c_char, *mut *mut RawClient, *mut *mut c_char) -> i32;
 
 /// The operations with the shape `int32_t op(client, request_json, out_json)`.
@@ -43,6 +44,7 @@ pub struct CheckoutLib {
     pub complete: OpFn,
     pub redirect_url: OpFn,
     pub web_component_token: OpFn,
+    pub webhook_verify: VerifyFn,
     pub path: PathBuf,
     _lib: Library,
 }
@@ -88,6 +90,7 @@ impl CheckoutLib {
                 complete: sym!(b"checkout_complete"),
                 redirect_url: sym!(b"session_redirect_url"),
                 web_component_token: sym!(b"checkout_web_component_token"),
+                webhook_verify: sym!(b"checkout_webhook_verify"),
                 path: path.to_owned(),
                 _lib: lib,
             })
@@ -171,6 +174,25 @@ impl HostClient<'_> {
     pub fn call(&self, op: Op, request: &Value) -> Result<Value, (i32, Value)> {
         let (code, text) = self.lib.call_raw(op, self.raw, Some(request.to_string().as_bytes()));
         let json: Value = serde_json::from_str(&text.expect("out_json is always set")).expect("out_json is JSON");
+        if code == 0 {
+            Ok(json)
+        } else {
+            Err((code, json))
+        }
+    }
+}
+
+impl HostClient<'_> {
+    /// `checkout_webhook_verify` with `headers` and the raw `body`: the event, or
+    /// `(status, error object)`.
+    pub fn verify(&self, headers: &Value, body: &[u8]) -> Result<Value, (i32, Value)> {
+        let headers = CString::new(headers.to_string()).expect("no NUL inside");
+        let mut out = ptr::null_mut();
+        // SAFETY: valid pointers; `body` is valid for its length.
+        let code =
+            unsafe { (self.lib.webhook_verify)(self.raw, headers.as_ptr(), body.as_ptr(), body.len(), &mut out) };
+        let json: Value =
+            serde_json::from_str(&self.lib.take_string(out).expect("out_json is always set")).expect("JSON");
         if code == 0 {
             Ok(json)
         } else {

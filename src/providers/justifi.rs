@@ -18,6 +18,7 @@ use crate::secret::Secret;
 use crate::timestamp;
 use crate::token_cache::{self, TokenSlot};
 use crate::transport::{HttpRequest, HttpResponse, Method, Replay, Transport};
+use crate::webhook::{body_json, hmac_sha256_matches, signature, unix_seconds, Headers, WebhookEvent, WebhookKeys};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +37,8 @@ const SESSION_LIFETIME_S: i64 = 24 * 3600;
 const WEB_COMPONENT_TOKEN_LIFETIME_S: u64 = 3600;
 /// `POST /v1/checkouts` accepts 50 to 100 000 000 cents (PROVIDERS.md).
 const AMOUNT_RANGE: std::ops::RangeInclusive<u64> = 50..=100_000_000;
+/// The default webhook timestamp tolerance, seconds.
+const WEBHOOK_TOLERANCE_S: u64 = 300;
 /// `Idempotency-Key` is at most 100 characters (docs/idempotency.mdx).
 const MAX_IDEMPOTENCY_KEY: usize = 100;
 const PAYMENT_MODES: [&str; 4] = ["ecom", "bnpl", "card_present", "apple_pay"];
@@ -49,6 +52,7 @@ pub struct Justifi {
     sub_account: String,
     transport: Transport,
     token: Arc<TokenSlot>,
+    webhook: WebhookKeys,
 }
 
 impl Justifi {
@@ -64,6 +68,7 @@ impl Justifi {
         }
         Ok(Justifi {
             token: token_cache::slot(&common.base_url, &client_id, &client_secret),
+            webhook: WebhookKeys::from_config(&common),
             transport: Transport::new(&common),
             base_url: common.base_url,
             hosted_base_url: common.hosted_base_url,
@@ -346,6 +351,23 @@ impl Provider for Justifi {
             Some(id) => self.hosted_checkout_url(&id, &req),
             None => self.checkout_session_url(req),
         }
+    }
+
+    /// `JUSTIFI-SIGNATURE` = lowercase hex HMAC-SHA256(secret, `JUSTIFI-TIMESTAMP` + "." +
+    /// body) (`docs/webhooks.md`); the timestamp (Unix seconds or ISO 8601) within
+    /// `webhook_tolerance_s` (default 300 s) of now.
+    fn verify_webhook(&self, headers: &Headers, body: &[u8], now: i64) -> Result<WebhookEvent> {
+        let secrets = self.webhook.secrets()?;
+        let timestamp = headers.require("JUSTIFI-TIMESTAMP")?;
+        let sig = headers.require("JUSTIFI-SIGNATURE")?;
+        let message: [&[u8]; 3] = [timestamp.as_bytes(), b".", body];
+        if !secrets.iter().any(|secret| hmac_sha256_matches(secret, &message, sig)) {
+            return Err(signature("bad signature: JUSTIFI-SIGNATURE matches none of the webhook_secrets"));
+        }
+        let signed_at = unix_seconds(timestamp)
+            .ok_or_else(|| signature("JUSTIFI-TIMESTAMP is neither Unix seconds nor ISO 8601"))?;
+        self.webhook.check_timestamp(signed_at, now, WEBHOOK_TOLERANCE_S)?;
+        wire::event(body_json(body)?)
     }
 
     /// `POST /v1/web_component_tokens` with the roles the checkout component needs (seed 001):

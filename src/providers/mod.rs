@@ -11,6 +11,7 @@ use crate::fields::Fields;
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
 use crate::response::{Checkout, Completion, RedirectUrl, WebComponentToken};
 use crate::transport::HttpResponse;
+use crate::webhook::{Headers, WebhookEvent};
 use url::Url;
 
 /// The operations of CONTRACT.md §7, as one provider performs them.
@@ -25,6 +26,10 @@ pub trait Provider: Send + Sync {
     fn complete(&self, req: Complete) -> Result<Completion>;
 
     fn redirect_url(&self, req: Redirect) -> Result<RedirectUrl>;
+
+    /// Verifies a webhook delivery (raw `body`, its `headers`) against the configured
+    /// `webhook_secrets`, with timestamps judged against `now` (Unix seconds).
+    fn verify_webhook(&self, headers: &Headers, body: &[u8], now: i64) -> Result<WebhookEvent>;
 
     /// JustiFi only; others answer `CHECKOUT_ERR_UNSUPPORTED`.
     fn web_component_token(&self, _req: WebComponentTokenRequest) -> Result<WebComponentToken> {

@@ -14,6 +14,8 @@ use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect};
 use crate::response::{Checkout, Completion, RedirectUrl};
 use crate::secret::Secret;
 use crate::transport::{HttpRequest, HttpResponse, Method, Replay, Transport};
+use crate::webhook::{body_json, signature, Headers, WebhookEvent, WebhookKeys};
+use fernet::Fernet;
 use serde_json::Value;
 use wire::PROVIDER;
 
@@ -24,6 +26,7 @@ pub struct Payfect {
     base_url: String,
     api_key: Secret,
     transport: Transport,
+    webhook: WebhookKeys,
 }
 
 impl Payfect {
@@ -39,6 +42,7 @@ impl Payfect {
             return Err(f.error("api_key", "must be printable ASCII (it travels in a header)"));
         }
         Ok(Payfect {
+            webhook: WebhookKeys::from_config(&common),
             transport: Transport::new(&common),
             base_url: common.base_url,
             api_key: Secret::new(format!("Api-Key {api_key}")),
@@ -113,6 +117,30 @@ impl Provider for Payfect {
             "checkout_complete: Payfect has no complete call; the shopper pays on the checkout's url. \
              Read the result with checkout_get, or verify Payfect's callback to callback_url",
         ))
+    }
+
+    /// `X-Payfect-Signature` is a Fernet token made with the merchant's secret key (a
+    /// `webhook_secrets` entry, `providers/payfect/callback.md`); decrypted, it must be JSON
+    /// equal in value to the body (not byte-equal). The callback is `checkout.completed`.
+    fn verify_webhook(&self, headers: &Headers, body: &[u8], _now: i64) -> Result<WebhookEvent> {
+        let secrets = self.webhook.secrets()?;
+        let token = headers.require("X-Payfect-Signature")?;
+        let keys: Vec<Fernet> = secrets.iter().filter_map(|s| Fernet::new(s.expose())).collect();
+        if keys.is_empty() {
+            return Err(Error::config(
+                "webhook_secrets: Payfect's secret keys are Fernet keys (32 bytes, url-safe base64)",
+            ));
+        }
+        let plaintext = keys.iter().find_map(|k| k.decrypt(token).ok()).ok_or_else(|| {
+            signature("bad signature: X-Payfect-Signature does not decrypt with any of the webhook_secrets")
+        })?;
+        let body = body_json(body)?;
+        let signed: Value = serde_json::from_slice(&plaintext)
+            .map_err(|_| signature("bad signature: the decrypted X-Payfect-Signature is not JSON"))?;
+        if signed != body {
+            return Err(signature("bad signature: the decrypted X-Payfect-Signature differs from the body"));
+        }
+        Ok(wire::callback_event(body))
     }
 
     /// The checkout's own `url`, once it is known to be open.

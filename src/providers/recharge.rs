@@ -16,11 +16,15 @@ use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect};
 use crate::response::{Checkout, Completion, RedirectUrl};
 use crate::secret::Secret;
 use crate::transport::{HttpRequest, HttpResponse, Method, Replay, Transport};
+use crate::webhook::{body_json, constant_time_eq, hmac_sha256_matches, signature, Headers, WebhookEvent, WebhookKeys};
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 use wire::{ApiVersion, ErrorDetail, PROVIDER};
 
 const DEFAULT_BASE_URL: &str = "https://api.rechargeapps.com";
 const HOSTED_ORIGIN: &str = "https://checkout.rechargeapps.com";
+/// ReCharge rejects signed timestamps older than 48 h (PROVIDERS.md).
+const WEBHOOK_TOLERANCE_S: u64 = 48 * 3600;
 
 /// A ReCharge client: an API token with `read_checkouts` and `write_checkouts`.
 pub struct Recharge {
@@ -30,6 +34,7 @@ pub struct Recharge {
     version: ApiVersion,
     store_domain: Option<String>,
     transport: Transport,
+    webhook: WebhookKeys,
 }
 
 impl Recharge {
@@ -47,6 +52,7 @@ impl Recharge {
             Some(_) => return Err(f.error("api_version", "must be 2021-01 or 2021-11")),
         };
         Ok(Recharge {
+            webhook: WebhookKeys::from_config(&common),
             transport: Transport::new(&common),
             base_url: common.base_url,
             hosted_base_url: common.hosted_base_url,
@@ -200,6 +206,40 @@ impl Provider for Recharge {
             return Ok(wire::declined(detail, &resp.body, &req.checkout_id));
         }
         Err(uncertain(self.error(&resp)))
+    }
+
+    /// Either scheme (PROVIDERS.md §ReCharge): `X-Recharge-Webhook-Signature: t=<unix>,v1=<hex>`
+    /// (HMAC-SHA256(secret, "t.body"), any of several `v1`, within 48 h by default), or the
+    /// legacy `X-Recharge-Hmac-Sha256` = hex(SHA-256(secret ‖ body)), a plain hash. The
+    /// topic comes from `X-Recharge-Topic`.
+    fn verify_webhook(&self, headers: &Headers, body: &[u8], now: i64) -> Result<WebhookEvent> {
+        let secrets = self.webhook.secrets()?;
+        if let Some(header) = headers.get("X-Recharge-Webhook-Signature") {
+            let (signed_at, signatures) = wire::signature_header(header)?;
+            let t = signed_at.to_string();
+            let message: [&[u8]; 3] = [t.as_bytes(), b".", body];
+            let valid = secrets.iter().any(|s| signatures.iter().any(|sig| hmac_sha256_matches(s, &message, sig)));
+            if !valid {
+                return Err(signature(
+                    "bad signature: no v1 in X-Recharge-Webhook-Signature matches the webhook_secrets",
+                ));
+            }
+            self.webhook.check_timestamp(signed_at, now, WEBHOOK_TOLERANCE_S)?;
+        } else if let Some(legacy) = headers.get("X-Recharge-Hmac-Sha256") {
+            let given = hex::decode(legacy.trim()).unwrap_or_default();
+            let valid = secrets.iter().any(|s| {
+                let digest = Sha256::new().chain_update(s.expose()).chain_update(body).finalize();
+                constant_time_eq(&digest, &given)
+            });
+            if !valid {
+                return Err(signature("bad signature: X-Recharge-Hmac-Sha256 matches none of the webhook_secrets"));
+            }
+        } else {
+            return Err(signature(
+                "missing header X-Recharge-Webhook-Signature (or the legacy X-Recharge-Hmac-Sha256)",
+            ));
+        }
+        wire::event(body_json(body)?, headers.get("X-Recharge-Topic"))
     }
 
     /// The hosted page of an open checkout:

@@ -8,6 +8,7 @@ use crate::error::{Error, Result, Status};
 use crate::providers::minor_units;
 use crate::response::{Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus};
 use crate::timestamp;
+use crate::webhook::{signature, WebhookEvent};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -235,6 +236,30 @@ pub fn create_body(
     }
     body.extend(provider_options.unwrap_or_default());
     Value::Object(body)
+}
+
+/// A JustiFi event (`{id, event_name, data, ...}`, `docs/events.md`) → the normalized event:
+/// `event_name` → `type`, `data.id` → `object_id`; the checkout and payment outcome for
+/// `checkout.completed`, `checkout.completion.succeeded|failed` and `payment_intent.succeeded`.
+pub fn event(body: Value) -> Result<WebhookEvent> {
+    let kind = str_field(&body, "event_name").ok_or_else(|| signature("body is not a JustiFi event: no event_name"))?;
+    let data = &body["data"];
+    let (checkout_id, payment_status) = match kind.as_str() {
+        "checkout.completed" => (str_field(data, "id"), Some("succeeded")),
+        "checkout.completion.succeeded" => (str_field(data, "checkout_id"), Some("succeeded")),
+        "checkout.completion.failed" => (str_field(data, "checkout_id"), Some("failed")),
+        "payment_intent.succeeded" => (None, Some("succeeded")),
+        _ => (str_field(data, "checkout_id"), None),
+    };
+    Ok(WebhookEvent {
+        provider: PROVIDER,
+        event_id: str_field(&body, "id"),
+        object_id: str_field(data, "id"),
+        checkout_id,
+        payment_status: payment_status.map(str::to_owned),
+        kind,
+        data: body,
+    })
 }
 
 #[cfg(test)]

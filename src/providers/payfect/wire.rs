@@ -8,6 +8,7 @@ use crate::money;
 use crate::request::CreateCheckout;
 use crate::response::{Checkout, CheckoutPaymentStatus, CheckoutStatus};
 use crate::timestamp;
+use crate::webhook::WebhookEvent;
 use serde_json::{json, Map, Value};
 
 pub const PROVIDER: &str = "payfect";
@@ -132,6 +133,20 @@ pub fn checkout(data: Value) -> Result<Checkout, Error> {
         metadata: data["metadata"].as_object().cloned().unwrap_or_default(),
         provider_data: data,
     })
+}
+
+/// A checkout-success callback (`callback.md`: `{id, amount, status: "succeeded", ...}`) →
+/// `checkout.completed`, `object_id` and `checkout_id` the checkout's id.
+pub fn callback_event(body: Value) -> WebhookEvent {
+    WebhookEvent {
+        provider: PROVIDER,
+        event_id: None,
+        kind: "checkout.completed".to_owned(),
+        object_id: str_field(&body, "id"),
+        checkout_id: str_field(&body, "id"),
+        payment_status: str_field(&body, "status"),
+        data: body,
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use crate::money;
 use crate::request::{CreateCheckout, LineItem};
 use crate::response::{Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus};
 use crate::timestamp;
+use crate::webhook::{signature, WebhookEvent};
 use serde_json::{json, Map, Value};
 
 pub const PROVIDER: &str = "recharge";
@@ -232,6 +233,49 @@ pub fn declined(detail: ErrorDetail, body: &[u8], checkout_id: &str) -> Completi
     };
     let error = PaymentError { code: None, message: Some(message), decline_code: None };
     Completion::declined(PROVIDER, checkout_id, error, None, v)
+}
+
+/// `t=<unix>,v1=<hex>[,v1=<hex>...]` → the timestamp and the signatures.
+pub fn signature_header(header: &str) -> Result<(i64, Vec<&str>), Error> {
+    let mut t = None;
+    let mut v1 = Vec::new();
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", value)) => t = value.parse::<i64>().ok(),
+            Some(("v1", value)) => v1.push(value),
+            _ => {}
+        }
+    }
+    let t = t.ok_or_else(|| signature("X-Recharge-Webhook-Signature has no t=<unix seconds>"))?;
+    if v1.is_empty() {
+        return Err(signature("X-Recharge-Webhook-Signature has no v1= signature"));
+    }
+    Ok((t, v1))
+}
+
+/// A ReCharge webhook payload (`{"checkout": {...}}` for the checkout topics) → the
+/// normalized event: `type` is the `X-Recharge-Topic` (`checkout/processed`), else the
+/// payload's object name; a processed checkout's payment `succeeded`.
+pub fn event(body: Value, topic: Option<&str>) -> Result<WebhookEvent, Error> {
+    let (name, object) = body
+        .as_object()
+        .and_then(|o| o.iter().next())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .ok_or_else(|| signature("body is not a ReCharge webhook: no object"))?;
+    let token = str_field(&object, "token");
+    let id =
+        token.clone().or_else(|| object["id"].as_u64().map(|n| n.to_string()).or_else(|| str_field(&object, "id")));
+    let completed = object["completed_at"].is_string() || topic.is_some_and(|t| t.ends_with("/processed"));
+    let is_checkout = name == "checkout";
+    Ok(WebhookEvent {
+        provider: PROVIDER,
+        event_id: None,
+        kind: topic.map(str::to_owned).unwrap_or(name),
+        object_id: id,
+        checkout_id: if is_checkout { token } else { None },
+        payment_status: (is_checkout && completed).then(|| "succeeded".to_owned()),
+        data: body,
+    })
 }
 
 #[cfg(test)]

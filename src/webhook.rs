@@ -1,0 +1,180 @@
+//! Webhook verification, the parts every provider shares (the Stripe SDKs' model, STYLE.md):
+//! headers looked up case-insensitively, the raw body as bytes, any of several secrets
+//! (rotation), a timestamp tolerance against an injected clock, and comparisons in constant
+//! time. Each provider's scheme is in its own module; failures are `CHECKOUT_ERR_SIGNATURE`
+//! with a message saying which check failed, never a secret.
+
+use crate::config::ClientConfig;
+use crate::error::{Error, Result, Status};
+use crate::fields::json_object;
+use crate::secret::Secret;
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+/// The secrets and tolerance of a client (`webhook_secrets`, `webhook_tolerance_s`).
+#[derive(Debug, Clone)]
+pub struct WebhookKeys {
+    pub secrets: Vec<Secret>,
+    /// Seconds; `None` for the provider's default; `Some(0)` disables the check.
+    pub tolerance_s: Option<u64>,
+}
+
+impl WebhookKeys {
+    pub fn from_config(config: &ClientConfig) -> WebhookKeys {
+        WebhookKeys { secrets: config.webhook_secrets.clone(), tolerance_s: config.webhook_tolerance_s }
+    }
+
+    /// The configured secrets, or the configuration error saying they are needed.
+    pub fn secrets(&self) -> Result<&[Secret]> {
+        if self.secrets.is_empty() {
+            return Err(Error::config("webhook_secrets: is required to verify webhooks"));
+        }
+        Ok(&self.secrets)
+    }
+
+    /// Checks that `timestamp` (Unix seconds) is within the tolerance of `now`, in either
+    /// direction: the configured tolerance, else `default_s`.
+    pub fn check_timestamp(&self, timestamp: i64, now: i64, default_s: u64) -> Result<()> {
+        let tolerance = self.tolerance_s.unwrap_or(default_s);
+        let skew = now.abs_diff(timestamp);
+        if tolerance != 0 && skew > tolerance {
+            let when = if timestamp < now { "old" } else { "in the future" };
+            return Err(signature(format!(
+                "timestamp outside tolerance: signed {skew} s {when}, tolerance {tolerance} s"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A `CHECKOUT_ERR_SIGNATURE` with `message`.
+pub fn signature(message: impl Into<String>) -> Error {
+    Error::new(Status::Signature, message)
+}
+
+/// The request's headers, names case-insensitive; a value may be a string or an array of
+/// strings (a header sent more than once).
+#[derive(Debug, Default)]
+pub struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    /// From the `headers_json` object of `checkout_webhook_verify`.
+    pub fn parse(text: &str) -> Result<Headers> {
+        let mut headers = Vec::new();
+        for (name, value) in json_object(text, "headers_json")? {
+            let values = match value {
+                Value::String(s) => vec![s],
+                Value::Array(items) => items
+                    .into_iter()
+                    .map(|v| match v {
+                        Value::String(s) => Ok(s),
+                        _ => Err(Error::invalid_request(format!("headers_json.{name}: must hold strings"))),
+                    })
+                    .collect::<Result<_>>()?,
+                _ => return Err(Error::invalid_request(format!("headers_json.{name}: must be a string"))),
+            };
+            headers.extend(values.into_iter().map(|v| (name.to_ascii_lowercase(), v)));
+        }
+        Ok(Headers(headers))
+    }
+
+    /// The first value of header `name` (any case).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The value of header `display` (any case), or "missing header `display`".
+    pub fn require(&self, display: &str) -> Result<&str> {
+        self.get(display).map(str::trim).ok_or_else(|| signature(format!("missing header {display}")))
+    }
+}
+
+/// Whether `hex_signature` is the lowercase-hex HMAC-SHA256 of `message` under `secret`,
+/// compared in constant time.
+pub fn hmac_sha256_matches(secret: &Secret, message: &[&[u8]], hex_signature: &str) -> bool {
+    let Ok(expected) = hex::decode(hex_signature.trim()) else { return false };
+    let mut mac = <Hmac<Sha256>>::new_from_slice(secret.expose().as_bytes()).expect("HMAC takes any key length");
+    for part in message {
+        mac.update(part);
+    }
+    mac.verify_slice(&expected).is_ok()
+}
+
+/// Whether `a` and `b` are equal, in constant time for equal lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+/// The body as JSON: "body is not JSON" otherwise (a non-UTF-8 body included).
+pub fn body_json(body: &[u8]) -> Result<Value> {
+    let text = std::str::from_utf8(body).map_err(|_| signature("body is not JSON (it is not UTF-8)"))?;
+    serde_json::from_str(text).map_err(|e| signature(format!("body is not JSON ({e})")))
+}
+
+/// A timestamp header: Unix seconds, or ISO 8601 / RFC 3339 (JustiFi's docs show both).
+pub fn unix_seconds(value: &str) -> Option<i64> {
+    if let Ok(seconds) = value.trim().parse::<i64>() {
+        return Some(seconds);
+    }
+    let iso = time::OffsetDateTime::parse(value.trim(), &time::format_description::well_known::Rfc3339).ok()?;
+    Some(iso.unix_timestamp())
+}
+
+/// The normalized event of `checkout_webhook_verify` (CONTRACT.md §7).
+#[derive(Debug, Serialize, PartialEq)]
+pub struct WebhookEvent {
+    pub provider: &'static str,
+    pub event_id: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub object_id: Option<String>,
+    pub checkout_id: Option<String>,
+    /// `succeeded` | `failed` | `pending`, where the event tells.
+    pub payment_status: Option<String>,
+    /// The event's payload as received.
+    pub data: Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_case_insensitive_and_may_repeat() {
+        let h = Headers::parse(r#"{"JUSTIFI-Signature": "abc", "X-Many": ["1", "2"]}"#).unwrap();
+        assert_eq!(h.get("justifi-signature"), Some("abc"));
+        assert_eq!(h.get("X-MANY"), Some("1"), "the first of repeated values");
+        assert_eq!(h.require("X-Missing").unwrap_err().message, "missing header X-Missing");
+        assert_eq!(Headers::parse(r#"{"a": 1}"#).unwrap_err().message, "headers_json.a: must be a string");
+        assert_eq!(Headers::parse("[]").unwrap_err().status, Status::InvalidJson);
+    }
+
+    #[test]
+    fn tolerance_counts_both_directions_and_zero_disables() {
+        let keys = WebhookKeys { secrets: vec![], tolerance_s: None };
+        keys.check_timestamp(1000, 1300, 300).unwrap();
+        assert_eq!(
+            keys.check_timestamp(1000, 1301, 300).unwrap_err().message,
+            "timestamp outside tolerance: signed 301 s old, tolerance 300 s"
+        );
+        assert!(keys.check_timestamp(1400, 1000, 300).unwrap_err().message.contains("in the future"));
+        WebhookKeys { secrets: vec![], tolerance_s: Some(0) }.check_timestamp(0, 1_700_000_000, 300).unwrap();
+        assert_eq!(keys.secrets().unwrap_err().status, Status::Config);
+    }
+
+    #[test]
+    fn timestamps_in_seconds_or_iso() {
+        assert_eq!(unix_seconds("1668122947"), Some(1668122947));
+        assert_eq!(unix_seconds("2022-11-10T23:29:07Z"), Some(1668122947));
+        assert_eq!(unix_seconds("yesterday"), None);
+    }
+
+    #[test]
+    fn bodies_must_be_json() {
+        assert_eq!(body_json(b"\xff\xfe").unwrap_err().message, "body is not JSON (it is not UTF-8)");
+        assert!(body_json(b"{").unwrap_err().message.starts_with("body is not JSON"));
+    }
+}

@@ -1,0 +1,188 @@
+//! `checkout_webhook_verify` through the dlopen'ed library: JustiFi's official test vectors,
+//! ReCharge's two schemes, Payfect's Fernet callback, and every way a delivery can fail.
+
+mod common;
+
+use common::host::HostClient;
+use common::{fixture, lib};
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+fn hmac_hex(secret: &str, message: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256>>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(message);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+fn client(provider: &str, extra: Value) -> HostClient<'static> {
+    let mut cfg = match provider {
+        "justifi" => {
+            json!({"provider": "justifi", "base_url": "http://127.0.0.1:9", "client_id": "c", "client_secret": "s", "sub_account": "acc_1"})
+        }
+        "recharge" => json!({"provider": "recharge", "base_url": "http://127.0.0.1:9", "api_token": "t"}),
+        _ => json!({"provider": "payfect", "base_url": "http://127.0.0.1:9", "api_key": "k"}),
+    };
+    cfg.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    lib().client(&cfg).unwrap()
+}
+
+fn refused(result: Result<Value, (i32, Value)>) -> String {
+    let (code, e) = result.expect_err("refused");
+    assert_eq!(code, 14, "{e}");
+    assert_eq!(e["error"]["code"], "signature");
+    e["error"]["message"].as_str().unwrap().to_owned()
+}
+
+fn justifi_delivery(secret: &str, timestamp: &str, body: &str) -> Value {
+    let sig = hmac_hex(secret, format!("{timestamp}.{body}").as_bytes());
+    json!({"Justifi-Timestamp": timestamp, "JUSTIFI-SIGNATURE": sig, "Content-Type": "application/json"})
+}
+
+#[test]
+fn justifi_official_vectors_verify() {
+    for vector in fixture("justifi_webhook_vectors.json").as_array().unwrap() {
+        let secret = vector["secret_key"].as_str().unwrap();
+        let body = vector["body"].as_str().unwrap();
+        let headers = json!({"justifi-timestamp": vector["timestamp_header"], "justifi-signature": vector["expected_signature_hex"]});
+        let stored_events = client("justifi", json!({"webhook_secrets": [secret], "webhook_tolerance_s": 0}));
+        let event = stored_events.verify(&headers, body.as_bytes()).unwrap();
+        let sent: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(event["provider"], "justifi");
+        assert_eq!(event["event_id"], sent["id"]);
+        assert_eq!(event["type"], sent["event_name"]);
+        assert_eq!(event["object_id"], sent["data"]["id"]);
+        assert_eq!(event["data"], sent);
+
+        let live = client("justifi", json!({"webhook_secrets": [secret]}));
+        assert!(refused(live.verify(&headers, body.as_bytes())).starts_with("timestamp outside tolerance: signed"));
+    }
+}
+
+#[test]
+fn justifi_checks_signature_secret_rotation_and_time() {
+    let body = r#"{"id":"evt_1","event_name":"checkout.completion.succeeded","data":{"id":"chc_1","checkout_id":"cho_1","payment_status":"succeeded"}}"#;
+    let ts = now().to_string();
+    let c = client("justifi", json!({"webhook_secrets": ["sigk_new", "sigk_old"]}));
+
+    let event = c.verify(&justifi_delivery("sigk_new", &ts, body), body.as_bytes()).unwrap();
+    assert_eq!((event["checkout_id"].as_str(), event["payment_status"].as_str()), (Some("cho_1"), Some("succeeded")));
+    assert_eq!(event["type"], "checkout.completion.succeeded");
+    c.verify(&justifi_delivery("sigk_old", &ts, body), body.as_bytes()).expect("a rotated-out secret still verifies");
+
+    let bad = refused(c.verify(&justifi_delivery("sigk_wrong", &ts, body), body.as_bytes()));
+    assert_eq!(bad, "bad signature: JUSTIFI-SIGNATURE matches none of the webhook_secrets");
+    let tampered = body.replace("succeeded", "failed");
+    refused(c.verify(&justifi_delivery("sigk_new", &ts, body), tampered.as_bytes()));
+
+    let stale = (now() - 301).to_string();
+    assert!(refused(c.verify(&justifi_delivery("sigk_new", &stale, body), body.as_bytes()))
+        .contains("old, tolerance 300 s"));
+    let future = (now() + 600).to_string();
+    assert!(refused(c.verify(&justifi_delivery("sigk_new", &future, body), body.as_bytes())).contains("in the future"));
+    let iso = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap();
+    c.verify(&justifi_delivery("sigk_new", &iso, body), body.as_bytes()).expect("an ISO 8601 timestamp");
+
+    let mut no_sig = justifi_delivery("sigk_new", &ts, body);
+    no_sig.as_object_mut().unwrap().remove("JUSTIFI-SIGNATURE");
+    assert_eq!(refused(c.verify(&no_sig, body.as_bytes())), "missing header JUSTIFI-SIGNATURE");
+    assert_eq!(refused(c.verify(&json!({}), body.as_bytes())), "missing header JUSTIFI-TIMESTAMP");
+
+    let binary = b"\xff\xfe{\"not\": \"utf-8\"}";
+    let mut message = format!("{ts}.").into_bytes();
+    message.extend_from_slice(binary);
+    let headers = json!({"justifi-timestamp": ts, "justifi-signature": hmac_hex("sigk_new", &message)});
+    assert_eq!(refused(c.verify(&headers, binary)), "body is not JSON (it is not UTF-8)");
+
+    let failure = format!("{:?}", c.verify(&justifi_delivery("sigk_wrong", &ts, body), body.as_bytes()));
+    assert!(!failure.contains("sigk_new") && !failure.contains("sigk_old"), "a configured secret leaked: {failure}");
+}
+
+#[test]
+fn verification_needs_secrets_and_well_formed_arguments() {
+    let (code, e) = client("justifi", json!({})).verify(&json!({}), b"{}").unwrap_err();
+    assert_eq!((code, e["error"]["message"].as_str()), (5, Some("webhook_secrets: is required to verify webhooks")));
+    let c = client("justifi", json!({"webhook_secrets": ["s"]}));
+    let mut out = std::ptr::null_mut();
+    // SAFETY: a NULL body with a length is refused before it is read.
+    let code = unsafe { (lib().webhook_verify)(c.raw, c"{}".as_ptr(), std::ptr::null(), 5, &mut out) };
+    assert_eq!(code, 1);
+    lib().take_string(out);
+    // SAFETY: a NULL body of length 0 is an empty body.
+    let code = unsafe { (lib().webhook_verify)(c.raw, c"{}".as_ptr(), std::ptr::null(), 0, &mut out) };
+    assert_eq!(code, 14);
+    assert!(lib().take_string(out).unwrap().contains("missing header"));
+    let (code, _) = c.verify(&json!(["not", "an", "object"]), b"{}").unwrap_err();
+    assert_eq!(code, 3);
+}
+
+#[test]
+fn recharge_accepts_either_scheme() {
+    let body = r#"{"checkout":{"token":"0123456789abcdef0123456789abcdef","completed_at":"2024-01-01T00:00:00","total_price":"60.00"}}"#;
+    let c = client("recharge", json!({"webhook_secrets": ["shpss_secret"]}));
+    let t = now();
+    let v1 = hmac_hex("shpss_secret", format!("{t}.{body}").as_bytes());
+    let header = format!("t={t},v1={},v1={v1}", "00".repeat(32));
+    let event = c
+        .verify(
+            &json!({"X-Recharge-Webhook-Signature": header, "X-Recharge-Topic": "checkout/processed"}),
+            body.as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(event["type"], "checkout/processed");
+    assert_eq!(
+        (event["checkout_id"].as_str(), event["payment_status"].as_str()),
+        (Some("0123456789abcdef0123456789abcdef"), Some("succeeded"))
+    );
+
+    let two_days_ago = t - 48 * 3600 - 5;
+    let v1 = hmac_hex("shpss_secret", format!("{two_days_ago}.{body}").as_bytes());
+    let old = json!({"x-recharge-webhook-signature": format!("t={two_days_ago},v1={v1}")});
+    assert!(refused(c.verify(&old, body.as_bytes())).contains("tolerance 172800 s"));
+    let twenty_hours_ago = t - 20 * 3600;
+    let v1 = hmac_hex("shpss_secret", format!("{twenty_hours_ago}.{body}").as_bytes());
+    c.verify(&json!({"x-recharge-webhook-signature": format!("t={twenty_hours_ago},v1={v1}")}), body.as_bytes())
+        .expect("ReCharge allows 48 hours");
+
+    let legacy = hex::encode(Sha256::new().chain_update("shpss_secret").chain_update(body).finalize());
+    let event = c.verify(&json!({"X-Recharge-Hmac-Sha256": legacy}), body.as_bytes()).unwrap();
+    assert_eq!(event["type"], "checkout");
+    let wrong = hex::encode(Sha256::new().chain_update("other").chain_update(body).finalize());
+    refused(c.verify(&json!({"X-Recharge-Hmac-Sha256": wrong}), body.as_bytes()));
+    assert!(refused(c.verify(&json!({}), body.as_bytes())).starts_with("missing header X-Recharge-Webhook-Signature"));
+    assert!(refused(c.verify(&json!({"X-Recharge-Webhook-Signature": "v1=ab"}), body.as_bytes())).contains("no t="));
+}
+
+#[test]
+fn payfect_callbacks_are_fernet_tokens_of_the_body() {
+    let key = fernet::Fernet::generate_key();
+    let c = client("payfect", json!({"webhook_secrets": ["not-a-fernet-key", key]}));
+    let body = r#"{"id": "ed8d24aa-a860-426b-8e56-87cb9f55a081", "amount": "20.00", "status": "succeeded", "currency": "usdt"}"#;
+    let reordered =
+        r#"{"currency":"usdt","status":"succeeded","amount":"20.00","id":"ed8d24aa-a860-426b-8e56-87cb9f55a081"}"#;
+    let token = fernet::Fernet::new(&key).unwrap().encrypt(reordered.as_bytes());
+    let event = c.verify(&json!({"X-Payfect-Signature": token}), body.as_bytes()).expect("equal in value, not bytes");
+    assert_eq!(event["type"], "checkout.completed");
+    assert_eq!(
+        (event["object_id"].as_str(), event["payment_status"].as_str()),
+        (Some("ed8d24aa-a860-426b-8e56-87cb9f55a081"), Some("succeeded"))
+    );
+
+    let tampered = body.replace("20.00", "2000.00");
+    assert_eq!(
+        refused(c.verify(&json!({"x-payfect-signature": token}), tampered.as_bytes())),
+        "bad signature: the decrypted X-Payfect-Signature differs from the body"
+    );
+    let other = fernet::Fernet::new(&fernet::Fernet::generate_key()).unwrap().encrypt(body.as_bytes());
+    assert!(refused(c.verify(&json!({"X-Payfect-Signature": other}), body.as_bytes())).contains("does not decrypt"));
+    assert_eq!(refused(c.verify(&json!({}), body.as_bytes())), "missing header X-Payfect-Signature");
+    let (code, _) = client("payfect", json!({"webhook_secrets": ["plain"]}))
+        .verify(&json!({"X-Payfect-Signature": token}), body.as_bytes())
+        .unwrap_err();
+    assert_eq!(code, 5, "no secret is a Fernet key");
+}
