@@ -7,8 +7,11 @@
 //!   "after": false, "times": 1}`: the next `times` requests to `route` get `status` (or a
 //!   dropped connection) before they are processed, or `after` (the provider acted). Routes:
 //!   `recharge.charge`.
+//! - `POST /__sandbox/webhooks` `{"provider": "justifi", "url": "http://127.0.0.1:PORT/hook",
+//!   "secret": "..."}`: where a provider's events go, and the secret they are signed with
+//!   (Payfect's is a Fernet key). The ledger lists every delivery.
 
-use crate::state::{error, reply, App, Fault, Refusal};
+use crate::state::{error, reply, App, Fault, Refusal, WebhookTarget};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -24,6 +27,23 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/__sandbox/ledger", get(ledger))
         .route("/__sandbox/tokens/expire", post(expire_tokens))
         .route("/__sandbox/faults", post(add_fault))
+        .route("/__sandbox/webhooks", post(set_webhook))
+}
+
+async fn set_webhook(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, Refusal> {
+    let bad = |m: &str| error(StatusCode::BAD_REQUEST, "invalid_webhook", m);
+    let v: Value = serde_json::from_slice(&body).map_err(|_| bad("the body must be JSON"))?;
+    let provider = match v["provider"].as_str() {
+        Some("justifi") => "justifi",
+        Some("recharge") => "recharge",
+        Some("payfect") => "payfect",
+        _ => return Err(bad("provider must be justifi, recharge or payfect")),
+    };
+    let (Some(url), Some(secret)) = (v["url"].as_str(), v["secret"].as_str()) else {
+        return Err(bad("url and secret are required"));
+    };
+    app.lock().webhooks.insert(provider, WebhookTarget { url: url.to_owned(), secret: secret.to_owned() });
+    Ok(reply(StatusCode::OK, json!({ "provider": provider, "url": url })))
 }
 
 /// Routes that take faults.
@@ -81,6 +101,8 @@ async fn ledger(State(app): State<Arc<App>>) -> Response {
         StatusCode::OK,
         json!({
             "recharge_checkouts": recharge_checkouts,
+            "webhook_deliveries": inner.deliveries.iter().map(|d| json!({"provider": d.provider, "type": d.kind,
+                "url": d.url, "attempts": d.attempts, "outcome": d.outcome})).collect::<Vec<_>>(),
             "payfect_checkouts": payfect_checkouts,
             "token_grants": inner.token_grants,
             "web_component_token_grants": inner.web_component_token_grants,

@@ -6,6 +6,7 @@
 //! `GET /v1/payment_intents/{id}`; `POST /v1/checkout_sessions`.
 
 use crate::idempotency::Begin;
+use crate::state::PLATFORM_ACCOUNT;
 use crate::state::{
     envelope, error, new_id, now, reply, App, Checkout, CheckoutSession, Decline, Grant, Inner, PaymentIntent,
     PaymentMethod, Refusal,
@@ -448,7 +449,28 @@ pub fn complete(inner: &mut Inner, id: &str, pm: &str, mode: &str) -> (StatusCod
     completion["payment_id"] = payment_id.into();
     completion["payment_method_id"] = pm.into();
     completion["checkout"] = checkout.to_json();
+    let (checkout_json, account) = (checkout.to_json(), checkout.account_id.clone());
+    let succeeded = outcome.is_ok();
+    emit_event(
+        inner,
+        &account,
+        if succeeded { "checkout.completion.succeeded" } else { "checkout.completion.failed" },
+        completion.clone(),
+    );
+    if succeeded {
+        emit_event(inner, &account, "checkout.completed", checkout_json);
+    }
     (StatusCode::CREATED, envelope("checkout_completion", completion))
+}
+
+/// Queues a JustiFi event (`docs/events.md`): `{id: "evt_...", account_id, account_type,
+/// platform_account_id, idempotency_key, request_id, version: "v1", data, event_name}`.
+pub fn emit_event(inner: &mut Inner, account: &str, name: &str, data: Value) {
+    let event = json!({
+        "id": new_id("evt_"), "account_id": account, "account_type": "test", "platform_account_id": PLATFORM_ACCOUNT,
+        "idempotency_key": null, "request_id": new_id("req_"), "version": "v1", "data": data, "event_name": name,
+    });
+    inner.emit("justifi", name, event, None);
 }
 
 /// `POST /v1/checkouts/{id}/complete` (`Idempotency-Key` required) → `201` envelope of the
@@ -473,7 +495,10 @@ async fn complete_checkout(
     }
     let fingerprint = format!("POST /v1/checkouts/{id}/complete {}", Value::Object(body));
     let delay = app.config.complete_delay;
-    Ok(idempotent(&app, caller.client_id(), &key, fingerprint, delay, |inner| complete(inner, &id, &pm, &mode)).await)
+    let response =
+        idempotent(&app, caller.client_id(), &key, fingerprint, delay, |inner| complete(inner, &id, &pm, &mode)).await;
+    crate::webhooks::flush(&app);
+    Ok(response)
 }
 
 /// Tokenizes a card for `account`: the payment method id, or the `402` error body.

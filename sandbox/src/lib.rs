@@ -16,6 +16,7 @@ mod pages;
 mod payfect;
 mod recharge;
 mod state;
+mod webhooks;
 
 use axum::Router;
 use std::io;

@@ -104,6 +104,8 @@ async fn pay_checkout(
         Err(message) => return failed(&message),
     };
     let (status, completion) = complete(&mut inner, &id, &pm, "ecom");
+    drop(inner);
+    crate::webhooks::flush(&app);
     let data = &completion["data"];
     if status != StatusCode::CREATED {
         return page(status, "Payment failed", &text(completion["error"]["message"].as_str().unwrap_or("")));
@@ -167,7 +169,11 @@ async fn pay_session(
                 pi.status = "succeeded";
                 pi.successful_payment_id = Some(payment);
                 pi.updated_at = crate::state::now();
+                let (account, data) = (pi.account_id.clone(), pi.to_json());
+                crate::justifi::emit_event(&mut inner, &account, "payment_intent.succeeded", data);
             }
+            drop(inner);
+            crate::webhooks::flush(&app);
             see_other(&after)
         }
         Err(d) => failed(d.message),
@@ -197,6 +203,8 @@ async fn pay_recharge(
     let body = json!({"payment_processor": "stripe", "payment_token": form.get("payment_token").cloned().unwrap_or_default(),
         "payment_type": "CREDIT_CARD"});
     let (status, answer) = recharge::settle(&mut inner, &token, body.as_object().expect("object literal"));
+    drop(inner);
+    crate::webhooks::flush(&app);
     if status == StatusCode::OK {
         return page(StatusCode::OK, "Order placed", "");
     }
@@ -223,7 +231,9 @@ async fn payfect_checkout(State(app): State<Arc<App>>, Path(id): Path<String>) -
 }
 
 async fn pay_payfect(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
-    match payfect::pay(&mut app.lock(), &id) {
+    let paid = payfect::pay(&mut app.lock(), &id);
+    crate::webhooks::flush(&app);
+    match paid {
         Ok(Some(success)) => see_other(&success),
         Ok(None) => page(StatusCode::OK, "Paid", ""),
         Err(message) => failed(message),

@@ -201,9 +201,17 @@ pub fn pay(inner: &mut Inner, id: &str) -> Result<Option<String>, &'static str> 
     c.json["status"] = "complete".into();
     c.json["updatedAt"] = epoch().0.into();
     let success = c.json["successUrl"].as_str().map(str::to_owned);
+    let callback = json!({
+        "id": id, "amount": c.json["amountTotal"], "status": "succeeded", "currency": c.json["currency"],
+        "merchant": c.json["merchant"]["id"], "is_livemode": false, "payment_intent": c.json["paymentIntent"],
+        "payment_method": {"id": new_uuid(), "payment_method_detail": {"network": "tron", "currency": c.json["currency"]}},
+        "client_reference_id": c.json["clientReferenceId"],
+    });
+    let callback_url = c.json["callbackUrl"].as_str().map(str::to_owned);
     let places = CURRENCIES.iter().find(|(code, _)| c.json["currency"] == *code).map_or(2, |(_, p)| *p);
     let minor = Decimal::from_str(c.json["amountTotal"].as_str().unwrap_or("0")).unwrap_or_default()
         * Decimal::from(10u64.pow(places));
     inner.record_payment(minor.trunc().to_string().parse().unwrap_or(0), id, "crypto");
+    inner.emit("payfect", "checkout.completed", callback, callback_url);
     Ok(success)
 }

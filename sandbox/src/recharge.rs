@@ -253,6 +253,8 @@ pub fn settle(inner: &mut Inner, token: &str, body: &Map<String, Value>) -> (Sta
     c.json["completed_at"] = stamp.clone().into();
     c.json["charge_id"] = charge_id.into();
     c.json["updated_at"] = stamp.clone().into();
+    let processed = json!({ "checkout": c.json });
+    inner.emit("recharge", "checkout/processed", processed, None);
     let charge = json!({
         "id": fastrand::u64(100_000_000..1_000_000_000), "charge_id": charge_id, "checkout_token": token,
         "payment_processor": body.get("payment_processor"), "payment_type": body.get("payment_type").cloned().unwrap_or("CREDIT_CARD".into()),
@@ -310,8 +312,10 @@ async fn charge(State(app): State<Arc<App>>, headers: HeaderMap, Path(token): Pa
     if let Some(c) = inner.recharge_checkouts.get_mut(&token) {
         c.charge_in_flight = false;
     }
-    if let Some(fault) = inner.take_fault("recharge.charge", true) {
-        drop(inner);
+    let fault = inner.take_fault("recharge.charge", true);
+    drop(inner);
+    crate::webhooks::flush(&app);
+    if let Some(fault) = fault {
         return act_out(fault);
     }
     answer(outcome)

@@ -174,6 +174,34 @@ pub struct Fault {
     pub times: u32,
 }
 
+/// Where a provider's events go: a delivery URL and the signing secret.
+#[derive(Clone, Debug)]
+pub struct WebhookTarget {
+    pub url: String,
+    pub secret: String,
+}
+
+/// An event waiting to be delivered once the state lock is released.
+pub struct Outgoing {
+    pub provider: &'static str,
+    /// The event name or topic (`checkout.completion.succeeded`, `checkout/processed`).
+    pub kind: String,
+    pub body: Value,
+    /// A URL of the event's own (a Payfect checkout's `callback_url`), before the target's.
+    pub url: Option<String>,
+}
+
+/// One delivery's outcome, for the ledger.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub provider: &'static str,
+    pub kind: String,
+    pub url: String,
+    pub attempts: u32,
+    /// The last HTTP status, or why nothing was sent.
+    pub outcome: String,
+}
+
 #[derive(Default)]
 pub struct Inner {
     pub tokens: HashMap<String, Grant>,
@@ -190,9 +218,17 @@ pub struct Inner {
     pub recharge_buckets: HashMap<String, Bucket>,
     pub payfect_checkouts: HashMap<String, PayfectCheckout>,
     pub faults: HashMap<String, Fault>,
+    pub webhooks: HashMap<&'static str, WebhookTarget>,
+    pub outbox: Vec<Outgoing>,
+    pub deliveries: Vec<Delivery>,
 }
 
 impl Inner {
+    /// Queues an event; the handler publishes it after releasing the lock.
+    pub fn emit(&mut self, provider: &'static str, kind: &str, body: Value, url: Option<String>) {
+        self.outbox.push(Outgoing { provider, kind: kind.to_owned(), body, url });
+    }
+
     /// The checkout, turned `expired` first if its week has passed unpaid.
     pub fn checkout_mut(&mut self, id: &str) -> Option<&mut Checkout> {
         let c = self.checkouts.iter_mut().find(|c| c.id == id)?;

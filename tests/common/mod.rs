@@ -178,3 +178,70 @@ impl Stub {
         self.hits.load(Ordering::SeqCst)
     }
 }
+
+/// A delivery a [`Receiver`] captured: its headers (lowercase names) and raw body.
+#[derive(Clone, Debug)]
+pub struct Captured {
+    pub headers: serde_json::Map<String, Value>,
+    pub body: Vec<u8>,
+}
+
+/// A loopback webhook endpoint that records every request, answering 500 to the first
+/// `failures` and 200 after.
+pub struct Receiver {
+    pub url: String,
+    pub captured: Arc<std::sync::Mutex<Vec<Captured>>>,
+}
+
+impl Receiver {
+    pub fn start(failures: usize) -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+        let captured = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = captured.clone();
+        std::thread::spawn(move || {
+            for (n, stream) in listener.incoming().enumerate() {
+                let Ok(mut stream) = stream else { break };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                let _ = reader.read_line(&mut line);
+                let mut headers = serde_json::Map::new();
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                        break;
+                    }
+                    if let Some((k, v)) = h.trim_end().split_once(':') {
+                        headers.insert(k.trim().to_ascii_lowercase(), v.trim().into());
+                    }
+                }
+                let length = headers.get("content-length").and_then(|v| v.as_str()?.parse().ok()).unwrap_or(0);
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                sink.lock().unwrap().push(Captured { headers, body });
+                let status = if n < failures { "500 Internal Server Error" } else { "200 OK" };
+                let _ = write!(stream, "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            }
+        });
+        Receiver { url, captured }
+    }
+
+    /// Waits (up to 10 s) until `n` deliveries arrived; the deliveries.
+    pub fn wait_for(&self, n: usize) -> Vec<Captured> {
+        for _ in 0..200 {
+            let got = self.captured.lock().unwrap().clone();
+            if got.len() >= n {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("expected {n} deliveries, got {}", self.captured.lock().unwrap().len());
+    }
+}
+
+/// Points a provider's webhooks at `url`, signed with `secret`.
+pub fn set_webhook(sandbox: &Sandbox, provider: &str, url: &str, secret: &str) {
+    let body = json!({"provider": provider, "url": url, "secret": secret});
+    let (status, v) = http("POST", &format!("{}/__sandbox/webhooks", sandbox.base_url()), None, Some(&body));
+    assert_eq!(status, 200, "{v}");
+}
