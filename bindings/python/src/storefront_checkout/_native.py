@@ -68,6 +68,14 @@ def load(path: Optional[Path] = None) -> ctypes.CDLL:
         fn = getattr(lib, name)
         fn.argtypes = _OP
         fn.restype = ctypes.c_int32
+    lib.checkout_webhook_verify.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_char_p,
+        ctypes.c_size_t,
+        ctypes.POINTER(ctypes.c_void_p),
+    ]
+    lib.checkout_webhook_verify.restype = ctypes.c_int32
     return lib
 
 

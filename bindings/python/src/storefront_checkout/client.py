@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctypes
 import json
 import threading
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 from . import _native
 from .errors import ConfigError, error_for
@@ -75,6 +75,26 @@ class Client:
     def web_component_token(self, checkout_id: str) -> Dict[str, Any]:
         """``checkout_web_component_token`` (JustiFi) → ``{"access_token", "expires_in", "html"}``."""
         return self._call("checkout_web_component_token", {"checkout_id": checkout_id})
+
+    def verify_webhook(self, headers: Mapping[str, Union[str, Sequence[str]]], body: bytes) -> Dict[str, Any]:
+        """``checkout_webhook_verify``: checks a delivery's signature against the configured
+        ``webhook_secrets`` and returns the normalized event (``type``, ``object_id``,
+        ``checkout_id``, ``payment_status``, ``data``). ``body`` is the raw bytes as received;
+        a failed check raises :class:`~storefront_checkout.SignatureError` saying which."""
+        if not isinstance(body, (bytes, bytearray, memoryview)):
+            raise TypeError("body must be the raw bytes of the request")
+        raw = bytes(body)
+        if not self._handle:
+            raise ValueError("the client is closed")
+        out = ctypes.c_void_p()
+        status = self._lib.checkout_webhook_verify(
+            self._handle, _encode(dict(headers)), raw, len(raw), ctypes.byref(out)
+        )
+        text = _native.take_string(self._lib, out)
+        result = json.loads(text) if text else {}
+        if status != 0:
+            raise error_for(status, result)
+        return result
 
     def close(self) -> None:
         """Releases the handle. Safe to call twice; calls after it raise ``ValueError``."""
