@@ -120,7 +120,19 @@ export class Client {
   redirectUrlSync(request: RedirectRequest): RedirectUrl;
   webComponentToken(checkoutId: string): Promise<WebComponentToken>;
   webComponentTokenSync(checkoutId: string): WebComponentToken;
+  verifyWebhook(headers: Record<string, string | string[]>, body: Uint8Array | string): Promise<WebhookEvent>;
+  verifyWebhookSync(headers: Record<string, string | string[]>, body: Uint8Array | string): WebhookEvent;
   close(): void;
+}
+
+export interface WebhookEvent {
+  provider: Provider;
+  event_id: string | null;
+  type: string;
+  object_id: string | null;
+  checkout_id: string | null;
+  payment_status: 'succeeded' | 'failed' | 'pending' | null;
+  data: Record<string, unknown>;
 }
 
 export function version(): string;

@@ -41,6 +41,7 @@ function load() {
     version: lib.func('const char *checkout_version(void)'),
     clientNew: lib.func('int32_t checkout_client_new(const char *config, _Out_ void **client, _Out_ CheckoutOwnedString *out)'),
     clientFree: lib.func('void checkout_client_free(void *client)'),
+    verify: lib.func('int32_t checkout_webhook_verify(void *client, const char *headers, const uint8_t *body, size_t len, _Out_ CheckoutOwnedString *out)'),
     ops: {
       create: op('checkout_create'),
       get: op('checkout_get'),
@@ -176,6 +177,48 @@ class Client {
   /** checkout_web_component_token (JustiFi): `{ access_token, expires_in, html }`. */
   webComponentToken(checkoutId) { return this._async('webComponentToken', { checkout_id: checkoutId }); }
   webComponentTokenSync(checkoutId) { return this._sync('webComponentToken', { checkout_id: checkoutId }); }
+
+  /**
+   * checkout_webhook_verify: checks a delivery's signature against the configured
+   * webhook_secrets and resolves to the normalized event (type, object_id, checkout_id,
+   * payment_status, data). `headers` maps names (any case) to values; `body` is the raw body
+   * (a Buffer, as received, or a string). A failed check rejects with a SignatureError.
+   */
+  verifyWebhook(headers, body) {
+    let args;
+    try {
+      args = this._webhookArgs(headers, body);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const out = [null];
+    this._pending += 1;
+    return new Promise((resolve, reject) => {
+      load().verify.async(this._handle, args.headers, args.body, args.body.length, out, (err, status) => {
+        this._pending -= 1;
+        if (this._closing && this._pending === 0) this._free();
+        if (err) return reject(err);
+        try {
+          resolve(settle(status, out[0]));
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+  }
+
+  verifyWebhookSync(headers, body) {
+    const args = this._webhookArgs(headers, body);
+    const out = [null];
+    return settle(load().verify(this._handle, args.headers, args.body, args.body.length, out), out[0]);
+  }
+
+  _webhookArgs(headers, body) {
+    if (this._closing) throw new Error('the client is closed');
+    const raw = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    if (!(raw instanceof Uint8Array)) throw new TypeError('body must be a Buffer (the raw request body) or a string');
+    return { headers: encode(headers), body: raw };
+  }
 
   /** Releases the handle once calls in flight have finished; safe to call twice. */
   close() {

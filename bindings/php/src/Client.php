@@ -90,6 +90,34 @@ final class Client
         return $this->call('checkout_web_component_token', ['checkout_id' => $checkoutId]);
     }
 
+    /**
+     * checkout_webhook_verify: checks a delivery's signature against the configured
+     * webhook_secrets and returns the normalized event (type, object_id, checkout_id,
+     * payment_status, data). $headers maps header names (any case) to values; $body is the
+     * raw request body (file_get_contents('php://input')). A failed check throws
+     * SignatureException saying which.
+     *
+     * @param array<string, string|list<string>> $headers
+     * @return array<string, mixed>
+     */
+    public function verifyWebhook(array $headers, string $body): array
+    {
+        if ($this->handle === null) {
+            throw new \LogicException('the client is closed');
+        }
+        $length = strlen($body);
+        $buffer = $this->ffi->new('uint8_t[' . max(1, $length) . ']');
+        \FFI::memcpy($buffer, $body, $length);
+        $out = $this->ffi->new('char *');
+        $status = $this->ffi->checkout_webhook_verify($this->handle, self::encode($headers), $buffer, $length, \FFI::addr($out));
+        $text = $this->take($out);
+        $result = $text === null ? [] : self::decode($text);
+        if ($status !== 0) {
+            throw CheckoutException::fromStatus($status, $result);
+        }
+        return $result;
+    }
+
     /** Releases the handle; safe to call twice. */
     public function close(): void
     {
