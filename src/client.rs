@@ -6,6 +6,7 @@ use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::providers::{self, Provider};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
+use crate::transport;
 use crate::webhook::Headers;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -70,9 +71,24 @@ impl Client {
         })
     }
 
+    /// Runs one operation: its result with `attempts` (HTTP requests sent, retries
+    /// included) added, or its error with `provider` and `attempts`.
     fn run<T: Serialize>(&self, op: impl FnOnce() -> Result<T>) -> Result<Value> {
-        op().and_then(|r| serde_json::to_value(r).map_err(|e| Error::new(Status::Internal, e.to_string())))
-            .map_err(|e| e.with_provider(self.provider.name()))
+        let scope = transport::begin_call();
+        let outcome = op();
+        let attempts = scope.attempts();
+        outcome
+            .and_then(|r| serde_json::to_value(r).map_err(|e| Error::new(Status::Internal, e.to_string())))
+            .map(|mut v| {
+                if let Some(obj) = v.as_object_mut() {
+                    obj.insert("attempts".into(), attempts.into());
+                }
+                v
+            })
+            .map_err(|mut e| {
+                e.attempts = Some(attempts);
+                e.with_provider(self.provider.name())
+            })
     }
 }
 

@@ -22,6 +22,9 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Further attempts allowed after the first (`max_retries`, default 2, at most 10).
     pub max_retries: u32,
+    /// The whole call's budget, retries and waits included, from its first request
+    /// (`deadline_ms`, default 60 000 ms).
+    pub deadline: Duration,
     /// Webhook signing secrets, any of which may have signed a delivery (`webhook_secrets`;
     /// several during a rotation).
     pub webhook_secrets: Vec<Secret>,
@@ -48,6 +51,10 @@ impl ClientConfig {
             return Err(Error::config("timeout_ms and connect_timeout_ms: must be at least 1"));
         }
         let max_retries = f.integer_up_to("max_retries", 10)?.unwrap_or(2) as u32;
+        let deadline = ms(f.integer_up_to("deadline_ms", 3_600_000)?, 60_000);
+        if deadline.is_zero() {
+            return Err(Error::config("deadline_ms: must be at least 1"));
+        }
         let mut webhook_secrets = Vec::new();
         for (i, v) in f.array("webhook_secrets")?.unwrap_or_default().into_iter().enumerate() {
             match v {
@@ -62,6 +69,7 @@ impl ClientConfig {
             timeout,
             connect_timeout,
             max_retries,
+            deadline,
             webhook_secrets,
             webhook_tolerance_s,
         })

@@ -140,6 +140,9 @@ pub struct Error {
     pub request_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
+    /// HTTP requests the call sent, retries included (0 when refused before sending).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
 }
 
 fn status_code<S: serde::Serializer>(status: &Status, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -161,6 +164,7 @@ impl Error {
             retryable: status.retryable(),
             request_id: None,
             idempotency_key: None,
+            attempts: None,
         }
     }
 

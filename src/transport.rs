@@ -11,13 +11,17 @@
 //!   the caller, because the server may have acted on it.
 //!
 //! Up to `max_retries` further attempts, waiting `min(0.5 s · 2^n, 5 s)` scaled by a random
-//! factor in [0.5, 1) between them.
+//! factor in [0.5, 1) between them, or the server's `Retry-After` (seconds or HTTP-date) when
+//! longer, up to 10 s; a longer `Retry-After` is not waited for. Every attempt, and every
+//! wait, must end by the call's deadline (`deadline_ms`, counted from its first request):
+//! each attempt's timeout is the smaller of `timeout_ms` and the time left.
 
 use crate::config::ClientConfig;
 use crate::error::{Error, Result, Status};
+use std::cell::Cell;
 use std::io;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::Agent;
@@ -27,6 +31,66 @@ pub const USER_AGENT: &str = concat!("storefront-checkout/", env!("CARGO_PKG_VER
 
 /// The largest response body read, in bytes; a larger one is a network error.
 const MAX_RESPONSE_BYTES: u64 = 8 << 20;
+
+/// Idle keep-alive connections kept per client (ureq keeps 3 per host by default, so that a
+/// client shared by more threads would keep opening connections).
+const MAX_IDLE_CONNECTIONS: usize = 64;
+
+/// The longest `Retry-After` the transport waits for.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+
+/// The state of the library call running on this thread: the HTTP attempts it made, and its
+/// deadline once its first request set it. A call runs on one thread from start to end (the
+/// C export returns only when it is done), so a thread-local holds it without being shared;
+/// it is not a "last error": nothing outlives the call.
+#[derive(Clone, Copy, Default)]
+struct CallState {
+    attempts: u32,
+    deadline: Option<Instant>,
+}
+
+thread_local! {
+    static CALL: Cell<Option<CallState>> = const { Cell::new(None) };
+}
+
+/// Counts the attempts of one library call; restores the enclosing state when dropped.
+pub struct CallScope {
+    previous: Option<CallState>,
+}
+
+/// Starts counting a library call's HTTP attempts on this thread.
+pub fn begin_call() -> CallScope {
+    CallScope { previous: CALL.with(|c| c.replace(Some(CallState::default()))) }
+}
+
+impl CallScope {
+    /// HTTP requests sent so far in this call, retries included.
+    pub fn attempts(&self) -> u32 {
+        CALL.with(|c| c.get().map_or(0, |s| s.attempts))
+    }
+}
+
+impl Drop for CallScope {
+    fn drop(&mut self) {
+        CALL.with(|c| c.set(self.previous));
+    }
+}
+
+/// The call's deadline (set by its first request to `now + budget`), and one attempt counted.
+fn start_attempt(budget: Duration) -> Instant {
+    CALL.with(|c| {
+        let mut state = c.get().unwrap_or_default();
+        let deadline = *state.deadline.get_or_insert_with(|| Instant::now() + budget);
+        state.attempts += 1;
+        c.set(Some(state));
+        deadline
+    })
+}
+
+/// The call's deadline, when one is running.
+fn call_deadline() -> Option<Instant> {
+    CALL.with(|c| c.get().and_then(|s| s.deadline))
+}
 
 /// Whether a request may be sent again after it may have reached the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +126,8 @@ pub struct HttpResponse {
     pub status: u16,
     /// The `request-id` response header, for support requests.
     pub request_id: Option<String>,
+    /// The `Retry-After` header, in seconds or as an HTTP-date, as a wait from now.
+    pub retry_after: Option<Duration>,
     pub body: Vec<u8>,
 }
 
@@ -85,6 +151,7 @@ pub struct Transport {
     timeout: Duration,
     connect_timeout: Duration,
     max_retries: u32,
+    deadline: Duration,
 }
 
 impl Transport {
@@ -94,6 +161,7 @@ impl Transport {
             timeout: config.timeout,
             connect_timeout: config.connect_timeout,
             max_retries: config.max_retries,
+            deadline: config.deadline,
         }
     }
 
@@ -110,23 +178,41 @@ impl Transport {
     }
 
     /// Sends `req` under the retry policy. `Ok` is any HTTP answer (the last one, when
-    /// retries ran out); `Err` is a network failure or timeout of the last attempt.
+    /// retries ran out); `Err` is a network failure or timeout of the last attempt, or the
+    /// call's deadline passing.
     pub fn send(&self, req: &HttpRequest) -> Result<HttpResponse> {
         let agent = self.agent();
         let mut retries = 0;
         loop {
-            let outcome = attempt(&agent, req);
+            let now = Instant::now();
+            let left = call_deadline().unwrap_or(now + self.deadline).saturating_duration_since(now);
+            if left.is_zero() {
+                return Err(deadline_passed(self.deadline));
+            }
+            let deadline = start_attempt(self.deadline);
+            let outcome = attempt(&agent, req, self.timeout.min(deadline.saturating_duration_since(Instant::now())));
             let again = match &outcome {
                 Ok(r) => r.status == 429 || (req.replay == Replay::Safe && (r.status == 409 || r.status >= 500)),
                 Err(f) => f.error.retryable && (f.unsent || req.replay == Replay::Safe),
             };
-            if !again || retries >= self.max_retries {
-                return outcome.map_err(|f| *f.error);
+            let wait = match &outcome {
+                Ok(HttpResponse { retry_after: Some(after), .. }) if *after > MAX_RETRY_AFTER => None,
+                Ok(HttpResponse { retry_after: Some(after), .. }) => Some(backoff(retries).max(*after)),
+                _ => Some(backoff(retries)),
+            };
+            match wait {
+                Some(wait) if again && retries < self.max_retries && Instant::now() + wait < deadline => {
+                    std::thread::sleep(wait);
+                    retries += 1;
+                }
+                _ => return outcome.map_err(|f| *f.error),
             }
-            std::thread::sleep(backoff(retries));
-            retries += 1;
         }
     }
+}
+
+fn deadline_passed(budget: Duration) -> Error {
+    Error::new(Status::Timeout, format!("the call's deadline of {} ms passed", budget.as_millis()))
 }
 
 /// An agent with a keep-alive pool: `timeout` bounds each attempt, `connect_timeout` its
@@ -139,6 +225,8 @@ fn build_agent(timeout: Duration, connect_timeout: Duration) -> Agent {
         .user_agent(USER_AGENT)
         .max_redirects(0)
         .max_redirects_will_error(false)
+        .max_idle_connections(MAX_IDLE_CONNECTIONS)
+        .max_idle_connections_per_host(MAX_IDLE_CONNECTIONS)
         .build();
     Agent::with_parts(config, DefaultConnector::new(), InlineResolver::default())
 }
@@ -167,17 +255,19 @@ pub fn backoff(n: u32) -> Duration {
     base.mul_f64(0.5 + fastrand::f64() * 0.5)
 }
 
-fn attempt(agent: &Agent, req: &HttpRequest) -> std::result::Result<HttpResponse, Failure> {
+fn attempt(agent: &Agent, req: &HttpRequest, timeout: Duration) -> std::result::Result<HttpResponse, Failure> {
     let sent = match req.method {
         Method::Get => {
-            let mut b = agent.get(req.url).header("Accept", "application/json");
+            let mut b =
+                agent.get(req.url).config().timeout_global(Some(timeout)).build().header("Accept", "application/json");
             for (k, v) in req.headers {
                 b = b.header(*k, *v);
             }
             b.call()
         }
         Method::Post => {
-            let mut b = agent.post(req.url).header("Accept", "application/json");
+            let mut b =
+                agent.post(req.url).config().timeout_global(Some(timeout)).build().header("Accept", "application/json");
             for (k, v) in req.headers {
                 b = b.header(*k, *v);
             }
@@ -189,13 +279,25 @@ fn attempt(agent: &Agent, req: &HttpRequest) -> std::result::Result<HttpResponse
     };
     let mut resp = sent.map_err(classify)?;
     let status = resp.status().as_u16();
-    let request_id = resp.headers().get("request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let request_id = header("request-id");
+    let retry_after = header("retry-after").and_then(|v| retry_after(&v, SystemTime::now()));
     let body = resp.body_mut().with_config().limit(MAX_RESPONSE_BYTES).read_to_vec().map_err(|e| {
         let mut f = classify(e);
         f.unsent = false;
         f
     })?;
-    Ok(HttpResponse { status, request_id, body })
+    Ok(HttpResponse { status, request_id, retry_after, body })
+}
+
+/// A `Retry-After` value (RFC 9110 §10.2.3): delay seconds, or an HTTP-date, as a wait from
+/// `now` (zero for a date already past).
+fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    if let Ok(seconds) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value.trim()).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 fn classify(e: ureq::Error) -> Failure {
@@ -227,6 +329,28 @@ fn classify(e: ureq::Error) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(retry_after("Sun, 06 Nov 1994 08:49:40 GMT", now), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn a_call_scope_counts_attempts_and_restores_the_outer_one() {
+        let outer = begin_call();
+        start_attempt(Duration::from_secs(1));
+        {
+            let inner = begin_call();
+            start_attempt(Duration::from_secs(1));
+            start_attempt(Duration::from_secs(1));
+            assert_eq!(inner.attempts(), 2);
+        }
+        assert_eq!(outer.attempts(), 1);
+    }
 
     #[test]
     fn backoff_doubles_up_to_five_seconds_with_jitter() {

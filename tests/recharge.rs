@@ -175,7 +175,7 @@ fn a_charge_answered_by_a_503_is_not_resent() {
     let s = sandbox();
     let client = lib().client(&recharge_config(&s.base_url())).unwrap();
     let token = seed_002(&client)["id"].as_str().unwrap().to_owned();
-    add_fault(&s, json!({"route": "recharge.charge", "status": 503}));
+    add_fault(&s, json!({"route": "POST /checkouts/{token}/charge", "status": 503}));
     let (code, e) = client.call(Op::Complete, &json!({"checkout_id": token, "payment_token": "tok_visa"})).unwrap_err();
     assert_eq!(code, 11);
     assert_eq!(e["error"]["retryable"], false);
@@ -191,7 +191,7 @@ fn a_charge_whose_connection_drops_after_processing_is_not_resent() {
     let s = sandbox();
     let client = lib().client(&recharge_config(&s.base_url())).unwrap();
     let token = seed_002(&client)["id"].as_str().unwrap().to_owned();
-    add_fault(&s, json!({"route": "recharge.charge", "reset": true, "after": true}));
+    add_fault(&s, json!({"route": "POST /checkouts/{token}/charge", "reset": true, "after": true}));
     let (code, e) = client.call(Op::Complete, &json!({"checkout_id": token, "payment_token": "tok_visa"})).unwrap_err();
     assert_eq!(code, 12, "{e}");
     assert_eq!(e["error"]["retryable"], false);

@@ -1,16 +1,18 @@
 //! Inspection routes for tests, under `/__sandbox/` (no provider has them):
-//! - `GET /__sandbox/ledger`: token grants, and per checkout and payment intent its status,
-//!   completion attempts and the payments that moved money (at most one, exactly once).
+//! - `GET /__sandbox/ledger`: token grants, TCP connections accepted, requests per
+//!   `"METHOD /path"`, and per checkout
+//!   and payment intent its status, completion attempts and the payments that moved money
+//!   (at most one, exactly once).
 //! - `POST /__sandbox/tokens/expire`: expires every access token now, so the next call
 //!   with one answers 401.
-//! - `POST /__sandbox/faults` `{"route": "recharge.charge", "status": 503 | "reset": true,
-//!   "after": false, "times": 1}`: the next `times` requests to `route` get `status` (or a
-//!   dropped connection) before they are processed, or `after` (the provider acted). Routes:
-//!   `recharge.charge`.
+//! - `POST /__sandbox/faults` `{"route": "POST /checkouts/{token}/charge", <fault>,
+//!   "after": false, "times": 1}`: the next `times` requests to the route get the fault
+//!   (see `faults.rs`), before they are processed or `after`.
 //! - `POST /__sandbox/webhooks` `{"provider": "justifi", "url": "http://127.0.0.1:PORT/hook",
 //!   "secret": "..."}`: where a provider's events go, and the secret they are signed with
 //!   (Payfect's is a Fernet key). The ledger lists every delivery.
 
+use crate::faults;
 use crate::state::{error, reply, App, Fault, Refusal, WebhookTarget};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -46,21 +48,15 @@ async fn set_webhook(State(app): State<Arc<App>>, body: Bytes) -> Result<Respons
     Ok(reply(StatusCode::OK, json!({ "provider": provider, "url": url })))
 }
 
-/// Routes that take faults.
-const FAULT_ROUTES: [&str; 1] = ["recharge.charge"];
-
 async fn add_fault(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, Refusal> {
     let bad = |m: &str| error(StatusCode::BAD_REQUEST, "invalid_fault", m);
     let v: Value = serde_json::from_slice(&body).map_err(|_| bad("the body must be JSON"))?;
-    let route = v["route"].as_str().filter(|r| FAULT_ROUTES.contains(r)).ok_or_else(|| bad("unknown route"))?;
-    let status = v["status"].as_u64().map(|s| s as u16);
-    let reset = v["reset"].as_bool().unwrap_or(false);
-    if status.is_some() == reset {
-        return Err(bad("give either status or reset"));
-    }
+    let route =
+        v["route"].as_str().filter(|r| r.contains(' ')).ok_or_else(|| bad("route: \"METHOD /path/{param}\""))?;
+    let kind = faults::parse(&v)
+        .ok_or_else(|| bad("give status, reset, delay_ms, truncate, not_json, wrong_content_type or huge"))?;
     let times = v["times"].as_u64().unwrap_or(1) as u32;
-    let fault = Fault { status, reset, after: v["after"].as_bool().unwrap_or(false), times };
-    app.lock().faults.insert(route.to_owned(), fault);
+    app.lock().faults.insert(route.to_owned(), Fault { kind, after: v["after"].as_bool().unwrap_or(false), times });
     Ok(reply(StatusCode::OK, json!({ "route": route })))
 }
 
@@ -87,7 +83,8 @@ async fn ledger(State(app): State<Arc<App>>) -> Response {
         .recharge_checkouts
         .iter()
         .map(|(token, c)| {
-            let entry = json!({"completed": !c.json["completed_at"].is_null(), "charge_requests": c.charge_requests,
+            let charges = inner.requests.get(&format!("POST /checkouts/{token}/charge")).copied().unwrap_or(0);
+            let entry = json!({"completed": !c.json["completed_at"].is_null(), "charge_requests": charges,
                 "payments": payments_for(token)});
             (token.clone(), entry)
         })
@@ -105,6 +102,8 @@ async fn ledger(State(app): State<Arc<App>>) -> Response {
                 "url": d.url, "attempts": d.attempts, "outcome": d.outcome})).collect::<Vec<_>>(),
             "payfect_checkouts": payfect_checkouts,
             "token_grants": inner.token_grants,
+            "connections": app.connections.load(std::sync::atomic::Ordering::Relaxed),
+            "requests": inner.requests,
             "web_component_token_grants": inner.web_component_token_grants,
             "payments": inner.payments.len(),
             "checkouts": checkouts,

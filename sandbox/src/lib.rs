@@ -10,6 +10,7 @@
 //! `checkout-sandbox --port N`.
 
 mod admin;
+mod faults;
 mod idempotency;
 mod justifi;
 mod pages;
@@ -18,6 +19,7 @@ mod recharge;
 mod state;
 mod webhooks;
 
+use axum::serve::ListenerExt;
 use axum::Router;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
@@ -73,12 +75,16 @@ impl Default for SandboxConfig {
 
 /// The sandbox's routes, for serving on any listener.
 pub fn router(config: SandboxConfig) -> Router {
-    let app = Arc::new(state::App::new(config));
+    routes(Arc::new(state::App::new(config)))
+}
+
+fn routes(app: Arc<state::App>) -> Router {
     Router::new()
         .merge(justifi::routes())
         .merge(recharge::routes())
         .merge(payfect::routes())
         .merge(pages::routes())
+        .route_layer(axum::middleware::from_fn_with_state(app.clone(), faults::inject))
         .merge(admin::routes())
         .fallback(|| async { state::error(axum::http::StatusCode::NOT_FOUND, "not_found", "No such route") })
         .layer(axum::middleware::map_response(state::with_request_id))
@@ -112,7 +118,12 @@ impl Sandbox {
         let thread = std::thread::Builder::new().name("checkout-sandbox".into()).spawn(move || {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener from std");
-                axum::serve(listener, router(config))
+                let app = Arc::new(state::App::new(config));
+                let counter = app.clone();
+                let listener = listener.tap_io(move |_| {
+                    counter.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                });
+                axum::serve(listener, routes(app))
                     .with_graceful_shutdown(async {
                         let _ = stopped.await;
                     })

@@ -14,12 +14,14 @@ use time::OffsetDateTime;
 
 pub struct App {
     pub config: SandboxConfig,
+    /// TCP connections accepted, counted by the listener.
+    pub connections: std::sync::atomic::AtomicU64,
     inner: Mutex<Inner>,
 }
 
 impl App {
     pub fn new(config: SandboxConfig) -> App {
-        App { config, inner: Mutex::new(Inner::default()) }
+        App { config, connections: Default::default(), inner: Mutex::new(Inner::default()) }
     }
 
     pub fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -144,10 +146,9 @@ pub struct CheckoutSession {
     pub expires_at: Instant,
 }
 
-/// A ReCharge checkout: its wire object, and every charge request it received.
+/// A ReCharge checkout: its wire object, and whether a charge of it is in flight.
 pub struct RechargeCheckout {
     pub json: Value,
-    pub charge_requests: u32,
     pub charge_in_flight: bool,
 }
 
@@ -163,13 +164,31 @@ pub struct PayfectCheckout {
     pub expires: Instant,
 }
 
-/// A fault a test asked for (`POST /__sandbox/faults`), for the next `times` requests to
-/// `route`: an HTTP `status` instead of the answer, or a dropped connection (`reset`);
-/// before the request is processed, or `after` (the provider acted, the client never hears).
+/// What a fault does to a request (`POST /__sandbox/faults`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    /// Answer with this status (and `Retry-After`, when given) instead.
+    Status { status: u16, retry_after: Option<String> },
+    /// Drop the connection without an answer.
+    Reset,
+    /// Wait this long first (before: the request is then processed; after: the answer waits).
+    Delay(std::time::Duration),
+    /// Send the answer's headers and half its body, then drop the connection.
+    Truncate,
+    /// Answer 200 with an HTML page.
+    NotJson,
+    /// The answer, labelled `text/plain`.
+    WrongContentType,
+    /// Answer 200 with a 9 MiB JSON body.
+    Huge,
+}
+
+/// A fault for the next `times` requests to `route` (`"POST /v1/checkouts/{id}/complete"`):
+/// before the request is processed, or `after` it (the provider acted; the client never
+/// hears the real answer).
 #[derive(Clone, Debug)]
 pub struct Fault {
-    pub status: Option<u16>,
-    pub reset: bool,
+    pub kind: FaultKind,
     pub after: bool,
     pub times: u32,
 }
@@ -218,6 +237,8 @@ pub struct Inner {
     pub recharge_buckets: HashMap<String, Bucket>,
     pub payfect_checkouts: HashMap<String, PayfectCheckout>,
     pub faults: HashMap<String, Fault>,
+    /// Requests received per `"METHOD /actual/path"`, faulted ones included.
+    pub requests: HashMap<String, u64>,
     pub webhooks: HashMap<&'static str, WebhookTarget>,
     pub outbox: Vec<Outgoing>,
     pub deliveries: Vec<Delivery>,
@@ -274,21 +295,11 @@ impl Inner {
     }
 
     /// The fault for `route` at this point (`after` processing or before), used up once.
-    pub fn take_fault(&mut self, route: &str, after: bool) -> Option<Fault> {
+    pub fn take_fault(&mut self, route: &str, after: bool) -> Option<FaultKind> {
         let fault = self.faults.get_mut(route).filter(|f| f.after == after && f.times > 0)?;
         fault.times -= 1;
-        Some(fault.clone())
+        Some(fault.kind.clone())
     }
-}
-
-/// Acts out `fault`: a dropped connection (the handler's task ends without an answer), or
-/// the status with an empty JSON error body.
-pub fn act_out(fault: Fault) -> Response {
-    if fault.reset {
-        std::panic::resume_unwind(Box::new("sandbox fault: connection reset"));
-    }
-    let status = fault.status.and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-    reply(status, json!({"error": "injected fault"}))
 }
 
 /// The platform account every test sub account belongs to.

@@ -332,14 +332,15 @@ impl Provider for Justifi {
             )));
         }
         let body = json!({"payment_token": req.payment_token, "payment_mode": mode});
-        let resp = self
-            .call(Method::Post, &["v1", "checkouts", &req.checkout_id, "complete"], Some(&body), Some(&key))
-            .map_err(|e| e.with_idempotency_key(&key))?;
-        if resp.status == 402 {
-            return Ok(wire::declined(ErrorDetail::parse(&resp.body), &resp.body, &req.checkout_id, &key));
-        }
-        let data = self.data(resp, "checkout completion").map_err(|e| e.with_idempotency_key(&key))?;
-        wire::completion(data, &req.checkout_id, &key)
+        let attempt = || {
+            let resp =
+                self.call(Method::Post, &["v1", "checkouts", &req.checkout_id, "complete"], Some(&body), Some(&key))?;
+            if resp.status == 402 {
+                return Ok(wire::declined(ErrorDetail::parse(&resp.body), &resp.body, &req.checkout_id, &key));
+            }
+            wire::completion(self.data(resp, "checkout completion")?, &req.checkout_id, &key)
+        };
+        attempt().map_err(|e| e.with_idempotency_key(&key))
     }
 
     /// With `checkout_id`: the checkout's hosted page

@@ -91,7 +91,7 @@ test('errors carry the error object, one class per status', async () => {
   await recharge.complete({ checkout_id: paid.id, payment_token: 'tok_visa' });
   await assert.rejects(recharge.complete({ checkout_id: paid.id, payment_token: 'tok_visa' }), sc.ConflictError);
   const other = await recharge.create({ provider_options: SEED_002 });
-  await http('POST', `${sandbox.url}/__sandbox/faults`, { route: 'recharge.charge', status: 503 });
+  await http('POST', `${sandbox.url}/__sandbox/faults`, { route: 'POST /checkouts/{token}/charge', status: 503 });
   await assert.rejects(recharge.complete({ checkout_id: other.id, payment_token: 'tok_visa' }), (e) => {
     assert.ok(e instanceof sc.ProviderError);
     assert.deepEqual([e.httpStatus, e.retryable], [503, false]);

@@ -140,7 +140,7 @@ final class ClientTest extends TestCase
         $this->assertThrows(ConflictException::class,
             static fn () => $recharge->complete(['checkout_id' => $paid['id'], 'payment_token' => 'tok_visa']));
         $other = $recharge->create(['provider_options' => self::SEED_002]);
-        Sandbox::http('POST', Sandbox::url() . '/__sandbox/faults', ['route' => 'recharge.charge', 'status' => 503]);
+        Sandbox::http('POST', Sandbox::url() . '/__sandbox/faults', ['route' => 'POST /checkouts/{token}/charge', 'status' => 503]);
         try {
             $recharge->complete(['checkout_id' => $other['id'], 'payment_token' => 'tok_visa']);
             $this->fail('no exception');

@@ -88,7 +88,7 @@ def test_error_classes_carry_the_error_object(justifi, recharge, payfect, sandbo
     with pytest.raises(sc.ConflictError, match="already been processed"):
         recharge.complete({"checkout_id": checkout["id"], "payment_token": "tok_visa"})
     other = recharge.create({"provider_options": SEED_002})
-    assert http("POST", f"{sandbox_url}/__sandbox/faults", {"route": "recharge.charge", "status": 503})[0] == 200
+    assert http("POST", f"{sandbox_url}/__sandbox/faults", {"route": "POST /checkouts/{token}/charge", "status": 503})[0] == 200
     with pytest.raises(sc.ProviderError) as e:
         recharge.complete({"checkout_id": other["id"], "payment_token": "tok_visa"})
     assert (e.value.http_status, e.value.retryable) == (503, False)

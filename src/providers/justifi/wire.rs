@@ -56,8 +56,11 @@ impl ErrorDetail {
 }
 
 /// An integration fault: JustiFi answered 2xx with something we cannot read.
+///
+/// Retryable: the provider may have acted on the request, and calling again (with the same
+/// idempotency key, where there is one) is how the storefront learns what happened.
 pub fn undecodable(what: &str, problem: impl std::fmt::Display) -> Error {
-    Error::new(Status::Provider, format!("JustiFi's {what} could not be read: {problem}"))
+    Error { retryable: true, ..Error::new(Status::Provider, format!("JustiFi's {what} could not be read: {problem}")) }
 }
 
 /// The object of a 2xx answer: the `data` of the envelope `{"id", "type", "data",

@@ -14,8 +14,11 @@ use serde_json::{json, Map, Value};
 pub const PROVIDER: &str = "payfect";
 
 /// An integration fault: Payfect answered 2xx with something we cannot read.
+///
+/// Retryable: the provider may have acted on the request, and calling again (with the same
+/// idempotency key, where there is one) is how the storefront learns what happened.
 pub fn undecodable(what: &str, problem: impl std::fmt::Display) -> Error {
-    Error::new(Status::Provider, format!("Payfect's {what} could not be read: {problem}"))
+    Error { retryable: true, ..Error::new(Status::Provider, format!("Payfect's {what} could not be read: {problem}")) }
 }
 
 /// Payfect's error bodies are undocumented [I]; Django REST framework's forms are read:

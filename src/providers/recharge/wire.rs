@@ -32,8 +32,11 @@ impl ApiVersion {
 }
 
 /// An integration fault: ReCharge answered 2xx with something we cannot read.
+///
+/// Retryable: the provider may have acted on the request, and calling again (with the same
+/// idempotency key, where there is one) is how the storefront learns what happened.
 pub fn undecodable(what: &str, problem: impl std::fmt::Display) -> Error {
-    Error::new(Status::Provider, format!("ReCharge's {what} could not be read: {problem}"))
+    Error { retryable: true, ..Error::new(Status::Provider, format!("ReCharge's {what} could not be read: {problem}")) }
 }
 
 /// ReCharge's error bodies: `{"errors": "Not Found"}`, `{"errors": {"field": ["msg"]}}`,

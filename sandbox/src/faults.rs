@@ -1,0 +1,102 @@
+//! Fault injection for every route, in one middleware: a test asks (`POST /__sandbox/faults`)
+//! for a fault on a route, named by method and matched path (`"POST /v1/checkouts/{id}/complete"`),
+//! before or after the request is processed, for the next `times` requests.
+//!
+//! Before: the handler does not run (but for `delay`, after which it runs normally). After:
+//! the handler runs, the provider's state changes, and the client gets the fault instead of
+//! the answer. Every request is counted first, per actual path, faulted or not.
+
+use crate::state::{reply, App, FaultKind};
+use axum::body::{to_bytes, Body};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::json;
+use std::sync::Arc;
+
+/// Parses a fault request: `{"status": 503, "retry_after": "2"}`, `{"reset": true}`,
+/// `{"delay_ms": 500}`, `{"truncate": true}`, `{"not_json": true}`,
+/// `{"wrong_content_type": true}` or `{"huge": true}`.
+pub fn parse(v: &serde_json::Value) -> Option<FaultKind> {
+    let flag = |k: &str| v[k].as_bool() == Some(true);
+    if let Some(status) = v["status"].as_u64() {
+        let retry_after =
+            v["retry_after"].as_str().map(str::to_owned).or_else(|| v["retry_after"].as_u64().map(|n| n.to_string()));
+        return Some(FaultKind::Status { status: status as u16, retry_after });
+    }
+    if let Some(ms) = v["delay_ms"].as_u64() {
+        return Some(FaultKind::Delay(std::time::Duration::from_millis(ms)));
+    }
+    [
+        ("reset", FaultKind::Reset),
+        ("truncate", FaultKind::Truncate),
+        ("not_json", FaultKind::NotJson),
+        ("wrong_content_type", FaultKind::WrongContentType),
+        ("huge", FaultKind::Huge),
+    ]
+    .into_iter()
+    .find(|(k, _)| flag(k))
+    .map(|(_, kind)| kind)
+}
+
+/// The middleware (a route layer, so that the matched path is known).
+pub async fn inject(
+    State(app): State<Arc<App>>,
+    matched: Option<MatchedPath>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(path) = matched else { return next.run(request).await };
+    let route = format!("{} {}", request.method(), path.as_str());
+    let before = {
+        let mut inner = app.lock();
+        *inner.requests.entry(format!("{} {}", request.method(), request.uri().path())).or_default() += 1;
+        inner.take_fault(&route, false)
+    };
+    match before {
+        Some(FaultKind::Delay(d)) => tokio::time::sleep(d).await,
+        Some(kind) => return act_out(kind, None).await,
+        None => {}
+    }
+    let response = next.run(request).await;
+    let after = app.lock().take_fault(&route, true);
+    match after {
+        Some(kind) => act_out(kind, Some(response)).await,
+        None => response,
+    }
+}
+
+async fn act_out(kind: FaultKind, real: Option<Response>) -> Response {
+    match kind {
+        FaultKind::Status { status, retry_after } => {
+            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let mut r =
+                reply(code, json!({"error": {"code": "injected_fault", "message": format!("injected HTTP {status}")}}));
+            if let Some(v) = retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            r
+        }
+        FaultKind::Reset => std::panic::resume_unwind(Box::new("sandbox fault: connection reset")),
+        FaultKind::Delay(d) => {
+            tokio::time::sleep(d).await;
+            real.unwrap_or_else(|| reply(StatusCode::OK, json!({})))
+        }
+        FaultKind::Truncate => {
+            let real = real.unwrap_or_else(|| reply(StatusCode::OK, json!({"data": "x".repeat(64)})));
+            let (mut parts, body) = real.into_parts();
+            let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+            let half = bytes.slice(..bytes.len() / 2);
+            parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len().max(2)));
+            Response::from_parts(parts, Body::from(half))
+        }
+        FaultKind::NotJson => (StatusCode::OK, Html("<html><body>Bad Gateway</body></html>")).into_response(),
+        FaultKind::WrongContentType => {
+            let mut r = real.unwrap_or_else(|| reply(StatusCode::OK, json!({})));
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+            r
+        }
+        FaultKind::Huge => reply(StatusCode::OK, json!({ "data": "x".repeat(9 << 20) })),
+    }
+}

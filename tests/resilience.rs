@@ -1,0 +1,222 @@
+//! Resilience under faults the sandbox injects (`POST /__sandbox/faults`): the retry policy,
+//! exactly-once JustiFi completion under 1,000 faulted calls, ReCharge charges that are never
+//! sent twice, and one client shared by 16 threads.
+
+mod common;
+
+use common::host::{HostClient, Op};
+use common::{add_fault, config, ledger, lib, recharge_config, sandbox, tokenize};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant, SystemTime};
+
+const COMPLETE: &str = "POST /v1/checkouts/{id}/complete";
+
+fn donut(client: &HostClient) -> String {
+    let c = client.call(Op::Create, &json!({"amount": 1799, "description": "One Chocolate Donut"})).unwrap();
+    c["id"].as_str().unwrap().to_owned()
+}
+
+fn requests(s: &checkout_sandbox::Sandbox, key: &str) -> u64 {
+    ledger(s)["requests"][key].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn retry_after_is_honoured_in_seconds_and_dates_up_to_a_cap() {
+    let s = sandbox();
+    let client = lib().client(&config(&s.base_url())).unwrap();
+    donut(&client);
+
+    add_fault(&s, json!({"route": "POST /v1/checkouts", "status": 429, "retry_after": "1"}));
+    let started = Instant::now();
+    let c = client.call(Op::Create, &json!({"amount": 1799, "description": "x"})).unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(1), "waited for Retry-After");
+    assert_eq!(c["attempts"], 2, "a 429 was not processed, so the create was sent again");
+
+    let in_a_second = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2));
+    add_fault(&s, json!({"route": "POST /v1/checkouts", "status": 429, "retry_after": in_a_second}));
+    let started = Instant::now();
+    assert_eq!(client.call(Op::Create, &json!({"amount": 1799, "description": "x"})).unwrap()["attempts"], 2);
+    assert!(started.elapsed() >= Duration::from_millis(900), "waited for the HTTP-date");
+
+    add_fault(&s, json!({"route": "POST /v1/checkouts", "status": 429, "retry_after": "60"}));
+    let (code, e) = client.call(Op::Create, &json!({"amount": 1799, "description": "x"})).unwrap_err();
+    assert_eq!((code, e["error"]["attempts"].as_u64()), (10, Some(1)), "a Retry-After past the cap is not waited for");
+    assert_eq!(e["error"]["retryable"], true);
+}
+
+#[test]
+fn a_call_keeps_to_its_deadline_and_reports_attempts() {
+    let s = sandbox();
+    let mut cfg = config(&s.base_url());
+    cfg["deadline_ms"] = 700.into();
+    cfg["timeout_ms"] = 5000.into();
+    let client = lib().client(&cfg).unwrap();
+    let id = donut(&client);
+
+    add_fault(&s, json!({"route": "GET /v1/checkouts/{id}", "status": 503, "times": 1}));
+    assert_eq!(
+        client.call(Op::Get, &json!({"checkout_id": id})).unwrap()["attempts"],
+        2,
+        "a GET is retried after a 503"
+    );
+
+    add_fault(&s, json!({"route": "GET /v1/checkouts/{id}", "delay_ms": 3000}));
+    let started = Instant::now();
+    let (code, e) = client.call(Op::Get, &json!({"checkout_id": id})).unwrap_err();
+    assert_eq!(code, 13);
+    assert!(started.elapsed() < Duration::from_millis(2000), "the 700 ms deadline cut the 5 s attempt short");
+    assert_eq!((e["error"]["attempts"].as_u64(), e["error"]["retryable"].as_bool()), (Some(1), Some(true)));
+
+    let (_, e) = client.call(Op::Get, &json!({"checkout_id": 7})).unwrap_err();
+    assert_eq!(e["error"]["attempts"], 0, "refused before anything was sent");
+}
+
+/// The faults of the exactly-once run: before or after processing.
+fn random_fault(rng: &mut fastrand::Rng) -> Option<Value> {
+    let after = rng.bool();
+    let fault = match rng.u8(0..14) {
+        0 => json!({"status": 500}),
+        1 => json!({"status": 502}),
+        2 => json!({"status": 503}),
+        3 => json!({"status": 429, "retry_after": "0"}),
+        4 => json!({"status": 429}),
+        5 => json!({"delay_ms": 400}),
+        6 => json!({"reset": true}),
+        7 => json!({"truncate": true}),
+        8 => json!({"not_json": true}),
+        9 => json!({"wrong_content_type": true}),
+        10 => json!({"huge": true}),
+        _ => return None,
+    };
+    let mut fault = fault;
+    fault["after"] = after.into();
+    fault["route"] = COMPLETE.into();
+    Some(fault)
+}
+
+#[test]
+fn a_thousand_faulted_completes_charge_each_checkout_at_most_once() {
+    let s = sandbox();
+    let pm = tokenize(&s, "4242424242424242");
+    let mut cfg = config(&s.base_url());
+    cfg["timeout_ms"] = 200.into();
+    cfg["max_retries"] = 0.into();
+    let storefront = lib().client(&cfg).unwrap();
+    cfg["max_retries"] = 2.into();
+    let retrying = lib().client(&cfg).unwrap();
+
+    let mut rng = fastrand::Rng::with_seed(20261121);
+    let (mut definite, mut recovered, mut faults) = (0, 0, 0);
+    let mut outcomes = Vec::new();
+    for i in 0..1000 {
+        let client = if i % 10 == 0 { &retrying } else { &storefront };
+        let id = donut(client);
+        let key = format!("order-{i}");
+        if let Some(fault) = random_fault(&mut rng) {
+            add_fault(&s, fault);
+            faults += 1;
+        }
+        let request = json!({"checkout_id": id, "payment_token": pm, "idempotency_key": key});
+        let completion = match client.call(Op::Complete, &request) {
+            Ok(c) => {
+                definite += 1;
+                c
+            }
+            Err((code, e)) => {
+                let e = &e["error"];
+                assert_eq!(e["retryable"], true, "call {i}: a non-definite answer must be retryable: {e}");
+                assert_eq!(e["idempotency_key"], key, "call {i}: the error carries the key");
+                assert!([10, 11, 12, 13, 9].contains(&code), "call {i}: {e}");
+                recovered += 1;
+                let mut again = None;
+                for _ in 0..5 {
+                    match storefront.call(Op::Complete, &request) {
+                        Ok(c) => {
+                            again = Some(c);
+                            break;
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(150)),
+                    }
+                }
+                again.unwrap_or_else(|| panic!("call {i}: the key did not recover the completion"))
+            }
+        };
+        assert_eq!(completion["payment_status"], "succeeded", "call {i}");
+        outcomes.push((id, completion["id"].clone(), completion["payment_id"].clone(), request));
+    }
+    std::thread::sleep(Duration::from_millis(600));
+    let l = ledger(&s);
+    for (id, completion_id, payment_id, request) in &outcomes {
+        let payments = l["checkouts"][id]["payments"].as_array().unwrap();
+        assert_eq!(payments.len(), 1, "checkout {id} was charged {} times", payments.len());
+        assert_eq!(&payments[0]["id"], payment_id, "the recovered completion is the one that charged");
+        let replay = storefront.call(Op::Complete, request).unwrap();
+        assert_eq!(&replay["id"], completion_id, "the key keeps answering the original completion");
+    }
+    println!("1000 completes: {faults} faulted, {definite} definite at once, {recovered} recovered with the key, 0 double charges");
+    assert!(faults > 700 && recovered > 300, "the mix exercised the faults ({faults}, {recovered})");
+}
+
+#[test]
+fn a_recharge_charge_is_never_sent_twice_whatever_the_fault() {
+    let s = sandbox();
+    let mut cfg = recharge_config(&s.base_url());
+    cfg["timeout_ms"] = 200.into();
+    let client = lib().client(&cfg).unwrap();
+    let faults = [
+        json!({"status": 500}),
+        json!({"status": 502}),
+        json!({"status": 503}),
+        json!({"status": 503, "after": true}),
+        json!({"reset": true}),
+        json!({"reset": true, "after": true}),
+        json!({"delay_ms": 400}),
+        json!({"delay_ms": 400, "after": true}),
+        json!({"truncate": true, "after": true}),
+        json!({"not_json": true, "after": true}),
+        json!({"huge": true, "after": true}),
+    ];
+    for fault in faults {
+        let token = client
+            .call(Op::Create, &json!({"provider_options": common::fixture("seed_002_create.json")}))
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut f = fault.clone();
+        f["route"] = "POST /checkouts/{token}/charge".into();
+        add_fault(&s, f);
+        let (code, e) =
+            client.call(Op::Complete, &json!({"checkout_id": token, "payment_token": "tok_visa"})).unwrap_err();
+        assert_eq!(e["error"]["retryable"], false, "{fault}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("checkout_get"), "{fault}: {e}");
+        assert!([11, 12, 13].contains(&code), "{fault}: {e}");
+        assert_eq!(requests(&s, &format!("POST /checkouts/{token}/charge")), 1, "{fault}: the charge was sent once");
+    }
+    let paid = ledger(&s)["payments"].as_u64().unwrap();
+    assert!(paid <= 11, "at most one payment per checkout");
+}
+
+#[test]
+fn sixteen_threads_share_one_client_one_token_and_few_connections() {
+    let s = sandbox();
+    let client = lib().client(&config(&s.base_url())).unwrap();
+    let id = donut(&client);
+    let before = ledger(&s);
+    std::thread::scope(|scope| {
+        for _ in 0..16 {
+            scope.spawn(|| {
+                for _ in 0..500 {
+                    assert_eq!(client.call(Op::Get, &json!({"checkout_id": id})).unwrap()["id"], id);
+                }
+            });
+        }
+    });
+    let after = ledger(&s);
+    let connections = after["connections"].as_u64().unwrap();
+    println!("16 threads × 500 calls: {} token grant(s), {connections} TCP connections", after["token_grants"]);
+    assert_eq!(after["token_grants"], 1);
+    assert_eq!(before["token_grants"], 1);
+    assert!(connections <= 16 + 2, "{connections} connections for 16 threads (plus this test's own two)");
+    assert_eq!(requests(&s, &format!("GET /v1/checkouts/{id}")), 8000);
+}
