@@ -5,6 +5,10 @@
 use crate::error::{Error, Result, Status};
 use serde_json::{Map, Value};
 
+/// The longest string field accepted, in bytes: far above any provider's field, and a bound
+/// on what a hostile or broken caller can make the library forward.
+const MAX_STRING_BYTES: usize = 65_536;
+
 /// The JSON object in `text`, named `name` in errors (`CHECKOUT_ERR_INVALID_JSON`).
 pub fn json_object(text: &str, name: &str) -> Result<Map<String, Value>> {
     match serde_json::from_str(text) {
@@ -58,12 +62,32 @@ impl Fields {
         match self.take(name) {
             None => Ok(None),
             Some(Value::String(s)) if s.is_empty() => Err(self.error(name, "must not be empty")),
+            Some(Value::String(s)) if s.len() > MAX_STRING_BYTES => {
+                Err(self.error(name, &format!("must be at most {MAX_STRING_BYTES} bytes")))
+            }
             Some(Value::String(s)) if s.chars().any(char::is_control) => {
                 Err(self.error(name, "must not contain control characters"))
             }
             Some(Value::String(s)) => Ok(Some(s)),
             Some(_) => Err(self.error(name, "must be a string")),
         }
+    }
+
+    /// An optional provider id (`cho_...`, a ReCharge token, a UUID): 1 to 255 printable ASCII
+    /// characters without spaces, and not `.` or `..`, so that it is safe in a URL path
+    /// segment, a header or an HTML attribute.
+    pub fn id(&mut self, name: &str) -> Result<Option<String>> {
+        match self.string(name)? {
+            Some(id) if id == "." || id == ".." => Err(self.error(name, "is not a valid id")),
+            Some(id) if id.len() <= 255 && id.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(id)),
+            Some(_) => Err(self.error(name, "must be 1 to 255 printable ASCII characters without spaces")),
+            None => Ok(None),
+        }
+    }
+
+    /// A required provider id (see [`Fields::id`]).
+    pub fn required_id(&mut self, name: &str) -> Result<String> {
+        self.id(name)?.ok_or_else(|| self.error(name, "is required"))
     }
 
     /// A required string.
@@ -151,6 +175,8 @@ mod tests {
             let err = fields(v).positive_integer("n").unwrap_err();
             assert_eq!(err.message, msg);
         }
+        let err = fields(json!({"a": "x".repeat(MAX_STRING_BYTES + 1)})).string("a").unwrap_err();
+        assert_eq!(err.message, "a: must be at most 65536 bytes");
         let err = fields(json!({"a": "x\r\ny"})).string("a").unwrap_err();
         assert_eq!(err.message, "a: must not contain control characters");
         let err = fields(json!({"a": 3})).required_string("a").unwrap_err();

@@ -143,8 +143,8 @@ pub enum CheckoutLookup {
 
 impl CheckoutLookup {
     pub fn parse(mut f: Fields) -> Result<CheckoutLookup> {
-        let checkout_id = f.string("checkout_id")?;
-        let payment_intent_id = f.string("payment_intent_id")?;
+        let checkout_id = f.id("checkout_id")?;
+        let payment_intent_id = f.id("payment_intent_id")?;
         f.finish()?;
         match (checkout_id, payment_intent_id) {
             (Some(c), None) => Ok(CheckoutLookup::Checkout(c)),
@@ -176,8 +176,8 @@ pub struct Complete {
 impl Complete {
     pub fn parse(mut f: Fields) -> Result<Complete> {
         let req = Complete {
-            checkout_id: f.required_string("checkout_id")?,
-            payment_token: f.required_string("payment_token")?,
+            checkout_id: f.required_id("checkout_id")?,
+            payment_token: f.required_id("payment_token")?,
             payment_mode: f.string("payment_mode")?,
             payment_processor: f.string("payment_processor")?,
             payment_type: f.string("payment_type")?,
@@ -204,8 +204,8 @@ pub struct Redirect {
 impl Redirect {
     pub fn parse(mut f: Fields) -> Result<Redirect> {
         let req = Redirect {
-            checkout_id: f.string("checkout_id")?,
-            payment_intent_id: f.string("payment_intent_id")?,
+            checkout_id: f.id("checkout_id")?,
+            payment_intent_id: f.id("payment_intent_id")?,
             amount: f.positive_integer("amount")?,
             currency: currency(&mut f, "currency")?,
             description: f.string("description")?,
@@ -249,7 +249,7 @@ pub struct WebComponentTokenRequest {
 
 impl WebComponentTokenRequest {
     pub fn parse(mut f: Fields) -> Result<WebComponentTokenRequest> {
-        let req = WebComponentTokenRequest { checkout_id: f.required_string("checkout_id")? };
+        let req = WebComponentTokenRequest { checkout_id: f.required_id("checkout_id")? };
         f.finish()?;
         Ok(req)
     }

@@ -44,9 +44,10 @@ pub fn rfc3339_plus(s: &str, seconds: i64) -> Option<String> {
     format(t.checked_add(Duration::seconds(seconds))?)
 }
 
-/// Now plus `seconds`, in UTC.
+/// Now plus `seconds`, in UTC, whole seconds.
 pub fn now_plus(seconds: i64) -> Option<String> {
-    format(OffsetDateTime::now_utc().checked_add(Duration::seconds(seconds))?)
+    let now = OffsetDateTime::now_utc().replace_nanosecond(0).ok()?;
+    format(now.checked_add(Duration::seconds(seconds))?)
 }
 
 fn format(t: OffsetDateTime) -> Option<String> {

@@ -582,8 +582,9 @@ async fn create_payment_intent(State(app): Shared, headers: HeaderMap, body: Byt
     let account = sub_account(&app, &headers, true)?.unwrap_or_default();
     let key = idempotency_key(&headers, true)?.unwrap_or_default();
     let body = body_object(&body)?;
-    let Some(amount) = body.get("amount").and_then(Value::as_u64).filter(|a| *a > 0) else {
-        return Err(validation("amount must be a positive integer"));
+    let Some(amount) = body.get("amount").and_then(Value::as_u64).filter(|a| (AMOUNT_MIN..=AMOUNT_MAX).contains(a))
+    else {
+        return Err(validation(format!("amount must be an integer between {AMOUNT_MIN} and {AMOUNT_MAX}")));
     };
     if body.get("currency").and_then(Value::as_str) != Some("usd") {
         return Err(validation("currency must be usd"));

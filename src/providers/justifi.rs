@@ -212,9 +212,9 @@ impl Justifi {
                 (id, Value::Null)
             }
             None => {
-                let amount = req.amount.ok_or_else(|| {
+                let amount = check_amount(req.amount.ok_or_else(|| {
                     Error::invalid_request("amount: is required without checkout_id or payment_intent_id")
-                })?;
+                })?)?;
                 let mut body = json!({"amount": amount, "currency": req.currency.as_deref().unwrap_or("usd")});
                 if let Some(d) = &req.description {
                     body["description"] = d.as_str().into();
@@ -247,6 +247,18 @@ impl Justifi {
     }
 }
 
+/// JustiFi's amount range, for checkouts and payment intents alike.
+fn check_amount(amount: u64) -> Result<u64> {
+    if !AMOUNT_RANGE.contains(&amount) {
+        return Err(Error::invalid_request(format!(
+            "amount: JustiFi accepts {} to {} minor units, not {amount}",
+            AMOUNT_RANGE.start(),
+            AMOUNT_RANGE.end()
+        )));
+    }
+    Ok(amount)
+}
+
 impl Provider for Justifi {
     fn name(&self) -> &'static str {
         PROVIDER
@@ -256,14 +268,7 @@ impl Provider for Justifi {
     /// 100 000 000 cents; `description` (or the line items' names) is required. JustiFi takes
     /// the sub account's currency: a `currency` other than the checkout's is refused.
     fn create(&self, req: CreateCheckout) -> Result<Checkout> {
-        let amount = req.total()?;
-        if !AMOUNT_RANGE.contains(&amount) {
-            return Err(Error::invalid_request(format!(
-                "amount: JustiFi accepts {} to {} minor units, not {amount}",
-                AMOUNT_RANGE.start(),
-                AMOUNT_RANGE.end()
-            )));
-        }
+        let amount = check_amount(req.total()?)?;
         let hosted = "JustiFi takes it in session_redirect_url, not checkout_create";
         refuse(req.success_url.is_some(), "success_url", hosted)?;
         refuse(req.cancel_url.is_some(), "cancel_url", hosted)?;
