@@ -25,6 +25,12 @@ pub struct ClientConfig {
     /// The whole call's budget, retries and waits included, from its first request
     /// (`deadline_ms`, default 60 000 ms).
     pub deadline: Duration,
+    /// A PEM file of root certificates to trust instead of the bundled webpki roots
+    /// (`ca_bundle_path`; e.g. a PCI vault proxy's CA).
+    pub ca_bundle_path: Option<std::path::PathBuf>,
+    /// An HTTP(S) proxy for every request (`proxy`, `http://host:port`; https targets are
+    /// tunnelled with CONNECT). Without it, the `HTTPS_PROXY`/`ALL_PROXY` environment applies.
+    pub proxy: Option<String>,
     /// Webhook signing secrets, any of which may have signed a delivery (`webhook_secrets`;
     /// several during a rotation).
     pub webhook_secrets: Vec<Secret>,
@@ -55,6 +61,8 @@ impl ClientConfig {
         if deadline.is_zero() {
             return Err(Error::config("deadline_ms: must be at least 1"));
         }
+        let ca_bundle_path = f.string("ca_bundle_path")?.map(std::path::PathBuf::from);
+        let proxy = f.string("proxy")?;
         let mut webhook_secrets = Vec::new();
         for (i, v) in f.array("webhook_secrets")?.unwrap_or_default().into_iter().enumerate() {
             match v {
@@ -70,6 +78,8 @@ impl ClientConfig {
             connect_timeout,
             max_retries,
             deadline,
+            ca_bundle_path,
+            proxy,
             webhook_secrets,
             webhook_tolerance_s,
         })
@@ -155,6 +165,14 @@ mod tests {
             assert_eq!(e.status, Status::Config, "{bad}");
             assert!(e.message.starts_with("base_url: "), "{}", e.message);
         }
+    }
+
+    #[test]
+    fn debug_prints_mask_the_secrets() {
+        let c = read(json!({"webhook_secrets": ["whsec_very_secret"]})).unwrap();
+        let printed = format!("{c:?}");
+        assert!(printed.contains("webhook_secrets: [***]"), "{printed}");
+        assert!(!printed.contains("whsec_very_secret"));
     }
 
     #[test]

@@ -22,9 +22,10 @@ use std::cell::Cell;
 use std::io;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
+use ureq::tls::{parse_pem, Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
-use ureq::Agent;
+use ureq::{Agent, Proxy};
 
 /// The `User-Agent` sent with every request.
 pub const USER_AGENT: &str = concat!("storefront-checkout/", env!("CARGO_PKG_VERSION"));
@@ -148,28 +149,48 @@ pub struct Transport {
     /// The agent, and the process id it was made in: after `fork()` the child builds its
     /// own, so it never writes to the parent's pooled sockets.
     agent: Mutex<(u32, Agent)>,
+    settings: AgentSettings,
     timeout: Duration,
-    connect_timeout: Duration,
     max_retries: u32,
     deadline: Duration,
 }
 
+/// What an agent is built from, kept to build another after `fork()`.
+#[derive(Clone)]
+struct AgentSettings {
+    timeout: Duration,
+    connect_timeout: Duration,
+    tls: TlsConfig,
+    proxy: Option<Proxy>,
+}
+
 impl Transport {
-    pub fn new(config: &ClientConfig) -> Transport {
-        Transport {
-            agent: Mutex::new((std::process::id(), build_agent(config.timeout, config.connect_timeout))),
+    /// The transport of a client; reads `ca_bundle_path` and parses `proxy` now, so that a bad
+    /// one is a `CHECKOUT_ERR_CONFIG` at client creation.
+    pub fn new(config: &ClientConfig) -> Result<Transport> {
+        let tls = match &config.ca_bundle_path {
+            Some(path) => TlsConfig::builder().root_certs(read_ca_bundle(path)?).build(),
+            None => TlsConfig::default(),
+        };
+        let proxy = match &config.proxy {
+            Some(url) => Some(Proxy::new(url).map_err(|e| Error::config(format!("proxy: is not a proxy URL ({e})")))?),
+            None => None,
+        };
+        let settings = AgentSettings { timeout: config.timeout, connect_timeout: config.connect_timeout, tls, proxy };
+        Ok(Transport {
+            agent: Mutex::new((std::process::id(), build_agent(&settings))),
+            settings,
             timeout: config.timeout,
-            connect_timeout: config.connect_timeout,
             max_retries: config.max_retries,
             deadline: config.deadline,
-        }
+        })
     }
 
     fn agent(&self) -> Agent {
         let pid = std::process::id();
         let mut guard = self.agent.lock().unwrap_or_else(|e| e.into_inner());
         if guard.0 != pid {
-            let inherited = std::mem::replace(&mut *guard, (pid, build_agent(self.timeout, self.connect_timeout)));
+            let inherited = std::mem::replace(&mut *guard, (pid, build_agent(&self.settings)));
             // Dropping the parent's pool here could send TLS close_notify on sockets the
             // parent still uses; leaking it once per fork is the safe choice.
             std::mem::forget(inherited);
@@ -215,20 +236,40 @@ fn deadline_passed(budget: Duration) -> Error {
     Error::new(Status::Timeout, format!("the call's deadline of {} ms passed", budget.as_millis()))
 }
 
+/// The root certificates of a PEM file.
+fn read_ca_bundle(path: &std::path::Path) -> Result<RootCerts> {
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::config(format!("ca_bundle_path: cannot read {} ({e})", path.display())))?;
+    let certs: Vec<Certificate<'static>> = parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(PemItem::Certificate(c)) => Some(c),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        return Err(Error::config(format!("ca_bundle_path: {} holds no PEM certificate", path.display())));
+    }
+    Ok(RootCerts::new_with_certs(&certs))
+}
+
 /// An agent with a keep-alive pool: `timeout` bounds each attempt, `connect_timeout` its
-/// connection. Redirects are returned, never followed (an API answering 3xx is an error).
-fn build_agent(timeout: Duration, connect_timeout: Duration) -> Agent {
-    let config = Agent::config_builder()
+/// connection; rustls with the webpki roots, or the configured CA bundle; the configured
+/// proxy. Redirects are returned, never followed (an API answering 3xx is an error).
+fn build_agent(settings: &AgentSettings) -> Agent {
+    let mut config = Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(timeout))
-        .timeout_connect(Some(connect_timeout))
+        .timeout_global(Some(settings.timeout))
+        .timeout_connect(Some(settings.connect_timeout))
+        .tls_config(settings.tls.clone())
         .user_agent(USER_AGENT)
         .max_redirects(0)
         .max_redirects_will_error(false)
         .max_idle_connections(MAX_IDLE_CONNECTIONS)
-        .max_idle_connections_per_host(MAX_IDLE_CONNECTIONS)
-        .build();
-    Agent::with_parts(config, DefaultConnector::new(), InlineResolver::default())
+        .max_idle_connections_per_host(MAX_IDLE_CONNECTIONS);
+    if let Some(proxy) = &settings.proxy {
+        config = config.proxy(Some(proxy.clone()));
+    }
+    Agent::with_parts(config.build(), DefaultConnector::new(), InlineResolver::default())
 }
 
 /// Resolves host names on the calling thread. ureq's default resolver spawns a thread to

@@ -69,7 +69,7 @@ impl Justifi {
         Ok(Justifi {
             token: token_cache::slot(&common.base_url, &client_id, &client_secret),
             webhook: WebhookKeys::from_config(&common),
-            transport: Transport::new(&common),
+            transport: Transport::new(&common)?,
             base_url: common.base_url,
             hosted_base_url: common.hosted_base_url,
             client_id,

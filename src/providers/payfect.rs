@@ -43,7 +43,7 @@ impl Payfect {
         }
         Ok(Payfect {
             webhook: WebhookKeys::from_config(&common),
-            transport: Transport::new(&common),
+            transport: Transport::new(&common)?,
             base_url: common.base_url,
             api_key: Secret::new(format!("Api-Key {api_key}")),
         })

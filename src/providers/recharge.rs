@@ -53,7 +53,7 @@ impl Recharge {
         };
         Ok(Recharge {
             webhook: WebhookKeys::from_config(&common),
-            transport: Transport::new(&common),
+            transport: Transport::new(&common)?,
             base_url: common.base_url,
             hosted_base_url: common.hosted_base_url,
             api_token: Secret::new(api_token),
