@@ -13,6 +13,8 @@ mod config;
 pub mod error;
 mod ffi;
 mod fields;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod money;
 mod providers;
 mod request;

@@ -6,7 +6,7 @@
 //! `/web_component_tokens`; `providers/justifi/legacy/` for `/payment_intents` and
 //! `/checkout_sessions`; `docs/idempotency.mdx` for `Idempotency-Key`.
 
-mod wire;
+pub(crate) mod wire;
 
 use crate::config::{required_credential, ClientConfig};
 use crate::error::{Error, Result, Status};

@@ -4,7 +4,7 @@
 //! Wire facts: PROVIDERS.md §Payfect, `providers/payfect/`. `Authorization: Api-Key <key>`;
 //! `POST /api/v1/checkouts/` and `GET /api/v1/checkouts/{id}/` (the trailing slashes matter).
 
-mod wire;
+pub(crate) mod wire;
 
 use crate::config::{required_credential, ClientConfig};
 use crate::error::{Error, Result, Status};

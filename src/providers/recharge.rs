@@ -6,7 +6,7 @@
 //! `https://checkout.rechargeapps.com/r/checkout/{token}[?myshopify_domain=]`. ReCharge has no
 //! idempotency keys: a charge that may have reached it is never sent again.
 
-mod wire;
+pub(crate) mod wire;
 
 use crate::config::{required_credential, ClientConfig};
 use crate::error::{Error, Result, Status};

@@ -1,0 +1,32 @@
+//! Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`): each feeds arbitrary
+//! bytes to the code that reads what providers send, which must answer or refuse, never panic.
+
+use crate::providers::{justifi, payfect, recharge};
+use crate::{money, timestamp};
+use serde_json::Value;
+
+/// Every provider-response decoder, on `data` as a body and as text.
+pub fn provider_responses(data: &[u8]) {
+    let _ = justifi::wire::envelope_data(data, "fuzz");
+    let _ = justifi::wire::ErrorDetail::parse(data);
+    let _ = recharge::wire::ErrorDetail::parse(data).already_processed();
+    let _ = payfect::wire::error_message(data);
+    if let Ok(v) = serde_json::from_slice::<Value>(data) {
+        let _ = justifi::wire::checkout(v.clone());
+        let _ = justifi::wire::payment_intent(v.clone());
+        let _ = justifi::wire::completion(v.clone(), "cho_fuzz", "key");
+        let _ = justifi::wire::event(v.clone());
+        let _ = recharge::wire::checkout(v.clone(), String::new());
+        let _ = recharge::wire::charge(v.clone(), "token");
+        let _ = recharge::wire::event(v.clone(), Some("checkout/processed"));
+        let _ = payfect::wire::checkout(v.clone());
+        let _ = payfect::wire::callback_event(v);
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = timestamp::any_utc(text);
+        for currency in ["usd", "jpy", "kwd", "usdt", text] {
+            let _ = money::to_minor(text, currency);
+        }
+        let _ = recharge::wire::signature_header(text);
+    }
+}
