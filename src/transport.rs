@@ -20,8 +20,9 @@ use crate::config::ClientConfig;
 use crate::error::{Error, Result, Status};
 use std::cell::Cell;
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use ureq::tls::{parse_pem, Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
@@ -217,12 +218,13 @@ impl Transport {
                 Err(f) => f.error.retryable && (f.unsent || req.replay == Replay::Safe),
             };
             let wait = match &outcome {
+                _ if !again || retries >= self.max_retries => None,
                 Ok(HttpResponse { retry_after: Some(after), .. }) if *after > MAX_RETRY_AFTER => None,
                 Ok(HttpResponse { retry_after: Some(after), .. }) => Some(backoff(retries).max(*after)),
                 _ => Some(backoff(retries)),
             };
             match wait {
-                Some(wait) if again && retries < self.max_retries && Instant::now() + wait < deadline => {
+                Some(wait) if Instant::now() + wait < deadline => {
                     std::thread::sleep(wait);
                     retries += 1;
                 }
@@ -293,7 +295,18 @@ impl Resolver for InlineResolver {
 /// The wait before retry `n` (0-based): `min(0.5 s · 2^n, 5 s)` times a factor in [0.5, 1).
 pub fn backoff(n: u32) -> Duration {
     let base = Duration::from_millis(500).saturating_mul(1 << n.min(4)).min(Duration::from_secs(5));
-    base.mul_f64(0.5 + fastrand::f64() * 0.5)
+    base.mul_f64(0.5 + jitter() * 0.5)
+}
+
+/// A random number in [0, 1) for jitter. The generator is seeded per use from a process-wide
+/// counter and the clock, never from fastrand's thread-local one: that one calls
+/// `std::thread::current()`, which registers a thread-exit destructor inside this library on
+/// the host's thread, and a host whose threads outlive the loaded library (Node unloads it
+/// before koffi's worker threads exit) then crashes at exit.
+fn jitter() -> f64 {
+    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::from(d.subsec_nanos()));
+    fastrand::Rng::with_seed(SEQUENCE.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed) ^ nanos).f64()
 }
 
 fn attempt(agent: &Agent, req: &HttpRequest, timeout: Duration) -> std::result::Result<HttpResponse, Failure> {

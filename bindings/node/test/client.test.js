@@ -154,6 +154,24 @@ test('10,000 calls keep memory flat', () => {
   client.close();
 });
 
+test('a process whose async calls retried exits cleanly', async () => {
+  // The library must leave no thread-exit destructor on koffi's worker threads: Node unloads
+  // it before they exit, and a dangling one crashed the process at exit (status 139).
+  await http('POST', `${sandbox.url}/__sandbox/faults`, { route: 'GET /api/v1/checkouts/{id}/', status: 503 });
+  const script = `
+    const { Client } = require(${JSON.stringify(path.join(__dirname, '..'))});
+    (async () => {
+      const c = new Client({ provider: 'payfect', base_url: ${JSON.stringify(sandbox.url)}, api_key: 'test_payfect_key' });
+      const x = await c.create({ amount: 100, currency: 'usdt', description: 'x' });
+      const y = await c.get(x.id);
+      if (y.attempts !== 2) process.exit(3);
+      c.close();
+    })();`;
+  const { spawnSync } = require('node:child_process');
+  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.equal(child.status, 0, `exit ${child.status} signal ${child.signal}: ${child.stderr}`);
+});
+
 test('the storefront example runs', () => {
   const out = execFileSync(process.execPath, [path.join(__dirname, '..', 'examples', 'storefront.js'), sandbox.url], { encoding: 'utf8' });
   assert.match(out, /justifi completion: chc_\S+ succeeded/);
