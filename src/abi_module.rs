@@ -2,7 +2,7 @@
 //! hosts that load the library with `CheckoutModRef::load_from_directory` and have its layout
 //! checked (crate `storefront-checkout-abi`).
 
-use crate::client::Client;
+use crate::client::{self, Client};
 use crate::error::Error;
 use crate::ffi::boundary;
 use crate::fields::json_object;
@@ -43,14 +43,14 @@ impl CheckoutClient for Module {
     fn call(&self, operation: Operation, request: RStr<'_>) -> RResult<RString, RString> {
         guarded(|| {
             let request = json_object(request.as_str(), "request")?;
-            let result = match operation {
-                Operation::Create => self.0.create(request),
-                Operation::Get => self.0.get(request),
-                Operation::Complete => self.0.complete(request),
-                Operation::RedirectUrl => self.0.redirect_url(request),
-                Operation::WebComponentToken => self.0.web_component_token(request),
-            }?;
-            Ok(result.to_string().into())
+            let operation = match operation {
+                Operation::Create => client::Operation::Create,
+                Operation::Get => client::Operation::Get,
+                Operation::Complete => client::Operation::Complete,
+                Operation::RedirectUrl => client::Operation::RedirectUrl,
+                Operation::WebComponentToken => client::Operation::WebComponentToken,
+            };
+            Ok(self.0.json(operation, request)?.into())
         })
     }
 }

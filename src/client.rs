@@ -35,33 +35,60 @@ impl Client {
 
     /// `checkout_create`: request and result as in CONTRACT.md §7.
     pub fn create(&self, request: Request) -> Result<Value> {
-        self.run(|| self.provider.create(CreateCheckout::parse(fields(request))?))
+        self.dispatch::<AsValue>(Operation::Create, request)
     }
 
     /// `checkout_get`: `{checkout_id}` or (JustiFi) `{payment_intent_id}`.
     pub fn get(&self, request: Request) -> Result<Value> {
-        self.run(|| self.provider.get(CheckoutLookup::parse(fields(request))?))
+        self.dispatch::<AsValue>(Operation::Get, request)
     }
 
     /// `checkout_complete`: pays a checkout with a payment method token.
     pub fn complete(&self, request: Request) -> Result<Value> {
-        self.run(|| self.provider.complete(Complete::parse(fields(request))?))
+        self.dispatch::<AsValue>(Operation::Complete, request)
     }
 
     /// `session_redirect_url`: where to send the shopper to pay.
     pub fn redirect_url(&self, request: Request) -> Result<Value> {
-        self.run(|| self.provider.redirect_url(Redirect::parse(fields(request))?))
+        self.dispatch::<AsValue>(Operation::RedirectUrl, request)
     }
 
     /// `checkout_web_component_token` (JustiFi): a token and HTML for the checkout component.
     pub fn web_component_token(&self, request: Request) -> Result<Value> {
-        self.run(|| self.provider.web_component_token(WebComponentTokenRequest::parse(fields(request))?))
+        self.dispatch::<AsValue>(Operation::WebComponentToken, request)
     }
 
     /// `checkout_webhook_verify`: the normalized event of a delivery whose signature holds.
     /// `headers` is the JSON object of the request's headers; `body` the raw bytes received.
     pub fn verify_webhook(&self, headers: &str, body: &[u8]) -> Result<Value> {
-        self.run(|| {
+        self.verify::<AsValue>(headers, body)
+    }
+
+    /// An operation's result as JSON text, serialized once: what the C ABI returns.
+    pub(crate) fn json(&self, operation: Operation, request: Request) -> Result<String> {
+        self.dispatch::<AsText>(operation, request)
+    }
+
+    /// [`Client::verify_webhook`] as JSON text.
+    pub(crate) fn verify_webhook_json(&self, headers: &str, body: &[u8]) -> Result<String> {
+        self.verify::<AsText>(headers, body)
+    }
+
+    fn dispatch<R: Render>(&self, operation: Operation, request: Request) -> Result<R::Out> {
+        let p = &self.provider;
+        match operation {
+            Operation::Create => self.run::<R, _>(|| p.create(CreateCheckout::parse(fields(request))?)),
+            Operation::Get => self.run::<R, _>(|| p.get(CheckoutLookup::parse(fields(request))?)),
+            Operation::Complete => self.run::<R, _>(|| p.complete(Complete::parse(fields(request))?)),
+            Operation::RedirectUrl => self.run::<R, _>(|| p.redirect_url(Redirect::parse(fields(request))?)),
+            Operation::WebComponentToken => {
+                self.run::<R, _>(|| p.web_component_token(WebComponentTokenRequest::parse(fields(request))?))
+            }
+        }
+    }
+
+    fn verify<R: Render>(&self, headers: &str, body: &[u8]) -> Result<R::Out> {
+        self.run::<R, _>(|| {
             let headers = Headers::parse(headers)?;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -72,23 +99,62 @@ impl Client {
     }
 
     /// Runs one operation: its result with `attempts` (HTTP requests sent, retries
-    /// included) added, or its error with `provider` and `attempts`.
-    fn run<T: Serialize>(&self, op: impl FnOnce() -> Result<T>) -> Result<Value> {
+    /// included), rendered once; or its error with `provider` and `attempts`.
+    fn run<R: Render, T: Serialize>(&self, op: impl FnOnce() -> Result<T>) -> Result<R::Out> {
         let scope = transport::begin_call();
         let outcome = op();
         let attempts = scope.attempts();
         outcome
-            .and_then(|r| serde_json::to_value(r).map_err(|e| Error::new(Status::Internal, e.to_string())))
-            .map(|mut v| {
-                if let Some(obj) = v.as_object_mut() {
-                    obj.insert("attempts".into(), attempts.into());
-                }
-                v
+            .and_then(|result| {
+                R::render(&WithAttempts { result: &result, attempts })
+                    .map_err(|e| Error::new(Status::Internal, e.to_string()))
             })
             .map_err(|mut e| {
                 e.attempts = Some(attempts);
                 e.with_provider(self.provider.name())
             })
+    }
+}
+
+/// The operations of CONTRACT.md §7 that take a JSON request object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Operation {
+    Create,
+    Get,
+    Complete,
+    RedirectUrl,
+    WebComponentToken,
+}
+
+/// A result, and the HTTP requests its call sent.
+#[derive(Serialize)]
+struct WithAttempts<'a, T: Serialize> {
+    #[serde(flatten)]
+    result: &'a T,
+    attempts: u32,
+}
+
+/// How a result leaves the library: as a `Value` (the Rust API) or as JSON text (the C ABI).
+trait Render {
+    type Out;
+    fn render<T: Serialize>(value: &T) -> serde_json::Result<Self::Out>;
+}
+
+struct AsValue;
+
+impl Render for AsValue {
+    type Out = Value;
+    fn render<T: Serialize>(value: &T) -> serde_json::Result<Value> {
+        serde_json::to_value(value)
+    }
+}
+
+struct AsText;
+
+impl Render for AsText {
+    type Out = String;
+    fn render<T: Serialize>(value: &T) -> serde_json::Result<String> {
+        serde_json::to_string(value)
     }
 }
 

@@ -2,7 +2,7 @@
 //! that turns a panic into `CHECKOUT_ERR_INTERNAL`, and reads its arguments through the
 //! conversions here: NULL checks, UTF-8 checks and JSON parsing are written once.
 
-use crate::client::Client;
+use crate::client::{Client, Operation};
 use crate::error::{Error, Result, Status, CHECKOUT_ERR_NULL_ARGUMENT, CHECKOUT_OK};
 use crate::fields::json_object;
 use serde_json::{Map, Value};
@@ -84,13 +84,9 @@ unsafe fn operation(
     client: *const CheckoutClient,
     request_json: *const c_char,
     out_json: *mut *mut c_char,
-    op: fn(&Client, Map<String, Value>) -> Result<Value>,
+    op: Operation,
 ) -> i32 {
-    guard(out_json, || {
-        let client = client_arg(client)?;
-        let request = object_arg(request_json, "request_json")?;
-        op(client, request).map(|v| v.to_string())
-    })
+    guard(out_json, || client_arg(client)?.json(op, object_arg(request_json, "request_json")?))
 }
 
 /// The library's version, `"0.1.0"`: a static string, never NULL, that the caller must not
@@ -163,7 +159,7 @@ pub unsafe extern "C" fn checkout_create(
     request_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> i32 {
-    operation(client, request_json, out_json, Client::create)
+    operation(client, request_json, out_json, Operation::Create)
 }
 
 /// Reads a checkout: `{"checkout_id": "..."}`, or for JustiFi's hosted-session flow
@@ -179,7 +175,7 @@ pub unsafe extern "C" fn checkout_get(
     request_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> i32 {
-    operation(client, request_json, out_json, Client::get)
+    operation(client, request_json, out_json, Operation::Get)
 }
 
 /// Pays a checkout with a payment method token: `checkout_id`, `payment_token`,
@@ -196,7 +192,7 @@ pub unsafe extern "C" fn checkout_complete(
     request_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> i32 {
-    operation(client, request_json, out_json, Client::complete)
+    operation(client, request_json, out_json, Operation::Complete)
 }
 
 /// The provider's hosted payment page: `{"url", "expires_at", "payment_intent_id"?,
@@ -213,7 +209,7 @@ pub unsafe extern "C" fn session_redirect_url(
     request_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> i32 {
-    operation(client, request_json, out_json, Client::redirect_url)
+    operation(client, request_json, out_json, Operation::RedirectUrl)
 }
 
 /// JustiFi only: a web component token for `{"checkout_id"}`, as
@@ -229,7 +225,7 @@ pub unsafe extern "C" fn checkout_web_component_token(
     request_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> i32 {
-    operation(client, request_json, out_json, Client::web_component_token)
+    operation(client, request_json, out_json, Operation::WebComponentToken)
 }
 
 /// Frees a string returned through an `out_json` parameter. Calling with NULL is fine;
@@ -273,6 +269,6 @@ pub unsafe extern "C" fn checkout_webhook_verify(
             (true, _) => return Err(Error::new(Status::NullArgument, "body: must not be NULL when body_len > 0")),
             (false, len) => std::slice::from_raw_parts(body, len),
         };
-        client.verify_webhook(headers, body).map(|v| v.to_string())
+        client.verify_webhook_json(headers, body)
     })
 }

@@ -212,7 +212,8 @@ impl Transport {
                 return Err(deadline_passed(self.deadline));
             }
             let deadline = start_attempt(self.deadline);
-            let outcome = attempt(&agent, req, self.timeout.min(deadline.saturating_duration_since(Instant::now())));
+            let left = deadline.saturating_duration_since(Instant::now());
+            let outcome = attempt(&agent, req, (left < self.timeout).then_some(left));
             let again = match &outcome {
                 Ok(r) => r.status == 429 || (req.replay == Replay::Safe && (r.status == 409 || r.status >= 500)),
                 Err(f) => f.error.retryable && (f.unsent || req.replay == Replay::Safe),
@@ -309,19 +310,26 @@ fn jitter() -> f64 {
     fastrand::Rng::with_seed(SEQUENCE.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed) ^ nanos).f64()
 }
 
-fn attempt(agent: &Agent, req: &HttpRequest, timeout: Duration) -> std::result::Result<HttpResponse, Failure> {
+/// One attempt; `shorter` is a timeout below the agent's own, when the call's deadline is near.
+fn attempt(agent: &Agent, req: &HttpRequest, shorter: Option<Duration>) -> std::result::Result<HttpResponse, Failure> {
     let sent = match req.method {
         Method::Get => {
-            let mut b =
-                agent.get(req.url).config().timeout_global(Some(timeout)).build().header("Accept", "application/json");
+            let mut b = agent.get(req.url);
+            if let Some(t) = shorter {
+                b = b.config().timeout_global(Some(t)).build();
+            }
+            b = b.header("Accept", "application/json");
             for (k, v) in req.headers {
                 b = b.header(*k, *v);
             }
             b.call()
         }
         Method::Post => {
-            let mut b =
-                agent.post(req.url).config().timeout_global(Some(timeout)).build().header("Accept", "application/json");
+            let mut b = agent.post(req.url);
+            if let Some(t) = shorter {
+                b = b.config().timeout_global(Some(t)).build();
+            }
+            b = b.header("Accept", "application/json");
             for (k, v) in req.headers {
                 b = b.header(*k, *v);
             }

@@ -3,6 +3,8 @@
 //!   `"METHOD /path"`, and per checkout
 //!   and payment intent its status, completion attempts and the payments that moved money
 //!   (at most one, exactly once).
+//! - `GET /__sandbox/counters`: the totals only (token grants, connections, requests,
+//!   checkouts, payments), for benchmarks.
 //! - `POST /__sandbox/tokens/expire`: expires every access token now, so the next call
 //!   with one answers 401.
 //! - `POST /__sandbox/faults` `{"route": "POST /checkouts/{token}/charge", <fault>,
@@ -27,6 +29,7 @@ use std::time::Instant;
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/__sandbox/ledger", get(ledger))
+        .route("/__sandbox/counters", get(counters))
         .route("/__sandbox/tokens/expire", post(expire_tokens))
         .route("/__sandbox/faults", post(add_fault))
         .route("/__sandbox/webhooks", post(set_webhook))
@@ -62,9 +65,8 @@ async fn add_fault(State(app): State<Arc<App>>, body: Bytes) -> Result<Response,
 
 async fn ledger(State(app): State<Arc<App>>) -> Response {
     let inner = app.lock();
-    let payments_for = |id: &str| -> Vec<Value> {
-        inner.payments.iter().filter(|p| p.paid_for == id).map(|p| json!({"id": p.id, "amount": p.amount})).collect()
-    };
+    let payments_for =
+        |id: &str| -> Vec<Value> { inner.payments_for(id).map(|p| json!({"id": p.id, "amount": p.amount})).collect() };
     let checkouts: Map<String, Value> = inner
         .checkouts
         .iter()
@@ -108,6 +110,21 @@ async fn ledger(State(app): State<Arc<App>>) -> Response {
             "payments": inner.payments.len(),
             "checkouts": checkouts,
             "payment_intents": payment_intents,
+        }),
+    )
+}
+
+/// The ledger's totals only, cheap however many checkouts there are (for benchmarks).
+async fn counters(State(app): State<Arc<App>>) -> Response {
+    let inner = app.lock();
+    reply(
+        StatusCode::OK,
+        json!({
+            "token_grants": inner.token_grants,
+            "connections": app.connections.load(std::sync::atomic::Ordering::Relaxed),
+            "requests": inner.requests.values().sum::<u64>(),
+            "checkouts": inner.checkouts.len(),
+            "payments": inner.payments.len(),
         }),
     )
 }

@@ -259,7 +259,7 @@ async fn create_checkout(State(app): Shared, headers: HeaderMap, body: Bytes) ->
         created_at,
     };
     let data = checkout.to_json();
-    app.lock().checkouts.push(checkout);
+    app.lock().add_checkout(checkout);
     Ok(reply(StatusCode::CREATED, envelope("checkout", data)))
 }
 

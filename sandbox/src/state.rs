@@ -226,10 +226,14 @@ pub struct Inner {
     pub tokens: HashMap<String, Grant>,
     pub token_grants: u64,
     pub web_component_token_grants: u64,
-    /// Checkouts in creation order (lists page through this).
+    /// Checkouts in creation order (lists page through this), and their positions by id.
     pub checkouts: Vec<Checkout>,
+    pub checkout_index: HashMap<String, usize>,
     pub payment_methods: HashMap<String, PaymentMethod>,
     pub payments: Vec<Payment>,
+    /// Positions in `payments`, by payment id and by what they paid for.
+    pub payment_index: HashMap<String, usize>,
+    pub payments_by_target: HashMap<String, Vec<usize>>,
     pub payment_intents: HashMap<String, PaymentIntent>,
     pub checkout_sessions: HashMap<String, CheckoutSession>,
     pub idempotency: Idempotency,
@@ -252,7 +256,7 @@ impl Inner {
 
     /// The checkout, turned `expired` first if its week has passed unpaid.
     pub fn checkout_mut(&mut self, id: &str) -> Option<&mut Checkout> {
-        let c = self.checkouts.iter_mut().find(|c| c.id == id)?;
+        let c = self.checkouts.get_mut(*self.checkout_index.get(id)?)?;
         if Instant::now() >= c.expires && matches!(c.status, "created" | "attempted") {
             c.status = "expired";
         }
@@ -266,7 +270,7 @@ impl Inner {
             return Err(d.clone());
         }
         let id = new_id("py_");
-        self.payments.push(Payment {
+        self.add_payment(Payment {
             id: id.clone(),
             amount,
             paid_for: paid_for.to_owned(),
@@ -277,14 +281,32 @@ impl Inner {
     }
 
     pub fn payment(&self, id: &str) -> Option<&Payment> {
-        self.payments.iter().find(|p| p.id == id)
+        self.payments.get(*self.payment_index.get(id)?)
+    }
+
+    /// Adds a checkout, indexed by id.
+    pub fn add_checkout(&mut self, checkout: Checkout) {
+        self.checkout_index.insert(checkout.id.clone(), self.checkouts.len());
+        self.checkouts.push(checkout);
+    }
+
+    fn add_payment(&mut self, payment: Payment) {
+        let at = self.payments.len();
+        self.payment_index.insert(payment.id.clone(), at);
+        self.payments_by_target.entry(payment.paid_for.clone()).or_default().push(at);
+        self.payments.push(payment);
+    }
+
+    /// The payments made for a checkout or payment intent.
+    pub fn payments_for(&self, paid_for: &str) -> impl Iterator<Item = &Payment> {
+        self.payments_by_target.get(paid_for).into_iter().flatten().filter_map(|i| self.payments.get(*i))
     }
 
     /// Records a payment for `paid_for` that needs no card (a ReCharge processor token, a
     /// Payfect crypto payment); the payment id.
     pub fn record_payment(&mut self, amount: u64, paid_for: &str, method: &str) -> String {
         let id = new_id("py_");
-        self.payments.push(Payment {
+        self.add_payment(Payment {
             id: id.clone(),
             amount,
             paid_for: paid_for.to_owned(),

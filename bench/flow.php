@@ -1,0 +1,62 @@
+<?php
+
+// The benchmark's PHP runners: `flow.php MODE BASE_URL PAYMENT_TOKEN CHECKOUTS`, MODE `library`
+// (StorefrontCheckout over FFI) or `curl` (one reused curl handle). One checkout = create +
+// complete; the token is fetched once. Several processes run side by side for the
+// multi-worker figure, as PHP-FPM does. Prints one JSON line of figures.
+
+declare(strict_types=1);
+
+require_once __DIR__ . '/../bindings/php/src/exceptions.php';
+require_once __DIR__ . '/../bindings/php/src/Library.php';
+require_once __DIR__ . '/../bindings/php/src/Client.php';
+
+[, $mode, $base, $pm, $checkouts] = $argv;
+$checkouts = (int) $checkouts;
+$donut = ['amount' => 1799, 'description' => 'One Chocolate Donut', 'origin_url' => 'http://localhost:3000'];
+$credentials = ['client_id' => 'test_sandbox_client_id', 'client_secret' => 'test_sandbox_client_secret'];
+$subAccount = 'acc_5Et9iXrSSAZR2KSouQGAWi';
+
+if ($mode === 'library') {
+    $client = new StorefrontCheckout\Client(['provider' => 'justifi', 'base_url' => $base, 'sub_account' => $subAccount] + $credentials);
+    $one = static function () use ($client, $donut, $pm): void {
+        $checkout = $client->create($donut);
+        $done = $client->complete(['checkout_id' => $checkout['id'], 'payment_token' => $pm]);
+        assert($done['payment_status'] === 'succeeded');
+    };
+} else {
+    $curl = curl_init();
+    $post = static function (string $path, array $body, array $headers) use ($curl, $base): array {
+        curl_setopt_array($curl, [
+            CURLOPT_URL => $base . $path, CURLOPT_POST => true, CURLOPT_POSTFIELDS => json_encode($body),
+            CURLOPT_HTTPHEADER => array_merge(['Content-Type: application/json'], $headers), CURLOPT_RETURNTRANSFER => true,
+        ]);
+        return json_decode((string) curl_exec($curl), true);
+    };
+    $token = $post('/oauth/token', $credentials, [])['access_token'];
+    $headers = ["Authorization: Bearer $token", "Sub-Account: $subAccount"];
+    $one = static function () use ($post, $headers, $donut, $pm): void {
+        $checkout = $post('/v1/checkouts', $donut, $headers)['data'];
+        $key = bin2hex(random_bytes(16));
+        $done = $post("/v1/checkouts/{$checkout['id']}/complete", ['payment_token' => $pm, 'payment_mode' => 'ecom'],
+            array_merge($headers, ["Idempotency-Key: $key"]))['data'];
+        assert($done['payment_status'] === 'succeeded');
+    };
+}
+
+for ($i = 0; $i < min(100, $checkouts); $i++) {
+    $one();
+}
+$latencies = [];
+$started = hrtime(true);
+for ($i = 0; $i < $checkouts; $i++) {
+    $t = hrtime(true);
+    $one();
+    $latencies[] = (hrtime(true) - $t) / 1000;
+}
+$elapsed = (hrtime(true) - $started) / 1e9;
+sort($latencies);
+$pick = static fn (float $q): float => $latencies[min(count($latencies) - 1, (int) (count($latencies) * $q))];
+echo json_encode(['runner' => $mode === 'library' ? 'library, PHP (FFI)' : 'PHP curl, reused handle', 'threads' => 1,
+    'checkouts' => count($latencies), 'median_us' => $pick(0.5), 'p99_us' => $pick(0.99), 'per_sec' => $checkouts / $elapsed,
+    'elapsed_s' => $elapsed]), "\n";

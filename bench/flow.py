@@ -1,0 +1,91 @@
+"""The benchmark's Python runners: `flow.py MODE BASE_URL PAYMENT_TOKEN CHECKOUTS THREADS`, MODE
+`library` (storefront_checkout over ctypes), `requests` (a requests.Session per thread) or
+`httpx` (one httpx.Client). One checkout = create + complete; the token is fetched once.
+Prints one JSON line of figures."""
+
+import json
+import sys
+import threading
+import time
+import uuid
+
+mode, base, pm = sys.argv[1], sys.argv[2], sys.argv[3]
+checkouts, threads = int(sys.argv[4]), int(sys.argv[5])
+DONUT = {"amount": 1799, "description": "One Chocolate Donut", "origin_url": "http://localhost:3000"}
+CREDENTIALS = {"client_id": "test_sandbox_client_id", "client_secret": "test_sandbox_client_secret"}
+SUB_ACCOUNT = "acc_5Et9iXrSSAZR2KSouQGAWi"
+
+
+def library():
+    from storefront_checkout import Client
+    client = Client({"provider": "justifi", "base_url": base, "sub_account": SUB_ACCOUNT, **CREDENTIALS})
+
+    def factory():
+        def one():
+            checkout = client.create(DONUT)
+            done = client.complete({"checkout_id": checkout["id"], "payment_token": pm})
+            assert done["payment_status"] == "succeeded"
+        return one
+    return factory
+
+
+def http_client(make_session, per_thread):
+    """What a competent developer writes: one session (per thread where it is not thread-safe),
+    the token once, JSON in and out."""
+    shared = None if per_thread else make_session()
+    token = (shared or make_session()).post(f"{base}/oauth/token", json=CREDENTIALS).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}", "Sub-Account": SUB_ACCOUNT}
+
+    def factory():
+        session = make_session() if per_thread else shared
+
+        def one():
+            checkout = session.post(f"{base}/v1/checkouts", json=DONUT, headers=headers).json()["data"]
+            done = session.post(f"{base}/v1/checkouts/{checkout['id']}/complete",
+                                json={"payment_token": pm, "payment_mode": "ecom"},
+                                headers={**headers, "Idempotency-Key": str(uuid.uuid4())}).json()["data"]
+            assert done["payment_status"] == "succeeded"
+        return one
+    return factory
+
+
+if mode == "library":
+    factory = library()
+elif mode == "requests":
+    import requests
+    factory = http_client(requests.Session, per_thread=True)
+else:
+    import httpx
+    factory = http_client(httpx.Client, per_thread=False)
+
+warm = factory()
+for _ in range(min(100, checkouts)):
+    warm()
+
+latencies = []
+lock = threading.Lock()
+
+
+def work(n):
+    one = factory()
+    mine = []
+    for _ in range(n):
+        t = time.perf_counter()
+        one()
+        mine.append(time.perf_counter() - t)
+    with lock:
+        latencies.extend(mine)
+
+
+started = time.perf_counter()
+workers = [threading.Thread(target=work, args=(checkouts // threads,)) for _ in range(threads)]
+for w in workers:
+    w.start()
+for w in workers:
+    w.join()
+elapsed = time.perf_counter() - started
+latencies.sort()
+pick = lambda q: latencies[min(len(latencies) - 1, int(len(latencies) * q))] * 1e6  # noqa: E731
+names = {"library": "library, Python (ctypes)", "requests": "Python requests.Session", "httpx": "Python httpx.Client"}
+print(json.dumps({"runner": names[mode], "threads": threads, "checkouts": len(latencies), "median_us": pick(0.5),
+                  "p99_us": pick(0.99), "per_sec": len(latencies) / elapsed}))
