@@ -2,19 +2,22 @@
 //! bytes to the code that reads what providers send, which must answer or refuse, never panic.
 
 use crate::providers::{justifi, payfect, recharge};
+use crate::response::ProviderData;
 use crate::{money, timestamp};
 use serde_json::Value;
 
 /// Every provider-response decoder, on `data` as a body and as text.
 pub fn provider_responses(data: &[u8]) {
-    let _ = justifi::wire::envelope_data(data, "fuzz");
+    if let Ok((view, raw)) = justifi::wire::envelope_data(data, "fuzz") {
+        let raw = ProviderData::Raw(raw);
+        let _ = justifi::wire::checkout(view.clone(), raw.clone());
+        let _ = justifi::wire::payment_intent(view.clone(), raw.clone());
+        let _ = justifi::wire::completion(view, raw, "cho_fuzz", "key");
+    }
     let _ = justifi::wire::ErrorDetail::parse(data);
     let _ = recharge::wire::ErrorDetail::parse(data).already_processed();
     let _ = payfect::wire::error_message(data);
     if let Ok(v) = serde_json::from_slice::<Value>(data) {
-        let _ = justifi::wire::checkout(v.clone());
-        let _ = justifi::wire::payment_intent(v.clone());
-        let _ = justifi::wire::completion(v.clone(), "cho_fuzz", "key");
         let _ = justifi::wire::event(v.clone());
         let _ = recharge::wire::checkout(v.clone(), String::new());
         let _ = recharge::wire::charge(v.clone(), "token");

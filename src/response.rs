@@ -1,8 +1,43 @@
 //! The unified results (CONTRACT.md §7), the same shape whatever the provider.
 
 use crate::error::{Error, Status};
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+
+/// The provider's object as received: parsed, or kept as the raw JSON text it arrived in,
+/// where the provider module read only the fields it needed (copied through verbatim, never
+/// parsed into a tree).
+#[derive(Debug, Clone)]
+pub enum ProviderData {
+    Parsed(Value),
+    Raw(Box<RawValue>),
+}
+
+impl ProviderData {
+    /// As a parsed value.
+    pub fn to_value(&self) -> Value {
+        match self {
+            ProviderData::Parsed(v) => v.clone(),
+            ProviderData::Raw(raw) => serde_json::from_str(raw.get()).unwrap_or_default(),
+        }
+    }
+}
+
+impl From<Value> for ProviderData {
+    fn from(v: Value) -> ProviderData {
+        ProviderData::Parsed(v)
+    }
+}
+
+impl Serialize for ProviderData {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            ProviderData::Parsed(v) => v.serialize(s),
+            ProviderData::Raw(raw) => raw.serialize(s),
+        }
+    }
+}
 
 /// A checkout's state: `open`, `complete` or `expired`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -53,7 +88,7 @@ pub struct Checkout {
     pub client_reference_id: Option<String>,
     pub metadata: Map<String, Value>,
     /// The provider's object as received.
-    pub provider_data: Value,
+    pub provider_data: ProviderData,
 }
 
 /// A declined or failed payment's reason, as the provider gave it.
@@ -82,7 +117,7 @@ pub struct Completion {
     pub additional_transactions: Vec<Value>,
     /// The key this completion was sent under; calling again with it never charges twice.
     pub idempotency_key: Option<String>,
-    pub provider_data: Value,
+    pub provider_data: ProviderData,
 }
 
 impl Completion {
@@ -106,7 +141,7 @@ impl Completion {
             payment_error: Some(payment_error),
             additional_transactions: Vec::new(),
             idempotency_key,
-            provider_data,
+            provider_data: provider_data.into(),
         }
     }
 }
@@ -133,7 +168,7 @@ pub struct RedirectUrl {
     pub expires_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_intent_id: Option<String>,
-    pub provider_data: Value,
+    pub provider_data: ProviderData,
 }
 
 /// The result of `checkout_web_component_token`.

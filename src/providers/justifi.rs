@@ -13,7 +13,7 @@ use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::providers::{endpoint, provider_error, refuse, Provider};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
-use crate::response::{Checkout, Completion, RedirectUrl, WebComponentToken};
+use crate::response::{Checkout, Completion, ProviderData, RedirectUrl, WebComponentToken};
 use crate::secret::Secret;
 use crate::timestamp;
 use crate::token_cache::{self, TokenSlot};
@@ -142,10 +142,11 @@ impl Justifi {
         }
     }
 
-    /// A 2xx envelope's `data`, or the error the answer stands for.
-    fn data(&self, resp: HttpResponse, what: &str) -> Result<Value> {
+    /// A 2xx answer's object, as the view of the fields read and the raw `provider_data`; or
+    /// the error the answer stands for.
+    fn data(&self, resp: HttpResponse, what: &str) -> Result<(Value, ProviderData)> {
         if resp.is_success() {
-            wire::envelope_data(&resp.body, what)
+            wire::envelope_data(&resp.body, what).map(|(view, raw)| (view, ProviderData::Raw(raw)))
         } else {
             Err(self.error(&resp))
         }
@@ -223,9 +224,9 @@ impl Justifi {
                 let resp = self
                     .call(Method::Post, &["v1", "payment_intents"], Some(&body), Some(&key))
                     .map_err(|e| e.with_idempotency_key(&key))?;
-                let pi = self.data(resp, "payment intent").map_err(|e| e.with_idempotency_key(&key))?;
+                let (pi, raw) = self.data(resp, "payment intent").map_err(|e| e.with_idempotency_key(&key))?;
                 let id = pi["id"].as_str().ok_or_else(|| wire::undecodable("payment intent", "no id"))?;
-                (id.to_owned(), pi)
+                (id.to_owned(), raw.to_value())
             }
         };
         let mut body = json!({"payment_intent_id": payment_intent_id, "after_payment_url": after_payment_url});
@@ -233,8 +234,8 @@ impl Justifi {
             body["back_url"] = back.as_str().into();
         }
         let resp = self.call(Method::Post, &["v1", "checkout_sessions"], Some(&body), None)?;
-        let session = self.data(resp, "checkout session")?;
-        let session_id = session["checkout_session_id"]
+        let (view, session) = self.data(resp, "checkout session")?;
+        let session_id = view["checkout_session_id"]
             .as_str()
             .ok_or_else(|| wire::undecodable("checkout session", "no checkout_session_id"))?;
         let url = endpoint(self.hosted_origin(CHECKOUT_SESSION_ORIGIN), &["r", session_id])?;
@@ -242,7 +243,7 @@ impl Justifi {
             url: url.into(),
             expires_at: timestamp::now_plus(SESSION_LIFETIME_S),
             payment_intent_id: Some(payment_intent_id),
-            provider_data: json!({"payment_intent": payment_intent, "checkout_session": session}),
+            provider_data: json!({"payment_intent": payment_intent, "checkout_session": session.to_value()}).into(),
         })
     }
 }
@@ -295,7 +296,8 @@ impl Provider for Justifi {
             req.provider_options,
         );
         let resp = self.call(Method::Post, &["v1", "checkouts"], Some(&body), None)?;
-        let checkout = wire::checkout(self.data(resp, "checkout")?)?;
+        let (view, raw) = self.data(resp, "checkout")?;
+        let checkout = wire::checkout(view, raw)?;
         match &req.currency {
             Some(c) if *c != checkout.currency => Err(Error::invalid_request(format!(
                 "currency: this JustiFi sub account charges in {}, not {c}; checkout {} was created and will expire unused",
@@ -310,11 +312,13 @@ impl Provider for Justifi {
         match req {
             CheckoutLookup::Checkout(id) => {
                 let resp = self.call(Method::Get, &["v1", "checkouts", &id], None, None)?;
-                wire::checkout(self.data(resp, "checkout")?)
+                let (view, raw) = self.data(resp, "checkout")?;
+                wire::checkout(view, raw)
             }
             CheckoutLookup::PaymentIntent(id) => {
                 let resp = self.call(Method::Get, &["v1", "payment_intents", &id], None, None)?;
-                wire::payment_intent(self.data(resp, "payment intent")?)
+                let (view, raw) = self.data(resp, "payment intent")?;
+                wire::payment_intent(view, raw)
             }
         }
     }
@@ -343,7 +347,8 @@ impl Provider for Justifi {
             if resp.status == 402 {
                 return Ok(wire::declined(ErrorDetail::parse(&resp.body), &resp.body, &req.checkout_id, &key));
             }
-            wire::completion(self.data(resp, "checkout completion")?, &req.checkout_id, &key)
+            let (view, raw) = self.data(resp, "checkout completion")?;
+            wire::completion(view, raw, &req.checkout_id, &key)
         };
         attempt().map_err(|e| e.with_idempotency_key(&key))
     }

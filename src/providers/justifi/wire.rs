@@ -6,10 +6,14 @@
 
 use crate::error::{Error, Result, Status};
 use crate::providers::minor_units;
-use crate::response::{Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus};
+use crate::response::{
+    Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus, ProviderData,
+};
 use crate::timestamp;
 use crate::webhook::{signature, WebhookEvent};
-use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 pub const PROVIDER: &str = "justifi";
@@ -63,18 +67,115 @@ pub fn undecodable(what: &str, problem: impl std::fmt::Display) -> Error {
     Error { retryable: true, ..Error::new(Status::Provider, format!("JustiFi's {what} could not be read: {problem}")) }
 }
 
-/// The object of a 2xx answer: the `data` of the envelope `{"id", "type", "data",
-/// "page_info": null}` that most endpoints use, or the bare object, as the spec shows for
-/// `/payment_intents` and `/payment_intents/{id}`.
-pub fn envelope_data(body: &[u8], what: &str) -> Result<Value> {
-    let mut v: Value = serde_json::from_slice(body).map_err(|e| undecodable(what, e))?;
-    if !v.is_object() {
+/// A 2xx answer's object: the `data` of the envelope `{"id", "type", "data", "page_info":
+/// null}` that most endpoints use, or the bare object, as the spec shows for
+/// `/payment_intents` and `/payment_intents/{id}`. Returned as its raw text (the
+/// `provider_data`, copied through verbatim) and a [`Projection`] of the fields this module
+/// reads: the rest is skipped, not parsed into a tree.
+pub fn envelope_data(body: &[u8], what: &str) -> Result<(Value, Box<RawValue>)> {
+    #[derive(Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        data: Option<&'a RawValue>,
+        #[serde(rename = "type")]
+        kind: Option<IgnoredAny>,
+    }
+    let whole: &RawValue = serde_json::from_slice(body).map_err(|e| undecodable(what, e))?;
+    if !whole.get().trim_start().starts_with('{') {
         return Err(undecodable(what, "not a JSON object"));
     }
-    if v["data"].is_object() && v.get("type").is_some() {
-        return Ok(v["data"].take());
-    }
-    Ok(v)
+    let envelope: Envelope = serde_json::from_str(whole.get()).map_err(|e| undecodable(what, e))?;
+    let object = match (envelope.data, envelope.kind) {
+        (Some(data), Some(_)) if data.get().trim_start().starts_with('{') => data,
+        _ => whole,
+    };
+    let projection: Projection = serde_json::from_str(object.get()).map_err(|e| undecodable(what, e))?;
+    let view = serde_json::to_value(projection).map_err(|e| undecodable(what, e))?;
+    Ok((view, object.to_owned()))
+}
+
+/// The fields of JustiFi's checkouts, completions, payment intents and checkout sessions
+/// that this module reads, with the nested parts it reads from; a decoded view of them.
+#[derive(Deserialize, Serialize, Default)]
+pub struct Projection {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    successful_payment_id: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_amount: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_currency: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    currency: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_description: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created_at: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    completions: Option<Vec<Attempt>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checkout_id: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_status: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_error_code: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_error_description: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_id: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_response: Option<PaymentResponse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checkout: Option<CheckoutPart>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    additional_transactions: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checkout_session_id: Option<Value>,
+}
+
+#[derive(Deserialize, Serialize, Default)]
+struct Attempt {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_status: Option<Value>,
+}
+
+#[derive(Deserialize, Serialize, Default)]
+struct PaymentResponse {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<DeclinePart>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<AmountPart>,
+}
+
+#[derive(Deserialize, Serialize, Default)]
+struct DeclinePart {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decline_code: Option<Value>,
+}
+
+#[derive(Deserialize, Serialize, Default)]
+struct AmountPart {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount: Option<Value>,
+}
+
+#[derive(Deserialize, Serialize, Default)]
+struct CheckoutPart {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_amount: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_currency: Option<Value>,
 }
 
 fn str_field(obj: &Value, key: &str) -> Option<String> {
@@ -90,7 +191,7 @@ pub const CLIENT_REFERENCE_KEY: &str = "client_reference_id";
 /// `status` `created`/`attempted` → `open`, `completed` → `complete`, `expired`; the payment is
 /// `paid` once `successful_payment_id` is set, `failed` or `pending` after an attempt (from the
 /// last completion), else `unpaid`. `expires_at` is `created_at` plus one week.
-pub fn checkout(data: Value) -> Result<Checkout> {
+pub fn checkout(data: Value, provider_data: ProviderData) -> Result<Checkout> {
     let id = str_field(&data, "id").ok_or_else(|| undecodable("checkout", "no id"))?;
     let raw_status = str_field(&data, "status").unwrap_or_default();
     let status = match raw_status.as_str() {
@@ -133,7 +234,7 @@ pub fn checkout(data: Value) -> Result<Checkout> {
         created_at: created_at.as_deref().and_then(timestamp::rfc3339_utc),
         client_reference_id,
         metadata,
-        provider_data: data,
+        provider_data,
     })
 }
 
@@ -146,7 +247,7 @@ fn currency(v: &Value) -> String {
 /// A legacy `PaymentIntent` (hosted-checkout-session flow) → the unified checkout:
 /// `succeeded` → complete/paid; `canceled` → expired/unpaid; `pending`, `requires_capture`
 /// → open/pending; `requires_payment_method` → open/unpaid.
-pub fn payment_intent(data: Value) -> Result<Checkout> {
+pub fn payment_intent(data: Value, provider_data: ProviderData) -> Result<Checkout> {
     let id = str_field(&data, "id").ok_or_else(|| undecodable("payment intent", "no id"))?;
     let (status, payment_status) = match str_field(&data, "status").as_deref() {
         Some("succeeded") => (CheckoutStatus::Complete, CheckoutPaymentStatus::Paid),
@@ -169,14 +270,19 @@ pub fn payment_intent(data: Value) -> Result<Checkout> {
         expires_at: None,
         client_reference_id: None,
         metadata: data["metadata"].as_object().cloned().unwrap_or_default(),
-        provider_data: data,
+        provider_data,
     })
 }
 
 /// A `CheckoutCompletion` (`POST /v1/checkouts/{id}/complete` → 201) → the unified result.
 /// `payment_status` `succeeded`; `failed`/`canceled` → failed; `pending`, `skipped` and the
 /// completion `status` `processing` → pending (money not yet known to have moved).
-pub fn completion(data: Value, checkout_id: &str, idempotency_key: &str) -> Result<Completion> {
+pub fn completion(
+    data: Value,
+    provider_data: ProviderData,
+    checkout_id: &str,
+    idempotency_key: &str,
+) -> Result<Completion> {
     let raw = str_field(&data, "payment_status").or_else(|| str_field(&data, "status"));
     let payment_status = match raw.as_deref() {
         Some("succeeded") => PaymentStatus::Succeeded,
@@ -202,7 +308,7 @@ pub fn completion(data: Value, checkout_id: &str, idempotency_key: &str) -> Resu
         payment_error,
         additional_transactions: data["additional_transactions"].as_array().cloned().unwrap_or_default(),
         idempotency_key: Some(idempotency_key.to_owned()),
-        provider_data: data,
+        provider_data,
     })
 }
 
@@ -270,9 +376,25 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The real path: the answer's bytes, projected, with the raw object kept.
+    fn decoded(v: Value) -> (Value, ProviderData) {
+        let (view, raw) = envelope_data(v.to_string().as_bytes(), "test").unwrap();
+        (view, ProviderData::Raw(raw))
+    }
+
+    fn checkout_of(v: Value) -> Result<Checkout> {
+        let (view, raw) = decoded(v);
+        checkout(view, raw)
+    }
+
+    fn completion_of(v: Value, checkout_id: &str, key: &str) -> Result<Completion> {
+        let (view, raw) = decoded(v);
+        completion(view, raw, checkout_id, key)
+    }
+
     #[test]
     fn checkout_maps_statuses_and_times() {
-        let c = checkout(json!({
+        let c = checkout_of(json!({
             "id": "cho_1", "payment_amount": 1799, "payment_currency": "USD", "status": "created",
             "description": "One Chocolate Donut", "created_at": "2024-01-01T12:00:00Z",
             "payment": {"metadata": {"order": "7", "client_reference_id": "cart_9"}}
@@ -284,28 +406,28 @@ mod tests {
         assert_eq!(c.client_reference_id.as_deref(), Some("cart_9"));
         assert_eq!(c.metadata, json!({"order": "7"}).as_object().unwrap().clone());
 
-        let paid = checkout(json!({"id": "cho_1", "payment_amount": 1799, "status": "completed",
+        let paid = checkout_of(json!({"id": "cho_1", "payment_amount": 1799, "status": "completed",
             "successful_payment_id": "py_1"}))
         .unwrap();
         assert_eq!((paid.status, paid.payment_status), (CheckoutStatus::Complete, CheckoutPaymentStatus::Paid));
-        let failed = checkout(json!({"id": "cho_1", "payment_amount": 1799, "status": "attempted",
+        let failed = checkout_of(json!({"id": "cho_1", "payment_amount": 1799, "status": "attempted",
             "completions": [{"payment_status": "failed"}]}))
         .unwrap();
         assert_eq!(failed.payment_status, CheckoutPaymentStatus::Failed);
-        assert!(checkout(json!({"id": "cho_1", "payment_amount": 1, "status": "weird"})).is_err());
-        assert!(checkout(json!({"payment_amount": 1, "status": "created"})).is_err());
+        assert!(checkout_of(json!({"id": "cho_1", "payment_amount": 1, "status": "weird"})).is_err());
+        assert!(checkout_of(json!({"payment_amount": 1, "status": "created"})).is_err());
     }
 
     #[test]
     fn completion_reads_success_and_decline() {
-        let ok = completion(json!({"id": "chc_1", "checkout_id": "cho_1", "payment_status": "succeeded",
+        let ok = completion_of(json!({"id": "chc_1", "checkout_id": "cho_1", "payment_status": "succeeded",
             "status": "succeeded", "payment_id": "py_1", "checkout": {"payment_amount": 1799, "payment_currency": "USD"}}),
             "cho_1", "key-1").unwrap();
         assert_eq!(ok.payment_status, PaymentStatus::Succeeded);
         assert_eq!((ok.amount, ok.currency.as_deref()), (Some(1799), Some("usd")));
         assert!(ok.payment_error.is_none());
 
-        let declined = completion(
+        let declined = completion_of(
             json!({"id": "chc_2", "payment_status": "failed", "status": "failed",
             "payment_error_code": "card_declined", "payment_error_description": "Your card was declined.",
             "payment_response": {"error": {"code": "card_declined", "decline_code": "insufficient_funds"}}}),
@@ -327,10 +449,18 @@ mod tests {
 
     #[test]
     fn objects_come_enveloped_or_bare() {
-        let enveloped = br#"{"id": "cho_1", "type": "checkout", "data": {"id": "cho_1"}, "page_info": null}"#;
-        assert_eq!(envelope_data(enveloped, "checkout").unwrap(), json!({"id": "cho_1"}));
-        assert_eq!(envelope_data(br#"{"id": "pi_1", "amount": 5}"#, "x").unwrap(), json!({"id": "pi_1", "amount": 5}));
+        let enveloped = br#"{"id": "cho_1", "type": "checkout", "data": {"id": "cho_1", "other": [1, {"deep": true}]}, "page_info": null}"#;
+        let (view, raw) = envelope_data(enveloped, "checkout").unwrap();
+        assert_eq!(view, json!({"id": "cho_1"}), "the view holds only the fields read");
+        assert_eq!(
+            raw.get(),
+            r#"{"id": "cho_1", "other": [1, {"deep": true}]}"#,
+            "provider_data is the object verbatim"
+        );
+        let (view, raw) = envelope_data(br#"{"id": "pi_1", "amount": 5}"#, "x").unwrap();
+        assert_eq!((view, raw.get()), (json!({"id": "pi_1", "amount": 5}), r#"{"id": "pi_1", "amount": 5}"#));
         assert_eq!(envelope_data(b"[1]", "x").unwrap_err().status, Status::Provider);
+        assert_eq!(envelope_data(b"{\"data\": 1", "x").unwrap_err().status, Status::Provider);
     }
 
     #[test]

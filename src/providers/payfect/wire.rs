@@ -134,7 +134,7 @@ pub fn checkout(data: Value) -> Result<Checkout, Error> {
         expires_at: time("expiresAt"),
         client_reference_id: str_field(&data, "clientReferenceId"),
         metadata: data["metadata"].as_object().cloned().unwrap_or_default(),
-        provider_data: data,
+        provider_data: data.into(),
     })
 }
 
@@ -178,7 +178,7 @@ mod tests {
         assert_eq!(c.expires_at.as_deref(), Some("2023-12-30T12:26:06Z"));
         assert_eq!(c.client_reference_id, None);
         assert!(c.metadata.is_empty());
-        assert_eq!(c.provider_data["paymentIntent"], "b7c30e83-5439-47b2-ac4d-81c64c1d0174");
+        assert_eq!(c.provider_data.to_value()["paymentIntent"], "b7c30e83-5439-47b2-ac4d-81c64c1d0174");
     }
 
     #[test]

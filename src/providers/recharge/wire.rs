@@ -198,7 +198,7 @@ pub fn checkout(data: Value, hosted_url: String) -> Result<Checkout, Error> {
         expires_at: None,
         client_reference_id: None,
         metadata: Map::new(),
-        provider_data: data,
+        provider_data: data.into(),
     })
 }
 
@@ -221,7 +221,7 @@ pub fn charge(data: Value, checkout_id: &str) -> Result<Completion, Error> {
         payment_error: None,
         additional_transactions: Vec::new(),
         idempotency_key: None,
-        provider_data: data,
+        provider_data: data.into(),
     })
 }
 
