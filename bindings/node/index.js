@@ -135,17 +135,12 @@ class Client {
     return settle(load().ops[op](this._handle, json, out), out[0]);
   }
 
-  _async(op, request) {
-    let json;
-    try {
-      json = this._request(op, request);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  /** Runs a koffi async call, `start(out, done)`, keeping the handle alive until it ends. */
+  _inFlight(start) {
     const out = [null];
     this._pending += 1;
     return new Promise((resolve, reject) => {
-      load().ops[op].async(this._handle, json, out, (err, status) => {
+      start(out, (err, status) => {
         this._pending -= 1;
         if (this._closing && this._pending === 0) this._free();
         if (err) return reject(err);
@@ -156,6 +151,16 @@ class Client {
         }
       });
     });
+  }
+
+  _async(op, request) {
+    let json;
+    try {
+      json = this._request(op, request);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this._inFlight((out, done) => load().ops[op].async(this._handle, json, out, done));
   }
 
   /** checkout_create: amount or line_items, currency, description, URLs, metadata, provider_options. */
@@ -191,20 +196,7 @@ class Client {
     } catch (e) {
       return Promise.reject(e);
     }
-    const out = [null];
-    this._pending += 1;
-    return new Promise((resolve, reject) => {
-      load().verify.async(this._handle, args.headers, args.body, args.body.length, out, (err, status) => {
-        this._pending -= 1;
-        if (this._closing && this._pending === 0) this._free();
-        if (err) return reject(err);
-        try {
-          resolve(settle(status, out[0]));
-        } catch (e) {
-          reject(e);
-        }
-      });
-    });
+    return this._inFlight((out, done) => load().verify.async(this._handle, args.headers, args.body, args.body.length, out, done));
   }
 
   verifyWebhookSync(headers, body) {

@@ -8,7 +8,7 @@
 
 pub(crate) mod wire;
 
-use crate::config::{required_credential, ClientConfig};
+use crate::config::{required_credential, required_header_credential, ClientConfig};
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::providers::{endpoint, provider_error, refuse, Provider};
@@ -62,10 +62,7 @@ impl Justifi {
         let common = ClientConfig::read(f, DEFAULT_BASE_URL)?;
         let client_id = required_credential(f, "client_id", "JUSTIFI_CLIENT_ID")?;
         let client_secret = Secret::new(required_credential(f, "client_secret", "JUSTIFI_CLIENT_SECRET")?);
-        let sub_account = required_credential(f, "sub_account", "JUSTIFI_SUB_ACCOUNT")?;
-        if !sub_account.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(f.error("sub_account", "must be printable ASCII (it travels in the Sub-Account header)"));
-        }
+        let sub_account = required_header_credential(f, "sub_account", "JUSTIFI_SUB_ACCOUNT")?;
         Ok(Justifi {
             token: token_cache::slot(&common.base_url, &client_id, &client_secret),
             webhook: WebhookKeys::from_config(&common),

@@ -6,7 +6,7 @@
 
 pub(crate) mod wire;
 
-use crate::config::{required_credential, ClientConfig};
+use crate::config::{required_header_credential, ClientConfig};
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::providers::{endpoint, provider_error, refuse, Provider};
@@ -37,10 +37,7 @@ impl Payfect {
         if common.hosted_base_url.is_some() {
             return Err(Error::config("hosted_base_url: Payfect gives each checkout its own url"));
         }
-        let api_key = required_credential(f, "api_key", "PAYFECT_API_KEY")?;
-        if !api_key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(f.error("api_key", "must be printable ASCII (it travels in a header)"));
-        }
+        let api_key = required_header_credential(f, "api_key", "PAYFECT_API_KEY")?;
         Ok(Payfect {
             webhook: WebhookKeys::from_config(&common),
             transport: Transport::new(&common)?,

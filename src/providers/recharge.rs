@@ -8,7 +8,7 @@
 
 pub(crate) mod wire;
 
-use crate::config::{required_credential, ClientConfig};
+use crate::config::{required_header_credential, ClientConfig};
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::providers::{endpoint, provider_error, refuse, Provider};
@@ -42,10 +42,7 @@ impl Recharge {
     /// `2021-11`), `store_domain` (for `?myshopify_domain=`) and the common keys.
     pub fn from_config(f: &mut Fields) -> Result<Recharge> {
         let common = ClientConfig::read(f, DEFAULT_BASE_URL)?;
-        let api_token = required_credential(f, "api_token", "RECHARGE_API_TOKEN")?;
-        if !api_token.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(f.error("api_token", "must be printable ASCII (it travels in a header)"));
-        }
+        let api_token = required_header_credential(f, "api_token", "RECHARGE_API_TOKEN")?;
         let version = match f.string("api_version")?.as_deref() {
             None | Some("2021-01") => ApiVersion::V2021_01,
             Some("2021-11") => ApiVersion::V2021_11,
