@@ -11,13 +11,13 @@ pub(crate) mod wire;
 use crate::config::{required_credential, required_header_credential, ClientConfig};
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
-use crate::providers::{endpoint, provider_error, refuse, Provider};
+use crate::providers::{endpoint, provider_error, refuse, JsonRequest, Provider};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
 use crate::response::{Checkout, Completion, ProviderData, RedirectUrl, WebComponentToken};
 use crate::secret::Secret;
 use crate::timestamp;
 use crate::token_cache::{self, TokenSlot};
-use crate::transport::{HttpRequest, HttpResponse, Method, Replay, Transport};
+use crate::transport::{HttpResponse, Method, Replay, Transport};
 use crate::webhook::{body_json, hmac_sha256_matches, signature, unix_seconds, Headers, WebhookEvent, WebhookKeys};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -77,15 +77,9 @@ impl Justifi {
 
     fn access_token(&self) -> Result<Secret> {
         self.token.get_or_fetch(|| {
-            let url = endpoint(&self.base_url, &["oauth", "token"])?;
-            let body = json!({"client_id": self.client_id, "client_secret": self.client_secret.expose()}).to_string();
-            let resp = self.transport.send(&HttpRequest {
-                method: Method::Post,
-                url: url.as_str(),
-                headers: &[],
-                body: Some(&body),
-                replay: Replay::Safe,
-            })?;
+            let body = json!({"client_id": self.client_id, "client_secret": self.client_secret.expose()});
+            let resp = JsonRequest::new(&self.base_url, Method::Post, &["oauth", "token"], Some(&body), Replay::Safe)?
+                .send(&self.transport, &[])?;
             if !resp.is_success() {
                 let mut e = self.error(&resp);
                 if resp.status == 400 || resp.status == 401 || resp.status == 403 {
@@ -109,8 +103,9 @@ impl Justifi {
         body: Option<&Value>,
         idempotency_key: Option<&str>,
     ) -> Result<HttpResponse> {
-        let url = endpoint(&self.base_url, segments)?;
-        let body = body.map(Value::to_string);
+        let replay =
+            if method == Method::Get || idempotency_key.is_some() { Replay::Safe } else { Replay::OnlyIfUnsent };
+        let request = JsonRequest::new(&self.base_url, method, segments, body, replay)?;
         let mut refreshed = false;
         loop {
             let token = self.access_token()?;
@@ -119,17 +114,7 @@ impl Justifi {
             if let Some(key) = idempotency_key {
                 headers.push(("Idempotency-Key", key));
             }
-            let resp = self.transport.send(&HttpRequest {
-                method,
-                url: url.as_str(),
-                headers: &headers,
-                body: body.as_deref(),
-                replay: if method == Method::Get || idempotency_key.is_some() {
-                    Replay::Safe
-                } else {
-                    Replay::OnlyIfUnsent
-                },
-            })?;
+            let resp = request.send(&self.transport, &headers)?;
             if resp.status == 401 && !refreshed {
                 self.token.invalidate(&token);
                 refreshed = true;

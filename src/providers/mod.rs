@@ -10,8 +10,9 @@ use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
 use crate::response::{Checkout, Completion, RedirectUrl, WebComponentToken};
-use crate::transport::HttpResponse;
+use crate::transport::{HttpRequest, HttpResponse, Method, Replay, Transport};
 use crate::webhook::{Headers, WebhookEvent};
+use serde_json::Value;
 use url::Url;
 
 /// The operations of CONTRACT.md §7, as one provider performs them.
@@ -75,6 +76,38 @@ pub fn provider_error(
     e.request_id = resp.request_id.clone();
     e.retryable = resp.status == 429 || resp.status >= 500;
     e
+}
+
+/// A JSON request to a provider: its URL built from path segments and its body serialized
+/// once, then sent with the provider's headers as often as its logic needs (JustiFi sends it
+/// again after refreshing its token).
+pub struct JsonRequest {
+    method: Method,
+    url: Url,
+    body: Option<String>,
+    replay: Replay,
+}
+
+impl JsonRequest {
+    pub fn new(
+        origin: &str,
+        method: Method,
+        segments: &[&str],
+        body: Option<&Value>,
+        replay: Replay,
+    ) -> Result<JsonRequest> {
+        Ok(JsonRequest { method, url: endpoint(origin, segments)?, body: body.map(Value::to_string), replay })
+    }
+
+    pub fn send(&self, transport: &Transport, headers: &[(&'static str, &str)]) -> Result<HttpResponse> {
+        transport.send(&HttpRequest {
+            method: self.method,
+            url: self.url.as_str(),
+            headers,
+            body: self.body.as_deref(),
+            replay: self.replay,
+        })
+    }
 }
 
 /// `origin` followed by `segments`, each percent-encoded as one path segment: an id holding

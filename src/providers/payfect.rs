@@ -9,11 +9,11 @@ pub(crate) mod wire;
 use crate::config::{required_header_credential, ClientConfig};
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
-use crate::providers::{endpoint, provider_error, refuse, Provider};
+use crate::providers::{provider_error, refuse, JsonRequest, Provider};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect};
 use crate::response::{Checkout, Completion, RedirectUrl};
 use crate::secret::Secret;
-use crate::transport::{HttpRequest, HttpResponse, Method, Replay, Transport};
+use crate::transport::{HttpResponse, Method, Replay, Transport};
 use crate::webhook::{body_json, signature, Headers, WebhookEvent, WebhookKeys};
 use fernet::Fernet;
 use serde_json::Value;
@@ -47,17 +47,9 @@ impl Payfect {
     }
 
     fn call(&self, method: Method, segments: &[&str], body: Option<&Value>) -> Result<HttpResponse> {
-        let url = endpoint(&self.base_url, segments)?;
-        let body = body.map(Value::to_string);
         let replay = if method == Method::Get { Replay::Safe } else { Replay::OnlyIfUnsent };
-        let headers = [("Authorization", self.api_key.expose())];
-        self.transport.send(&HttpRequest {
-            method,
-            url: url.as_str(),
-            headers: &headers,
-            body: body.as_deref(),
-            replay,
-        })
+        JsonRequest::new(&self.base_url, method, segments, body, replay)?
+            .send(&self.transport, &[("Authorization", self.api_key.expose())])
     }
 
     fn checkout_of(&self, resp: HttpResponse) -> Result<Checkout> {

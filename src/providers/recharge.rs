@@ -11,11 +11,11 @@ pub(crate) mod wire;
 use crate::config::{required_header_credential, ClientConfig};
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
-use crate::providers::{endpoint, provider_error, refuse, Provider};
+use crate::providers::{endpoint, provider_error, refuse, JsonRequest, Provider};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect};
 use crate::response::{Checkout, Completion, RedirectUrl};
 use crate::secret::Secret;
-use crate::transport::{HttpRequest, HttpResponse, Method, Replay, Transport};
+use crate::transport::{HttpResponse, Method, Replay, Transport};
 use crate::webhook::{body_json, constant_time_eq, hmac_sha256_matches, signature, Headers, WebhookEvent, WebhookKeys};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -60,17 +60,9 @@ impl Recharge {
     }
 
     fn call(&self, method: Method, segments: &[&str], body: Option<&Value>, replay: Replay) -> Result<HttpResponse> {
-        let url = endpoint(&self.base_url, segments)?;
-        let body = body.map(Value::to_string);
         let headers =
             [("X-Recharge-Access-Token", self.api_token.expose()), ("X-Recharge-Version", self.version.header())];
-        self.transport.send(&HttpRequest {
-            method,
-            url: url.as_str(),
-            headers: &headers,
-            body: body.as_deref(),
-            replay,
-        })
+        JsonRequest::new(&self.base_url, method, segments, body, replay)?.send(&self.transport, &headers)
     }
 
     /// ReCharge's error answer → the contract's error. "Already processed" (422) and "in
