@@ -9,8 +9,20 @@ use serde_json::{Map, Value};
 /// on what a hostile or broken caller can make the library forward.
 const MAX_STRING_BYTES: usize = 65_536;
 
-/// The JSON object in `text`, named `name` in errors (`CHECKOUT_ERR_INVALID_JSON`).
+/// The largest JSON argument accepted (a request, a configuration or a webhook's headers),
+/// in bytes: 1 MiB. Far above any checkout, and a bound on what a hostile or broken caller
+/// can make the library hold and forward (`provider_options` and `metadata` included).
+pub const MAX_JSON_BYTES: usize = 1 << 20;
+
+/// The JSON object in `text`, named `name` in errors (`CHECKOUT_ERR_INVALID_JSON`); text over
+/// [`MAX_JSON_BYTES`] is `CHECKOUT_ERR_INVALID_REQUEST`, refused before it is parsed.
 pub fn json_object(text: &str, name: &str) -> Result<Map<String, Value>> {
+    if text.len() > MAX_JSON_BYTES {
+        return Err(Error::invalid_request(format!(
+            "{name}: is {} bytes; the most accepted is {MAX_JSON_BYTES} bytes (1 MiB)",
+            text.len()
+        )));
+    }
     match serde_json::from_str(text) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(Error::new(Status::InvalidJson, format!("{name}: must be a JSON object"))),
@@ -119,6 +131,15 @@ impl Fields {
         }
     }
 
+    /// An optional boolean.
+    pub fn boolean(&mut self, name: &str) -> Result<Option<bool>> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(b)),
+            Some(_) => Err(self.error(name, "must be true or false")),
+        }
+    }
+
     /// An optional JSON object, taken as is.
     pub fn object(&mut self, name: &str) -> Result<Option<Map<String, Value>>> {
         match self.take(name) {
@@ -183,6 +204,17 @@ mod tests {
         assert_eq!(err.message, "a: must be a string");
         let err = fields(json!({})).required_string("a").unwrap_err();
         assert_eq!(err.message, "a: is required");
+    }
+
+    #[test]
+    fn json_arguments_are_capped_before_parsing() {
+        let big = format!(r#"{{"provider_options": {{"pad": [{}0]}}}}"#, "0,".repeat(MAX_JSON_BYTES / 2));
+        let e = json_object(&big, "request_json").unwrap_err();
+        assert_eq!(e.status, Status::InvalidRequest);
+        assert!(e.message.starts_with("request_json: is 1048"), "{}", e.message);
+        assert!(e.message.ends_with("the most accepted is 1048576 bytes (1 MiB)"), "{}", e.message);
+        let fits = format!(r#"{{"pad": "{}"}}"#, "x".repeat(MAX_JSON_BYTES - 20));
+        assert!(json_object(&fits, "request_json").is_ok());
     }
 
     #[test]

@@ -14,6 +14,9 @@ use serde_json::Value;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+/// How far ahead of the local clock a signed timestamp may be, in seconds (clock skew).
+pub const MAX_FUTURE_SKEW_S: u64 = 300;
+
 /// The secrets and tolerance of a client (`webhook_secrets`, `webhook_tolerance_s`).
 #[derive(Debug, Clone)]
 pub struct WebhookKeys {
@@ -35,16 +38,17 @@ impl WebhookKeys {
         Ok(&self.secrets)
     }
 
-    /// Checks that `timestamp` (Unix seconds) is within the tolerance of `now`, in either
-    /// direction: the configured tolerance, else `default_s`.
+    /// Checks that `timestamp` (Unix seconds) is at most the tolerance (the configured one,
+    /// else `default_s`) older than `now`, and at most [`MAX_FUTURE_SKEW_S`] (or the
+    /// tolerance, when smaller) ahead of it: a provider's retries make signatures old, never
+    /// new, so a long tolerance for retries is no reason to accept a far-future timestamp.
     pub fn check_timestamp(&self, timestamp: i64, now: i64, default_s: u64) -> Result<()> {
         let tolerance = self.tolerance_s.unwrap_or(default_s);
         let skew = now.abs_diff(timestamp);
-        if tolerance != 0 && skew > tolerance {
+        let limit = if timestamp > now { tolerance.min(MAX_FUTURE_SKEW_S) } else { tolerance };
+        if tolerance != 0 && skew > limit {
             let when = if timestamp < now { "old" } else { "in the future" };
-            return Err(signature(format!(
-                "timestamp outside tolerance: signed {skew} s {when}, tolerance {tolerance} s"
-            )));
+            return Err(signature(format!("timestamp outside tolerance: signed {skew} s {when}, tolerance {limit} s")));
         }
         Ok(())
     }
@@ -161,6 +165,11 @@ mod tests {
             "timestamp outside tolerance: signed 301 s old, tolerance 300 s"
         );
         assert!(keys.check_timestamp(1400, 1000, 300).unwrap_err().message.contains("in the future"));
+        keys.check_timestamp(1000, 1000 + 86_400, 86_700).expect("a day-old retry");
+        assert_eq!(
+            keys.check_timestamp(1000 + 301, 1000, 86_700).unwrap_err().message,
+            "timestamp outside tolerance: signed 301 s in the future, tolerance 300 s"
+        );
         WebhookKeys { secrets: vec![], tolerance_s: Some(0) }.check_timestamp(0, 1_700_000_000, 300).unwrap();
         assert_eq!(keys.secrets().unwrap_err().status, Status::Config);
     }

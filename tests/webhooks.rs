@@ -80,8 +80,17 @@ fn justifi_checks_signature_secret_rotation_and_time() {
     let tampered = body.replace("succeeded", "failed");
     refused(c.verify(&justifi_delivery("sigk_new", &ts, body), tampered.as_bytes()));
 
-    let stale = (now() - 301).to_string();
+    // Live accounts retry "10 times over 24 hours" (docs/webhooks.md): the last retry's
+    // signature may be a day old, and the default tolerance accepts it.
+    let last_retry = (now() - 24 * 3600).to_string();
+    c.verify(&justifi_delivery("sigk_new", &last_retry, body), body.as_bytes())
+        .expect("a retry signed 24 hours ago verifies by default");
+    let stale = (now() - 24 * 3600 - 301).to_string();
     assert!(refused(c.verify(&justifi_delivery("sigk_new", &stale, body), body.as_bytes()))
+        .contains("old, tolerance 86700 s"));
+    let strict = client("justifi", json!({"webhook_secrets": ["sigk_new"], "webhook_tolerance_s": 300}));
+    let late = (now() - 301).to_string();
+    assert!(refused(strict.verify(&justifi_delivery("sigk_new", &late, body), body.as_bytes()))
         .contains("old, tolerance 300 s"));
     let future = (now() + 600).to_string();
     assert!(refused(c.verify(&justifi_delivery("sigk_new", &future, body), body.as_bytes())).contains("in the future"));
@@ -149,11 +158,21 @@ fn recharge_accepts_either_scheme() {
     c.verify(&json!({"x-recharge-webhook-signature": format!("t={twenty_hours_ago},v1={v1}")}), body.as_bytes())
         .expect("ReCharge allows 48 hours");
 
+    // A delivery stripped of its timestamped signature, keeping the legacy hash, is a
+    // downgrade: refused unless the storefront opted in to the legacy scheme.
     let legacy = hex::encode(Sha256::new().chain_update("shpss_secret").chain_update(body).finalize());
-    let event = c.verify(&json!({"X-Recharge-Hmac-Sha256": legacy}), body.as_bytes()).unwrap();
+    let downgraded = refused(c.verify(&json!({"X-Recharge-Hmac-Sha256": legacy}), body.as_bytes()));
+    assert!(downgraded.contains("set accept_legacy_webhook_signature"), "{downgraded}");
+    let legacy_client =
+        client("recharge", json!({"webhook_secrets": ["shpss_secret"], "accept_legacy_webhook_signature": true}));
+    let event = legacy_client.verify(&json!({"X-Recharge-Hmac-Sha256": legacy}), body.as_bytes()).unwrap();
     assert_eq!(event["type"], "checkout");
     let wrong = hex::encode(Sha256::new().chain_update("other").chain_update(body).finalize());
-    refused(c.verify(&json!({"X-Recharge-Hmac-Sha256": wrong}), body.as_bytes()));
+    refused(legacy_client.verify(&json!({"X-Recharge-Hmac-Sha256": wrong}), body.as_bytes()));
+    let cfg = json!({"provider": "justifi", "base_url": "http://127.0.0.1:9", "client_id": "c",
+        "client_secret": "s", "sub_account": "acc_1", "accept_legacy_webhook_signature": true});
+    let e = lib().client(&cfg).map(|_| ()).unwrap_err();
+    assert_eq!(e["error"]["message"], "accept_legacy_webhook_signature: unknown field", "a ReCharge key");
     assert!(refused(c.verify(&json!({}), body.as_bytes())).starts_with("missing header X-Recharge-Webhook-Signature"));
     assert!(refused(c.verify(&json!({"X-Recharge-Webhook-Signature": "v1=ab"}), body.as_bytes())).contains("no t="));
 }
@@ -181,6 +200,20 @@ fn payfect_callbacks_are_fernet_tokens_of_the_body() {
     let other = fernet::Fernet::new(&fernet::Fernet::generate_key()).unwrap().encrypt(body.as_bytes());
     assert!(refused(c.verify(&json!({"X-Payfect-Signature": other}), body.as_bytes())).contains("does not decrypt"));
     assert_eq!(refused(c.verify(&json!({}), body.as_bytes())), "missing header X-Payfect-Signature");
+    let fernet_key = fernet::Fernet::new(&key).unwrap();
+    let three_years_ago = (now() - 3 * 365 * 86_400) as u64;
+    let replayed = fernet_key.encrypt_at_time(body.as_bytes(), three_years_ago);
+    assert_eq!(
+        refused(c.verify(&json!({"X-Payfect-Signature": replayed}), body.as_bytes())),
+        "timestamp outside tolerance: X-Payfect-Signature was made more than 86400 s ago"
+    );
+    let stored = client("payfect", json!({"webhook_secrets": [key], "webhook_tolerance_s": 0}));
+    stored.verify(&json!({"X-Payfect-Signature": replayed}), body.as_bytes()).expect("tolerance 0 replays stored events");
+    let an_hour_ago = fernet_key.encrypt_at_time(body.as_bytes(), (now() - 3600) as u64);
+    c.verify(&json!({"X-Payfect-Signature": an_hour_ago}), body.as_bytes()).expect("a late delivery verifies");
+    let strict = client("payfect", json!({"webhook_secrets": [key], "webhook_tolerance_s": 600}));
+    refused(strict.verify(&json!({"X-Payfect-Signature": an_hour_ago}), body.as_bytes()));
+
     let (code, _) = client("payfect", json!({"webhook_secrets": ["plain"]}))
         .verify(&json!({"X-Payfect-Signature": token}), body.as_bytes())
         .unwrap_err();

@@ -20,6 +20,9 @@ use serde_json::Value;
 use wire::PROVIDER;
 
 const DEFAULT_BASE_URL: &str = "https://api.payfect.finance";
+/// The default age limit of a callback's Fernet token, seconds. `providers/payfect/callback.md`
+/// documents no retry schedule, so this allows a day of delivery retries, as JustiFi's.
+const WEBHOOK_TOLERANCE_S: u64 = 24 * 3600;
 
 /// A Payfect client: a merchant API key.
 pub struct Payfect {
@@ -110,8 +113,12 @@ impl Provider for Payfect {
 
     /// `X-Payfect-Signature` is a Fernet token made with the merchant's secret key (a
     /// `webhook_secrets` entry, `providers/payfect/callback.md`); decrypted, it must be JSON
-    /// equal in value to the body (not byte-equal). The callback is `checkout.completed`.
+    /// equal in value to the body (not byte-equal). The token's creation time must be within
+    /// `webhook_tolerance_s` (default 24 h; Payfect documents no retry schedule). The
+    /// callback is `checkout.completed`.
     fn verify_webhook(&self, headers: &Headers, body: &[u8], _now: i64) -> Result<WebhookEvent> {
+        // Fernet judges the token's age against the system clock itself, which is the clock
+        // `now` comes from.
         let secrets = self.webhook.secrets()?;
         let token = headers.require("X-Payfect-Signature")?;
         let keys: Vec<Fernet> = secrets.iter().filter_map(|s| Fernet::new(s.expose())).collect();
@@ -120,8 +127,20 @@ impl Provider for Payfect {
                 "webhook_secrets: Payfect's secret keys are Fernet keys (32 bytes, url-safe base64)",
             ));
         }
-        let plaintext = keys.iter().find_map(|k| k.decrypt(token).ok()).ok_or_else(|| {
+        let key = keys.iter().find(|k| k.decrypt(token).is_ok()).ok_or_else(|| {
             signature("bad signature: X-Payfect-Signature does not decrypt with any of the webhook_secrets")
+        })?;
+        // The token is authentic; its own creation time (Fernet spec) must be within the
+        // tolerance, or it is a replayed callback.
+        let tolerance = self.webhook.tolerance_s.unwrap_or(WEBHOOK_TOLERANCE_S);
+        let plaintext = match tolerance {
+            0 => key.decrypt(token),
+            ttl => key.decrypt_with_ttl(token, ttl),
+        }
+        .map_err(|_| {
+            signature(format!(
+                "timestamp outside tolerance: X-Payfect-Signature was made more than {tolerance} s ago"
+            ))
         })?;
         let body = body_json(body)?;
         let signed: Value = serde_json::from_slice(&plaintext)

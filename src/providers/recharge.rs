@@ -35,11 +35,17 @@ pub struct Recharge {
     store_domain: Option<String>,
     transport: Transport,
     webhook: WebhookKeys,
+    /// Whether a delivery signed only with the legacy `X-Recharge-Hmac-Sha256` is accepted
+    /// (`accept_legacy_webhook_signature`, default false): that hash covers no timestamp, so
+    /// a captured delivery verifies forever, and a delivery stripped of its newer signature
+    /// would otherwise be a way around the timestamp check.
+    accept_legacy_webhooks: bool,
 }
 
 impl Recharge {
     /// Reads `api_token` (or `RECHARGE_API_TOKEN`), `api_version` (`2021-01` default,
-    /// `2021-11`), `store_domain` (for `?myshopify_domain=`) and the common keys.
+    /// `2021-11`), `store_domain` (for `?myshopify_domain=`),
+    /// `accept_legacy_webhook_signature` (default false) and the common keys.
     pub fn from_config(f: &mut Fields) -> Result<Recharge> {
         let common = ClientConfig::read(f, DEFAULT_BASE_URL)?;
         let api_token = required_header_credential(f, "api_token", "RECHARGE_API_TOKEN")?;
@@ -56,6 +62,7 @@ impl Recharge {
             api_token: Secret::new(api_token),
             version,
             store_domain: f.string("store_domain")?,
+            accept_legacy_webhooks: f.boolean("accept_legacy_webhook_signature")?.unwrap_or(false),
         })
     }
 
@@ -197,10 +204,11 @@ impl Provider for Recharge {
         Err(uncertain(self.error(&resp)))
     }
 
-    /// Either scheme (PROVIDERS.md §ReCharge): `X-Recharge-Webhook-Signature: t=<unix>,v1=<hex>`
-    /// (HMAC-SHA256(secret, "t.body"), any of several `v1`, within 48 h by default), or the
-    /// legacy `X-Recharge-Hmac-Sha256` = hex(SHA-256(secret ‖ body)), a plain hash. The
-    /// topic comes from `X-Recharge-Topic`.
+    /// `X-Recharge-Webhook-Signature: t=<unix>,v1=<hex>` (PROVIDERS.md §ReCharge:
+    /// HMAC-SHA256(secret, "t.body"), any of several `v1`, within 48 h by default, ReCharge's
+    /// own limit). The legacy `X-Recharge-Hmac-Sha256` = hex(SHA-256(secret ‖ body)), a plain
+    /// hash with no timestamp, only with `accept_legacy_webhook_signature`. The topic comes
+    /// from `X-Recharge-Topic`.
     fn verify_webhook(&self, headers: &Headers, body: &[u8], now: i64) -> Result<WebhookEvent> {
         let secrets = self.webhook.secrets()?;
         if let Some(header) = headers.get("X-Recharge-Webhook-Signature") {
@@ -215,6 +223,13 @@ impl Provider for Recharge {
             }
             self.webhook.check_timestamp(signed_at, now, WEBHOOK_TOLERANCE_S)?;
         } else if let Some(legacy) = headers.get("X-Recharge-Hmac-Sha256") {
+            if !self.accept_legacy_webhooks {
+                return Err(signature(
+                    "missing header X-Recharge-Webhook-Signature: a delivery signed only with the legacy \
+                     X-Recharge-Hmac-Sha256 carries no timestamp and could be a replay; set \
+                     accept_legacy_webhook_signature to accept it",
+                ));
+            }
             let given = hex::decode(legacy.trim()).unwrap_or_default();
             let valid = secrets.iter().any(|s| {
                 let digest = Sha256::new().chain_update(s.expose()).chain_update(body).finalize();
