@@ -8,7 +8,6 @@
 use iso_currency::Currency;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
-use std::str::FromStr;
 
 /// Crypto codes (lowercase) and their decimal places.
 const CRYPTO: [(&str, u32); 2] = [("usdt", 2), ("usdc", 2)];
@@ -36,10 +35,17 @@ pub fn to_decimal(minor: u64, currency: &str) -> Result<String, String> {
 /// plain decimal, negative, more places than the currency has, or beyond 2^64 minor units.
 pub fn to_minor(decimal: &str, currency: &str) -> Result<u64, String> {
     let places = exponent(currency)?;
-    let value = Decimal::from_str(decimal.trim())
-        .ok()
-        .filter(|_| decimal.trim().bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-'))
-        .ok_or_else(|| format!("{decimal:?} is not a decimal amount"))?;
+    let text = decimal.trim();
+    if !text.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') {
+        return Err(format!("{decimal:?} is not a decimal amount"));
+    }
+    // Trailing zeros after the point are not precision ("20.500" is 20.50); anything else
+    // must parse exactly: `from_str` rounds past 28 significant digits, `from_str_exact`
+    // refuses instead.
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { text };
+    let value = Decimal::from_str_exact(text).map_err(|_| {
+        format!("{decimal:?} is not a decimal amount that {currency} can hold exactly ({places} decimal places)")
+    })?;
     if value.is_sign_negative() {
         return Err(format!("{decimal:?} is negative"));
     }
@@ -95,5 +101,9 @@ mod tests {
             assert!(to_minor(bad, "usd").is_err(), "{bad}");
         }
         assert!(to_minor("184467440737095516.16", "usd").is_err());
+        for beyond_28_places in ["0.999999999999999999999999999999", "0.000000000000000000000000000001"] {
+            assert!(to_minor(beyond_28_places, "usd").is_err(), "{beyond_28_places} must not round");
+        }
+        assert_eq!(to_minor("20.50000000000000000000000000000000000", "usd"), Ok(2050));
     }
 }
