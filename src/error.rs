@@ -143,6 +143,11 @@ pub struct Error {
     /// HTTP requests the call sent, retries included (0 when refused before sending).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts: Option<u32>,
+    /// Whether the failed request may have reached the provider and been acted on (a
+    /// timeout, a reset, an answer that could not be read): what makes a payment call's
+    /// failure ambiguous. Not part of the error object.
+    #[serde(skip)]
+    pub may_have_reached_provider: bool,
 }
 
 fn status_code<S: serde::Serializer>(status: &Status, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -165,6 +170,7 @@ impl Error {
             request_id: None,
             idempotency_key: None,
             attempts: None,
+            may_have_reached_provider: false,
         }
     }
 

@@ -6,9 +6,9 @@
 //!   de-duplicates): retried on connect errors, timeouts, resets, 409 (a request with the
 //!   same key is in flight), 429 and 5xx.
 //! - [`Replay::OnlyIfUnsent`] (any other POST): retried only when nothing reached the
-//!   server: the connection was refused or never established, or the server answered 429
-//!   (it did not process the request). A reset, timeout or 5xx after sending is returned to
-//!   the caller, because the server may have acted on it.
+//!   server: the connection was refused or never established. A reset, timeout, 429 or 5xx
+//!   after sending is returned to the caller, because the server may have acted on it (a
+//!   provider may process a request and still answer 429).
 //!
 //! Up to `max_retries` further attempts, waiting `min(0.5 s · 2^n, 5 s)` scaled by a random
 //! factor in [0.5, 1) between them, or the server's `Retry-After` (seconds or HTTP-date) when
@@ -31,8 +31,13 @@ use ureq::{Agent, Proxy};
 /// The `User-Agent` sent with every request.
 pub const USER_AGENT: &str = concat!("storefront-checkout/", env!("CARGO_PKG_VERSION"));
 
-/// The largest response body read, in bytes; a larger one is a network error.
+/// The largest response body read, in bytes, after decompression; a larger one is a
+/// network error.
 const MAX_RESPONSE_BYTES: u64 = 8 << 20;
+
+/// The deepest nesting of arrays and objects accepted in a provider's body: serde_json's
+/// limit for requests, so that what the library returns parses wherever its input did.
+pub(crate) const MAX_JSON_DEPTH: usize = 128;
 
 /// Idle keep-alive connections kept per client (ureq keeps 3 per host by default, so that a
 /// client shared by more threads would keep opening connections).
@@ -94,6 +99,19 @@ fn call_deadline() -> Option<Instant> {
     CALL.with(|c| c.get().and_then(|s| s.deadline))
 }
 
+/// The deadline of the call running on this thread, starting its clock now if no request
+/// has yet (`now + budget` outside a call).
+fn deadline_from_now(budget: Duration) -> Instant {
+    CALL.with(|c| match c.get() {
+        Some(mut state) => {
+            let deadline = *state.deadline.get_or_insert_with(|| Instant::now() + budget);
+            c.set(Some(state));
+            deadline
+        }
+        None => Instant::now() + budget,
+    })
+}
+
 /// Whether a request may be sent again after it may have reached the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Replay {
@@ -120,6 +138,10 @@ pub struct HttpRequest<'a> {
     /// A JSON body, sent as `application/json`.
     pub body: Option<&'a str>,
     pub replay: Replay,
+    /// A payment call whose failure the caller settles by reading the checkout: its
+    /// attempts and waits end [`Transport::settle_reserve`] before the call's deadline, so
+    /// that the read still fits within it.
+    pub settles: bool,
 }
 
 /// The provider's answer, whatever its status.
@@ -187,6 +209,19 @@ impl Transport {
         })
     }
 
+    /// The running call's deadline (`deadline_ms` from its first request, or from now when
+    /// it has sent none yet): how long the call may wait for anything, a token fetched by
+    /// another thread included.
+    pub fn deadline(&self) -> Instant {
+        deadline_from_now(self.deadline)
+    }
+
+    /// The part of the call's deadline a settling payment call leaves for reading the
+    /// checkout afterwards: a quarter of `deadline_ms`, at most 10 s.
+    pub fn settle_reserve(&self) -> Duration {
+        (self.deadline / 4).min(Duration::from_secs(10))
+    }
+
     fn agent(&self) -> Agent {
         let pid = std::process::id();
         let mut guard = self.agent.lock().unwrap_or_else(|e| e.into_inner());
@@ -204,18 +239,20 @@ impl Transport {
     /// call's deadline passing.
     pub fn send(&self, req: &HttpRequest) -> Result<HttpResponse> {
         let agent = self.agent();
+        let reserve = if req.settles { self.settle_reserve() } else { Duration::ZERO };
+        let before = |deadline: Instant| deadline.checked_sub(reserve).unwrap_or(deadline);
         let mut retries = 0;
         loop {
             let now = Instant::now();
-            let left = call_deadline().unwrap_or(now + self.deadline).saturating_duration_since(now);
+            let left = before(call_deadline().unwrap_or(now + self.deadline)).saturating_duration_since(now);
             if left.is_zero() {
-                return Err(deadline_passed(self.deadline));
+                return Err(Error { may_have_reached_provider: retries > 0, ..deadline_passed(self.deadline) });
             }
-            let deadline = start_attempt(self.deadline);
+            let deadline = before(start_attempt(self.deadline));
             let left = deadline.saturating_duration_since(Instant::now());
             let outcome = attempt(&agent, req, (left < self.timeout).then_some(left));
             let again = match &outcome {
-                Ok(r) => r.status == 429 || (req.replay == Replay::Safe && (r.status == 409 || r.status >= 500)),
+                Ok(r) => req.replay == Replay::Safe && matches!(r.status, 409 | 429 | 500..),
                 Err(f) => f.error.retryable && (f.unsent || req.replay == Replay::Safe),
             };
             let wait = match &outcome {
@@ -229,7 +266,7 @@ impl Transport {
                     std::thread::sleep(wait);
                     retries += 1;
                 }
-                _ => return outcome.map_err(|f| *f.error),
+                _ => return outcome.map_err(|f| Error { may_have_reached_provider: !f.unsent, ..*f.error }),
             }
         }
     }
@@ -344,12 +381,67 @@ fn attempt(agent: &Agent, req: &HttpRequest, shorter: Option<Duration>) -> std::
     let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let request_id = header("request-id");
     let retry_after = header("retry-after").and_then(|v| retry_after(&v, SystemTime::now()));
-    let body = resp.body_mut().with_config().limit(MAX_RESPONSE_BYTES).read_to_vec().map_err(|e| {
-        let mut f = classify(e);
+    let body = read_body(resp.body_mut())?;
+    Ok(HttpResponse { status, request_id, retry_after, body })
+}
+
+/// The response body, decompressed (ureq asks for gzip), bounded by [`MAX_RESPONSE_BYTES`]
+/// after decompression: ureq's own limit counts the bytes on the wire, so a small gzip body
+/// could inflate to gigabytes. A larger body, or one nesting JSON deeper than
+/// [`MAX_JSON_DEPTH`], is a failure of an attempt that reached the server.
+fn read_body(body: &mut ureq::Body) -> std::result::Result<Vec<u8>, Failure> {
+    use std::io::Read;
+    let sent = |status, message: String| Failure { error: Box::new(Error::new(status, message)), unsent: false };
+    let mut out = Vec::new();
+    body.as_reader().take(MAX_RESPONSE_BYTES + 1).read_to_end(&mut out).map_err(|e| {
+        let mut f = classify(ureq::Error::Io(e));
         f.unsent = false;
         f
     })?;
-    Ok(HttpResponse { status, request_id, retry_after, body })
+    if out.len() as u64 > MAX_RESPONSE_BYTES {
+        return Err(sent(Status::Network, format!("the provider's response exceeds {MAX_RESPONSE_BYTES} bytes")));
+    }
+    if !json_depth_within(&out, MAX_JSON_DEPTH) {
+        let mut e = Error::new(
+            Status::Provider,
+            format!("the provider's response nests JSON deeper than {MAX_JSON_DEPTH} levels; it was not read"),
+        );
+        e.retryable = false;
+        return Err(Failure { error: Box::new(e), unsent: false });
+    }
+    Ok(out)
+}
+
+/// Whether the JSON-ish `bytes` nest arrays and objects at most `max` deep (brackets inside
+/// strings do not count). serde_json bounds the depth of what it parses into a tree, but not
+/// of what it skips or keeps raw (`RawValue`), and a host language parsing the result again
+/// would fail on it (Python's `RecursionError`): the bound holds for every body a provider
+/// sends, as for every request (serde_json's 128).
+pub fn json_depth_within(bytes: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return false;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    true
 }
 
 /// A `Retry-After` value (RFC 9110 §10.2.3): delay seconds, or an HTTP-date, as a wait from
@@ -379,9 +471,6 @@ fn classify(e: ureq::Error) -> Failure {
         U::Timeout(which) => maybe_sent(Status::Timeout, format!("the provider did not answer in time ({which})")),
         U::Tls(_) | U::Pem(_) | U::Rustls(_) => {
             unsent(Status::Network, format!("TLS handshake with the provider failed: {e}"))
-        }
-        U::BodyExceedsLimit(limit) => {
-            maybe_sent(Status::Network, format!("the provider's response exceeds {limit} bytes"))
         }
         U::BadUri(_) | U::Http(_) => unsent(Status::Internal, format!("could not build the HTTP request: {e}")),
         other => maybe_sent(Status::Network, format!("the connection to the provider failed: {other}")),

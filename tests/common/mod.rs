@@ -116,6 +116,20 @@ pub fn sandbox_request(method: &str, url: &str, bearer: Option<&str>, body: Opti
     http(method, url, bearer, body)
 }
 
+/// A stub's answer to a request other than the token's: status, extra headers and body
+/// (status 0: silence until the client gives up).
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(status: u16, body: impl Into<Vec<u8>>) -> Answer {
+        Answer { status, headers: Vec::new(), body: body.into() }
+    }
+}
+
 /// A loopback server answering `/oauth/token` with a token, and every other request with
 /// `status` and `body` (or, when `status` is 0, with silence until the client gives up).
 /// Counts the requests other than the token's.
@@ -126,14 +140,21 @@ pub struct Stub {
 
 impl Stub {
     pub fn start(status: u16, body: &'static str) -> Stub {
+        Stub::answering(r#"{"access_token": "stub-token"}"#, move || Answer::json(status, body))
+    }
+
+    /// A stub whose `/oauth/token` answers `token_body`, and every other request `answer()`.
+    pub fn answering(token_body: &'static str, answer: impl Fn() -> Answer + Send + Sync + 'static) -> Stub {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let hits = Arc::new(AtomicUsize::new(0));
         let counter = hits.clone();
+        let answer = Arc::new(answer);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { break };
                 let counter = counter.clone();
+                let answer = answer.clone();
                 std::thread::spawn(move || {
                     let mut reader = BufReader::new(stream.try_clone().unwrap());
                     let mut request_line = String::new();
@@ -152,22 +173,29 @@ impl Stub {
                     }
                     let mut body_in = vec![0; length];
                     let _ = reader.read_exact(&mut body_in);
-                    let (status, body) = if request_line.contains("/oauth/token") {
-                        (200, r#"{"access_token": "stub-token"}"#)
+                    let reply = if request_line.contains("/oauth/token") {
+                        Answer::json(200, token_body)
                     } else {
                         counter.fetch_add(1, Ordering::SeqCst);
-                        if status == 0 {
+                        let reply = answer();
+                        if reply.status == 0 {
                             std::thread::sleep(Duration::from_secs(5));
                             return;
                         }
-                        (status, body)
+                        reply
                     };
-                    let _ = write!(
-                        stream,
-                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\nrequest-id: req_stub\r\n\
-                         content-length: {}\r\nconnection: close\r\n\r\n{body}",
-                        body.len()
+                    let mut head = format!(
+                        "HTTP/1.1 {} X\r\ncontent-type: application/json\r\nrequest-id: req_stub\r\n\
+                         content-length: {}\r\nconnection: close\r\n",
+                        reply.status,
+                        reply.body.len()
                     );
+                    for (name, value) in &reply.headers {
+                        head.push_str(&format!("{name}: {value}\r\n"));
+                    }
+                    head.push_str("\r\n");
+                    let _ = stream.write_all(head.as_bytes());
+                    let _ = stream.write_all(&reply.body);
                 });
             }
         });
