@@ -74,13 +74,31 @@ impl Client {
         self.verify::<AsText>(headers, body)
     }
 
+    /// Runs an operation. What every provider's answer must satisfy is checked here, once:
+    /// a redirect URL is absolute https (loopback http for a sandbox), and an answer names
+    /// the checkout or payment intent asked for, never another.
     fn dispatch<R: Render>(&self, operation: Operation, request: Request) -> Result<R::Out> {
         let p = &self.provider;
         match operation {
-            Operation::Create => self.run::<R, _>(|| p.create(CreateCheckout::parse(fields(request))?)),
-            Operation::Get => self.run::<R, _>(|| p.get(CheckoutLookup::parse(fields(request))?)),
-            Operation::Complete => self.run::<R, _>(|| p.complete(Complete::parse(fields(request))?)),
-            Operation::RedirectUrl => self.run::<R, _>(|| p.redirect_url(Redirect::parse(fields(request))?)),
+            Operation::Create => self.run::<R, _>(|| p.create(CreateCheckout::parse(fields(request))?)?.checked()),
+            Operation::Get => self.run::<R, _>(|| {
+                let lookup = CheckoutLookup::parse(fields(request))?;
+                let asked = lookup.id().to_owned();
+                let checkout = p.get(lookup)?.checked()?;
+                same_object(&asked, &checkout.id)?;
+                Ok(checkout)
+            }),
+            Operation::Complete => self.run::<R, _>(|| {
+                let req = Complete::parse(fields(request))?;
+                let asked = req.checkout_id.clone();
+                let completion = p.complete(req)?;
+                same_object(&asked, &completion.checkout_id).map_err(|e| match &completion.idempotency_key {
+                    Some(key) => e.with_idempotency_key(key),
+                    None => e,
+                })?;
+                Ok(completion)
+            }),
+            Operation::RedirectUrl => self.run::<R, _>(|| p.redirect_url(Redirect::parse(fields(request))?)?.checked()),
             Operation::WebComponentToken => {
                 self.run::<R, _>(|| p.web_component_token(WebComponentTokenRequest::parse(fields(request))?))
             }
@@ -156,6 +174,20 @@ impl Render for AsText {
     fn render<T: Serialize>(value: &T) -> serde_json::Result<String> {
         serde_json::to_string(value)
     }
+}
+
+/// Refuses an answer about another object than the one asked for (`CHECKOUT_ERR_PROVIDER`):
+/// a completion or checkout naming another id is never reported as the requested one's.
+fn same_object(asked: &str, answered: &str) -> Result<()> {
+    if asked != answered {
+        return Err(Error::new(
+            Status::Provider,
+            format!(
+                "the provider answered about {answered:?}, not {asked:?} that was asked for; the answer was not used"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn fields(request: Request) -> Fields {

@@ -126,7 +126,8 @@ fn origin(f: &Fields, name: &str, value: &str) -> Result<String> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
-fn is_loopback(url: &Url) -> bool {
+/// Whether `url`'s host is `localhost` or a loopback address.
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),

@@ -12,7 +12,7 @@ const MAX_STRING_BYTES: usize = 65_536;
 /// The largest JSON argument accepted (a request, a configuration or a webhook's headers),
 /// in bytes: 1 MiB. Far above any checkout, and a bound on what a hostile or broken caller
 /// can make the library hold and forward (`provider_options` and `metadata` included).
-pub const MAX_JSON_BYTES: usize = 1 << 20;
+pub(crate) const MAX_JSON_BYTES: usize = 1 << 20;
 
 /// The JSON object in `text`, named `name` in errors (`CHECKOUT_ERR_INVALID_JSON`); text over
 /// [`MAX_JSON_BYTES`] is `CHECKOUT_ERR_INVALID_REQUEST`, refused before it is parsed.

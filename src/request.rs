@@ -142,6 +142,13 @@ pub enum CheckoutLookup {
 }
 
 impl CheckoutLookup {
+    /// The id looked up.
+    pub fn id(&self) -> &str {
+        match self {
+            CheckoutLookup::Checkout(id) | CheckoutLookup::PaymentIntent(id) => id,
+        }
+    }
+
     pub fn parse(mut f: Fields) -> Result<CheckoutLookup> {
         let checkout_id = f.id("checkout_id")?;
         let payment_intent_id = f.id("payment_intent_id")?;
@@ -199,6 +206,9 @@ pub struct Redirect {
     pub description: Option<String>,
     pub success_url: Option<String>,
     pub cancel_url: Option<String>,
+    /// The key of the payment intent a checkout session creates: a call that failed after
+    /// minting one (its error carries it) is made again with it, never creating a second.
+    pub idempotency_key: Option<String>,
 }
 
 impl Redirect {
@@ -211,6 +221,7 @@ impl Redirect {
             description: f.string("description")?,
             success_url: web_url(&mut f, "success_url")?,
             cancel_url: web_url(&mut f, "cancel_url")?,
+            idempotency_key: idempotency_key(&mut f)?,
         };
         f.finish()?;
         Ok(req)
@@ -233,6 +244,7 @@ impl Redirect {
             (self.amount.is_some(), "amount"),
             (self.currency.is_some(), "currency"),
             (self.description.is_some(), "description"),
+            (self.idempotency_key.is_some(), "idempotency_key"),
         ];
         if let Some((_, field)) = session.iter().find(|(present, _)| *present) {
             return Err(Error::invalid_request(format!("{field}: JustiFi checkout sessions only")));

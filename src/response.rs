@@ -117,6 +117,13 @@ pub struct Completion {
     pub additional_transactions: Vec<Value>,
     /// The key this completion was sent under; calling again with it never charges twice.
     pub idempotency_key: Option<String>,
+    /// `"checkout_get"` when the payment call ended ambiguously (no answer, a reset, a 5xx,
+    /// an unreadable answer) and the library settled it by reading the checkout within the
+    /// call's deadline; null when the provider's answer to the payment call itself told.
+    pub confirmed_by: Option<&'static str>,
+    /// Why a `pending` payment is pending and what to do next, when the library could not
+    /// learn the outcome (the checkout read back unpaid, or could not be read).
+    pub pending_reason: Option<String>,
     pub provider_data: ProviderData,
 }
 
@@ -141,7 +148,38 @@ impl Completion {
             payment_error: Some(payment_error),
             additional_transactions: Vec::new(),
             idempotency_key,
+            confirmed_by: None,
+            pending_reason: None,
             provider_data: provider_data.into(),
+        }
+    }
+
+    /// The outcome of a payment call that ended ambiguously, from the checkout read after it:
+    /// `succeeded` when the checkout is paid (with the completion `id` and `payment_id`, when
+    /// the checkout names them), else `pending` with `pending_reason`. Never `failed`: an
+    /// unpaid checkout does not show that this call's payment will not land.
+    pub fn settled(
+        checkout: Checkout,
+        id: Option<String>,
+        payment_id: Option<String>,
+        idempotency_key: Option<String>,
+        pending_reason: String,
+    ) -> Completion {
+        let paid = checkout.payment_status == CheckoutPaymentStatus::Paid;
+        Completion {
+            provider: checkout.provider,
+            checkout_id: checkout.id,
+            id: id.filter(|_| paid),
+            payment_status: if paid { PaymentStatus::Succeeded } else { PaymentStatus::Pending },
+            payment_id: payment_id.filter(|_| paid),
+            amount: Some(checkout.amount),
+            currency: Some(checkout.currency),
+            payment_error: None,
+            additional_transactions: Vec::new(),
+            idempotency_key,
+            confirmed_by: Some("checkout_get"),
+            pending_reason: (!paid).then_some(pending_reason),
+            provider_data: checkout.provider_data,
         }
     }
 }
@@ -156,6 +194,38 @@ impl Checkout {
             CheckoutStatus::Expired => "expired",
         };
         Err(Error::new(Status::Conflict, format!("checkout_id: checkout {} is {state}", self.id)))
+    }
+}
+
+/// Checks a URL the library is about to hand a storefront to send a shopper to: an absolute
+/// `https` URL, or `http` on a loopback host (a local sandbox). Anything else (`javascript:`,
+/// `data:`, a relative or plain-http URL from a provider) is `CHECKOUT_ERR_PROVIDER`.
+pub fn check_redirect_url(url: &str) -> Result<(), Error> {
+    match url::Url::parse(url) {
+        Ok(u) if u.scheme() == "https" && u.has_host() => Ok(()),
+        Ok(u) if u.scheme() == "http" && crate::config::is_loopback(&u) => Ok(()),
+        _ => Err(Error::new(
+            Status::Provider,
+            "the provider gave a redirect URL that is not an absolute https URL; it was not returned",
+        )),
+    }
+}
+
+impl RedirectUrl {
+    /// `self`, once its `url` passed [`check_redirect_url`].
+    pub fn checked(self) -> Result<RedirectUrl, Error> {
+        check_redirect_url(&self.url)?;
+        Ok(self)
+    }
+}
+
+impl Checkout {
+    /// `self`, once its `redirect_url` (if any) passed [`check_redirect_url`].
+    pub fn checked(self) -> Result<Checkout, Error> {
+        if let Some(url) = &self.redirect_url {
+            check_redirect_url(url)?;
+        }
+        Ok(self)
     }
 }
 

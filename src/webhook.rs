@@ -15,7 +15,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 /// How far ahead of the local clock a signed timestamp may be, in seconds (clock skew).
-pub const MAX_FUTURE_SKEW_S: u64 = 300;
+pub(crate) const MAX_FUTURE_SKEW_S: u64 = 300;
 
 /// The secrets and tolerance of a client (`webhook_secrets`, `webhook_tolerance_s`).
 #[derive(Debug, Clone)]

@@ -74,7 +74,13 @@ fn recharge_and_payfect_deliveries_verify() {
     );
     let mut legacy_only = delivery.clone();
     legacy_only.headers.remove("x-recharge-webhook-signature");
-    assert_eq!(verify(&recharge, &legacy_only)["payment_status"], "succeeded", "the legacy hash verifies too");
+    let (code, _) = recharge.verify(&Value::Object(legacy_only.headers.clone()), &legacy_only.body).unwrap_err();
+    assert_eq!(code, 14, "a delivery stripped to the legacy hash is refused by default");
+    cfg = recharge_config(&s.base_url());
+    cfg["webhook_secrets"] = json!(["recharge-client-secret"]);
+    cfg["accept_legacy_webhook_signature"] = true.into();
+    let legacy = lib().client(&cfg).unwrap();
+    assert_eq!(verify(&legacy, &legacy_only)["payment_status"], "succeeded", "the legacy hash verifies when accepted");
 
     let mut cfg = payfect_config(&s.base_url());
     cfg["webhook_secrets"] = json!([fernet_key]);

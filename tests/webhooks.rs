@@ -208,7 +208,9 @@ fn payfect_callbacks_are_fernet_tokens_of_the_body() {
         "timestamp outside tolerance: X-Payfect-Signature was made more than 86400 s ago"
     );
     let stored = client("payfect", json!({"webhook_secrets": [key], "webhook_tolerance_s": 0}));
-    stored.verify(&json!({"X-Payfect-Signature": replayed}), body.as_bytes()).expect("tolerance 0 replays stored events");
+    stored
+        .verify(&json!({"X-Payfect-Signature": replayed}), body.as_bytes())
+        .expect("tolerance 0 replays stored events");
     let an_hour_ago = fernet_key.encrypt_at_time(body.as_bytes(), (now() - 3600) as u64);
     c.verify(&json!({"X-Payfect-Signature": an_hour_ago}), body.as_bytes()).expect("a late delivery verifies");
     let strict = client("payfect", json!({"webhook_secrets": [key], "webhook_tolerance_s": 600}));

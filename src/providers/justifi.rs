@@ -37,8 +37,11 @@ const SESSION_LIFETIME_S: i64 = 24 * 3600;
 const WEB_COMPONENT_TOKEN_LIFETIME_S: u64 = 3600;
 /// `POST /v1/checkouts` accepts 50 to 100 000 000 cents (PROVIDERS.md).
 const AMOUNT_RANGE: std::ops::RangeInclusive<u64> = 50..=100_000_000;
-/// The default webhook timestamp tolerance, seconds.
-const WEBHOOK_TOLERANCE_S: u64 = 300;
+/// The default webhook timestamp tolerance, seconds: 24 h and 5 min. Live accounts retry a
+/// delivery "10 times over 24 hours" (`docs/webhooks.md`) and nothing published says a retry
+/// is signed afresh, so the last retry may carry a signature a day old; 5 min more for clock
+/// skew.
+const WEBHOOK_TOLERANCE_S: u64 = 24 * 3600 + 300;
 /// `Idempotency-Key` is at most 100 characters (docs/idempotency.mdx).
 const MAX_IDEMPOTENCY_KEY: usize = 100;
 const PAYMENT_MODES: [&str; 4] = ["ecom", "bnpl", "card_present", "apple_pay"];
@@ -76,7 +79,7 @@ impl Justifi {
     }
 
     fn access_token(&self) -> Result<Secret> {
-        self.token.get_or_fetch(|| {
+        self.token.get_or_fetch(self.transport.deadline(), || {
             let body = json!({"client_id": self.client_id, "client_secret": self.client_secret.expose()});
             let resp = JsonRequest::new(&self.base_url, Method::Post, &["oauth", "token"], Some(&body), Replay::Safe)?
                 .send(&self.transport, &[])?;
@@ -91,7 +94,14 @@ impl Justifi {
             let t: wire::AccessToken =
                 serde_json::from_slice(&resp.body).map_err(|e| wire::undecodable("access token", e))?;
             let lifetime = t.expires_in.map(Duration::from_secs).unwrap_or(TOKEN_LIFETIME);
-            Ok((Secret::new(t.access_token.trim_start()), lifetime))
+            let token = t.access_token.trim_start();
+            if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(wire::undecodable(
+                    "access token",
+                    "access_token is empty or holds characters an Authorization header cannot carry",
+                ));
+            }
+            Ok((Secret::new(token), lifetime))
         })
     }
 
@@ -103,9 +113,23 @@ impl Justifi {
         body: Option<&Value>,
         idempotency_key: Option<&str>,
     ) -> Result<HttpResponse> {
+        self.send(self.request(method, segments, body, idempotency_key)?, idempotency_key)
+    }
+
+    /// The request of [`Justifi::call`]: replayable when it is a GET or carries a key.
+    fn request(
+        &self,
+        method: Method,
+        segments: &[&str],
+        body: Option<&Value>,
+        idempotency_key: Option<&str>,
+    ) -> Result<JsonRequest> {
         let replay =
             if method == Method::Get || idempotency_key.is_some() { Replay::Safe } else { Replay::OnlyIfUnsent };
-        let request = JsonRequest::new(&self.base_url, method, segments, body, replay)?;
+        JsonRequest::new(&self.base_url, method, segments, body, replay)
+    }
+
+    fn send(&self, request: JsonRequest, idempotency_key: Option<&str>) -> Result<HttpResponse> {
         let mut refreshed = false;
         loop {
             let token = self.access_token()?;
@@ -152,6 +176,33 @@ impl Justifi {
         e
     }
 
+    /// Settles a completion that ended ambiguously by reading the checkout within the call's
+    /// deadline: `completed` (with its `successful_payment_id`) is a succeeded completion
+    /// confirmed by the read; anything else is `pending`. When the read fails too, `failure`
+    /// is returned, saying the payment may have succeeded, with the key to call again with.
+    fn settle(&self, checkout_id: &str, key: &str, failure: Error) -> Result<Completion> {
+        let Ok(checkout) = self.get(CheckoutLookup::Checkout(checkout_id.to_owned())) else {
+            let mut e = failure.with_idempotency_key(key);
+            e.retryable = true;
+            e.message.push_str(
+                "; the payment may have succeeded: call checkout_complete again with the same idempotency_key \
+                 (JustiFi replays it, never charging twice), or read the checkout",
+            );
+            return Err(e);
+        };
+        let (completion_id, payment_id) = match &checkout.provider_data {
+            ProviderData::Raw(raw) => wire::paid_by(raw.get()),
+            ProviderData::Parsed(v) => wire::paid_by(&v.to_string()),
+        };
+        let reason = format!(
+            "the completion's outcome is unknown ({}) and checkout {checkout_id} is not completed yet: read it \
+             again later with checkout_get, or call checkout_complete again with the same idempotency_key, \
+             which JustiFi replays without charging twice",
+            failure.message
+        );
+        Ok(Completion::settled(checkout, completion_id, payment_id, Some(key.to_owned()), reason))
+    }
+
     fn hosted_origin<'a>(&'a self, default: &'a str) -> &'a str {
         self.hosted_base_url.as_deref().unwrap_or(default)
     }
@@ -168,6 +219,11 @@ impl Justifi {
                 "cancel_url: JustiFi's hosted checkout page takes only success_url; a checkout session (no checkout_id) takes both",
             ));
         }
+        refuse(
+            req.idempotency_key.is_some(),
+            "idempotency_key",
+            "only for a checkout session made from an amount, which creates a payment intent",
+        )?;
         let checkout = self.get(CheckoutLookup::Checkout(checkout_id.to_owned()))?;
         checkout.require_open()?;
         let mut url = endpoint(self.hosted_origin(HOSTED_CHECKOUT_ORIGIN), &["hosted-checkout", checkout_id])?;
@@ -192,6 +248,11 @@ impl Justifi {
                 if req.amount.is_some() {
                     return Err(Error::invalid_request("amount: give either payment_intent_id or amount, not both"));
                 }
+                refuse(
+                    req.idempotency_key.is_some(),
+                    "idempotency_key",
+                    "only with amount, when a payment intent is created; this one exists",
+                )?;
                 (id, Value::Null)
             }
             None => {
@@ -202,7 +263,7 @@ impl Justifi {
                 if let Some(d) = &req.description {
                     body["description"] = d.as_str().into();
                 }
-                let key = uuid::Uuid::new_v4().to_string();
+                let key = idempotency_key(req.idempotency_key.clone())?;
                 let resp = self
                     .call(Method::Post, &["v1", "payment_intents"], Some(&body), Some(&key))
                     .map_err(|e| e.with_idempotency_key(&key))?;
@@ -227,6 +288,30 @@ impl Justifi {
             payment_intent_id: Some(payment_intent_id),
             provider_data: json!({"payment_intent": payment_intent, "checkout_session": session.to_value()}).into(),
         })
+    }
+}
+
+/// The caller's idempotency key, or a new UUID; JustiFi takes at most 100 characters.
+fn idempotency_key(given: Option<String>) -> Result<String> {
+    let key = given.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    if key.len() > MAX_IDEMPOTENCY_KEY {
+        return Err(Error::invalid_request(format!(
+            "idempotency_key: JustiFi accepts at most {MAX_IDEMPOTENCY_KEY} characters"
+        )));
+    }
+    Ok(key)
+}
+
+/// Whether a completion's failure leaves its outcome unknown: the request may have reached
+/// JustiFi (no answer in time, a reset, the deadline after an attempt), or JustiFi answered
+/// in a way that does not tell (5xx, 429, an unreadable 2xx, the key still in flight).
+fn ambiguous(e: &Error) -> bool {
+    match e.status {
+        Status::Network | Status::Timeout => e.may_have_reached_provider,
+        Status::Provider => e.http_status.is_none_or(|s| s >= 500),
+        Status::RateLimited => true,
+        Status::Conflict => e.provider_code.as_deref() == Some("idempotency_request_in_progress"),
+        _ => false,
     }
 }
 
@@ -316,23 +401,22 @@ impl Provider for Justifi {
         if !PAYMENT_MODES.contains(&mode) {
             return Err(Error::invalid_request(format!("payment_mode: must be one of {}", PAYMENT_MODES.join(", "))));
         }
-        let key = req.idempotency_key.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        if key.len() > MAX_IDEMPOTENCY_KEY {
-            return Err(Error::invalid_request(format!(
-                "idempotency_key: JustiFi accepts at most {MAX_IDEMPOTENCY_KEY} characters"
-            )));
-        }
+        let key = idempotency_key(req.idempotency_key)?;
         let body = json!({"payment_token": req.payment_token, "payment_mode": mode});
         let attempt = || {
-            let resp =
-                self.call(Method::Post, &["v1", "checkouts", &req.checkout_id, "complete"], Some(&body), Some(&key))?;
+            let segments = ["v1", "checkouts", &req.checkout_id, "complete"];
+            let request = self.request(Method::Post, &segments, Some(&body), Some(&key))?.settled_by_read();
+            let resp = self.send(request, Some(&key))?;
             if resp.status == 402 {
                 return Ok(wire::declined(ErrorDetail::parse(&resp.body), &resp.body, &req.checkout_id, &key));
             }
             let (view, raw) = self.data(resp, "checkout completion")?;
             wire::completion(view, raw, &req.checkout_id, &key)
         };
-        attempt().map_err(|e| e.with_idempotency_key(&key))
+        match attempt() {
+            Err(e) if ambiguous(&e) => self.settle(&req.checkout_id, &key, e),
+            outcome => outcome.map_err(|e| e.with_idempotency_key(&key)),
+        }
     }
 
     /// With `checkout_id`: the checkout's hosted page
@@ -348,7 +432,7 @@ impl Provider for Justifi {
 
     /// `JUSTIFI-SIGNATURE` = lowercase hex HMAC-SHA256(secret, `JUSTIFI-TIMESTAMP` + "." +
     /// body) (`docs/webhooks.md`); the timestamp (Unix seconds or ISO 8601) within
-    /// `webhook_tolerance_s` (default 300 s) of now.
+    /// `webhook_tolerance_s` (default 24 h 5 min, the retry window) of now.
     fn verify_webhook(&self, headers: &Headers, body: &[u8], now: i64) -> Result<WebhookEvent> {
         let secrets = self.webhook.secrets()?;
         let timestamp = headers.require("JUSTIFI-TIMESTAMP")?;

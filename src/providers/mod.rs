@@ -86,6 +86,7 @@ pub struct JsonRequest {
     url: Url,
     body: Option<String>,
     replay: Replay,
+    settles: bool,
 }
 
 impl JsonRequest {
@@ -96,7 +97,19 @@ impl JsonRequest {
         body: Option<&Value>,
         replay: Replay,
     ) -> Result<JsonRequest> {
-        Ok(JsonRequest { method, url: endpoint(origin, segments)?, body: body.map(Value::to_string), replay })
+        Ok(JsonRequest {
+            method,
+            url: endpoint(origin, segments)?,
+            body: body.map(Value::to_string),
+            replay,
+            settles: false,
+        })
+    }
+
+    /// A payment call whose ambiguous failure the provider settles by reading the checkout:
+    /// it leaves time for that read before the call's deadline ([`HttpRequest::settles`]).
+    pub fn settled_by_read(self) -> JsonRequest {
+        JsonRequest { settles: true, ..self }
     }
 
     pub fn send(&self, transport: &Transport, headers: &[(&'static str, &str)]) -> Result<HttpResponse> {
@@ -106,6 +119,7 @@ impl JsonRequest {
             headers,
             body: self.body.as_deref(),
             replay: self.replay,
+            settles: self.settles,
         })
     }
 }

@@ -138,9 +138,7 @@ impl Provider for Payfect {
             ttl => key.decrypt_with_ttl(token, ttl),
         }
         .map_err(|_| {
-            signature(format!(
-                "timestamp outside tolerance: X-Payfect-Signature was made more than {tolerance} s ago"
-            ))
+            signature(format!("timestamp outside tolerance: X-Payfect-Signature was made more than {tolerance} s ago"))
         })?;
         let body = body_json(body)?;
         let signed: Value = serde_json::from_slice(&plaintext)

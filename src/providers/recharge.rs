@@ -22,6 +22,20 @@ use sha2::{Digest, Sha256};
 use wire::{ApiVersion, ErrorDetail, PROVIDER};
 
 const DEFAULT_BASE_URL: &str = "https://api.rechargeapps.com";
+
+/// Whether a charge's failure leaves its outcome unknown: the request may have reached
+/// ReCharge (no answer in time, a reset), or ReCharge answered in a way that does not tell
+/// (5xx; 429, as a provider may process a request and still answer it; an unreadable 2xx;
+/// 409, a charge of this checkout in progress).
+fn ambiguous(e: &Error) -> bool {
+    match e.status {
+        Status::Network | Status::Timeout => e.may_have_reached_provider,
+        Status::Provider => e.http_status.is_none_or(|s| s >= 500),
+        Status::RateLimited => true,
+        Status::Conflict => e.http_status == Some(409),
+        _ => false,
+    }
+}
 const HOSTED_ORIGIN: &str = "https://checkout.rechargeapps.com";
 /// ReCharge rejects signed timestamps older than 48 h (PROVIDERS.md).
 const WEBHOOK_TOLERANCE_S: u64 = 48 * 3600;
@@ -66,10 +80,38 @@ impl Recharge {
         })
     }
 
+    fn headers(&self) -> [(&'static str, &str); 2] {
+        [("X-Recharge-Access-Token", self.api_token.expose()), ("X-Recharge-Version", self.version.header())]
+    }
+
     fn call(&self, method: Method, segments: &[&str], body: Option<&Value>, replay: Replay) -> Result<HttpResponse> {
-        let headers =
-            [("X-Recharge-Access-Token", self.api_token.expose()), ("X-Recharge-Version", self.version.header())];
-        JsonRequest::new(&self.base_url, method, segments, body, replay)?.send(&self.transport, &headers)
+        JsonRequest::new(&self.base_url, method, segments, body, replay)?.send(&self.transport, &self.headers())
+    }
+
+    /// Settles a charge that ended ambiguously by reading the checkout within the call's
+    /// deadline: `completed_at` set is a succeeded completion confirmed by the read; still
+    /// open is `pending`, to read again later. The charge itself is never sent again.
+    /// When the read fails too, `failure` is returned, saying the charge may have gone
+    /// through.
+    fn settle(&self, checkout_id: &str, failure: Error) -> Result<Completion> {
+        match self.get(CheckoutLookup::Checkout(checkout_id.to_owned())) {
+            Ok(checkout) => {
+                let reason = format!(
+                    "the charge's outcome is unknown ({}) and checkout {checkout_id} is not completed yet: read it \
+                     again later with checkout_get before charging again (ReCharge has no idempotency keys)",
+                    failure.message
+                );
+                Ok(Completion::settled(checkout, None, None, None, reason))
+            }
+            Err(_) => {
+                let mut e = failure;
+                e.retryable = false;
+                e.message.push_str(
+                    "; the charge may have gone through: read the checkout (checkout_get) before charging again",
+                );
+                Err(e)
+            }
+        }
     }
 
     /// ReCharge's error answer → the contract's error. "Already processed" (422) and "in
@@ -180,28 +222,31 @@ impl Provider for Recharge {
             "payment_token": req.payment_token,
             "payment_type": req.payment_type.as_deref().unwrap_or("CREDIT_CARD"),
         });
-        let uncertain = |mut e: Error| {
-            if matches!(e.status, Status::Network | Status::Timeout | Status::Provider) {
-                e.retryable = false;
-                e.message.push_str(
-                    "; the charge may have gone through: read the checkout (checkout_get) before charging again",
-                );
+        let charge = || {
+            let request = JsonRequest::new(
+                &self.base_url,
+                Method::Post,
+                &["checkouts", &req.checkout_id, "charge"],
+                Some(&body),
+                Replay::OnlyIfUnsent,
+            )?
+            .settled_by_read();
+            let resp = request.send(&self.transport, &self.headers())?;
+            if resp.is_success() {
+                let mut v: Value =
+                    serde_json::from_slice(&resp.body).map_err(|e| wire::undecodable("checkout charge", e))?;
+                return wire::charge(v["checkout_charge"].take(), &req.checkout_id);
             }
-            e
+            let detail = ErrorDetail::parse(&resp.body);
+            if resp.status == 422 && detail.field.as_deref() == Some("payment") {
+                return Ok(wire::declined(detail, &resp.body, &req.checkout_id));
+            }
+            Err(self.error(&resp))
         };
-        let resp = self
-            .call(Method::Post, &["checkouts", &req.checkout_id, "charge"], Some(&body), Replay::OnlyIfUnsent)
-            .map_err(uncertain)?;
-        if resp.is_success() {
-            let mut v: Value =
-                serde_json::from_slice(&resp.body).map_err(|e| uncertain(wire::undecodable("checkout charge", e)))?;
-            return wire::charge(v["checkout_charge"].take(), &req.checkout_id);
+        match charge() {
+            Err(e) if ambiguous(&e) => self.settle(&req.checkout_id, e),
+            outcome => outcome,
         }
-        let detail = ErrorDetail::parse(&resp.body);
-        if resp.status == 422 && detail.field.as_deref() == Some("payment") {
-            return Ok(wire::declined(detail, &resp.body, &req.checkout_id));
-        }
-        Err(uncertain(self.error(&resp)))
     }
 
     /// `X-Recharge-Webhook-Signature: t=<unix>,v1=<hex>` (PROVIDERS.md §ReCharge:

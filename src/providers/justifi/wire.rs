@@ -238,6 +238,25 @@ pub fn checkout(data: Value, provider_data: ProviderData) -> Result<Checkout> {
     })
 }
 
+/// What a checkout's raw JSON says of its payment: the id of its succeeded completion (the
+/// spec's `Checkout.completions[]`) and its `successful_payment_id`, where set.
+pub fn paid_by(checkout: &str) -> (Option<String>, Option<String>) {
+    #[derive(Deserialize)]
+    struct Paid {
+        successful_payment_id: Option<String>,
+        #[serde(default)]
+        completions: Vec<PaidCompletion>,
+    }
+    #[derive(Deserialize)]
+    struct PaidCompletion {
+        id: Option<String>,
+        payment_status: Option<String>,
+    }
+    let Ok(paid) = serde_json::from_str::<Paid>(checkout) else { return (None, None) };
+    let completion = paid.completions.into_iter().rev().find(|c| c.payment_status.as_deref() == Some("succeeded"));
+    (completion.and_then(|c| c.id), paid.successful_payment_id)
+}
+
 /// JustiFi sends `USD`; the contract's codes are lowercase. Sub accounts without a currency
 /// in the response are USD accounts (the spec's only `payment_currency` value).
 fn currency(v: &Value) -> String {
@@ -308,6 +327,8 @@ pub fn completion(
         payment_error,
         additional_transactions: data["additional_transactions"].as_array().cloned().unwrap_or_default(),
         idempotency_key: Some(idempotency_key.to_owned()),
+        confirmed_by: None,
+        pending_reason: None,
         provider_data,
     })
 }

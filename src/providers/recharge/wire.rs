@@ -204,6 +204,9 @@ pub fn checkout(data: Value, hosted_url: String) -> Result<Checkout, Error> {
 
 /// A `{"checkout_charge": {...}}` answer → a succeeded completion of `checkout_id`.
 pub fn charge(data: Value, checkout_id: &str) -> Result<Completion, Error> {
+    if !data.is_object() {
+        return Err(undecodable("checkout charge", "no checkout_charge object"));
+    }
     let currency = currency(&data);
     let amount = match data.get("total_price") {
         Some(v) => Some(minor_units(v, &currency, "checkout charge total_price")?),
@@ -221,6 +224,8 @@ pub fn charge(data: Value, checkout_id: &str) -> Result<Completion, Error> {
         payment_error: None,
         additional_transactions: Vec::new(),
         idempotency_key: None,
+        confirmed_by: None,
+        pending_reason: None,
         provider_data: data.into(),
     })
 }
