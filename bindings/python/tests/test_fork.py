@@ -26,3 +26,43 @@ def test_parent_and_child_succeed_on_separate_connections(justifi, sandbox_url):
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "the child's calls failed"
     after = connections(sandbox_url)
     assert after - before >= 2, "the child opened its own connection (plus this ledger read)"
+
+
+def test_a_child_forked_during_a_token_fetch_fetches_its_own(sandbox_url):
+    """A thread of the parent is inside the token fetch (the sandbox holds it for 2 s) when
+    the process forks: the child, which has no such thread, must not wait for it forever."""
+    import threading
+    import time
+
+    from conftest import justifi_config
+    from storefront_checkout import Client
+
+    # localhost rather than 127.0.0.1: credentials of an origin no other test has a token for.
+    config = dict(justifi_config(sandbox_url.replace("127.0.0.1", "localhost")), deadline_ms=5000)
+    http("POST", f"{sandbox_url}/__sandbox/faults", {"route": "POST /oauth/token", "delay_ms": 2000, "times": 1})
+    grants = http("GET", f"{sandbox_url}/__sandbox/ledger")[1]["requests"].get("POST /oauth/token", 0)
+    parent = Client(config)
+    fetching = threading.Thread(target=lambda: parent.create({"amount": 1799, "description": "x"}))
+    fetching.start()
+    while http("GET", f"{sandbox_url}/__sandbox/ledger")[1]["requests"].get("POST /oauth/token", 0) == grants:
+        time.sleep(0.01)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            checkout = Client(config).create({"amount": 1799, "description": "in the child"})
+            os._exit(0 if checkout["status"] == "open" else 1)
+        except BaseException:
+            os._exit(2)
+    deadline = time.monotonic() + 15
+    status = None
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    fetching.join()
+    assert status is not None and os.WIFEXITED(status), "the child hung on the parent's token fetch"
+    assert os.WEXITSTATUS(status) == 0, "the child's call failed"

@@ -46,7 +46,7 @@ def test_justifi_valid_and_rotated():
 @pytest.mark.parametrize("headers, body, message", [
     (signed("sigk_current"), BODY.replace(b"cho_1", b"cho_2"), "bad signature"),
     (signed("sigk_wrong"), BODY, "bad signature"),
-    (signed("sigk_current", timestamp=int(time.time()) - 400), BODY, "timestamp outside tolerance"),
+    (signed("sigk_current", timestamp=int(time.time()) - 24 * 3600 - 400), BODY, "timestamp outside tolerance"),
     (signed("sigk_current", timestamp=int(time.time()) + 400), BODY, "timestamp outside tolerance"),
     ({"JUSTIFI-TIMESTAMP": "1"}, BODY, "missing header JUSTIFI-SIGNATURE"),
     ({}, BODY, "missing header JUSTIFI-TIMESTAMP"),
@@ -73,6 +73,10 @@ def test_recharge_both_schemes():
                                    "X-Recharge-Topic": "checkout/processed"}, body)
     assert (event["type"], event["checkout_id"]) == ("checkout/processed", "a" * 32)
     legacy = hashlib.sha256(b"rc_secret" + body).hexdigest()
+    with pytest.raises(sc.SignatureError, match="accept_legacy_webhook_signature"):
+        client.verify_webhook({"X-Recharge-Hmac-Sha256": legacy}, body)
+    client = sc.Client({"provider": "recharge", "base_url": NOWHERE, "api_token": "-", "webhook_secrets": ["rc_secret"],
+                        "accept_legacy_webhook_signature": True})
     assert client.verify_webhook({"X-Recharge-Hmac-Sha256": legacy}, body)["payment_status"] == "succeeded"
     with pytest.raises(sc.SignatureError, match="bad signature"):
         client.verify_webhook({"X-Recharge-Hmac-Sha256": legacy}, body + b" ")

@@ -12,6 +12,7 @@ from .client import Client, version
 from .errors import (
     AuthenticationError,
     CheckoutError,
+    ClientClosedError,
     ConfigError,
     ConflictError,
     InternalError,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import ctypes
 import json
 import threading
-from typing import Any, Dict, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Union
 
 from . import _native
-from .errors import ConfigError, error_for
+from .errors import ClientClosedError, ConfigError, error_for, unreadable_output
 
 _lib: Optional[ctypes.CDLL] = None
 _lib_lock = threading.Lock()
@@ -44,10 +44,17 @@ class Client:
         status = self._lib.checkout_client_new(_encode(config), ctypes.byref(handle), ctypes.byref(out))
         text = _native.take_string(self._lib, out)
         if status != 0:
-            raise error_for(status, json.loads(text) if text else {})
+            try:
+                error = json.loads(text) if text else {}
+            except (ValueError, RecursionError) as problem:
+                raise unreadable_output(problem) from None
+            raise error_for(status, error)
         if not handle.value:
             raise ConfigError({"status": 5, "code": "config", "message": "no client was created"})
         self._handle: Optional[int] = handle.value
+        self._guard = threading.Lock()
+        self._in_flight = 0
+        self._closed = False
 
     def create(self, request: Mapping[str, Any]) -> Dict[str, Any]:
         """``checkout_create``: ``amount`` (minor units) or ``line_items``, ``currency``,
@@ -84,22 +91,23 @@ class Client:
         if not isinstance(body, (bytes, bytearray, memoryview)):
             raise TypeError("body must be the raw bytes of the request")
         raw = bytes(body)
-        if not self._handle:
-            raise ValueError("the client is closed")
-        out = ctypes.c_void_p()
-        status = self._lib.checkout_webhook_verify(
-            self._handle, _encode(dict(headers)), raw, len(raw), ctypes.byref(out)
-        )
-        text = _native.take_string(self._lib, out)
-        result = json.loads(text) if text else {}
-        if status != 0:
-            raise error_for(status, result)
-        return result
+        headers_json = _encode(dict(headers))
+        return self._run(lambda handle, out: self._lib.checkout_webhook_verify(
+            handle, headers_json, raw, len(raw), out
+        ))
 
     def close(self) -> None:
-        """Releases the handle. Safe to call twice; calls after it raise ``ValueError``."""
-        handle, self._handle = self._handle, None
-        if handle:
+        """Releases the handle once the calls other threads are making with it have returned.
+        Safe from any thread at any time, and to call twice; calls after it raise
+        :class:`~storefront_checkout.ClientClosedError`."""
+        with self._guard:
+            self._closed = True
+            self._free_if_idle()
+
+    def _free_if_idle(self) -> None:
+        # Called with self._guard held: the last call out frees a closed client's handle.
+        if self._closed and self._in_flight == 0 and self._handle:
+            handle, self._handle = self._handle, None
             self._lib.checkout_client_free(handle)
 
     def __enter__(self) -> "Client":
@@ -113,12 +121,31 @@ class Client:
             self.close()
 
     def _call(self, name: str, request: Mapping[str, Any]) -> Dict[str, Any]:
-        if not self._handle:
-            raise ValueError("the client is closed")
-        out = ctypes.c_void_p()
-        status = getattr(self._lib, name)(self._handle, _encode(request), ctypes.byref(out))
-        text = _native.take_string(self._lib, out)
-        body = json.loads(text) if text else {}
+        request_json = _encode(request)
+        function = getattr(self._lib, name)
+        return self._run(lambda handle, out: function(handle, request_json, out))
+
+    def _run(self, call: Callable[[int, Any], int]) -> Dict[str, Any]:
+        """Runs ``call(handle, out)`` with the handle kept alive until it returns (a
+        concurrent :meth:`close` defers the free), then reads the output: the result, or the
+        ``CheckoutError`` it stands for."""
+        with self._guard:
+            if self._closed or not self._handle:
+                raise ClientClosedError()
+            handle = self._handle
+            self._in_flight += 1
+        try:
+            out = ctypes.c_void_p()
+            status = call(handle, ctypes.byref(out))
+            text = _native.take_string(self._lib, out)
+        finally:
+            with self._guard:
+                self._in_flight -= 1
+                self._free_if_idle()
+        try:
+            body = json.loads(text) if text else {}
+        except (ValueError, RecursionError) as problem:
+            raise unreadable_output(problem) from None
         if status != 0:
             raise error_for(status, body)
         return body

@@ -30,6 +30,14 @@ class NullArgumentError(CheckoutError):
     """Status 1: a required pointer was NULL (a bug in this binding if it happens)."""
 
 
+class ClientClosedError(NullArgumentError, ValueError):
+    """A call on a client after :meth:`~storefront_checkout.Client.close` (status 1: its handle
+    is gone). Also a ``ValueError``, as for a closed file."""
+
+    def __init__(self) -> None:
+        super().__init__({"status": 1, "code": "null_argument", "message": "client: the client is closed"})
+
+
 class InvalidUtf8Error(CheckoutError):
     """Status 2: a string was not UTF-8."""
 
@@ -103,6 +111,12 @@ _BY_STATUS: Dict[int, Type[CheckoutError]] = {
     14: SignatureError,
     99: InternalError,
 }
+
+
+def unreadable_output(problem: BaseException) -> CheckoutError:
+    """The error for library output that is not the JSON it promises (a library bug)."""
+    return InternalError({"status": 99, "code": "internal",
+                          "message": f"the library's output could not be read ({type(problem).__name__})"})
 
 
 def error_for(status: int, body: Mapping[str, Any]) -> CheckoutError:
