@@ -148,6 +148,8 @@ export class CheckoutError extends Error {
   idempotencyKey: string | null;
 }
 export class NullArgumentError extends CheckoutError {}
+/** A call on a client after close(). */
+export class ClientClosedError extends NullArgumentError {}
 export class InvalidUtf8Error extends CheckoutError {}
 export class InvalidJsonError extends CheckoutError {}
 export class InvalidRequestError extends CheckoutError {}

@@ -85,14 +85,31 @@ for (const [status, name] of Object.entries(ERROR_CLASSES)) {
   errors[name].status = Number(status);
 }
 
+/** A call on a client after close() (status 1: its handle is gone). */
+class ClientClosedError extends errors.NullArgumentError {
+  constructor() {
+    super({ status: 1, code: 'null_argument', message: 'client: the client is closed' });
+  }
+}
+errors.ClientClosedError = ClientClosedError;
+
 function errorFor(status, body) {
   const error = { status, ...((body && body.error) || {}) };
   const Class = errors[ERROR_CLASSES[status]] || CheckoutError;
   return new Class(error);
 }
 
+/** The library's JSON output; output that does not parse (a library bug) is an InternalError. */
+function parse(text) {
+  try {
+    return text ? JSON.parse(text) : {};
+  } catch (e) {
+    throw new errors.InternalError({ status: 99, code: 'internal', message: `the library's output could not be read (${e.name})` });
+  }
+}
+
 function settle(status, text) {
-  const body = text ? JSON.parse(text) : {};
+  const body = parse(text);
   if (status !== 0) throw errorFor(status, body);
   return body;
 }
@@ -125,7 +142,7 @@ class Client {
   }
 
   _request(op, request) {
-    if (this._closing) throw new Error('the client is closed');
+    if (this._closing) throw new ClientClosedError();
     return encode(request);
   }
 
@@ -206,7 +223,7 @@ class Client {
   }
 
   _webhookArgs(headers, body) {
-    if (this._closing) throw new Error('the client is closed');
+    if (this._closing) throw new ClientClosedError();
     const raw = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     if (!(raw instanceof Uint8Array)) throw new TypeError('body must be a Buffer (the raw request body) or a string');
     return { headers: encode(headers), body: raw };

@@ -2,7 +2,7 @@
 import cjs from './index.js';
 
 export const {
-  Client, version, CheckoutError, NullArgumentError, InvalidUtf8Error, InvalidJsonError, InvalidRequestError,
+  Client, version, CheckoutError, NullArgumentError, ClientClosedError, InvalidUtf8Error, InvalidJsonError, InvalidRequestError,
   ConfigError, UnsupportedError, AuthenticationError, NotFoundError, ConflictError, RateLimitedError,
   ProviderError, NetworkError, TimeoutError, SignatureError, InternalError,
 } = cjs;

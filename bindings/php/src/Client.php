@@ -103,7 +103,7 @@ final class Client
     public function verifyWebhook(array $headers, string $body): array
     {
         if ($this->handle === null) {
-            throw new \LogicException('the client is closed');
+            throw new ClientClosedException();
         }
         $length = strlen($body);
         $buffer = $this->ffi->new('uint8_t[' . max(1, $length) . ']');
@@ -118,7 +118,7 @@ final class Client
         return $result;
     }
 
-    /** Releases the handle; safe to call twice. */
+    /** Releases the handle; safe to call twice. Calls after it throw ClientClosedException. */
     public function close(): void
     {
         if ($this->handle !== null) {
@@ -139,7 +139,7 @@ final class Client
     private function call(string $function, array $request): array
     {
         if ($this->handle === null) {
-            throw new \LogicException('the client is closed');
+            throw new ClientClosedException();
         }
         $out = $this->ffi->new('char *');
         $status = $this->ffi->$function($this->handle, self::encode($request), \FFI::addr($out));
@@ -170,9 +170,20 @@ final class Client
         return json_encode($value === [] ? new \stdClass() : $value, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES);
     }
 
-    /** @return array<string, mixed> */
+    /**
+     * The library's JSON output; output that does not decode (a library bug) is an
+     * InternalException, as every failure of a call is a CheckoutException.
+     *
+     * @return array<string, mixed>
+     */
     private static function decode(string $text): array
     {
-        return json_decode($text, true, 512, JSON_THROW_ON_ERROR);
+        try {
+            $value = json_decode($text, true, 512, JSON_THROW_ON_ERROR);
+        } catch (\JsonException $e) {
+            throw new InternalException(['status' => 99, 'code' => 'internal',
+                'message' => "the library's output could not be read ({$e->getMessage()})"]);
+        }
+        return is_array($value) ? $value : [];
     }
 }

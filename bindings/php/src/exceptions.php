@@ -68,6 +68,15 @@ class CheckoutException extends \RuntimeException
 
 /** Status 1: a required pointer was NULL (a bug in this binding if it happens). */
 class NullArgumentException extends CheckoutException {}
+
+/** A call on a client after close() (status 1: its handle is gone). */
+final class ClientClosedException extends NullArgumentException
+{
+    public function __construct()
+    {
+        parent::__construct(['status' => 1, 'code' => 'null_argument', 'message' => 'client: the client is closed']);
+    }
+}
 /** Status 2: a string was not UTF-8. */
 class InvalidUtf8Exception extends CheckoutException {}
 /** Status 3: a request was not a JSON object. */

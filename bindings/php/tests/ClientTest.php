@@ -7,14 +7,15 @@ namespace StorefrontCheckout\Tests;
 use PHPUnit\Framework\TestCase;
 use StorefrontCheckout\AuthenticationException;
 use StorefrontCheckout\CheckoutException;
+use StorefrontCheckout\ClientClosedException;
 use StorefrontCheckout\Client;
 use StorefrontCheckout\ConfigException;
 use StorefrontCheckout\ConflictException;
+use StorefrontCheckout\InternalException;
 use StorefrontCheckout\InvalidRequestException;
 use StorefrontCheckout\Library;
 use StorefrontCheckout\NetworkException;
 use StorefrontCheckout\NotFoundException;
-use StorefrontCheckout\ProviderException;
 use StorefrontCheckout\RateLimitedException;
 use StorefrontCheckout\TimeoutException;
 use StorefrontCheckout\UnsupportedException;
@@ -141,12 +142,9 @@ final class ClientTest extends TestCase
             static fn () => $recharge->complete(['checkout_id' => $paid['id'], 'payment_token' => 'tok_visa']));
         $other = $recharge->create(['provider_options' => self::SEED_002]);
         Sandbox::http('POST', Sandbox::url() . '/__sandbox/faults', ['route' => 'POST /checkouts/{token}/charge', 'status' => 503]);
-        try {
-            $recharge->complete(['checkout_id' => $other['id'], 'payment_token' => 'tok_visa']);
-            $this->fail('no exception');
-        } catch (ProviderException $e) {
-            $this->assertSame([503, false], [$e->httpStatus, $e->retryable]);
-        }
+        $settled = $recharge->complete(['checkout_id' => $other['id'], 'payment_token' => 'tok_visa']);
+        $this->assertSame(['pending', 'checkout_get'], [$settled['payment_status'], $settled['confirmed_by']]);
+        $this->assertStringContainsString('before charging again', $settled['pending_reason']);
     }
 
     public function testNetworkTimeoutAndRateLimitErrors(): void
@@ -177,8 +175,23 @@ final class ClientTest extends TestCase
         $client = self::justifi();
         $client->close();
         $client->close();
-        $this->expectException(\LogicException::class);
-        $client->get('cho_x');
+        foreach ([static fn () => $client->get('cho_x'), static fn () => $client->verifyWebhook([], '{}')] as $call) {
+            try {
+                $call();
+                $this->fail('no exception');
+            } catch (ClientClosedException $e) {
+                $this->assertInstanceOf(CheckoutException::class, $e);
+                $this->assertSame([1, 'client: the client is closed'], [$e->status, $e->getMessage()]);
+            }
+        }
+    }
+
+    public function testUnreadableLibraryOutputIsACheckoutException(): void
+    {
+        $decode = new \ReflectionMethod(Client::class, 'decode');
+        $decode->setAccessible(true);
+        $this->expectException(InternalException::class);
+        $decode->invoke(null, str_repeat('[', 5000) . str_repeat(']', 5000));
     }
 
     public function testTenThousandCallsKeepMemoryFlat(): void
