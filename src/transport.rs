@@ -35,9 +35,12 @@ pub const USER_AGENT: &str = concat!("storefront-checkout/", env!("CARGO_PKG_VER
 /// network error.
 const MAX_RESPONSE_BYTES: u64 = 8 << 20;
 
-/// The deepest nesting of arrays and objects accepted in a provider's body: serde_json's
-/// limit for requests, so that what the library returns parses wherever its input did.
-pub(crate) const MAX_JSON_DEPTH: usize = 128;
+/// The deepest nesting of arrays and objects accepted in a provider's body. Requests are
+/// bounded by serde_json's limit of 128 levels (127 nest; the 128th is refused); a result
+/// wraps a provider's object at most 2 levels deeper than its answer did (a checkout
+/// session's `provider_data.payment_intent`), so 125 keeps every result within the same
+/// limit, for hosts that parse with serde_json as much as for Python's, PHP's and Node's.
+pub(crate) const MAX_JSON_DEPTH: usize = 125;
 
 /// Idle keep-alive connections kept per client (ureq keeps 3 per host by default, so that a
 /// client shared by more threads would keep opening connections).
@@ -416,7 +419,7 @@ fn read_body(body: &mut ureq::Body) -> std::result::Result<Vec<u8>, Failure> {
 /// strings do not count). serde_json bounds the depth of what it parses into a tree, but not
 /// of what it skips or keeps raw (`RawValue`), and a host language parsing the result again
 /// would fail on it (Python's `RecursionError`): the bound holds for every body a provider
-/// sends, as for every request (serde_json's 128).
+/// sends and every webhook body, as for every request.
 pub fn json_depth_within(bytes: &[u8], max: usize) -> bool {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for &b in bytes {

@@ -8,6 +8,7 @@ use crate::config::ClientConfig;
 use crate::error::{Error, Result, Status};
 use crate::fields::json_object;
 use crate::secret::Secret;
+use crate::transport::{json_depth_within, MAX_JSON_DEPTH};
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use serde_json::Value;
@@ -112,9 +113,13 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
-/// The body as JSON: "body is not JSON" otherwise (a non-UTF-8 body included).
+/// The body as JSON: "body is not JSON" otherwise (a non-UTF-8 body included); a body
+/// nesting deeper than [`MAX_JSON_DEPTH`] levels is refused, as the event wraps it once more.
 pub fn body_json(body: &[u8]) -> Result<Value> {
     let text = std::str::from_utf8(body).map_err(|_| signature("body is not JSON (it is not UTF-8)"))?;
+    if !json_depth_within(body, MAX_JSON_DEPTH) {
+        return Err(signature(format!("body nests JSON deeper than {MAX_JSON_DEPTH} levels")));
+    }
     serde_json::from_str(text).map_err(|e| signature(format!("body is not JSON ({e})")))
 }
 
@@ -185,5 +190,8 @@ mod tests {
     fn bodies_must_be_json() {
         assert_eq!(body_json(b"\xff\xfe").unwrap_err().message, "body is not JSON (it is not UTF-8)");
         assert!(body_json(b"{").unwrap_err().message.starts_with("body is not JSON"));
+        let deep = format!("{}{}", "[".repeat(126), "]".repeat(126));
+        assert_eq!(body_json(deep.as_bytes()).unwrap_err().message, "body nests JSON deeper than 125 levels");
+        body_json(&deep.as_bytes()[1..deep.len() - 1]).expect("125 levels");
     }
 }

@@ -17,7 +17,13 @@ export interface Config {
   api_token?: string;
   api_version?: '2021-01' | '2021-11';
   store_domain?: string;
+  /** ReCharge: accept deliveries signed only with the legacy X-Recharge-Hmac-Sha256 (no timestamp). */
+  accept_legacy_webhook_signature?: boolean;
   api_key?: string;
+  /** Milliseconds for the whole call, retries and waits included. */
+  deadline_ms?: number;
+  ca_bundle_path?: string;
+  proxy?: string;
 }
 
 export interface LineItem {
@@ -82,6 +88,10 @@ export interface Completion {
   payment_error: { code: string | null; message: string | null; decline_code?: string } | null;
   additional_transactions: unknown[];
   idempotency_key: string | null;
+  /** 'checkout_get' when an ambiguous payment call was settled by reading the checkout. */
+  confirmed_by: 'checkout_get' | null;
+  /** Why a pending payment is pending, and what to do next. */
+  pending_reason: string | null;
   provider_data: Record<string, unknown>;
 }
 
@@ -93,6 +103,8 @@ export interface RedirectRequest {
   description?: string;
   success_url?: string;
   cancel_url?: string;
+  /** The key of the payment intent a checkout session creates; an error's key, to call again with. */
+  idempotency_key?: string;
 }
 
 export interface RedirectUrl {

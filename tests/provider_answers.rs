@@ -1,0 +1,212 @@
+//! Hostile or broken provider answers, through the dlopen'ed library against loopback stubs:
+//! what a provider (or whatever sits in its place) sends back must end in a result or an
+//! error object the host can read, never in memory exhaustion, a body the host cannot parse,
+//! a dangerous redirect, another checkout's payment, or an internal error.
+
+mod common;
+
+use common::host::Op;
+use common::{config, fixture, ledger, lib, payfect_config, sandbox, Answer, Stub};
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use serde_json::{json, Value};
+use std::io::Write;
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// Starts a new peak of resident memory (`/proc/self/clear_refs`, 5 resets `VmHWM`).
+fn reset_peak_rss() {
+    std::fs::write("/proc/self/clear_refs", "5").unwrap();
+}
+
+/// The peak resident set of this process, in KiB (`VmHWM`).
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+fn checkout_json(pad: usize) -> String {
+    json!({"id": "cho_1", "type": "checkout", "page_info": null, "data": {
+        "id": "cho_1", "status": "created", "payment_amount": 1799, "payment_currency": "USD",
+        "pad": "x".repeat(pad)}})
+    .to_string()
+}
+
+#[test]
+fn a_gzip_body_is_bounded_after_decompression() {
+    let inflated = checkout_json(64 << 20);
+    let compressed = gzip(inflated.as_bytes());
+    println!("gzip: {} bytes on the wire inflate to {} bytes", compressed.len(), inflated.len());
+    drop(inflated);
+    let stub = Stub::answering(r#"{"access_token": "stub-token"}"#, move || Answer {
+        status: 200,
+        headers: vec![("content-encoding", "gzip".into())],
+        body: compressed.clone(),
+    });
+    let client = lib().client(&config(&stub.base_url)).unwrap();
+    reset_peak_rss();
+    let before = peak_rss_kib();
+    let (code, e) = client.call(Op::Get, &json!({"checkout_id": "cho_1"})).unwrap_err();
+    let grown = peak_rss_kib().saturating_sub(before);
+    println!("peak RSS grew {grown} KiB reading a 64 MiB gzip bomb");
+    assert_eq!(code, 12, "{e}");
+    assert_eq!(e["error"]["message"], "the provider's response exceeds 8388608 bytes");
+    assert!(grown < 32 * 1024, "the body was inflated past the cap: +{grown} KiB");
+
+    let small = gzip(checkout_json(10).as_bytes());
+    let stub = Stub::answering(r#"{"access_token": "stub-token"}"#, move || Answer {
+        status: 200,
+        headers: vec![("content-encoding", "gzip".into())],
+        body: small.clone(),
+    });
+    let client = lib().client(&config(&stub.base_url)).unwrap();
+    assert_eq!(client.call(Op::Get, &json!({"checkout_id": "cho_1"})).unwrap()["id"], "cho_1", "gzip still works");
+}
+
+fn nested(depth: usize) -> String {
+    format!("{}{}", "[".repeat(depth), "]".repeat(depth))
+}
+
+#[test]
+fn provider_bodies_nested_past_125_levels_are_refused() {
+    let deep = format!(
+        r#"{{"id": "cho_1", "type": "checkout", "data": {{"id": "cho_1", "status": "created", "payment_amount": 1799, "deep": {}}}}}"#,
+        nested(1_000_000)
+    );
+    let stub = Stub::answering(r#"{"access_token": "stub-token"}"#, move || Answer::json(200, deep.clone()));
+    let client = lib().client(&config(&stub.base_url)).unwrap();
+    let (code, e) = client.call(Op::Get, &json!({"checkout_id": "cho_1"})).unwrap_err();
+    assert_eq!(code, 11, "{e}");
+    assert_eq!(e["error"]["message"], "the provider's response nests JSON deeper than 125 levels; it was not read");
+
+    let at_limit = format!(
+        r#"{{"id": "cho_1", "type": "checkout", "data": {{"id": "cho_1", "status": "created", "payment_amount": 1799, "deep": {}}}}}"#,
+        nested(123)
+    );
+    let stub = Stub::answering(r#"{"access_token": "stub-token"}"#, move || Answer::json(200, at_limit.clone()));
+    let client = lib().client(&config(&stub.base_url)).unwrap();
+    let read = client.call(Op::Get, &json!({"checkout_id": "cho_1"})).expect("125 levels in all are read");
+    assert!(read["provider_data"]["deep"].is_array(), "and the result parses under serde_json's own limit");
+}
+
+#[test]
+fn a_too_deep_completion_says_the_payment_may_have_succeeded_and_carries_the_key() {
+    let deep = format!(
+        r#"{{"id": "chc_1", "type": "checkout_completion", "data": {{"checkout_id": "cho_1", "payment_status": "succeeded", "deep": {}}}}}"#,
+        nested(5_000)
+    );
+    let stub = Stub::answering(r#"{"access_token": "stub-token"}"#, move || Answer::json(201, deep.clone()));
+    let client = lib().client(&config(&stub.base_url)).unwrap();
+    let request = json!({"checkout_id": "cho_1", "payment_token": "pm_1", "idempotency_key": "order-5000"});
+    let (code, e) = client.call(Op::Complete, &request).unwrap_err();
+    assert_eq!(code, 11, "{e}");
+    assert_eq!(e["error"]["idempotency_key"], "order-5000");
+    assert_eq!(e["error"]["retryable"], true);
+    assert!(e["error"]["message"].as_str().unwrap().contains("the payment may have succeeded"), "{e}");
+}
+
+#[test]
+fn an_access_token_that_cannot_be_a_header_is_a_provider_error() {
+    let stub = Stub::start(200, "{}");
+    let client = lib().client(&config(&stub.base_url)).unwrap();
+    client.call(Op::Get, &json!({"checkout_id": "cho_1"})).unwrap_err();
+    for token in [r#"{"access_token": "tok\r\nX-Injected: 1"}"#, r#"{"access_token": "tok\u0000"}"#] {
+        let stub = Stub::answering(token, || Answer::json(200, "{}"));
+        let client = lib().client(&config(&stub.base_url)).unwrap();
+        let (code, e) = client.call(Op::Get, &json!({"checkout_id": "cho_1"})).unwrap_err();
+        assert_eq!(code, 11, "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("access_token"), "names the value: {e}");
+        assert_eq!(stub.hits(), 0, "nothing was sent with it");
+    }
+}
+
+#[test]
+fn a_completion_naming_another_checkout_is_refused() {
+    let other = json!({"id": "chc_9", "type": "checkout_completion", "data": {
+        "id": "chc_9", "checkout_id": "cho_OTHER", "payment_status": "succeeded", "status": "succeeded",
+        "payment_id": "py_9", "checkout": {"payment_amount": 99_999, "payment_currency": "USD"}}})
+    .to_string();
+    let stub = Stub::answering(r#"{"access_token": "stub-token"}"#, move || Answer::json(201, other.clone()));
+    let client = lib().client(&config(&stub.base_url)).unwrap();
+    let request = json!({"checkout_id": "cho_1", "payment_token": "pm_1", "idempotency_key": "order-1"});
+    let (code, e) = client.call(Op::Complete, &request).unwrap_err();
+    assert_eq!(code, 11, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains(r#""cho_OTHER", not "cho_1""#), "{e}");
+    assert_eq!(e["error"]["idempotency_key"], "order-1");
+
+    let another = checkout_json(1).replace("cho_1", "cho_2");
+    let stub = Stub::answering(r#"{"access_token": "stub-token"}"#, move || Answer::json(200, another.clone()));
+    let client = lib().client(&config(&stub.base_url)).unwrap();
+    let (code, _) = client.call(Op::Get, &json!({"checkout_id": "cho_1"})).unwrap_err();
+    assert_eq!(code, 11, "a read answered with another checkout");
+}
+
+/// Seed 004's checkout answer, with `changes` applied.
+fn payfect_stub(changes: Value) -> Stub {
+    let mut checkout = fixture("seed_004_checkout.json");
+    checkout.as_object_mut().unwrap().extend(changes.as_object().unwrap().clone());
+    let body = checkout.to_string();
+    Stub::answering("{}", move || Answer::json(200, body.clone()))
+}
+
+#[test]
+fn a_redirect_url_must_be_absolute_https() {
+    let id = "ed8d24aa-a860-426b-8e56-87cb9f55a081";
+    for url in ["javascript:alert(document.cookie)", "http://buy.payfect.example/c", "/checkouts/1", "data:text/html,x"]
+    {
+        let stub = payfect_stub(json!({ "url": url }));
+        let client = lib().client(&payfect_config(&stub.base_url)).unwrap();
+        let (code, e) = client.call(Op::RedirectUrl, &json!({"checkout_id": id})).unwrap_err();
+        assert_eq!(code, 11, "{url}: {e}");
+        assert!(!e.to_string().contains(url), "the URL is not echoed");
+        let (code, _) = client.call(Op::Get, &json!({"checkout_id": id})).unwrap_err();
+        assert_eq!(code, 11, "{url}: a checkout's redirect_url too");
+    }
+    let stub = payfect_stub(json!({}));
+    let client = lib().client(&payfect_config(&stub.base_url)).unwrap();
+    let page = client.call(Op::RedirectUrl, &json!({"checkout_id": id})).unwrap();
+    assert_eq!(page["url"], format!("https://buy-dev.payfect.finance/checkouts/{id}"), "seed 004's url");
+}
+
+#[test]
+fn an_amount_with_more_digits_than_the_currency_holds_is_refused_not_rounded() {
+    let stub = payfect_stub(json!({"amountTotal": "0.999999999999999999999999999999"}));
+    let client = lib().client(&payfect_config(&stub.base_url)).unwrap();
+    let (code, e) = client.call(Op::Get, &json!({"checkout_id": "ed8d24aa-a860-426b-8e56-87cb9f55a081"})).unwrap_err();
+    assert_eq!(code, 11, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("amountTotal"), "{e}");
+}
+
+#[test]
+fn a_request_over_1_mib_is_refused_before_anything_is_sent() {
+    let stub = Stub::start(200, "{}");
+    let client = lib().client(&config(&stub.base_url)).unwrap();
+    let pad: Vec<u32> = vec![0; 600_000];
+    let (code, e) = client
+        .call(Op::Create, &json!({"amount": 1799, "description": "x", "provider_options": {"pad": pad}}))
+        .unwrap_err();
+    assert_eq!(code, 4, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().ends_with("the most accepted is 1048576 bytes (1 MiB)"), "{e}");
+    assert_eq!(stub.hits(), 0);
+}
+
+#[test]
+fn the_session_flow_accepts_back_the_key_it_minted() {
+    let s = sandbox();
+    let client = lib().client(&config(&s.base_url())).unwrap();
+    let request = json!({"amount": 500, "success_url": "https://shop.example/ok", "idempotency_key": "cart-7"});
+    let first = client.call(Op::RedirectUrl, &request).unwrap();
+    let again = client.call(Op::RedirectUrl, &request).unwrap();
+    assert_eq!(first["payment_intent_id"], again["payment_intent_id"], "the key replays the payment intent");
+    let intents = ledger(&s)["payment_intents"].as_object().map_or(0, |m| m.len());
+    assert_eq!(intents, 1, "one payment intent for two calls with one key");
+    let (code, e) =
+        client.call(Op::RedirectUrl, &json!({"checkout_id": "cho_1", "idempotency_key": "cart-7"})).unwrap_err();
+    assert_eq!(code, 4, "{e}");
+    let _: Value = e;
+}
