@@ -335,6 +335,7 @@ fn a_call_waiting_for_another_threads_token_fetch_keeps_to_its_own_deadline() {
     let started = Instant::now();
     let (code, e) = hurried.call(Op::Create, &json!({"amount": 1799, "description": "x"})).unwrap_err();
     let waited = started.elapsed();
+    println!("deadline_ms 500 behind another thread's 3 s token fetch: TIMEOUT after {} ms", waited.as_millis());
     assert_eq!(code, 13, "{e}");
     assert!(e["error"]["message"].as_str().unwrap().contains("another call fetched the access token"), "{e}");
     assert!(waited < Duration::from_millis(1500), "gave up by its 500 ms deadline, not the 3 s fetch: {waited:?}");
