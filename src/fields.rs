@@ -102,6 +102,21 @@ impl Fields {
         self.id(name)?.ok_or_else(|| self.error(name, "is required"))
     }
 
+    /// An optional catalog id given as a string or a non-negative integer (seed 002 writes
+    /// ReCharge's `product_id` and `variant_id` as numbers), as its decimal text.
+    pub fn string_or_integer(&mut self, name: &str) -> Result<Option<String>> {
+        match self.map.get(name) {
+            Some(Value::Number(n)) => match n.as_u64() {
+                Some(v) => {
+                    self.map.remove(name);
+                    Ok(Some(v.to_string()))
+                }
+                None => Err(self.error(name, "must be a string or a non-negative integer")),
+            },
+            _ => self.string(name),
+        }
+    }
+
     /// A required string.
     pub fn required_string(&mut self, name: &str) -> Result<String> {
         self.string(name)?.ok_or_else(|| self.error(name, "is required"))

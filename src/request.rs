@@ -106,8 +106,8 @@ impl LineItem {
             description: f.string("description")?,
             unit_amount: f.positive_integer("unit_amount")?.ok_or_else(|| f.error("unit_amount", "is required"))?,
             quantity: f.positive_integer("quantity")?.ok_or_else(|| f.error("quantity", "is required"))?,
-            product_id: f.string("product_id")?,
-            variant_id: f.string("variant_id")?,
+            product_id: f.string_or_integer("product_id")?,
+            variant_id: f.string_or_integer("variant_id")?,
             image_url: web_url(&mut f, "image_url")?,
             subscription,
         };

@@ -60,7 +60,7 @@ fn seed_002_subscription_checkout_is_created_charged_and_read() {
 }
 
 #[test]
-fn the_seed_body_is_accepted_unwrapped_too() {
+fn the_sandbox_takes_the_seed_body_as_published_and_refuses_a_wrapper() {
     let s = sandbox();
     let (status, v) = common::sandbox_request("POST", &format!("{}/checkouts", s.base_url()), None, None);
     assert_eq!(status, 401, "{v}");
@@ -76,13 +76,20 @@ fn the_seed_body_is_accepted_unwrapped_too() {
     assert_eq!(resp.headers().get("x-recharge-limit").unwrap(), "1/40");
     let v: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
     assert_eq!(v["checkout"]["line_items"][0]["quantity"], 6);
+    let wrapped = agent
+        .post(format!("{}/checkouts", s.base_url()))
+        .header("X-Recharge-Access-Token", TEST_RECHARGE_TOKEN)
+        .content_type("application/json")
+        .send(json!({ "checkout": fixture("seed_002_create.json") }).to_string())
+        .unwrap();
+    assert_eq!(wrapped.status().as_u16(), 422, "no published source wraps the create body");
 }
 
 #[test]
 fn unified_line_items_become_recharge_line_items_in_both_versions() {
     let s = sandbox();
     let request = json!({"email": "shopper@example.com", "line_items": [
-        {"name": "Coffee beans", "unit_amount": 1250, "quantity": 2, "product_id": "1255183683", "variant_id": "3844924611",
+        {"name": "Coffee beans", "unit_amount": 1250, "quantity": 2, "product_id": 1255183683u64, "variant_id": 3844924611u64,
          "subscription": {"interval_unit": "month", "interval_frequency": 1}},
         {"name": "Mug", "unit_amount": 900, "quantity": 1, "product_id": "77", "variant_id": "78"}
     ]});
@@ -103,8 +110,43 @@ fn unified_line_items_become_recharge_line_items_in_both_versions() {
     cfg["api_version"] = "2021-11".into();
     let client = lib().client(&cfg).unwrap();
     let c = client.call(Op::Create, &request).unwrap();
-    assert_eq!(c["provider_data"]["line_items"][0]["external_variant_id"], json!({"ecommerce": "3844924611"}));
-    assert_eq!(c["description"], "Coffee beans, Mug");
+    let items = &c["provider_data"]["line_items"];
+    assert_eq!(items[0]["external_variant_id"], json!({"ecommerce": "3844924611"}), "a numeric id, as text");
+    assert_eq!(
+        (items[0]["unit_price"].as_str(), items[0]["purchase_item_type"].as_str()),
+        (Some("12.50"), Some("subscription"))
+    );
+    assert_eq!(
+        items[0]["subscription_preferences"],
+        json!({"interval_unit": "month", "order_interval_frequency": 1, "charge_interval_frequency": 1})
+    );
+    assert_eq!(items[1]["purchase_item_type"], "onetime");
+    assert_eq!((c["description"].as_str(), c["amount"].as_u64()), (Some("Coffee beans, Mug"), Some(3400)));
+}
+
+#[test]
+fn the_charge_answers_in_the_sdk_shape_and_the_completion_reads_the_checkout() {
+    let s = sandbox();
+    let client = lib().client(&recharge_config(&s.base_url())).unwrap();
+    let token = seed_002(&client)["id"].as_str().unwrap().to_owned();
+    let done = client.call(Op::Complete, &json!({"checkout_id": token, "payment_token": "tok_visa"})).unwrap();
+    assert_eq!((done["amount"].as_u64(), done["currency"].as_str()), (Some(6000), Some("usd")), "from the checkout");
+    let published = fixture("recharge_checkout_charge.json");
+    let mut expected: Vec<&String> = published["checkout_charge"].as_object().unwrap().keys().collect();
+    expected.retain(|k| *k != "autorization_token");
+    let mut answered: Vec<&String> = done["provider_data"].as_object().unwrap().keys().collect();
+    expected.sort();
+    answered.sort();
+    assert_eq!(answered, expected, "the sandbox's checkout_charge has the SDK model's fields");
+
+    let other = seed_002(&client)["id"].as_str().unwrap().to_owned();
+    let sca = client
+        .call(Op::Complete, &json!({"checkout_id": other, "payment_token": "tok_authenticationRequired"}))
+        .unwrap();
+    assert_eq!(
+        (sca["payment_status"].as_str(), sca["payment_error"]["code"].as_str()),
+        (Some("pending"), Some("authentication_required"))
+    );
 }
 
 #[test]

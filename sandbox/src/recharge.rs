@@ -1,10 +1,17 @@
-//! ReCharge's checkout API (PROVIDERS.md §ReCharge, seed 002): `POST /checkouts` (body wrapped
-//! in `{"checkout": ...}` or not), `GET /checkouts/{token}`, `POST /checkouts/{token}/charge`;
-//! `X-Recharge-Access-Token` and `X-Recharge-Version` checks; 32-hex tokens; the leaky bucket
-//! of 40 requests per token draining 2/s (429, `X-Recharge-Limit`).
+//! ReCharge's checkout API (PROVIDERS.md §ReCharge, seed 002): `POST /checkouts` (the body's
+//! fields at its top level, as seed 002 and ChemicalLuck/recharge-api-python's `create` send
+//! it), `GET /checkouts/{token}`, `POST /checkouts/{token}/charge`; `X-Recharge-Access-Token`
+//! and `X-Recharge-Version` checks; 32-hex tokens; the leaky bucket of 40 requests per token
+//! draining 2/s (429, `X-Recharge-Limit`).
+//!
+//! Line items per version, as the library's `recharge/wire.rs` cites them: 2021-01
+//! `product_id`, `variant_id`, `title`, `price`, interval fields at the top of the item;
+//! 2021-11 `external_product_id`/`external_variant_id` `{"ecommerce": id}`, `title`,
+//! `unit_price`, `purchase_item_type`, `subscription_preferences`.
 //!
 //! Test payment tokens (Stripe's names): `tok_chargeDeclined` and
-//! `tok_chargeDeclinedInsufficientFunds` decline; any other token pays.
+//! `tok_chargeDeclinedInsufficientFunds` decline; `tok_authenticationRequired` needs 3-D
+//! Secure (RechargeSharp's `AuthorizationRequired` message); any other token pays.
 
 use crate::state::{now, random_hex, reply, App, Bucket, Inner, RechargeCheckout};
 use axum::body::Bytes;
@@ -89,6 +96,21 @@ fn positive_int(item: &Map<String, Value>, key: &str) -> bool {
     item.get(key).is_none_or(|v| v.is_null() || v.as_u64().is_some_and(|n| n > 0))
 }
 
+/// Checks the interval fields of a subscription (2021-01: on the item; 2021-11: its
+/// `subscription_preferences`, where the unit is `interval_unit`).
+fn intervals(fields: &Map<String, Value>, unit_key: &str, problems: &mut Map<String, Value>, prefix: &str) {
+    for key in ["charge_interval_frequency", "order_interval_frequency"] {
+        if !positive_int(fields, key) {
+            problems.insert(format!("{prefix}{key}"), json!(["Must be a positive integer."]));
+        }
+    }
+    if let Some(unit) = fields.get(unit_key).filter(|u| !u.is_null()) {
+        if !matches!(unit.as_str(), Some("day" | "week" | "month")) {
+            problems.insert(format!("{prefix}{unit_key}"), json!(["Must be one of: day, week, month."]));
+        }
+    }
+}
+
 /// Validates and prices one line item: the stored item, or the field errors.
 fn line_item(item: &Value, version: &str) -> Result<Value, Map<String, Value>> {
     let mut problems = Map::new();
@@ -114,31 +136,39 @@ fn line_item(item: &Value, version: &str) -> Result<Value, Map<String, Value>> {
     if obj.get("quantity").and_then(Value::as_u64).is_none_or(|n| n == 0) {
         problems.insert("quantity".into(), json!(["Must be a positive integer."]));
     }
-    for key in ["charge_interval_frequency", "order_interval_frequency"] {
-        if !positive_int(obj, key) {
-            problems.insert(key.into(), json!(["Must be a positive integer."]));
+    let price_key = if version == "2021-11" {
+        match obj.get("purchase_item_type") {
+            None | Some(Value::Null) => {}
+            Some(t) if matches!(t.as_str(), Some("subscription" | "onetime")) => {}
+            Some(_) => {
+                problems.insert("purchase_item_type".into(), json!(["Must be one of: subscription, onetime."]));
+            }
         }
-    }
-    if let Some(unit) = obj.get("order_interval_unit").filter(|u| !u.is_null()) {
-        if !matches!(unit.as_str(), Some("day" | "week" | "month")) {
-            problems.insert("order_interval_unit".into(), json!(["Must be one of: day, week, month."]));
+        match obj.get("subscription_preferences") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(p)) => intervals(p, "interval_unit", &mut problems, "subscription_preferences."),
+            Some(_) => {
+                problems.insert("subscription_preferences".into(), json!(["Invalid input type."]));
+            }
         }
-    }
-    let price = match obj.get("price") {
+        "unit_price"
+    } else {
+        intervals(obj, "order_interval_unit", &mut problems, "");
+        "price"
+    };
+    let price = match obj.get(price_key) {
         None | Some(Value::Null) => Decimal::from_str(CATALOG_PRICE).ok(),
         Some(p) => decimal(p).filter(|d| !d.is_sign_negative()),
     };
     if price.is_none() {
-        problems.insert("price".into(), json!(["Not a valid decimal."]));
+        problems.insert(price_key.into(), json!(["Not a valid decimal."]));
     }
     if !problems.is_empty() {
         return Err(problems);
     }
     let mut stored = obj.clone();
-    stored.insert("price".into(), format!("{:.2}", price.unwrap_or_default()).into());
-    if !stored.contains_key("title") && !stored.contains_key("product_title") {
-        stored.insert("title".into(), "Subscription product".into());
-    }
+    stored.insert(price_key.into(), format!("{:.2}", price.unwrap_or_default()).into());
+    stored.entry("title").or_insert_with(|| "Subscription product".into());
     Ok(Value::Object(stored))
 }
 
@@ -154,12 +184,8 @@ async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
         Err(a) => return a,
     };
     let answer = |(s, v): (StatusCode, Value)| Answer(s, v, level);
-    let Ok(Value::Object(mut body)) = serde_json::from_slice::<Value>(&body) else {
+    let Ok(Value::Object(mut checkout)) = serde_json::from_slice::<Value>(&body) else {
         return answer(errors(StatusCode::BAD_REQUEST, "The request body must be a JSON object".into()));
-    };
-    let mut checkout = match body.remove("checkout") {
-        Some(Value::Object(wrapped)) => wrapped,
-        _ => body,
     };
     let items = match checkout.remove("line_items") {
         Some(Value::Array(items)) if !items.is_empty() => items,
@@ -183,9 +209,10 @@ async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
     if !bad.is_empty() {
         return answer(errors(StatusCode::UNPROCESSABLE_ENTITY, json!({ "line_items": bad })));
     }
+    let price_key = if version == "2021-11" { "unit_price" } else { "price" };
     let total: Decimal = priced
         .iter()
-        .map(|i| decimal(&i["price"]).unwrap_or_default() * Decimal::from(i["quantity"].as_u64().unwrap_or(0)))
+        .map(|i| decimal(&i[price_key]).unwrap_or_default() * Decimal::from(i["quantity"].as_u64().unwrap_or(0)))
         .sum();
     let token = random_hex(32);
     let stamp = naive_now();
@@ -221,11 +248,13 @@ async fn read(State(app): State<Arc<App>>, headers: HeaderMap, Path(token): Path
     Answer(s, v, level)
 }
 
-/// The test tokens that decline, and ReCharge's message for them.
+/// The test tokens that decline, and ReCharge's message for them (RechargeSharp
+/// `ProcessCheckoutErrorMessages`).
 fn decline(payment_token: &str) -> Option<&'static str> {
     match payment_token {
-        "tok_chargeDeclined" => Some("Your card was declined. Please use a different card."),
+        "tok_chargeDeclined" => Some("Your card was declined."),
         "tok_chargeDeclinedInsufficientFunds" => Some("Your card has insufficient funds."),
+        "tok_authenticationRequired" => Some("Your card was declined. This transaction requires authentication."),
         _ => None,
     }
 }
@@ -241,7 +270,6 @@ pub fn settle(inner: &mut Inner, token: &str, body: &Map<String, Value>) -> (Sta
         return errors(StatusCode::UNPROCESSABLE_ENTITY, json!({ "payment": [message] }));
     }
     let total = c.json["total_price"].as_str().unwrap_or("0").to_owned();
-    let currency = c.json["currency"].clone();
     let cents =
         decimal(&total.clone().into()).map(|d| (d * Decimal::from(100)).trunc().to_string()).unwrap_or_default();
     inner.record_payment(cents.parse().unwrap_or(0), token, &payment_token);
@@ -253,10 +281,14 @@ pub fn settle(inner: &mut Inner, token: &str, body: &Map<String, Value>) -> (Sta
     c.json["updated_at"] = stamp.clone().into();
     let processed = json!({ "checkout": c.json });
     inner.emit("recharge", "checkout/processed", processed, None);
+    // ChemicalLuck `CheckoutCharge` (and RechargeSharp's): no amount, currency or checkout
+    // token. `status` has no published values; "success" is this sandbox's.
     let charge = json!({
-        "id": fastrand::u64(100_000_000..1_000_000_000), "charge_id": charge_id, "checkout_token": token,
-        "payment_processor": body.get("payment_processor"), "payment_type": body.get("payment_type").cloned().unwrap_or("CREDIT_CARD".into()),
-        "total_price": total, "currency": currency, "status": "success", "created_at": stamp,
+        "charge_id": charge_id, "free": false, "payment_processor": body.get("payment_processor"),
+        "payment_token": payment_token, "payment_type": body.get("payment_type").cloned().unwrap_or("CREDIT_CARD".into()),
+        "payment_processor_transaction_id": format!("ch_{}", random_hex(24)),
+        "processor_customer_token": format!("cus_{}", random_hex(14)),
+        "processor_payment_method_token": format!("pm_{}", random_hex(24)), "status": "success",
     });
     (StatusCode::OK, json!({ "checkout_charge": charge }))
 }

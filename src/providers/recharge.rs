@@ -148,8 +148,8 @@ impl Provider for Recharge {
         PROVIDER
     }
 
-    /// `POST /checkouts` with `{"checkout": {...}}` (see `wire::create_body`). Each line item
-    /// needs `product_id` and `variant_id`; `amount`, when given, must equal their total.
+    /// `POST /checkouts` with the body of `wire::create_body`. Each line item needs
+    /// `product_id` and `variant_id`; `amount`, when given, must equal their total.
     fn create(&self, req: CreateCheckout) -> Result<Checkout> {
         let hosted = "ReCharge's hosted checkout has no return URLs";
         refuse(req.success_url.is_some(), "success_url", hosted)?;
@@ -203,9 +203,11 @@ impl Provider for Recharge {
     }
 
     /// `POST /checkouts/{token}/charge` `{payment_processor, payment_token, payment_type}`
-    /// (`stripe` and `CREDIT_CARD` by default), sent once: ReCharge has no idempotency keys,
-    /// so after a failure that may have reached it the error says to read the checkout
-    /// before charging again. A 422 payment error is `payment_status: failed`.
+    /// (`stripe` and `CREDIT_CARD` by default), sent once: ReCharge has no idempotency keys.
+    /// A charge answered 2xx is followed by a read of the checkout, for its amount and
+    /// currency (the charge has neither) and its completion; one that ends ambiguously is
+    /// settled by the same read. A 422 payment error is `payment_status: failed` (`pending`
+    /// when the card requires authentication).
     fn complete(&self, req: Complete) -> Result<Completion> {
         refuse(
             req.payment_mode.is_some(),
@@ -233,9 +235,9 @@ impl Provider for Recharge {
             .settled_by_read();
             let resp = request.send(&self.transport, &self.headers())?;
             if resp.is_success() {
-                let mut v: Value =
-                    serde_json::from_slice(&resp.body).map_err(|e| wire::undecodable("checkout charge", e))?;
-                return wire::charge(v["checkout_charge"].take(), &req.checkout_id);
+                let charge = wire::charge_object(&resp.body)?;
+                let checkout = self.get(CheckoutLookup::Checkout(req.checkout_id.clone())).ok();
+                return Ok(wire::charge(charge, checkout, &req.checkout_id));
             }
             let detail = ErrorDetail::parse(&resp.body);
             if resp.status == 422 && detail.field.as_deref() == Some("payment") {

@@ -1,9 +1,23 @@
 //! ReCharge's wire types and their conversion to the unified results.
 //!
-//! Sources (PROVIDERS.md §ReCharge): seed 002 (`POST /checkouts` line items, the charge body),
-//! the error samples in `providers/recharge/error-samples/`, and the community SDKs' shapes.
-//! The 2021-11 line item (`external_product_id`/`external_variant_id` as `{"ecommerce": id}`,
-//! `product_title`) follows ReCharge's 2021-11 naming [I].
+//! Sources (PROVIDERS.md §ReCharge): seed 002 (`POST /checkouts` with `line_items` at the top
+//! level of the body, the charge body), the error samples in
+//! `providers/recharge/error-samples/`, and the public SDKs:
+//! - ChemicalLuck/recharge-api-python `recharge/api/v1/checkouts.py` (2021-01 `CheckoutLineItem`:
+//!   `product_id`, `variant_id`, `title`, `price`, `quantity`, `order_interval_unit`,
+//!   `order_interval_frequency`, `charge_interval_frequency`) and `recharge/api/v2/checkouts.py`
+//!   (2021-11 `CheckoutLineItem`: `external_product_id`/`external_variant_id` as
+//!   `{"ecommerce": id}`, `title`, `unit_price`, `quantity`, `purchase_item_type`
+//!   `subscription|onetime`, `subscription_preferences`); both `create` calls post the body
+//!   itself, unwrapped, as seed 002 does.
+//! - ChemicalLuck `recharge/model/v2/checkout.py` `CheckoutCharge` and RechargeSharp
+//!   (mattgenious) `Entities/Checkouts/CheckoutCharge.cs`: the charge answer has `charge_id`,
+//!   `payment_processor`, `payment_token`, `payment_type`, `status`, ... and no amount or
+//!   currency, which come from the checkout.
+//!
+//! The material disagrees on one point: a later RechargeSharp wraps the create body in
+//! `{"checkout": ...}`; seed 002, both ChemicalLuck versions and RechargeSharp's
+//! `CreateCheckoutRequest` send it unwrapped, which this module follows.
 
 use crate::error::{Error, Status};
 use crate::money;
@@ -95,9 +109,9 @@ fn flatten(path: &str, v: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// A ReCharge product or variant id: Shopify's are integers, sent as JSON numbers in
-/// 2021-01; anything else goes as a string.
-fn external_id(id: &str) -> Value {
+/// A 2021-01 product or variant id: integers (ChemicalLuck v1 `CheckoutLineItem`, seed 002's
+/// numbers); an id that is not one goes as the string it is.
+fn numeric_id(id: &str) -> Value {
     id.parse::<u64>().map(Value::from).unwrap_or_else(|_| id.into())
 }
 
@@ -113,29 +127,42 @@ fn line_item(item: &LineItem, index: usize, currency: &str, version: ApiVersion)
         .ok_or_else(|| Error::invalid_request(format!("{}: is required by ReCharge", field("variant_id"))))?;
     let price =
         money::to_decimal(item.unit_amount, currency).map_err(|e| Error::invalid_request(format!("currency: {e}")))?;
-    let mut wire = match version {
-        ApiVersion::V2021_01 => json!({
-            "product_id": external_id(product), "variant_id": external_id(variant), "title": item.name,
-        }),
-        ApiVersion::V2021_11 => json!({
-            "external_product_id": {"ecommerce": product}, "external_variant_id": {"ecommerce": variant},
-            "product_title": item.name,
-        }),
-    };
-    wire["quantity"] = item.quantity.into();
-    wire["price"] = price.into();
-    if let Some(s) = &item.subscription {
-        wire["order_interval_unit"] = s.interval_unit.as_str().into();
-        wire["order_interval_frequency"] = s.interval_frequency.into();
-        wire["charge_interval_frequency"] = s.charge_interval_frequency.unwrap_or(s.interval_frequency).into();
-    }
-    Ok(wire)
+    let charge_every = |s: &crate::request::Subscription| s.charge_interval_frequency.unwrap_or(s.interval_frequency);
+    Ok(match version {
+        ApiVersion::V2021_01 => {
+            let mut wire = json!({
+                "product_id": numeric_id(product), "variant_id": numeric_id(variant), "title": item.name,
+                "quantity": item.quantity, "price": price,
+            });
+            if let Some(s) = &item.subscription {
+                wire["order_interval_unit"] = s.interval_unit.as_str().into();
+                wire["order_interval_frequency"] = s.interval_frequency.into();
+                wire["charge_interval_frequency"] = charge_every(s).into();
+            }
+            wire
+        }
+        ApiVersion::V2021_11 => {
+            let mut wire = json!({
+                "external_product_id": {"ecommerce": product}, "external_variant_id": {"ecommerce": variant},
+                "title": item.name, "quantity": item.quantity, "unit_price": price,
+                "purchase_item_type": if item.subscription.is_some() { "subscription" } else { "onetime" },
+            });
+            if let Some(s) = &item.subscription {
+                wire["subscription_preferences"] = json!({
+                    "interval_unit": s.interval_unit, "order_interval_frequency": s.interval_frequency,
+                    "charge_interval_frequency": charge_every(s),
+                });
+            }
+            wire
+        }
+    })
 }
 
-/// The body of `POST /checkouts`, wrapped as `{"checkout": {...}}`: line items (a
-/// `subscription` gives the interval fields; none makes a one-time item), `email`,
-/// `currency` (upper case), `description` as `note`, then `provider_options` merged as is
-/// (a `line_items` there replaces the mapped ones, for fields the unified item lacks).
+/// The body of `POST /checkouts`, its fields at the top level (seed 002; ChemicalLuck
+/// `CheckoutCreateBody`): line items (a `subscription` gives the interval fields; none makes
+/// a one-time item), `email`, `currency` (upper case), `description` as `note`, then
+/// `provider_options` merged as is (a `line_items` there replaces the mapped ones, for fields
+/// the unified item lacks).
 pub fn create_body(req: &CreateCheckout, currency: &str, version: ApiVersion) -> Result<Value, Error> {
     let mut checkout = Map::new();
     let items: Result<Vec<Value>, Error> =
@@ -151,7 +178,7 @@ pub fn create_body(req: &CreateCheckout, currency: &str, version: ApiVersion) ->
         checkout.insert("note".into(), note.as_str().into());
     }
     checkout.extend(req.provider_options.clone().unwrap_or_default());
-    Ok(json!({ "checkout": checkout }))
+    Ok(Value::Object(checkout))
 }
 
 fn str_field(obj: &Value, key: &str) -> Option<String> {
@@ -183,7 +210,7 @@ pub fn checkout(data: Value, hosted_url: String) -> Result<Checkout, Error> {
     let amount = minor_units(&data["total_price"], &currency, "checkout total_price")?;
     let titles: Vec<&str> = data["line_items"]
         .as_array()
-        .map(|items| items.iter().filter_map(|i| i["title"].as_str().or(i["product_title"].as_str())).collect())
+        .map(|items| items.iter().filter_map(|i| i["title"].as_str()).collect())
         .unwrap_or_default();
     Ok(Checkout {
         provider: PROVIDER,
@@ -202,36 +229,56 @@ pub fn checkout(data: Value, hosted_url: String) -> Result<Checkout, Error> {
     })
 }
 
-/// A `{"checkout_charge": {...}}` answer → a succeeded completion of `checkout_id`.
-pub fn charge(data: Value, checkout_id: &str) -> Result<Completion, Error> {
-    if !data.is_object() {
-        return Err(undecodable("checkout charge", "no checkout_charge object"));
-    }
-    let currency = currency(&data);
-    let amount = match data.get("total_price") {
-        Some(v) => Some(minor_units(v, &currency, "checkout charge total_price")?),
-        None => None,
-    };
+/// A `{"checkout_charge": {...}}` answer (ChemicalLuck `CheckoutCharge`, RechargeSharp
+/// `CheckoutCharge.cs`: `charge_id`, `payment_processor`, `payment_token`, `status`, ...) and
+/// the checkout read after it → the completion. The charge carries no amount or currency, so
+/// they come from the checkout; and since the published models give `status` no values, the
+/// outcome is the checkout's too: `completed_at` set is `succeeded`, else `pending`.
+pub fn charge(data: Value, checkout: Option<Checkout>, checkout_id: &str) -> Completion {
     let text = |v: &Value| v.as_str().map(str::to_owned).or_else(|| v.as_u64().map(|n| n.to_string()));
-    Ok(Completion {
+    let paid = checkout.as_ref().is_none_or(|c| c.payment_status == CheckoutPaymentStatus::Paid);
+    let pending_reason = (!paid).then(|| {
+        format!(
+            "ReCharge accepted the charge (status {:?}) but checkout {checkout_id} is not completed yet: read it \
+             again later with checkout_get before charging again",
+            data["status"].as_str().unwrap_or_default()
+        )
+    });
+    Completion {
         provider: PROVIDER,
         checkout_id: checkout_id.to_owned(),
-        id: text(&data["id"]),
-        payment_status: PaymentStatus::Succeeded,
+        id: None,
+        payment_status: if paid { PaymentStatus::Succeeded } else { PaymentStatus::Pending },
         payment_id: text(&data["charge_id"]),
-        amount,
-        currency: Some(currency),
+        amount: checkout.as_ref().map(|c| c.amount),
+        currency: checkout.map(|c| c.currency),
         payment_error: None,
         additional_transactions: Vec::new(),
         idempotency_key: None,
         confirmed_by: None,
-        pending_reason: None,
+        pending_reason,
         provider_data: data.into(),
-    })
+    }
 }
 
+/// The `checkout_charge` object of a charge's 2xx answer.
+pub fn charge_object(body: &[u8]) -> Result<Value, Error> {
+    let mut v: Value = serde_json::from_slice(body).map_err(|e| undecodable("checkout charge", e))?;
+    match v["checkout_charge"].take() {
+        charge @ Value::Object(_) => Ok(charge),
+        _ => Err(undecodable("checkout charge", "no checkout_charge object")),
+    }
+}
+
+/// Stripe's refusal of a charge that needs the shopper's authentication (3-D Secure), as
+/// ReCharge relays it (RechargeSharp `ProcessCheckoutErrorMessages.AuthorizationRequired`:
+/// "Your card was declined. This transaction requires authentication.").
+const AUTHENTICATION_REQUIRED: &str = "requires authentication";
+
 /// A declined charge (`422 {"errors": {"payment": ["Your card was declined. ..."]}}`): a
-/// failed completion, the attempt being ReCharge's record.
+/// failed completion, the attempt being ReCharge's record. A charge that requires the
+/// shopper's authentication is no plain decline: `pending`, with the payment error code
+/// `authentication_required` (the shopper must authenticate, e.g. on ReCharge's hosted page).
 pub fn declined(detail: ErrorDetail, body: &[u8], checkout_id: &str) -> Completion {
     let v: Value = serde_json::from_slice(body).unwrap_or_default();
     let message = match &v["errors"]["payment"] {
@@ -239,6 +286,14 @@ pub fn declined(detail: ErrorDetail, body: &[u8], checkout_id: &str) -> Completi
         Value::String(m) => m.clone(),
         _ => detail.message.unwrap_or_default(),
     };
+    if message.contains(AUTHENTICATION_REQUIRED) {
+        let error =
+            PaymentError { code: Some("authentication_required".into()), message: Some(message), decline_code: None };
+        return Completion {
+            payment_status: PaymentStatus::Pending,
+            ..Completion::declined(PROVIDER, checkout_id, error, None, v)
+        };
+    }
     let error = PaymentError { code: None, message: Some(message), decline_code: None };
     Completion::declined(PROVIDER, checkout_id, error, None, v)
 }
@@ -336,17 +391,74 @@ mod tests {
                 charge_interval_frequency: None,
             }),
         };
-        let req = CreateCheckout { line_items: vec![item], email: Some("a@b.test".into()), ..Default::default() };
+        let req = CreateCheckout { line_items: vec![item], ..Default::default() };
+
+        // 2021-01: seed 002's body, top level, with the SDK's `title` and `price` added
+        // (ChemicalLuck `recharge/api/v1/checkouts.py` `CheckoutLineItem`).
+        let seed: Value = serde_json::from_str(include_str!("../../../tests/fixtures/seed_002_create.json")).unwrap();
         let body = create_body(&req, "usd", ApiVersion::V2021_01).unwrap();
+        let sent = body["line_items"][0].as_object().unwrap();
+        let mapped = [
+            "product_id",
+            "variant_id",
+            "quantity",
+            "order_interval_unit",
+            "order_interval_frequency",
+            "charge_interval_frequency",
+        ];
+        for key in mapped {
+            assert_eq!(sent[key], seed["line_items"][0][key], "{key} as seed 002 writes it");
+        }
+        assert_eq!((sent["title"].as_str(), sent["price"].as_str()), (Some("Coffee"), Some("12.50")));
+        assert_eq!(sent.len(), mapped.len() + 2, "nothing else: {sent:?}");
+        assert_eq!(body.as_object().unwrap().len(), 1, "line_items at the top level, no wrapper");
+
+        // 2021-11: the SDK's v2 `CheckoutLineItem`, with the seed's values.
+        let expected: Value =
+            serde_json::from_str(include_str!("../../../tests/fixtures/recharge_2021_11_create.json")).unwrap();
+        assert_eq!(create_body(&req, "usd", ApiVersion::V2021_11).unwrap(), expected);
+        let one_time = CreateCheckout {
+            line_items: vec![LineItem { subscription: None, ..req.line_items[0].clone() }],
+            ..Default::default()
+        };
+        let item = &create_body(&one_time, "usd", ApiVersion::V2021_11).unwrap()["line_items"][0];
         assert_eq!(
-            body,
-            json!({"checkout": {"email": "a@b.test", "line_items": [{
-            "product_id": 1255183683u64, "variant_id": 3844924611u64, "title": "Coffee", "quantity": 6, "price": "12.50",
-            "order_interval_unit": "day", "order_interval_frequency": 5, "charge_interval_frequency": 5}]}})
+            (item["purchase_item_type"].as_str(), item.get("subscription_preferences")),
+            (Some("onetime"), None)
         );
-        let body = create_body(&req, "usd", ApiVersion::V2021_11).unwrap();
-        assert_eq!(body["checkout"]["line_items"][0]["external_variant_id"], json!({"ecommerce": "3844924611"}));
-        assert_eq!(body["checkout"]["line_items"][0]["product_title"], "Coffee");
+    }
+
+    #[test]
+    fn a_charge_takes_amount_and_currency_from_the_checkout() {
+        let body = include_bytes!("../../../tests/fixtures/recharge_checkout_charge.json");
+        let charge = charge_object(body).unwrap();
+        let paid = checkout(
+            json!({"token": "t1", "total_price": "60.00", "currency": "USD", "completed_at": "2021-01-20T12:05:00"}),
+            String::new(),
+        )
+        .unwrap();
+        let c = super::charge(charge.clone(), Some(paid), "t1");
+        assert_eq!(
+            (c.payment_status, c.amount, c.currency.as_deref()),
+            (PaymentStatus::Succeeded, Some(6000), Some("usd"))
+        );
+        assert_eq!(c.payment_id.as_deref(), Some("512345678"), "charge_id, an integer in the model");
+        let open =
+            checkout(json!({"token": "t1", "total_price": "60.00", "completed_at": null}), String::new()).unwrap();
+        let c = super::charge(charge, Some(open), "t1");
+        assert_eq!(c.payment_status, PaymentStatus::Pending);
+        assert!(c.pending_reason.unwrap().contains(r#"status "success""#));
+        assert!(charge_object(br#"{"checkout_charge": null}"#).is_err());
+    }
+
+    #[test]
+    fn a_charge_needing_authentication_is_pending_not_declined() {
+        let body = br#"{"errors": {"payment": ["Your card was declined. This transaction requires authentication."]}}"#;
+        let c = declined(ErrorDetail::parse(body), body, "t1");
+        assert_eq!(c.payment_status, PaymentStatus::Pending);
+        assert_eq!(c.payment_error.unwrap().code.as_deref(), Some("authentication_required"));
+        let body = br#"{"errors": {"payment": ["Your card was declined."]}}"#;
+        assert_eq!(declined(ErrorDetail::parse(body), body, "t1").payment_status, PaymentStatus::Failed);
     }
 
     #[test]
