@@ -185,7 +185,7 @@ fn bad_request_fields_are_invalid_request_naming_the_field() {
         (
             Op::Complete,
             json!({"checkout_id": "cho_1", "payment_token": "pm_1", "payment_mode": "cash"}),
-            "payment_mode: must be one of ecom, bnpl, card_present, apple_pay",
+            "payment_mode: must be one of ecom, bnpl, card_present",
         ),
         (
             Op::Complete,

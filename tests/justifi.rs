@@ -35,7 +35,7 @@ fn the_seed_flow_pays_once() {
     assert_eq!((checkout["status"].as_str(), checkout["payment_status"].as_str()), (Some("open"), Some("unpaid")));
     assert_eq!((checkout["amount"].as_u64(), checkout["currency"].as_str()), (Some(1799), Some("usd")));
     assert_eq!(checkout["description"], "One Chocolate Donut");
-    assert_eq!(checkout["provider_data"]["origin_url"], "http://localhost:3000");
+    assert_eq!(checkout["provider_data"]["payment_description"], "One Chocolate Donut", "the spec's field");
     assert!(checkout["created_at"].as_str().unwrap().ends_with('Z'));
     assert!(checkout["expires_at"].as_str().unwrap() > checkout["created_at"].as_str().unwrap());
 
@@ -299,14 +299,32 @@ fn metadata_reference_and_provider_options_travel() {
         (c["metadata"].clone(), c["client_reference_id"].clone())
     );
 
+    let before = ledger(&s)["checkouts"].as_object().map_or(0, |c| c.len());
     let mut euros = donut();
     euros["currency"] = "eur".into();
     let (code, e) = client.call(Op::Create, &euros).unwrap_err();
-    assert_eq!(code, 4);
-    assert!(e["error"]["message"]
-        .as_str()
-        .unwrap()
-        .starts_with("currency: this JustiFi sub account charges in usd, not eur"));
+    assert_eq!((code, e["error"]["provider_code"].as_str()), (4, Some("checkout_invalid_currency")), "{e}");
+    // The message of `checkout_invalid_currency` in JustiFi's error table (docs/description.md).
+    assert_eq!(
+        e["error"]["message"],
+        "currency: The currency parameter does not match the currency this account is configured to process."
+    );
+    assert_eq!(ledger(&s)["checkouts"].as_object().map_or(0, |c| c.len()), before, "no orphan checkout");
+}
+
+#[test]
+fn completion_payment_modes_are_the_specs() {
+    let s = sandbox();
+    let client = lib().client(&config(&s.base_url())).unwrap();
+    let id = client.call(Op::Create, &donut()).unwrap()["id"].as_str().unwrap().to_owned();
+    // `CheckoutCompletion.payment_mode`: ecom | bnpl | card_present.
+    let (code, e) = client
+        .call(Op::Complete, &json!({"checkout_id": id, "payment_token": "pm_x", "payment_mode": "apple_pay"}))
+        .unwrap_err();
+    assert_eq!(
+        (code, e["error"]["message"].as_str()),
+        (4, Some("payment_mode: must be one of ecom, bnpl, card_present"))
+    );
 }
 
 #[test]

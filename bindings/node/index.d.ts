@@ -71,7 +71,7 @@ export interface Checkout {
 export interface CompleteRequest {
   checkout_id: string;
   payment_token: string;
-  payment_mode?: 'ecom' | 'bnpl' | 'card_present' | 'apple_pay';
+  payment_mode?: 'ecom' | 'bnpl' | 'card_present';
   payment_processor?: string;
   payment_type?: string;
   idempotency_key?: string;

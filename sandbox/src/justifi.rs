@@ -240,6 +240,16 @@ async fn create_checkout(State(app): Shared, headers: HeaderMap, body: Bytes) ->
         return Err(validation(format!("amount must be an integer between {AMOUNT_MIN} and {AMOUNT_MAX}")));
     };
     let description = nonblank(&body, "description")?;
+    // Sub accounts here process USD; `docs/description.md`'s error table names the refusal.
+    if let Some(currency) = body.get("currency").filter(|c| !c.is_null()) {
+        if !currency.as_str().is_some_and(|c| c.eq_ignore_ascii_case("usd")) {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "checkout_invalid_currency",
+                "The currency parameter does not match the currency this account is configured to process.",
+            ));
+        }
+    }
     let field = |k: &str| body.get(k).cloned().unwrap_or(Value::Null);
     let created_at = now();
     let checkout = Checkout {
@@ -247,7 +257,6 @@ async fn create_checkout(State(app): Shared, headers: HeaderMap, body: Bytes) ->
         account_id: account,
         amount,
         description,
-        origin_url: field("origin_url"),
         payment_method_group_id: field("payment_method_group_id"),
         statement_descriptor: field("statement_descriptor"),
         payment: field("payment"),

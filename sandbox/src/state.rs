@@ -42,7 +42,6 @@ pub struct Checkout {
     pub account_id: String,
     pub amount: u64,
     pub description: String,
-    pub origin_url: Value,
     pub payment_method_group_id: Value,
     pub statement_descriptor: Value,
     pub payment: Value,
@@ -62,9 +61,7 @@ impl Checkout {
         json!({
             "id": self.id, "account_id": self.account_id, "platform_account_id": PLATFORM_ACCOUNT,
             "payment_amount": self.amount, "payment_currency": "USD",
-            "payment_description": self.payment["description"].as_str().map(str::to_owned)
-                .unwrap_or_else(|| format!("Checkout {}", self.id)),
-            "description": self.description, "origin_url": self.origin_url,
+            "payment_description": self.description,
             "payment_methods": [], "payment_method_group_id": self.payment_method_group_id,
             "status": self.status, "mode": "test", "successful_payment_id": self.successful_payment_id,
             "statement_descriptor": self.statement_descriptor, "application_fees": null,

@@ -119,7 +119,32 @@ fn checkouts_follow_the_spec() {
         (data["payment_amount"].as_u64(), data["payment_currency"].as_str(), data["status"].as_str()),
         (Some(1799), Some("USD"), Some("created"))
     );
-    assert_eq!(data["payment_description"], format!("Checkout {id}"));
+    assert_eq!(data["payment_description"], "One Chocolate Donut", "the create's description");
+    // The properties of `components.schemas.Checkout` in providers/justifi/justifi-openapi.yaml.
+    let mut spec = [
+        "id",
+        "account_id",
+        "platform_account_id",
+        "payment_amount",
+        "payment_currency",
+        "payment_description",
+        "payment_methods",
+        "payment_method_group_id",
+        "status",
+        "mode",
+        "successful_payment_id",
+        "statement_descriptor",
+        "application_fees",
+        "payment_settings",
+        "payment",
+        "created_at",
+        "updated_at",
+        "completions",
+    ];
+    let mut keys: Vec<&str> = data.as_object().unwrap().keys().map(String::as_str).collect();
+    spec.sort_unstable();
+    keys.sort_unstable();
+    assert_eq!(keys, spec, "exactly the spec's Checkout properties");
     assert_eq!(data["account_id"], TEST_SUB_ACCOUNT);
     assert_eq!(data["completions"], json!([]));
 

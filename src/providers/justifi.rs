@@ -44,7 +44,9 @@ const AMOUNT_RANGE: std::ops::RangeInclusive<u64> = 50..=100_000_000;
 const WEBHOOK_TOLERANCE_S: u64 = 24 * 3600 + 300;
 /// `Idempotency-Key` is at most 100 characters (docs/idempotency.mdx).
 const MAX_IDEMPOTENCY_KEY: usize = 100;
-const PAYMENT_MODES: [&str; 4] = ["ecom", "bnpl", "card_present", "apple_pay"];
+/// `CheckoutCompletion.payment_mode` in the spec (`components.schemas`): `ecom`, `bnpl`,
+/// `card_present`.
+const PAYMENT_MODES: [&str; 3] = ["ecom", "bnpl", "card_present"];
 
 /// A JustiFi client: credentials, a sub account, and the shared access-token slot.
 pub struct Justifi {
@@ -166,11 +168,14 @@ impl Justifi {
         let settled =
             matches!(detail.code.as_deref(), Some("idempotency_params_mismatch" | "checkout_already_completed"));
         let status = match detail.code.as_deref() {
-            Some("idempotency_request_in_progress") => Status::Conflict,
+            Some("idempotency_request_in_progress" | "idempotency_concurrent_request") => Status::Conflict,
             _ if settled => Status::Conflict,
             _ => Status::from_http(resp.status),
         };
-        let message = detail.message.clone().or_else(|| detail.code.clone());
+        let mut message = detail.message.clone().or_else(|| detail.code.clone());
+        if detail.code.as_deref() == Some("checkout_invalid_currency") {
+            message = message.map(|m| format!("currency: {m}"));
+        }
         let mut e = provider_error(PROVIDER, resp, status, message, detail.code);
         e.retryable |= resp.status == 409 && !settled;
         e
@@ -310,7 +315,12 @@ fn ambiguous(e: &Error) -> bool {
         Status::Network | Status::Timeout => e.may_have_reached_provider,
         Status::Provider => e.http_status.is_none_or(|s| s >= 500),
         Status::RateLimited => true,
-        Status::Conflict => e.provider_code.as_deref() == Some("idempotency_request_in_progress"),
+        Status::Conflict => {
+            matches!(
+                e.provider_code.as_deref(),
+                Some("idempotency_request_in_progress" | "idempotency_concurrent_request")
+            )
+        }
         _ => false,
     }
 }
@@ -357,6 +367,7 @@ impl Provider for Justifi {
         let body = wire::create_body(
             amount,
             &description,
+            req.currency.as_deref(),
             req.origin_url.as_deref(),
             req.metadata.unwrap_or_default(),
             req.client_reference_id.as_deref(),
@@ -365,6 +376,8 @@ impl Provider for Justifi {
         let resp = self.call(Method::Post, &["v1", "checkouts"], Some(&body), None)?;
         let (view, raw) = self.data(resp, "checkout")?;
         let checkout = wire::checkout(view, raw)?;
+        // JustiFi refuses a mismatched currency itself (`checkout_invalid_currency`); this
+        // check stays for an API that would ignore the field.
         match &req.currency {
             Some(c) if *c != checkout.currency => Err(Error::invalid_request(format!(
                 "currency: this JustiFi sub account charges in {}, not {c}; checkout {} was created and will expire unused",
