@@ -254,24 +254,53 @@ impl Transport {
             let deadline = before(start_attempt(self.deadline));
             let left = deadline.saturating_duration_since(Instant::now());
             let outcome = attempt(&agent, req, (left < self.timeout).then_some(left));
-            let again = match &outcome {
-                Ok(r) => req.replay == Replay::Safe && matches!(r.status, 409 | 429 | 500..),
-                Err(f) => f.error.retryable && (f.unsent || req.replay == Replay::Safe),
+            let seen = match &outcome {
+                Ok(r) => Outcome::Answered { status: r.status, retry_after: r.retry_after },
+                Err(f) => Outcome::Failed { retryable: f.error.retryable, unsent: f.unsent },
             };
-            let wait = match &outcome {
-                _ if !again || retries >= self.max_retries => None,
-                Ok(HttpResponse { retry_after: Some(after), .. }) if *after > MAX_RETRY_AFTER => None,
-                Ok(HttpResponse { retry_after: Some(after), .. }) => Some(backoff(retries).max(*after)),
-                _ => Some(backoff(retries)),
-            };
-            match wait {
-                Some(wait) if Instant::now() + wait < deadline => {
+            match decide(seen, req.replay, retries, self.max_retries, backoff(retries)) {
+                Decision::Retry(wait) if Instant::now() + wait < deadline => {
                     std::thread::sleep(wait);
                     retries += 1;
                 }
                 _ => return outcome.map_err(|f| Error { may_have_reached_provider: !f.unsent, ..*f.error }),
             }
         }
+    }
+}
+
+/// An attempt's outcome, as the retry policy sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The server answered `status`, with its `Retry-After` when it sent one.
+    Answered { status: u16, retry_after: Option<Duration> },
+    /// No answer: `retryable` for connection and timeout failures; `unsent` when the request
+    /// surely never reached the server.
+    Failed { retryable: bool, unsent: bool },
+}
+
+/// What the transport does after an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Send again after this wait (the caller still checks it against the deadline).
+    Retry(Duration),
+    Stop,
+}
+
+/// The retry policy (the module's rules), as a pure function: after an attempt with
+/// `outcome`, of a request that may be replayed as `replay`, having retried `retries` of
+/// `max_retries` times, with `backoff` the jittered wait for this retry: retry after the
+/// longer of `backoff` and the server's `Retry-After` (up to [`MAX_RETRY_AFTER`]), or stop.
+pub fn decide(outcome: Outcome, replay: Replay, retries: u32, max_retries: u32, backoff: Duration) -> Decision {
+    let again = match outcome {
+        Outcome::Answered { status, .. } => replay == Replay::Safe && matches!(status, 409 | 429 | 500..),
+        Outcome::Failed { retryable, unsent } => retryable && (unsent || replay == Replay::Safe),
+    };
+    match outcome {
+        _ if !again || retries >= max_retries => Decision::Stop,
+        Outcome::Answered { retry_after: Some(after), .. } if after > MAX_RETRY_AFTER => Decision::Stop,
+        Outcome::Answered { retry_after: Some(after), .. } => Decision::Retry(backoff.max(after)),
+        _ => Decision::Retry(backoff),
     }
 }
 
@@ -352,32 +381,17 @@ fn jitter() -> f64 {
 
 /// One attempt; `shorter` is a timeout below the agent's own, when the call's deadline is near.
 fn attempt(agent: &Agent, req: &HttpRequest, shorter: Option<Duration>) -> std::result::Result<HttpResponse, Failure> {
-    let sent = match req.method {
-        Method::Get => {
-            let mut b = agent.get(req.url);
-            if let Some(t) = shorter {
-                b = b.config().timeout_global(Some(t)).build();
-            }
-            b = b.header("Accept", "application/json");
-            for (k, v) in req.headers {
-                b = b.header(*k, *v);
-            }
-            b.call()
-        }
-        Method::Post => {
-            let mut b = agent.post(req.url);
-            if let Some(t) = shorter {
-                b = b.config().timeout_global(Some(t)).build();
-            }
-            b = b.header("Accept", "application/json");
-            for (k, v) in req.headers {
-                b = b.header(*k, *v);
-            }
-            match req.body {
-                Some(body) => b.content_type("application/json").send(body),
-                None => b.send_empty(),
-            }
-        }
+    let method = match req.method {
+        Method::Get => ureq::http::Method::GET,
+        Method::Post => ureq::http::Method::POST,
+    };
+    let mut builder = ureq::http::Request::builder().method(method).uri(req.url).header("Accept", "application/json");
+    for (k, v) in req.headers {
+        builder = builder.header(*k, *v);
+    }
+    let sent = match req.body {
+        Some(body) => run(agent, builder.header("Content-Type", "application/json").body(body), shorter),
+        None => run(agent, builder.body(()), shorter),
     };
     let mut resp = sent.map_err(classify)?;
     let status = resp.status().as_u16();
@@ -447,6 +461,20 @@ pub fn json_depth_within(bytes: &[u8], max: usize) -> bool {
     true
 }
 
+/// Sends a built request through `agent`, with `shorter` as its whole timeout when given.
+fn run<S: ureq::AsSendBody>(
+    agent: &Agent,
+    request: std::result::Result<ureq::http::Request<S>, ureq::http::Error>,
+    shorter: Option<Duration>,
+) -> std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+    let request = request?;
+    let request = match shorter {
+        Some(t) => agent.configure_request(request).timeout_global(Some(t)).build(),
+        None => request,
+    };
+    agent.run(request)
+}
+
 /// A `Retry-After` value (RFC 9110 §10.2.3): delay seconds, or an HTTP-date, as a wait from
 /// `now` (zero for a date already past).
 fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
@@ -504,6 +532,42 @@ mod tests {
             assert_eq!(inner.attempts(), 2);
         }
         assert_eq!(outer.attempts(), 1);
+    }
+
+    #[test]
+    fn the_retry_decision_table() {
+        use Decision::{Retry, Stop};
+        use Replay::{OnlyIfUnsent, Safe};
+        let b = Duration::from_millis(300);
+        let answered = |status| Outcome::Answered { status, retry_after: None };
+        let after = |secs| Outcome::Answered { status: 429, retry_after: Some(Duration::from_secs(secs)) };
+        let failed = |retryable, unsent| Outcome::Failed { retryable, unsent };
+        let table = [
+            // (outcome, replay, retries so far, expected)
+            (answered(200), Safe, 0, Stop),
+            (answered(400), Safe, 0, Stop),
+            (answered(404), Safe, 0, Stop),
+            (answered(409), Safe, 0, Retry(b)),
+            (answered(429), Safe, 0, Retry(b)),
+            (answered(500), Safe, 0, Retry(b)),
+            (answered(503), Safe, 1, Retry(b)),
+            (answered(503), Safe, 2, Stop),
+            (answered(409), OnlyIfUnsent, 0, Stop),
+            (answered(429), OnlyIfUnsent, 0, Stop),
+            (answered(502), OnlyIfUnsent, 0, Stop),
+            (after(2), Safe, 0, Retry(Duration::from_secs(2))),
+            (after(0), Safe, 0, Retry(b)),
+            (after(11), Safe, 0, Stop),
+            (after(2), OnlyIfUnsent, 0, Stop),
+            (failed(true, true), OnlyIfUnsent, 0, Retry(b)),
+            (failed(true, false), OnlyIfUnsent, 0, Stop),
+            (failed(true, false), Safe, 0, Retry(b)),
+            (failed(false, true), Safe, 0, Stop),
+            (failed(true, true), Safe, 2, Stop),
+        ];
+        for (outcome, replay, retries, expected) in table {
+            assert_eq!(decide(outcome, replay, retries, 2, b), expected, "{outcome:?} {replay:?} after {retries}");
+        }
     }
 
     #[test]
