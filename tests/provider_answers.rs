@@ -210,3 +210,17 @@ fn the_session_flow_accepts_back_the_key_it_minted() {
     assert_eq!(code, 4, "{e}");
     let _: Value = e;
 }
+
+#[test]
+fn a_json_answer_of_the_wrong_shape_is_a_provider_error_not_a_panic() {
+    for body in ["[1, 2]", "\"text\"", "7", "{\"checkout\": [1]}"] {
+        let stub = Stub::answering("{}", move || Answer::json(200, body));
+        let client = lib().client(&common::recharge_config(&stub.base_url)).unwrap();
+        let (code, e) = client.call(Op::Get, &json!({"checkout_id": "t1"})).unwrap_err();
+        assert_eq!(code, 11, "{body}: {e}");
+        let (code, e) =
+            client.call(Op::Complete, &json!({"checkout_id": "t1", "payment_token": "tok_visa"})).unwrap_err();
+        assert_eq!(code, 11, "{body}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("may have gone through"), "{e}");
+    }
+}

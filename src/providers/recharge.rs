@@ -128,7 +128,7 @@ impl Recharge {
             return Err(self.error(&resp));
         }
         let mut v: Value = serde_json::from_slice(&resp.body).map_err(|e| wire::undecodable("checkout", e))?;
-        let data = v["checkout"].take();
+        let data = v.get_mut("checkout").map(Value::take).unwrap_or_default();
         let token = data["token"].as_str().unwrap_or_default().to_owned();
         wire::checkout(data, self.hosted_url(&token)?)
     }
@@ -151,6 +151,7 @@ impl Provider for Recharge {
     /// `POST /checkouts` with the body of `wire::create_body`. Each line item needs
     /// `product_id` and `variant_id`; `amount`, when given, must equal their total.
     fn create(&self, req: CreateCheckout) -> Result<Checkout> {
+        refuse(req.idempotency_key.is_some(), "idempotency_key", "this provider has no idempotency keys")?;
         let hosted = "ReCharge's hosted checkout has no return URLs";
         refuse(req.success_url.is_some(), "success_url", hosted)?;
         refuse(req.cancel_url.is_some(), "cancel_url", hosted)?;
@@ -303,6 +304,7 @@ impl Provider for Recharge {
             url: self.hosted_url(token)?,
             expires_at: None,
             payment_intent_id: None,
+            idempotency_key: None,
             provider_data: checkout.provider_data,
         })
     }

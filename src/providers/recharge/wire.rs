@@ -225,6 +225,7 @@ pub fn checkout(data: Value, hosted_url: String) -> Result<Checkout, Error> {
         expires_at: None,
         client_reference_id: None,
         metadata: Map::new(),
+        idempotency_key: None,
         provider_data: data.into(),
     })
 }
@@ -264,8 +265,8 @@ pub fn charge(data: Value, checkout: Option<Checkout>, checkout_id: &str) -> Com
 /// The `checkout_charge` object of a charge's 2xx answer.
 pub fn charge_object(body: &[u8]) -> Result<Value, Error> {
     let mut v: Value = serde_json::from_slice(body).map_err(|e| undecodable("checkout charge", e))?;
-    match v["checkout_charge"].take() {
-        charge @ Value::Object(_) => Ok(charge),
+    match v.get_mut("checkout_charge").map(Value::take) {
+        Some(charge @ Value::Object(_)) => Ok(charge),
         _ => Err(undecodable("checkout charge", "no checkout_charge object")),
     }
 }
