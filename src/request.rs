@@ -25,6 +25,9 @@ pub struct CreateCheckout {
     pub metadata: Option<Map<String, Value>>,
     /// Merged into the provider's request body as is.
     pub provider_options: Option<Map<String, Value>>,
+    /// The key to create under, where the provider takes one (an error's key, to call again
+    /// with).
+    pub idempotency_key: Option<String>,
 }
 
 /// One line of a checkout; amounts in minor units.
@@ -68,6 +71,7 @@ impl CreateCheckout {
             email: f.string("email")?,
             metadata: f.object("metadata")?,
             provider_options: f.object("provider_options")?,
+            idempotency_key: idempotency_key(&mut f)?,
         };
         f.finish()?;
         Ok(req)
@@ -257,11 +261,15 @@ impl Redirect {
 #[derive(Debug)]
 pub struct WebComponentTokenRequest {
     pub checkout_id: String,
+    pub idempotency_key: Option<String>,
 }
 
 impl WebComponentTokenRequest {
     pub fn parse(mut f: Fields) -> Result<WebComponentTokenRequest> {
-        let req = WebComponentTokenRequest { checkout_id: f.required_id("checkout_id")? };
+        let req = WebComponentTokenRequest {
+            checkout_id: f.required_id("checkout_id")?,
+            idempotency_key: idempotency_key(&mut f)?,
+        };
         f.finish()?;
         Ok(req)
     }

@@ -87,6 +87,10 @@ pub struct Checkout {
     pub expires_at: Option<String>,
     pub client_reference_id: Option<String>,
     pub metadata: Map<String, Value>,
+    /// The `Idempotency-Key` `checkout_create` sent (the caller's, or one it made): calling
+    /// again with it returns this checkout instead of creating another. Null where the
+    /// provider has none, and for `checkout_get`.
+    pub idempotency_key: Option<String>,
     /// The provider's object as received.
     pub provider_data: ProviderData,
 }
@@ -238,6 +242,10 @@ pub struct RedirectUrl {
     pub expires_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_intent_id: Option<String>,
+    /// The key the payment intent was created under (a checkout session made from an
+    /// amount): calling again with it makes no second payment intent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
     pub provider_data: ProviderData,
 }
 
@@ -249,4 +257,6 @@ pub struct WebComponentToken {
     pub expires_in: u64,
     /// The ready-to-render element, attribute values HTML-escaped.
     pub html: String,
+    /// The `Idempotency-Key` the token request was sent under.
+    pub idempotency_key: String,
 }

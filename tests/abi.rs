@@ -4,7 +4,12 @@
 mod common;
 
 use common::host::{Op, RawClient};
-use common::{config, lib, sandbox, Stub};
+use common::{config, lib, payfect_config, sandbox, Stub};
+
+/// A create with no idempotency key: Payfect's (`POST /api/v1/checkouts/`).
+fn plain_post() -> serde_json::Value {
+    json!({"amount": 2000, "currency": "usdt", "description": "x"})
+}
 use serde_json::{json, Value};
 use std::ptr;
 
@@ -263,7 +268,11 @@ fn server_errors_are_retried_only_where_replay_is_safe() {
 
     let (code, _) = client.call(Op::Create, &json!({"amount": 1799, "description": "x"})).unwrap_err();
     assert_eq!(code, 11);
-    assert_eq!(stub.hits(), 4, "a POST without an idempotency key is never resent after a 5xx");
+    assert_eq!(stub.hits(), 6, "a JustiFi create carries a key, so it is retried with it");
+    let payfect = lib().client(&payfect_config(&stub.base_url)).unwrap();
+    let (code, _) = payfect.call(Op::Create, &plain_post()).unwrap_err();
+    assert_eq!(code, 11);
+    assert_eq!(stub.hits(), 7, "a POST without an idempotency key is never resent after a 5xx");
 
     let (code, e) = client
         .call(Op::Complete, &json!({"checkout_id": "cho_1", "payment_token": "pm_1", "idempotency_key": "order-77"}))
@@ -271,16 +280,16 @@ fn server_errors_are_retried_only_where_replay_is_safe() {
     assert_eq!(code, 11);
     assert_eq!(e["error"]["idempotency_key"], "order-77");
     assert!(e["error"]["message"].as_str().unwrap().ends_with("may have succeeded: call checkout_complete again with the same idempotency_key (JustiFi replays it, never charging twice), or read the checkout"), "{e}");
-    assert_eq!(stub.hits(), 10, "a complete carries its key, so it is retried with it; then the checkout read 3 times");
+    assert_eq!(stub.hits(), 13, "a complete carries its key, so it is retried with it; then the checkout read 3 times");
 }
 
 #[test]
 fn rate_limits_are_retried_only_where_replay_is_safe() {
     let stub = Stub::start(429, r#"{"error": {"code": "rate_limited", "message": "slow down"}}"#);
-    let mut cfg = config(&stub.base_url);
+    let mut cfg = payfect_config(&stub.base_url);
     cfg["max_retries"] = 1.into();
     let client = lib().client(&cfg).unwrap();
-    let (code, e) = client.call(Op::Create, &json!({"amount": 1799, "description": "x"})).unwrap_err();
+    let (code, e) = client.call(Op::Create, &plain_post()).unwrap_err();
     assert_eq!(code, 10);
     assert_eq!(e["error"]["retryable"], true);
     assert_eq!(stub.hits(), 1, "a provider may process a request and still answer 429: a plain POST is sent once");
@@ -304,10 +313,10 @@ fn a_refused_connection_is_a_retryable_network_error() {
 #[test]
 fn a_silent_provider_is_a_timeout() {
     let stub = Stub::start(0, "");
-    let mut cfg = config(&stub.base_url);
+    let mut cfg = payfect_config(&stub.base_url);
     cfg["timeout_ms"] = 300.into();
     let client = lib().client(&cfg).unwrap();
-    let (code, e) = client.call(Op::Create, &json!({"amount": 1799, "description": "x"})).unwrap_err();
+    let (code, e) = client.call(Op::Create, &plain_post()).unwrap_err();
     assert_eq!(code, 13);
     assert_eq!(e["error"]["retryable"], true);
     assert_eq!(stub.hits(), 1, "a create that may have arrived is not resent");

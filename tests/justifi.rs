@@ -374,3 +374,38 @@ fn no_output_carries_a_secret() {
         assert!(!out.contains("tok_"), "an access token leaked: {out}");
     }
 }
+
+/// `docs/idempotency.mdx`: "Each request may include an Idempotency-Key header", and a 5XX or
+/// a network timeout is retried "with the exact same parameters and idempotency key". Every
+/// POST the library sends to JustiFi carries one, so a create that failed after JustiFi made
+/// the checkout is retried into the same checkout, never a second.
+#[test]
+fn every_post_carries_an_idempotency_key_and_a_faulted_create_makes_one_checkout() {
+    let s = sandbox();
+    let client = lib().client(&config(&s.base_url())).unwrap();
+    let count = |s: &checkout_sandbox::Sandbox| ledger(s)["checkouts"].as_object().map_or(0, |c| c.len());
+    common::add_fault(&s, json!({"route": "POST /v1/checkouts", "status": 503, "after": true}));
+    let c = client.call(Op::Create, &donut()).unwrap();
+    assert_eq!(
+        (c["attempts"].as_u64(), count(&s)),
+        (Some(3), 1),
+        "token, create, its retry with the key: one checkout"
+    );
+    let key = c["idempotency_key"].as_str().unwrap().to_owned();
+
+    let mut again = donut();
+    again["idempotency_key"] = key.into();
+    assert_eq!(client.call(Op::Create, &again).unwrap()["id"], c["id"], "the key returns the same checkout");
+    assert_eq!(count(&s), 1);
+
+    let wct = client.call(Op::WebComponentToken, &json!({"checkout_id": c["id"], "idempotency_key": "wct-1"})).unwrap();
+    let replayed =
+        client.call(Op::WebComponentToken, &json!({"checkout_id": c["id"], "idempotency_key": "wct-1"})).unwrap();
+    assert_eq!((wct["idempotency_key"].as_str(), &wct["access_token"]), (Some("wct-1"), &replayed["access_token"]));
+
+    common::add_fault(&s, json!({"route": "POST /v1/checkout_sessions", "status": 502, "after": true}));
+    let session =
+        client.call(Op::RedirectUrl, &json!({"amount": 900, "success_url": "https://shop.example/ok"})).unwrap();
+    assert_eq!(session["attempts"], 3, "payment intent, then the session retried with its key");
+    assert!(session["idempotency_key"].is_string(), "the payment intent's key is returned");
+}

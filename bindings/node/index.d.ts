@@ -50,6 +50,8 @@ export interface CreateRequest {
   email?: string;
   metadata?: Record<string, unknown>;
   provider_options?: Record<string, unknown>;
+  /** JustiFi: the key to create under (an error's key, to call again with). */
+  idempotency_key?: string;
 }
 
 export interface Checkout {
@@ -65,6 +67,8 @@ export interface Checkout {
   expires_at: string | null;
   client_reference_id: string | null;
   metadata: Record<string, unknown>;
+  /** The key checkout_create sent (JustiFi); null otherwise. */
+  idempotency_key: string | null;
   provider_data: Record<string, unknown>;
 }
 
@@ -112,12 +116,15 @@ export interface RedirectUrl {
   expires_at: string | null;
   payment_intent_id?: string;
   provider_data: Record<string, unknown>;
+  /** The key of the payment intent a checkout session created. */
+  idempotency_key?: string;
 }
 
 export interface WebComponentToken {
   access_token: string;
   expires_in: number;
   html: string;
+  idempotency_key: string;
 }
 
 export class Client {
@@ -130,8 +137,8 @@ export class Client {
   completeSync(request: CompleteRequest): Completion;
   redirectUrl(request: RedirectRequest): Promise<RedirectUrl>;
   redirectUrlSync(request: RedirectRequest): RedirectUrl;
-  webComponentToken(checkoutId: string): Promise<WebComponentToken>;
-  webComponentTokenSync(checkoutId: string): WebComponentToken;
+  webComponentToken(checkoutId: string, options?: { idempotencyKey?: string }): Promise<WebComponentToken>;
+  webComponentTokenSync(checkoutId: string, options?: { idempotencyKey?: string }): WebComponentToken;
   verifyWebhook(headers: Record<string, string | string[]>, body: Uint8Array | string): Promise<WebhookEvent>;
   verifyWebhookSync(headers: Record<string, string | string[]>, body: Uint8Array | string): WebhookEvent;
   close(): void;

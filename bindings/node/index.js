@@ -197,8 +197,8 @@ class Client {
   redirectUrlSync(request) { return this._sync('redirectUrl', request); }
 
   /** checkout_web_component_token (JustiFi): `{ access_token, expires_in, html }`. */
-  webComponentToken(checkoutId) { return this._async('webComponentToken', { checkout_id: checkoutId }); }
-  webComponentTokenSync(checkoutId) { return this._sync('webComponentToken', { checkout_id: checkoutId }); }
+  webComponentToken(checkoutId, options = {}) { return this._async('webComponentToken', wctRequest(checkoutId, options)); }
+  webComponentTokenSync(checkoutId, options = {}) { return this._sync('webComponentToken', wctRequest(checkoutId, options)); }
 
   /**
    * checkout_webhook_verify: checks a delivery's signature against the configured
@@ -243,6 +243,12 @@ class Client {
       this._handle = null;
     }
   }
+}
+
+function wctRequest(checkoutId, { idempotencyKey } = {}) {
+  const request = { checkout_id: checkoutId };
+  if (idempotencyKey !== undefined) request.idempotency_key = idempotencyKey;
+  return request;
 }
 
 function lookup(checkoutId, { paymentIntentId } = {}) {

@@ -197,6 +197,7 @@ async fn access_token(State(app): Shared, body: Bytes) -> Result<Response, Refus
 async fn web_component_token(State(app): Shared, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
     let caller = authenticate(&app, &headers)?;
     api_only(&caller)?;
+    let key = idempotency_key(&headers, false)?;
     let body = body_object(&body)?;
     let Some(resources) = body.get("resources").and_then(Value::as_array).filter(|r| !r.is_empty()) else {
         return Err(validation("resources must be a non-empty array"));
@@ -216,17 +217,19 @@ async fn web_component_token(State(app): Shared, headers: HeaderMap, body: Bytes
             None => return Err(validation(format!("resources: {r} is not a valid role"))),
         }
     }
-    let token = new_id("wct_") + &new_id("");
-    let mut inner = app.lock();
-    inner.web_component_token_grants += 1;
-    let expires_at = Instant::now() + WEB_COMPONENT_TOKEN_TTL;
-    inner
-        .tokens
-        .insert(token.clone(), Grant { client_id: caller.client_id().to_owned(), expires_at, roles: Some(roles) });
-    Ok(reply(
-        StatusCode::OK,
-        json!({"access_token": token, "token_type": "Bearer", "expires_in": WEB_COMPONENT_TOKEN_TTL.as_secs()}),
-    ))
+    let client_id = caller.client_id().to_owned();
+    let fingerprint = format!("POST /v1/web_component_tokens {}", Value::Object(body.clone()));
+    Ok(maybe_idempotent(&app, caller.client_id(), key, fingerprint, |inner| {
+        let token = new_id("wct_") + &new_id("");
+        inner.web_component_token_grants += 1;
+        let expires_at = Instant::now() + WEB_COMPONENT_TOKEN_TTL;
+        inner.tokens.insert(token.clone(), Grant { client_id, expires_at, roles: Some(roles) });
+        (
+            StatusCode::OK,
+            json!({"access_token": token, "token_type": "Bearer", "expires_in": WEB_COMPONENT_TOKEN_TTL.as_secs()}),
+        )
+    })
+    .await)
 }
 
 /// `POST /v1/checkouts` → `201` envelope of the checkout.
@@ -234,6 +237,7 @@ async fn create_checkout(State(app): Shared, headers: HeaderMap, body: Bytes) ->
     let caller = authenticate(&app, &headers)?;
     api_only(&caller)?;
     let account = sub_account(&app, &headers, true)?.unwrap_or_default();
+    let key = idempotency_key(&headers, false)?;
     let body = body_object(&body)?;
     let amount = body.get("amount").and_then(Value::as_u64).filter(|a| (AMOUNT_MIN..=AMOUNT_MAX).contains(a));
     let Some(amount) = amount else {
@@ -251,25 +255,31 @@ async fn create_checkout(State(app): Shared, headers: HeaderMap, body: Bytes) ->
         }
     }
     let field = |k: &str| body.get(k).cloned().unwrap_or(Value::Null);
-    let created_at = now();
-    let checkout = Checkout {
-        id: new_id("cho_"),
-        account_id: account,
-        amount,
-        description,
-        payment_method_group_id: field("payment_method_group_id"),
-        statement_descriptor: field("statement_descriptor"),
-        payment: field("payment"),
-        status: "created",
-        successful_payment_id: None,
-        completions: Vec::new(),
-        expires: Instant::now() + CHECKOUT_TTL,
-        updated_at: created_at.clone(),
-        created_at,
-    };
-    let data = checkout.to_json();
-    app.lock().add_checkout(checkout);
-    Ok(reply(StatusCode::CREATED, envelope("checkout", data)))
+    let (payment_method_group_id, statement_descriptor, payment) =
+        (field("payment_method_group_id"), field("statement_descriptor"), field("payment"));
+    let fingerprint = format!("POST /v1/checkouts {}", Value::Object(body.clone()));
+    Ok(maybe_idempotent(&app, caller.client_id(), key, fingerprint, |inner| {
+        let created_at = now();
+        let checkout = Checkout {
+            id: new_id("cho_"),
+            account_id: account,
+            amount,
+            description,
+            payment_method_group_id,
+            statement_descriptor,
+            payment,
+            status: "created",
+            successful_payment_id: None,
+            completions: Vec::new(),
+            expires: Instant::now() + CHECKOUT_TTL,
+            updated_at: created_at.clone(),
+            created_at,
+        };
+        let data = checkout.to_json();
+        inner.add_checkout(checkout);
+        (StatusCode::CREATED, envelope("checkout", data))
+    })
+    .await)
 }
 
 /// `GET /v1/checkouts/{id}` → `200` envelope; 404 for another sub account's checkout.
@@ -405,6 +415,24 @@ async fn idempotent(
     let (status, body) = process(&mut inner);
     inner.idempotency.finish(client, key, status.as_u16(), &body);
     reply(status, body)
+}
+
+/// [`idempotent`] when the request carries a key (`docs/idempotency.mdx`: "each request may
+/// include an Idempotency-Key header"), else `process` once, directly.
+async fn maybe_idempotent(
+    app: &App,
+    client: &str,
+    key: Option<String>,
+    fingerprint: String,
+    process: impl FnOnce(&mut Inner) -> (StatusCode, Value),
+) -> Response {
+    match key {
+        Some(key) => idempotent(app, client, &key, fingerprint, Duration::ZERO, process).await,
+        None => {
+            let (status, body) = process(&mut app.lock());
+            reply(status, body)
+        }
+    }
 }
 
 fn error_body(code: &str, message: &str) -> Value {
@@ -644,33 +672,36 @@ async fn get_payment_intent(
 async fn create_checkout_session(State(app): Shared, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
     let caller = authenticate(&app, &headers)?;
     api_only(&caller)?;
+    let key = idempotency_key(&headers, false)?;
     let body = body_object(&body)?;
     let pi = nonblank(&body, "payment_intent_id")?;
     let after = nonblank(&body, "after_payment_url")?;
     let back = body.get("back_url").and_then(Value::as_str).map(str::to_owned);
-    let mut inner = app.lock();
-    match inner.payment_intents.get(&pi) {
-        None => return Err(not_found("payment intent", &pi)),
-        Some(p) if p.status == "succeeded" => {
-            return Err(validation(format!("payment intent {pi} has already succeeded")))
+    let fingerprint = format!("POST /v1/checkout_sessions {}", Value::Object(body.clone()));
+    Ok(maybe_idempotent(&app, caller.client_id(), key, fingerprint, |inner| {
+        let refusal = match inner.payment_intents.get(&pi) {
+            None => Some(not_found("payment intent", &pi)),
+            Some(p) if p.status == "succeeded" => {
+                Some(validation(format!("payment intent {pi} has already succeeded")))
+            }
+            Some(_) => None,
+        };
+        if let Some(r) = refusal {
+            return (r.status, r.body);
         }
-        Some(_) => {}
-    }
-    let session_id: String = std::iter::repeat_with(|| format!("{:02x}", fastrand::u8(..))).take(32).collect();
-    inner.checkout_sessions.insert(
-        session_id.clone(),
-        CheckoutSession {
+        let session_id: String = std::iter::repeat_with(|| format!("{:02x}", fastrand::u8(..))).take(32).collect();
+        let session = CheckoutSession {
             payment_intent_id: pi,
             after_payment_url: after,
             back_url: back,
             expires_at: Instant::now() + SESSION_TTL,
-        },
-    );
-    Ok(reply(
-        StatusCode::CREATED,
-        json!({"id": session_id, "type": "checkout_session", "data": {"checkout_session_id": session_id},
-            "page_info": null}),
-    ))
+        };
+        inner.checkout_sessions.insert(session_id.clone(), session);
+        let answer = json!({"id": session_id, "type": "checkout_session",
+            "data": {"checkout_session_id": session_id}, "page_info": null});
+        (StatusCode::CREATED, answer)
+    })
+    .await)
 }
 
 #[cfg(test)]

@@ -239,6 +239,7 @@ impl Justifi {
             url: url.into(),
             expires_at: checkout.expires_at,
             payment_intent_id: None,
+            idempotency_key: None,
             provider_data: checkout.provider_data,
         })
     }
@@ -248,7 +249,7 @@ impl Justifi {
         let after_payment_url = req.success_url.as_deref().ok_or_else(|| {
             Error::invalid_request("success_url: is required for a JustiFi checkout session (its after_payment_url)")
         })?;
-        let (payment_intent_id, payment_intent) = match req.payment_intent_id {
+        let (payment_intent_id, payment_intent, payment_intent_key) = match req.payment_intent_id {
             Some(id) => {
                 if req.amount.is_some() {
                     return Err(Error::invalid_request("amount: give either payment_intent_id or amount, not both"));
@@ -258,7 +259,7 @@ impl Justifi {
                     "idempotency_key",
                     "only with amount, when a payment intent is created; this one exists",
                 )?;
-                (id, Value::Null)
+                (id, Value::Null, None)
             }
             None => {
                 let amount = check_amount(req.amount.ok_or_else(|| {
@@ -274,14 +275,17 @@ impl Justifi {
                     .map_err(|e| e.with_idempotency_key(&key))?;
                 let (pi, raw) = self.data(resp, "payment intent").map_err(|e| e.with_idempotency_key(&key))?;
                 let id = pi["id"].as_str().ok_or_else(|| wire::undecodable("payment intent", "no id"))?;
-                (id.to_owned(), raw.to_value())
+                (id.to_owned(), raw.to_value(), Some(key))
             }
         };
         let mut body = json!({"payment_intent_id": payment_intent_id, "after_payment_url": after_payment_url});
         if let Some(back) = &req.cancel_url {
             body["back_url"] = back.as_str().into();
         }
-        let resp = self.call(Method::Post, &["v1", "checkout_sessions"], Some(&body), None)?;
+        // A session of its own key: retried with it, but a session is only a page for the
+        // payment intent, so a second one in a later call costs nothing.
+        let session_key = idempotency_key(None)?;
+        let resp = self.call(Method::Post, &["v1", "checkout_sessions"], Some(&body), Some(&session_key))?;
         let (view, session) = self.data(resp, "checkout session")?;
         let session_id = view["checkout_session_id"]
             .as_str()
@@ -291,6 +295,7 @@ impl Justifi {
             url: url.into(),
             expires_at: timestamp::now_plus(SESSION_LIFETIME_S),
             payment_intent_id: Some(payment_intent_id),
+            idempotency_key: payment_intent_key,
             provider_data: json!({"payment_intent": payment_intent, "checkout_session": session.to_value()}).into(),
         })
     }
@@ -342,9 +347,11 @@ impl Provider for Justifi {
         PROVIDER
     }
 
-    /// `POST /v1/checkouts` (201). The amount (or line items' total) must be 50 to
-    /// 100 000 000 cents; `description` (or the line items' names) is required. JustiFi takes
-    /// the sub account's currency: a `currency` other than the checkout's is refused.
+    /// `POST /v1/checkouts` (201) with an `Idempotency-Key` (the caller's, or a new UUID;
+    /// `docs/idempotency.mdx`: each request may carry one), retried with it and returned with
+    /// the checkout. The amount (or line items' total) must be 50 to 100 000 000 cents;
+    /// `description` (or the line items' names) is required. JustiFi takes the sub account's
+    /// currency: a `currency` other than the checkout's is refused.
     fn create(&self, req: CreateCheckout) -> Result<Checkout> {
         let amount = check_amount(req.total()?)?;
         let hosted = "JustiFi takes it in session_redirect_url, not checkout_create";
@@ -373,9 +380,14 @@ impl Provider for Justifi {
             req.client_reference_id.as_deref(),
             req.provider_options,
         );
-        let resp = self.call(Method::Post, &["v1", "checkouts"], Some(&body), None)?;
-        let (view, raw) = self.data(resp, "checkout")?;
-        let checkout = wire::checkout(view, raw)?;
+        let key = idempotency_key(req.idempotency_key)?;
+        let created = || {
+            let resp = self.call(Method::Post, &["v1", "checkouts"], Some(&body), Some(&key))?;
+            let (view, raw) = self.data(resp, "checkout")?;
+            wire::checkout(view, raw)
+        };
+        let checkout =
+            Checkout { idempotency_key: Some(key.clone()), ..created().map_err(|e| e.with_idempotency_key(&key))? };
         // JustiFi refuses a mismatched currency itself (`checkout_invalid_currency`); this
         // check stays for an API that would ignore the field.
         match &req.currency {
@@ -461,16 +473,21 @@ impl Provider for Justifi {
     }
 
     /// `POST /v1/web_component_tokens` with the roles the checkout component needs (seed 001):
-    /// `write:checkout:{checkout_id}` and `write:tokenize:{sub_account}`.
+    /// `write:checkout:{checkout_id}` and `write:tokenize:{sub_account}`; under an
+    /// `Idempotency-Key` (the caller's, or a new UUID), retried with it.
     fn web_component_token(&self, req: WebComponentTokenRequest) -> Result<WebComponentToken> {
         let resources = [format!("write:checkout:{}", req.checkout_id), format!("write:tokenize:{}", self.sub_account)];
         let body = json!({ "resources": resources });
-        let resp = self.call(Method::Post, &["v1", "web_component_tokens"], Some(&body), None)?;
-        if !resp.is_success() {
-            return Err(self.error(&resp));
-        }
-        let t: wire::WebComponentToken =
-            serde_json::from_slice(&resp.body).map_err(|e| wire::undecodable("web component token", e))?;
+        let key = idempotency_key(req.idempotency_key)?;
+        let token = || {
+            let resp = self.call(Method::Post, &["v1", "web_component_tokens"], Some(&body), Some(&key))?;
+            if !resp.is_success() {
+                return Err(self.error(&resp));
+            }
+            serde_json::from_slice::<wire::WebComponentToken>(&resp.body)
+                .map_err(|e| wire::undecodable("web component token", e))
+        };
+        let t = token().map_err(|e| e.with_idempotency_key(&key))?;
         let html = format!(
             "<justifi-checkout auth-token=\"{}\" checkout-id=\"{}\"></justifi-checkout>",
             html_escape::encode_double_quoted_attribute(&t.access_token),
@@ -480,6 +497,7 @@ impl Provider for Justifi {
             expires_in: t.expires_in.unwrap_or(WEB_COMPONENT_TOKEN_LIFETIME_S),
             access_token: t.access_token,
             html,
+            idempotency_key: key,
         })
     }
 }

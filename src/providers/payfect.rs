@@ -73,6 +73,7 @@ impl Provider for Payfect {
     /// `POST /api/v1/checkouts/`. `currency` is required (`usdt`, or an ISO 4217 code);
     /// amounts become exact decimal strings in its places, more precision being refused.
     fn create(&self, req: CreateCheckout) -> Result<Checkout> {
+        refuse(req.idempotency_key.is_some(), "idempotency_key", "this provider has no idempotency keys")?;
         refuse(req.email.is_some(), "email", "Payfect's hosted page collects it")?;
         refuse(req.origin_url.is_some(), "origin_url", "JustiFi only")?;
         refuse(req.metadata.is_some(), "metadata", "Payfect's create takes none; use client_reference_id")?;
@@ -159,6 +160,7 @@ impl Provider for Payfect {
             url,
             expires_at: checkout.expires_at,
             payment_intent_id: None,
+            idempotency_key: None,
             provider_data: checkout.provider_data,
         })
     }

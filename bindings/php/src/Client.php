@@ -81,13 +81,17 @@ final class Client
     }
 
     /**
-     * checkout_web_component_token (JustiFi) → ['access_token', 'expires_in', 'html'].
+     * checkout_web_component_token (JustiFi) → ['access_token', 'expires_in', 'html', 'idempotency_key'];
+     * $idempotencyKey to call again under an error's key.
      *
      * @return array<string, mixed>
      */
-    public function webComponentToken(string $checkoutId): array
+    public function webComponentToken(string $checkoutId, ?string $idempotencyKey = null): array
     {
-        return $this->call('checkout_web_component_token', ['checkout_id' => $checkoutId]);
+        return $this->call('checkout_web_component_token', array_filter(
+            ['checkout_id' => $checkoutId, 'idempotency_key' => $idempotencyKey],
+            static fn ($v) => $v !== null,
+        ));
     }
 
     /**

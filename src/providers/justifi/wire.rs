@@ -234,6 +234,7 @@ pub fn checkout(data: Value, provider_data: ProviderData) -> Result<Checkout> {
         created_at: created_at.as_deref().and_then(timestamp::rfc3339_utc),
         client_reference_id,
         metadata,
+        idempotency_key: None,
         provider_data,
     })
 }
@@ -265,10 +266,13 @@ fn currency(v: &Value) -> String {
 
 /// A legacy `PaymentIntent` (hosted-checkout-session flow) → the unified checkout:
 /// `succeeded` → complete/paid; `canceled` → expired/unpaid; `pending`, `requires_capture`
-/// → open/pending; `requires_payment_method` → open/unpaid.
+/// → open/pending; `requires_payment_method` → open/unpaid. The spec writes the statuses in
+/// lower case, justifi-node's `PaymentIntentStatus` writes `Canceled` and `Succeeded`: either
+/// case is read.
 pub fn payment_intent(data: Value, provider_data: ProviderData) -> Result<Checkout> {
     let id = str_field(&data, "id").ok_or_else(|| undecodable("payment intent", "no id"))?;
-    let (status, payment_status) = match str_field(&data, "status").as_deref() {
+    let status = str_field(&data, "status").map(|s| s.to_ascii_lowercase());
+    let (status, payment_status) = match status.as_deref() {
         Some("succeeded") => (CheckoutStatus::Complete, CheckoutPaymentStatus::Paid),
         Some("canceled") => (CheckoutStatus::Expired, CheckoutPaymentStatus::Unpaid),
         Some("pending" | "requires_capture") => (CheckoutStatus::Open, CheckoutPaymentStatus::Pending),
@@ -289,6 +293,7 @@ pub fn payment_intent(data: Value, provider_data: ProviderData) -> Result<Checko
         expires_at: None,
         client_reference_id: None,
         metadata: data["metadata"].as_object().cloned().unwrap_or_default(),
+        idempotency_key: None,
         provider_data,
     })
 }
@@ -447,6 +452,23 @@ mod tests {
         assert_eq!(failed.payment_status, CheckoutPaymentStatus::Failed);
         assert!(checkout_of(json!({"id": "cho_1", "payment_amount": 1, "status": "weird"})).is_err());
         assert!(checkout_of(json!({"payment_amount": 1, "status": "created"})).is_err());
+    }
+
+    #[test]
+    fn payment_intent_statuses_in_the_specs_case_and_the_node_sdks() {
+        for (status, expected) in [
+            ("succeeded", (CheckoutStatus::Complete, CheckoutPaymentStatus::Paid)),
+            ("Succeeded", (CheckoutStatus::Complete, CheckoutPaymentStatus::Paid)),
+            ("Canceled", (CheckoutStatus::Expired, CheckoutPaymentStatus::Unpaid)),
+            ("requires_capture", (CheckoutStatus::Open, CheckoutPaymentStatus::Pending)),
+        ] {
+            let body = json!({"id": "pi_1", "amount": 500, "currency": "usd", "status": status});
+            let (view, raw) = decoded(body);
+            let pi = payment_intent(view, raw).unwrap();
+            assert_eq!((pi.status, pi.payment_status), expected, "{status}");
+        }
+        let (view, raw) = decoded(json!({"id": "pi_1", "amount": 500, "status": "refunded"}));
+        assert!(payment_intent(view, raw).unwrap_err().message.contains("unknown status"), "named, not defaulted");
     }
 
     #[test]

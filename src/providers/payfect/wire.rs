@@ -134,6 +134,7 @@ pub fn checkout(data: Value) -> Result<Checkout, Error> {
         expires_at: time("expiresAt"),
         client_reference_id: str_field(&data, "clientReferenceId"),
         metadata: data["metadata"].as_object().cloned().unwrap_or_default(),
+        idempotency_key: None,
         provider_data: data.into(),
     })
 }

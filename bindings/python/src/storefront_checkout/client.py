@@ -79,9 +79,13 @@ class Client:
         """``session_redirect_url`` → ``{"url", "expires_at", ...}``: where to send the shopper."""
         return self._call("session_redirect_url", request)
 
-    def web_component_token(self, checkout_id: str) -> Dict[str, Any]:
-        """``checkout_web_component_token`` (JustiFi) → ``{"access_token", "expires_in", "html"}``."""
-        return self._call("checkout_web_component_token", {"checkout_id": checkout_id})
+    def web_component_token(self, checkout_id: str, *, idempotency_key: Optional[str] = None) -> Dict[str, Any]:
+        """``checkout_web_component_token`` (JustiFi) → ``{"access_token", "expires_in", "html",
+        "idempotency_key"}``; ``idempotency_key`` to call again under an error's key."""
+        request: Dict[str, Any] = {"checkout_id": checkout_id}
+        if idempotency_key is not None:
+            request["idempotency_key"] = idempotency_key
+        return self._call("checkout_web_component_token", request)
 
     def verify_webhook(self, headers: Mapping[str, Union[str, Sequence[str]]], body: bytes) -> Dict[str, Any]:
         """``checkout_webhook_verify``: checks a delivery's signature against the configured
