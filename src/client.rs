@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
-use crate::providers::{self, Provider};
+use crate::providers::{self, Provider, Refusals};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
 use crate::transport;
 use crate::webhook::Headers;
@@ -80,9 +80,14 @@ impl Client {
     fn dispatch<R: Render>(&self, operation: Operation, request: Request) -> Result<R::Out> {
         let p = &self.provider;
         match operation {
-            Operation::Create => self.run::<R, _>(|| p.create(CreateCheckout::parse(fields(request))?)?.checked()),
+            Operation::Create => self.run::<R, _>(|| {
+                let req = CreateCheckout::parse(fields(request))?;
+                Refusals::check(p.name(), "checkout_create", p.refusals().create, &req.given())?;
+                p.create(req)?.checked()
+            }),
             Operation::Get => self.run::<R, _>(|| {
                 let lookup = CheckoutLookup::parse(fields(request))?;
+                Refusals::check(p.name(), "checkout_get", p.refusals().get, &lookup.given())?;
                 let asked = lookup.id().to_owned();
                 let checkout = p.get(lookup)?.checked()?;
                 same_object(&asked, &checkout.id)?;
@@ -90,6 +95,7 @@ impl Client {
             }),
             Operation::Complete => self.run::<R, _>(|| {
                 let req = Complete::parse(fields(request))?;
+                Refusals::check(p.name(), "checkout_complete", p.refusals().complete, &req.given())?;
                 let asked = req.checkout_id.clone();
                 let completion = p.complete(req)?;
                 same_object(&asked, &completion.checkout_id).map_err(|e| match &completion.idempotency_key {
@@ -98,7 +104,11 @@ impl Client {
                 })?;
                 Ok(completion)
             }),
-            Operation::RedirectUrl => self.run::<R, _>(|| p.redirect_url(Redirect::parse(fields(request))?)?.checked()),
+            Operation::RedirectUrl => self.run::<R, _>(|| {
+                let req = Redirect::parse(fields(request))?;
+                Refusals::check(p.name(), "session_redirect_url", p.refusals().redirect, &req.given())?;
+                p.redirect_url(req)?.checked()
+            }),
             Operation::WebComponentToken => {
                 self.run::<R, _>(|| p.web_component_token(WebComponentTokenRequest::parse(fields(request))?))
             }

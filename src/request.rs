@@ -99,6 +99,34 @@ impl CreateCheckout {
     }
 }
 
+impl CreateCheckout {
+    /// The optional fields this request gives, named as the contract names them
+    /// (`line_items[].subscription` for any item's): what a provider's [`Refusals`] are
+    /// checked against.
+    ///
+    /// [`Refusals`]: crate::providers::Refusals
+    pub fn given(&self) -> Vec<&'static str> {
+        let top = [
+            (self.success_url.is_some(), "success_url"),
+            (self.cancel_url.is_some(), "cancel_url"),
+            (self.callback_url.is_some(), "callback_url"),
+            (self.origin_url.is_some(), "origin_url"),
+            (self.client_reference_id.is_some(), "client_reference_id"),
+            (self.email.is_some(), "email"),
+            (self.metadata.is_some(), "metadata"),
+            (self.idempotency_key.is_some(), "idempotency_key"),
+        ];
+        let items = self.line_items.iter().flat_map(|i| {
+            [
+                (i.description.is_some(), "line_items[].description"),
+                (i.image_url.is_some(), "line_items[].image_url"),
+                (i.subscription.is_some(), "line_items[].subscription"),
+            ]
+        });
+        top.into_iter().chain(items).filter(|(given, _)| *given).map(|(_, name)| name).collect()
+    }
+}
+
 impl LineItem {
     fn parse(mut f: Fields) -> Result<LineItem> {
         let subscription = match f.object("subscription")? {
@@ -146,6 +174,25 @@ pub enum CheckoutLookup {
 }
 
 impl CheckoutLookup {
+    /// The optional fields this lookup gives (see [`CreateCheckout::given`]).
+    pub fn given(&self) -> Vec<&'static str> {
+        match self {
+            CheckoutLookup::Checkout(_) => Vec::new(),
+            CheckoutLookup::PaymentIntent(_) => vec!["payment_intent_id"],
+        }
+    }
+
+    /// The checkout id, for providers whose checkouts are only read by it (the client has
+    /// refused a payment intent id for them already; this holds for direct callers too).
+    pub fn checkout_id(self) -> Result<String> {
+        match self {
+            CheckoutLookup::Checkout(id) => Ok(id),
+            CheckoutLookup::PaymentIntent(_) => {
+                Err(Error::invalid_request("payment_intent_id: this provider's checkouts are read by checkout_id"))
+            }
+        }
+    }
+
     /// The id looked up.
     pub fn id(&self) -> &str {
         match self {
@@ -174,7 +221,7 @@ pub struct Complete {
     pub checkout_id: String,
     /// The payment method token (`pm_...` at JustiFi).
     pub payment_token: String,
-    /// JustiFi: `ecom` (default), `bnpl`, `card_present`, `apple_pay`.
+    /// JustiFi: `ecom` (default), `bnpl`, `card_present`.
     pub payment_mode: Option<String>,
     /// ReCharge: `stripe` by default.
     pub payment_processor: Option<String>,
@@ -185,6 +232,20 @@ pub struct Complete {
 }
 
 impl Complete {
+    /// The optional fields this request gives (see [`CreateCheckout::given`]).
+    pub fn given(&self) -> Vec<&'static str> {
+        [
+            (self.payment_mode.is_some(), "payment_mode"),
+            (self.payment_processor.is_some(), "payment_processor"),
+            (self.payment_type.is_some(), "payment_type"),
+            (self.idempotency_key.is_some(), "idempotency_key"),
+        ]
+        .into_iter()
+        .filter(|(given, _)| *given)
+        .map(|(_, name)| name)
+        .collect()
+    }
+
     pub fn parse(mut f: Fields) -> Result<Complete> {
         let req = Complete {
             checkout_id: f.required_id("checkout_id")?,
@@ -233,27 +294,28 @@ impl Redirect {
 }
 
 impl Redirect {
-    /// The `checkout_id` of a provider whose hosted page needs nothing else: return URLs
-    /// are refused with `why`, and the session fields (payment intent, amount) as JustiFi's.
-    pub fn checkout_only(&self, why: &str) -> Result<&str> {
-        let id = self.checkout_id.as_deref().ok_or_else(|| Error::invalid_request("checkout_id: is required"))?;
-        for (present, field) in [(self.success_url.is_some(), "success_url"), (self.cancel_url.is_some(), "cancel_url")]
-        {
-            if present {
-                return Err(Error::invalid_request(format!("{field}: {why}")));
-            }
-        }
-        let session = [
+    /// The optional fields this request gives (see [`CreateCheckout::given`]); `checkout_id`
+    /// too, as a provider may take either it or the fields of a session made from scratch.
+    pub fn given(&self) -> Vec<&'static str> {
+        [
+            (self.checkout_id.is_some(), "checkout_id"),
             (self.payment_intent_id.is_some(), "payment_intent_id"),
             (self.amount.is_some(), "amount"),
             (self.currency.is_some(), "currency"),
             (self.description.is_some(), "description"),
+            (self.success_url.is_some(), "success_url"),
+            (self.cancel_url.is_some(), "cancel_url"),
             (self.idempotency_key.is_some(), "idempotency_key"),
-        ];
-        if let Some((_, field)) = session.iter().find(|(present, _)| *present) {
-            return Err(Error::invalid_request(format!("{field}: JustiFi checkout sessions only")));
-        }
-        Ok(id)
+        ]
+        .into_iter()
+        .filter(|(given, _)| *given)
+        .map(|(_, name)| name)
+        .collect()
+    }
+
+    /// The `checkout_id`, required by a provider whose hosted page is the checkout's own.
+    pub fn required_checkout_id(&self) -> Result<&str> {
+        self.checkout_id.as_deref().ok_or_else(|| Error::invalid_request("checkout_id: is required"))
     }
 }
 

@@ -179,7 +179,7 @@ fn bad_request_fields_are_invalid_request_naming_the_field() {
         (
             Op::Create,
             json!({"amount": 1799, "description": "x", "success_url": "https://shop.test/ok"}),
-            "success_url: JustiFi takes it in session_redirect_url, not checkout_create",
+            "success_url: justifi does not take it on checkout_create: return URLs belong to session_redirect_url",
         ),
         (Op::Create, json!({"amount": 1799, "description": "x", "metadata": [1]}), "metadata: must be an object"),
         (Op::Get, json!({}), "checkout_id: is required"),
@@ -200,7 +200,7 @@ fn bad_request_fields_are_invalid_request_naming_the_field() {
         (
             Op::Complete,
             json!({"checkout_id": "cho_1", "payment_token": "pm_1", "payment_processor": "stripe"}),
-            "payment_processor: ReCharge only; JustiFi takes payment_mode",
+            "payment_processor: justifi does not take it on checkout_complete: it takes payment_mode instead",
         ),
         (
             Op::RedirectUrl,

@@ -105,7 +105,7 @@ fn refusals_name_the_field() {
         (json!({"amount": 1999, "currency": "eur", "description": "x"}), "currency: \"eur\" is not a valid choice."),
         (
             json!({"amount": 1999, "currency": "usdt", "description": "x", "metadata": {"a": "b"}}),
-            "metadata: Payfect's create takes none; use client_reference_id",
+            "metadata: payfect does not take it on checkout_create: its create takes none; use client_reference_id",
         ),
     ];
     for (request, message) in cases {

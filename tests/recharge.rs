@@ -189,7 +189,7 @@ fn refusals_name_the_field_and_status() {
         ),
         (
             json!({"provider_options": {"line_items": [{"name": 1}]}, "success_url": "https://shop.test/ok"}),
-            "success_url: ReCharge's hosted checkout has no return URLs",
+            "success_url: recharge does not take it on checkout_create: its hosted checkout has no return URLs",
         ),
     ];
     for (request, message) in cases {
@@ -201,7 +201,10 @@ fn refusals_name_the_field_and_status() {
         .call(Op::Complete, &json!({"checkout_id": "t", "payment_token": "tok_visa", "idempotency_key": "k1"}))
         .unwrap_err();
     assert_eq!(code, 4);
-    assert!(e["error"]["message"].as_str().unwrap().starts_with("idempotency_key: ReCharge has no idempotency keys"));
+    assert!(e["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("idempotency_key: recharge does not take it on checkout_complete: it has no idempotency keys"));
     let (code, _) = client.call(Op::WebComponentToken, &json!({"checkout_id": "t"})).unwrap_err();
     assert_eq!(code, 6);
 

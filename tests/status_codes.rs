@@ -1,4 +1,4 @@
-//! One table of status codes: `Status::ALL` (its `code()` and `name()`) is what the header's
+//! One table of status codes: `Status::all()` (its `code()` and `name()`) is what the header's
 //! `CHECKOUT_ERR_*` defines, and the Python, PHP, Node and TypeScript error classes, must say.
 //! A status added in Rust and forgotten in a binding fails here.
 
@@ -16,7 +16,7 @@ fn camel(name: &str) -> String {
 
 /// The Rust table: code → (C name suffix, class stem).
 fn table() -> BTreeMap<i32, (String, String)> {
-    Status::ALL.iter().map(|s| (s.code(), (s.name().to_ascii_uppercase(), camel(s.name())))).collect()
+    Status::all().iter().map(|s| (s.code(), (s.name().to_ascii_uppercase(), camel(s.name())))).collect()
 }
 
 /// Every `(code, name)` pair a line-oriented pattern finds: `before` the code, then the name

@@ -11,7 +11,7 @@ pub(crate) mod wire;
 use crate::config::{required_credential, required_header_credential, ClientConfig};
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
-use crate::providers::{endpoint, provider_error, refuse, JsonRequest, Provider};
+use crate::providers::{endpoint, provider_error, refuse, JsonRequest, Provider, Refusals};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
 use crate::response::{Checkout, Completion, ProviderData, RedirectUrl, WebComponentToken};
 use crate::secret::Secret;
@@ -342,9 +342,32 @@ fn check_amount(amount: u64) -> Result<u64> {
     Ok(amount)
 }
 
+/// The request fields JustiFi does not take (the spec's `/checkouts` request schema has no
+/// return URLs, callback, email or recurrence; `/checkouts/{id}/complete` takes
+/// `payment_mode`).
+static REFUSALS: Refusals = Refusals {
+    create: &[
+        ("success_url", "return URLs belong to session_redirect_url"),
+        ("cancel_url", "return URLs belong to session_redirect_url"),
+        ("callback_url", "payments are reported by webhook (event publisher)"),
+        ("email", "checkouts have no email; the web component collects it"),
+        ("line_items[].subscription", "checkouts are one-time payments"),
+    ],
+    get: &[],
+    complete: &[
+        ("payment_processor", "it takes payment_mode instead"),
+        ("payment_type", "it takes payment_mode instead"),
+    ],
+    redirect: &[],
+};
+
 impl Provider for Justifi {
     fn name(&self) -> &'static str {
         PROVIDER
+    }
+
+    fn refusals(&self) -> &'static Refusals {
+        &REFUSALS
     }
 
     /// `POST /v1/checkouts` (201) with an `Idempotency-Key` (the caller's, or a new UUID;
@@ -354,18 +377,6 @@ impl Provider for Justifi {
     /// currency: a `currency` other than the checkout's is refused.
     fn create(&self, req: CreateCheckout) -> Result<Checkout> {
         let amount = check_amount(req.total()?)?;
-        let hosted = "JustiFi takes it in session_redirect_url, not checkout_create";
-        refuse(req.success_url.is_some(), "success_url", hosted)?;
-        refuse(req.cancel_url.is_some(), "cancel_url", hosted)?;
-        refuse(
-            req.callback_url.is_some(),
-            "callback_url",
-            "JustiFi reports payments by webhook (event publisher), not a callback URL",
-        )?;
-        refuse(req.email.is_some(), "email", "JustiFi checkouts have no email; the web component collects it")?;
-        if let Some(i) = req.line_items.iter().position(|i| i.subscription.is_some()) {
-            refuse(true, &format!("line_items[{i}].subscription"), "JustiFi checkouts are one-time payments")?;
-        }
         let description = match (&req.description, req.line_items.is_empty()) {
             (Some(d), _) => d.clone(),
             (None, false) => req.line_items.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", "),
@@ -420,8 +431,6 @@ impl Provider for Justifi {
     /// failed completion, or 402) is a result with `payment_status: failed`. Every error
     /// carries the key, to call again with.
     fn complete(&self, req: Complete) -> Result<Completion> {
-        refuse(req.payment_processor.is_some(), "payment_processor", "ReCharge only; JustiFi takes payment_mode")?;
-        refuse(req.payment_type.is_some(), "payment_type", "ReCharge only; JustiFi takes payment_mode")?;
         let mode = req.payment_mode.as_deref().unwrap_or("ecom");
         if !PAYMENT_MODES.contains(&mode) {
             return Err(Error::invalid_request(format!("payment_mode: must be one of {}", PAYMENT_MODES.join(", "))));

@@ -20,6 +20,9 @@ pub trait Provider: Send + Sync {
     /// The provider's name in results and errors (`justifi`).
     fn name(&self) -> &'static str;
 
+    /// The optional request fields it does not honour, and why.
+    fn refusals(&self) -> &'static Refusals;
+
     fn create(&self, req: CreateCheckout) -> Result<Checkout>;
 
     fn get(&self, req: CheckoutLookup) -> Result<Checkout>;
@@ -57,6 +60,30 @@ pub fn refuse(present: bool, field: &str, why: &str) -> Result<()> {
         return Err(Error::invalid_request(format!("{field}: {why}")));
     }
     Ok(())
+}
+
+/// The optional unified request fields a provider does not honour, per operation, each with
+/// the reason: declared once per provider, and checked by the client before the provider
+/// sees the request, so that a field is refused (never dropped) with a message made here.
+/// Fields are named as [`CreateCheckout::given`] names them.
+pub struct Refusals {
+    pub create: &'static [(&'static str, &'static str)],
+    pub get: &'static [(&'static str, &'static str)],
+    pub complete: &'static [(&'static str, &'static str)],
+    pub redirect: &'static [(&'static str, &'static str)],
+}
+
+impl Refusals {
+    /// `CHECKOUT_ERR_INVALID_REQUEST` for the first `given` field in `refused`:
+    /// `"<field>: <provider> does not take it on <operation>: <why>"`.
+    pub fn check(provider: &str, operation: &str, refused: &[(&str, &str)], given: &[&str]) -> Result<()> {
+        match given.iter().find_map(|g| refused.iter().find(|(name, _)| name == g)) {
+            Some((field, why)) => {
+                Err(Error::invalid_request(format!("{field}: {provider} does not take it on {operation}: {why}")))
+            }
+            None => Ok(()),
+        }
+    }
 }
 
 /// A provider's non-2xx answer as the contract's error: `status`, the provider's message
@@ -159,6 +186,19 @@ mod tests {
         assert_eq!(u.path(), "/v1/checkouts/%252F");
         let u = endpoint("https://api.payfect.finance", &["api", "v1", "checkouts", ""]).unwrap();
         assert_eq!(u.as_str(), "https://api.payfect.finance/api/v1/checkouts/");
+    }
+
+    #[test]
+    fn refusals_name_the_field_provider_and_operation() {
+        let refused = [("line_items[].subscription", "checkouts are one-time payments"), ("email", "it has none")];
+        Refusals::check("acme", "checkout_create", &refused, &["metadata", "line_items[].image_url"]).unwrap();
+        let e = Refusals::check("acme", "checkout_create", &refused, &["origin_url", "line_items[].subscription"])
+            .unwrap_err();
+        assert_eq!(e.status, Status::InvalidRequest);
+        assert_eq!(
+            e.message,
+            "line_items[].subscription: acme does not take it on checkout_create: checkouts are one-time payments"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub(crate) mod wire;
 use crate::config::{required_header_credential, ClientConfig};
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
-use crate::providers::{provider_error, refuse, JsonRequest, Provider};
+use crate::providers::{provider_error, JsonRequest, Provider, Refusals};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect};
 use crate::response::{Checkout, Completion, RedirectUrl};
 use crate::secret::Secret;
@@ -21,7 +21,7 @@ use wire::PROVIDER;
 
 const DEFAULT_BASE_URL: &str = "https://api.payfect.finance";
 /// The default age limit of a callback's Fernet token, seconds. `providers/payfect/callback.md`
-/// documents no retry schedule, so this allows a day of delivery retries, as JustiFi's.
+/// documents no retry schedule, so this allows a day of delivery retries.
 const WEBHOOK_TOLERANCE_S: u64 = 24 * 3600;
 
 /// A Payfect client: a merchant API key.
@@ -65,21 +65,40 @@ impl Payfect {
     }
 }
 
+/// The request fields Payfect does not take (`providers/payfect/create.md`).
+static REFUSALS: Refusals = Refusals {
+    create: &[
+        ("email", "its hosted page collects it"),
+        ("origin_url", "it has no embedded component"),
+        ("metadata", "its create takes none; use client_reference_id"),
+        ("idempotency_key", "it has no idempotency keys"),
+        ("line_items[].subscription", "checkouts are one-time payments"),
+    ],
+    get: &[("payment_intent_id", "its checkouts are read by checkout_id")],
+    complete: &[],
+    redirect: &[
+        ("success_url", "return URLs are given to checkout_create"),
+        ("cancel_url", "return URLs are given to checkout_create"),
+        ("payment_intent_id", "it makes no checkout sessions from payment intents"),
+        ("amount", "it makes no checkout sessions from an amount; create a checkout"),
+        ("currency", "it makes no checkout sessions from an amount; create a checkout"),
+        ("description", "it makes no checkout sessions from an amount; create a checkout"),
+        ("idempotency_key", "it creates nothing here"),
+    ],
+};
+
 impl Provider for Payfect {
     fn name(&self) -> &'static str {
         PROVIDER
     }
 
+    fn refusals(&self) -> &'static Refusals {
+        &REFUSALS
+    }
+
     /// `POST /api/v1/checkouts/`. `currency` is required (`usdt`, or an ISO 4217 code);
     /// amounts become exact decimal strings in its places, more precision being refused.
     fn create(&self, req: CreateCheckout) -> Result<Checkout> {
-        refuse(req.idempotency_key.is_some(), "idempotency_key", "this provider has no idempotency keys")?;
-        refuse(req.email.is_some(), "email", "Payfect's hosted page collects it")?;
-        refuse(req.origin_url.is_some(), "origin_url", "JustiFi only")?;
-        refuse(req.metadata.is_some(), "metadata", "Payfect's create takes none; use client_reference_id")?;
-        if let Some(i) = req.line_items.iter().position(|i| i.subscription.is_some()) {
-            refuse(true, &format!("line_items[{i}].subscription"), "Payfect checkouts are one-time payments")?;
-        }
         if !req.line_items.is_empty() {
             req.total()?;
         }
@@ -92,15 +111,9 @@ impl Provider for Payfect {
 
     /// `GET /api/v1/checkouts/{id}/`: how a storefront learns the shopper paid.
     fn get(&self, req: CheckoutLookup) -> Result<Checkout> {
-        match req {
-            CheckoutLookup::Checkout(id) => {
-                let resp = self.call(Method::Get, &["api", "v1", "checkouts", &id, ""], None)?;
-                self.checkout_of(resp)
-            }
-            CheckoutLookup::PaymentIntent(_) => Err(Error::invalid_request(
-                "payment_intent_id: JustiFi only; Payfect checkouts are read by checkout_id",
-            )),
-        }
+        let id = req.checkout_id()?;
+        let resp = self.call(Method::Get, &["api", "v1", "checkouts", &id, ""], None)?;
+        self.checkout_of(resp)
     }
 
     /// Payfect has no complete call: the shopper pays on the checkout's `url`.
@@ -152,7 +165,7 @@ impl Provider for Payfect {
 
     /// The checkout's own `url`, once it is known to be open.
     fn redirect_url(&self, req: Redirect) -> Result<RedirectUrl> {
-        let id = req.checkout_only("Payfect takes it in checkout_create")?;
+        let id = req.required_checkout_id()?;
         let checkout = self.get(CheckoutLookup::Checkout(id.to_owned()))?;
         checkout.require_open()?;
         let url = checkout.redirect_url.clone().ok_or_else(|| wire::undecodable("checkout", "no url"))?;

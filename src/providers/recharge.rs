@@ -11,7 +11,7 @@ pub(crate) mod wire;
 use crate::config::{required_header_credential, ClientConfig};
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
-use crate::providers::{endpoint, provider_error, refuse, JsonRequest, Provider};
+use crate::providers::{endpoint, provider_error, JsonRequest, Provider, Refusals};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect};
 use crate::response::{Checkout, Completion, RedirectUrl};
 use crate::secret::Secret;
@@ -143,38 +143,51 @@ impl Recharge {
     }
 }
 
+/// The request fields ReCharge does not take (`CheckoutCreateBody` and `CheckoutProcessBody`
+/// of ChemicalLuck/recharge-api-python have none of them; ReCharge has no idempotency keys).
+static REFUSALS: Refusals = Refusals {
+    create: &[
+        ("success_url", "its hosted checkout has no return URLs"),
+        ("cancel_url", "its hosted checkout has no return URLs"),
+        ("callback_url", "checkouts are reported by webhook (checkout/processed)"),
+        ("origin_url", "it has no embedded component"),
+        ("client_reference_id", "its checkouts have none"),
+        ("metadata", "its checkouts have none; use provider_options"),
+        ("idempotency_key", "it has no idempotency keys"),
+        ("line_items[].description", "its line items have none"),
+        ("line_items[].image_url", "it takes images from the product"),
+    ],
+    get: &[("payment_intent_id", "its checkouts are read by checkout_id")],
+    redirect: &[
+        ("success_url", "its hosted checkout has no return URLs"),
+        ("cancel_url", "its hosted checkout has no return URLs"),
+        ("payment_intent_id", "it makes no checkout sessions from payment intents"),
+        ("amount", "it makes no checkout sessions from an amount; create a checkout"),
+        ("currency", "it makes no checkout sessions from an amount; create a checkout"),
+        ("description", "it makes no checkout sessions from an amount; create a checkout"),
+        ("idempotency_key", "it creates nothing here"),
+    ],
+    complete: &[
+        ("payment_mode", "it takes payment_processor and payment_type"),
+        (
+            "idempotency_key",
+            "it has no idempotency keys; a charge is sent once and never again after it may have arrived",
+        ),
+    ],
+};
+
 impl Provider for Recharge {
     fn name(&self) -> &'static str {
         PROVIDER
     }
 
+    fn refusals(&self) -> &'static Refusals {
+        &REFUSALS
+    }
+
     /// `POST /checkouts` with the body of `wire::create_body`. Each line item needs
     /// `product_id` and `variant_id`; `amount`, when given, must equal their total.
     fn create(&self, req: CreateCheckout) -> Result<Checkout> {
-        refuse(req.idempotency_key.is_some(), "idempotency_key", "this provider has no idempotency keys")?;
-        let hosted = "ReCharge's hosted checkout has no return URLs";
-        refuse(req.success_url.is_some(), "success_url", hosted)?;
-        refuse(req.cancel_url.is_some(), "cancel_url", hosted)?;
-        refuse(
-            req.callback_url.is_some(),
-            "callback_url",
-            "ReCharge reports checkouts by webhook (checkout/processed)",
-        )?;
-        refuse(req.origin_url.is_some(), "origin_url", "JustiFi only")?;
-        refuse(req.client_reference_id.is_some(), "client_reference_id", "ReCharge checkouts have none")?;
-        refuse(req.metadata.is_some(), "metadata", "ReCharge checkouts have none; use provider_options")?;
-        for (i, item) in req.line_items.iter().enumerate() {
-            refuse(
-                item.description.is_some(),
-                &format!("line_items[{i}].description"),
-                "ReCharge line items have none",
-            )?;
-            refuse(
-                item.image_url.is_some(),
-                &format!("line_items[{i}].image_url"),
-                "ReCharge takes images from the product",
-            )?;
-        }
         let passes_items = req.provider_options.as_ref().is_some_and(|o| o.contains_key("line_items"));
         if req.line_items.is_empty() && !passes_items {
             return Err(Error::invalid_request(
@@ -192,15 +205,9 @@ impl Provider for Recharge {
 
     /// `GET /checkouts/{token}`.
     fn get(&self, req: CheckoutLookup) -> Result<Checkout> {
-        match req {
-            CheckoutLookup::Checkout(token) => {
-                let resp = self.call(Method::Get, &["checkouts", &token], None, Replay::Safe)?;
-                self.checkout_of(resp)
-            }
-            CheckoutLookup::PaymentIntent(_) => Err(Error::invalid_request(
-                "payment_intent_id: JustiFi only; ReCharge checkouts are read by checkout_id",
-            )),
-        }
+        let token = req.checkout_id()?;
+        let resp = self.call(Method::Get, &["checkouts", &token], None, Replay::Safe)?;
+        self.checkout_of(resp)
     }
 
     /// `POST /checkouts/{token}/charge` `{payment_processor, payment_token, payment_type}`
@@ -210,16 +217,6 @@ impl Provider for Recharge {
     /// settled by the same read. A 422 payment error is `payment_status: failed` (`pending`
     /// when the card requires authentication).
     fn complete(&self, req: Complete) -> Result<Completion> {
-        refuse(
-            req.payment_mode.is_some(),
-            "payment_mode",
-            "JustiFi only; ReCharge takes payment_processor and payment_type",
-        )?;
-        refuse(
-            req.idempotency_key.is_some(),
-            "idempotency_key",
-            "ReCharge has no idempotency keys; a charge is sent once and never retried after it may have arrived",
-        )?;
         let body = json!({
             "payment_processor": req.payment_processor.as_deref().unwrap_or("stripe"),
             "payment_token": req.payment_token,
@@ -297,7 +294,7 @@ impl Provider for Recharge {
     /// The hosted page of an open checkout:
     /// `https://checkout.rechargeapps.com/r/checkout/{token}[?myshopify_domain=]`.
     fn redirect_url(&self, req: Redirect) -> Result<RedirectUrl> {
-        let token = req.checkout_only("ReCharge's hosted checkout takes only the checkout")?;
+        let token = req.required_checkout_id()?;
         let checkout = self.get(CheckoutLookup::Checkout(token.to_owned()))?;
         checkout.require_open()?;
         Ok(RedirectUrl {
