@@ -8,17 +8,17 @@
 
 pub(crate) mod wire;
 
-use crate::config::{required_credential, required_header_credential, ClientConfig};
+use crate::config::{required_credential, required_header_credential};
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
-use crate::providers::{endpoint, provider_error, refuse, JsonRequest, Provider, Refusals};
+use crate::providers::{endpoint, provider_error, refuse, Connection, JsonRequest, Provider, Refusals};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
 use crate::response::{Checkout, Completion, ProviderData, RedirectUrl, WebComponentToken};
 use crate::secret::Secret;
 use crate::timestamp;
 use crate::token_cache::{self, TokenSlot};
-use crate::transport::{HttpResponse, Method, Replay, Transport};
-use crate::webhook::{body_json, hmac_sha256_matches, signature, unix_seconds, Headers, WebhookEvent, WebhookKeys};
+use crate::transport::{HttpResponse, Method, Replay};
+use crate::webhook::{body_json, hmac_sha256_matches, signature, unix_seconds, Headers, WebhookEvent};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,30 +50,24 @@ const PAYMENT_MODES: [&str; 3] = ["ecom", "bnpl", "card_present"];
 
 /// A JustiFi client: credentials, a sub account, and the shared access-token slot.
 pub struct Justifi {
-    base_url: String,
-    hosted_base_url: Option<String>,
+    conn: Connection,
     client_id: String,
     client_secret: Secret,
     sub_account: String,
-    transport: Transport,
     token: Arc<TokenSlot>,
-    webhook: WebhookKeys,
 }
 
 impl Justifi {
     /// Reads `client_id`, `client_secret` and `sub_account` (or `JUSTIFI_CLIENT_ID`,
     /// `JUSTIFI_CLIENT_SECRET`, `JUSTIFI_SUB_ACCOUNT`) and the common keys.
     pub fn from_config(f: &mut Fields) -> Result<Justifi> {
-        let common = ClientConfig::read(f, DEFAULT_BASE_URL)?;
+        let conn = Connection::from_config(f, DEFAULT_BASE_URL)?;
         let client_id = required_credential(f, "client_id", "JUSTIFI_CLIENT_ID")?;
         let client_secret = Secret::new(required_credential(f, "client_secret", "JUSTIFI_CLIENT_SECRET")?);
         let sub_account = required_header_credential(f, "sub_account", "JUSTIFI_SUB_ACCOUNT")?;
         Ok(Justifi {
-            token: token_cache::slot(&common.base_url, &client_id, &client_secret),
-            webhook: WebhookKeys::from_config(&common),
-            transport: Transport::new(&common)?,
-            base_url: common.base_url,
-            hosted_base_url: common.hosted_base_url,
+            token: token_cache::slot(&conn.base_url, &client_id, &client_secret),
+            conn,
             client_id,
             client_secret,
             sub_account,
@@ -81,10 +75,11 @@ impl Justifi {
     }
 
     fn access_token(&self) -> Result<Secret> {
-        self.token.get_or_fetch(self.transport.deadline(), || {
+        self.token.get_or_fetch(self.conn.transport.deadline(), || {
             let body = json!({"client_id": self.client_id, "client_secret": self.client_secret.expose()});
-            let resp = JsonRequest::new(&self.base_url, Method::Post, &["oauth", "token"], Some(&body), Replay::Safe)?
-                .send(&self.transport, &[])?;
+            let resp =
+                JsonRequest::new(&self.conn.base_url, Method::Post, &["oauth", "token"], Some(&body), Replay::Safe)?
+                    .send(&self.conn.transport, &[])?;
             if !resp.is_success() {
                 let mut e = self.error(&resp);
                 if resp.status == 400 || resp.status == 401 || resp.status == 403 {
@@ -128,7 +123,7 @@ impl Justifi {
     ) -> Result<JsonRequest> {
         let replay =
             if method == Method::Get || idempotency_key.is_some() { Replay::Safe } else { Replay::OnlyIfUnsent };
-        JsonRequest::new(&self.base_url, method, segments, body, replay)
+        JsonRequest::new(&self.conn.base_url, method, segments, body, replay)
     }
 
     fn send(&self, request: JsonRequest, idempotency_key: Option<&str>) -> Result<HttpResponse> {
@@ -140,7 +135,7 @@ impl Justifi {
             if let Some(key) = idempotency_key {
                 headers.push(("Idempotency-Key", key));
             }
-            let resp = request.send(&self.transport, &headers)?;
+            let resp = request.send(&self.conn.transport, &headers)?;
             if resp.status == 401 && !refreshed {
                 self.token.invalidate(&token);
                 refreshed = true;
@@ -209,7 +204,7 @@ impl Justifi {
     }
 
     fn hosted_origin<'a>(&'a self, default: &'a str) -> &'a str {
-        self.hosted_base_url.as_deref().unwrap_or(default)
+        self.conn.hosted_base_url.as_deref().unwrap_or(default)
     }
 
     /// The current hosted checkout page of an existing, open checkout.
@@ -468,7 +463,7 @@ impl Provider for Justifi {
     /// body) (`docs/webhooks.md`); the timestamp (Unix seconds or ISO 8601) within
     /// `webhook_tolerance_s` (default 24 h 5 min, the retry window) of now.
     fn verify_webhook(&self, headers: &Headers, body: &[u8], now: i64) -> Result<WebhookEvent> {
-        let secrets = self.webhook.secrets()?;
+        let secrets = self.conn.webhook.secrets()?;
         let timestamp = headers.require("JUSTIFI-TIMESTAMP")?;
         let sig = headers.require("JUSTIFI-SIGNATURE")?;
         let message: [&[u8]; 3] = [timestamp.as_bytes(), b".", body];
@@ -477,7 +472,7 @@ impl Provider for Justifi {
         }
         let signed_at = unix_seconds(timestamp)
             .ok_or_else(|| signature("JUSTIFI-TIMESTAMP is neither Unix seconds nor ISO 8601"))?;
-        self.webhook.check_timestamp(signed_at, now, WEBHOOK_TOLERANCE_S)?;
+        self.conn.webhook.check_timestamp(signed_at, now, WEBHOOK_TOLERANCE_S)?;
         wire::event(body_json(body)?)
     }
 

@@ -6,12 +6,13 @@ pub mod justifi;
 pub mod payfect;
 pub mod recharge;
 
+use crate::config::ClientConfig;
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
 use crate::response::{Checkout, Completion, RedirectUrl, WebComponentToken};
 use crate::transport::{HttpRequest, HttpResponse, Method, Replay, Transport};
-use crate::webhook::{Headers, WebhookEvent};
+use crate::webhook::{Headers, WebhookEvent, WebhookKeys};
 use serde_json::Value;
 use url::Url;
 
@@ -54,6 +55,29 @@ pub fn from_config(f: &mut Fields) -> Result<Box<dyn Provider>> {
     }
 }
 
+/// What every provider client holds, read from the common configuration keys: the API
+/// origin, the hosted pages' origin when overridden, the transport and the webhook keys.
+pub struct Connection {
+    pub base_url: String,
+    pub hosted_base_url: Option<String>,
+    pub transport: Transport,
+    pub webhook: WebhookKeys,
+}
+
+impl Connection {
+    /// Reads the common keys (CONTRACT.md §5), with `default_base_url` the provider's
+    /// production origin; a bad `ca_bundle_path` or `proxy` is `CHECKOUT_ERR_CONFIG` here.
+    pub fn from_config(f: &mut Fields, default_base_url: &str) -> Result<Connection> {
+        let common = ClientConfig::read(f, default_base_url)?;
+        Ok(Connection {
+            webhook: WebhookKeys::from_config(&common),
+            transport: Transport::new(&common)?,
+            base_url: common.base_url,
+            hosted_base_url: common.hosted_base_url,
+        })
+    }
+}
+
 /// Refuses a field the provider cannot honour, rather than dropping it silently.
 pub fn refuse(present: bool, field: &str, why: &str) -> Result<()> {
     if present {
@@ -83,6 +107,17 @@ impl Refusals {
             }
             None => Ok(()),
         }
+    }
+}
+
+/// An integration fault: `provider` (its display name) answered 2xx with something that
+/// cannot be read. Retryable: the provider may have acted on the request, and calling again
+/// (with the same idempotency key, where there is one) is how the storefront learns what
+/// happened; a payment call settles it by reading the checkout.
+pub fn undecodable(provider: &str, what: &str, problem: impl std::fmt::Display) -> Error {
+    Error {
+        retryable: true,
+        ..Error::new(Status::Provider, format!("{provider}'s {what} could not be read: {problem}"))
     }
 }
 

@@ -6,15 +6,15 @@
 
 pub(crate) mod wire;
 
-use crate::config::{required_header_credential, ClientConfig};
+use crate::config::required_header_credential;
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
-use crate::providers::{provider_error, JsonRequest, Provider, Refusals};
+use crate::providers::{provider_error, Connection, JsonRequest, Provider, Refusals};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect};
 use crate::response::{Checkout, Completion, RedirectUrl};
 use crate::secret::Secret;
-use crate::transport::{HttpResponse, Method, Replay, Transport};
-use crate::webhook::{body_json, signature, Headers, WebhookEvent, WebhookKeys};
+use crate::transport::{HttpResponse, Method, Replay};
+use crate::webhook::{body_json, signature, Headers, WebhookEvent};
 use fernet::Fernet;
 use serde_json::Value;
 use wire::PROVIDER;
@@ -26,33 +26,26 @@ const WEBHOOK_TOLERANCE_S: u64 = 24 * 3600;
 
 /// A Payfect client: a merchant API key.
 pub struct Payfect {
-    base_url: String,
+    conn: Connection,
     api_key: Secret,
-    transport: Transport,
-    webhook: WebhookKeys,
 }
 
 impl Payfect {
     /// Reads `api_key` (or `PAYFECT_API_KEY`) and the common keys. `hosted_base_url` does not
     /// apply: each checkout carries its own `url`.
     pub fn from_config(f: &mut Fields) -> Result<Payfect> {
-        let common = ClientConfig::read(f, DEFAULT_BASE_URL)?;
-        if common.hosted_base_url.is_some() {
+        let conn = Connection::from_config(f, DEFAULT_BASE_URL)?;
+        if conn.hosted_base_url.is_some() {
             return Err(Error::config("hosted_base_url: Payfect gives each checkout its own url"));
         }
         let api_key = required_header_credential(f, "api_key", "PAYFECT_API_KEY")?;
-        Ok(Payfect {
-            webhook: WebhookKeys::from_config(&common),
-            transport: Transport::new(&common)?,
-            base_url: common.base_url,
-            api_key: Secret::new(format!("Api-Key {api_key}")),
-        })
+        Ok(Payfect { conn, api_key: Secret::new(format!("Api-Key {api_key}")) })
     }
 
     fn call(&self, method: Method, segments: &[&str], body: Option<&Value>) -> Result<HttpResponse> {
         let replay = if method == Method::Get { Replay::Safe } else { Replay::OnlyIfUnsent };
-        JsonRequest::new(&self.base_url, method, segments, body, replay)?
-            .send(&self.transport, &[("Authorization", self.api_key.expose())])
+        JsonRequest::new(&self.conn.base_url, method, segments, body, replay)?
+            .send(&self.conn.transport, &[("Authorization", self.api_key.expose())])
     }
 
     fn checkout_of(&self, resp: HttpResponse) -> Result<Checkout> {
@@ -133,7 +126,7 @@ impl Provider for Payfect {
     fn verify_webhook(&self, headers: &Headers, body: &[u8], _now: i64) -> Result<WebhookEvent> {
         // Fernet judges the token's age against the system clock itself, which is the clock
         // `now` comes from.
-        let secrets = self.webhook.secrets()?;
+        let secrets = self.conn.webhook.secrets()?;
         let token = headers.require("X-Payfect-Signature")?;
         let keys: Vec<Fernet> = secrets.iter().filter_map(|s| Fernet::new(s.expose())).collect();
         if keys.is_empty() {
@@ -146,7 +139,7 @@ impl Provider for Payfect {
         })?;
         // The token is authentic; its own creation time (Fernet spec) must be within the
         // tolerance, or it is a replayed callback.
-        let tolerance = self.webhook.tolerance_s.unwrap_or(WEBHOOK_TOLERANCE_S);
+        let tolerance = self.conn.webhook.tolerance_s.unwrap_or(WEBHOOK_TOLERANCE_S);
         let plaintext = match tolerance {
             0 => key.decrypt(token),
             ttl => key.decrypt_with_ttl(token, ttl),

@@ -8,15 +8,15 @@
 
 pub(crate) mod wire;
 
-use crate::config::{required_header_credential, ClientConfig};
+use crate::config::required_header_credential;
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
-use crate::providers::{endpoint, provider_error, JsonRequest, Provider, Refusals};
+use crate::providers::{endpoint, provider_error, Connection, JsonRequest, Provider, Refusals};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect};
 use crate::response::{Checkout, Completion, RedirectUrl};
 use crate::secret::Secret;
-use crate::transport::{HttpResponse, Method, Replay, Transport};
-use crate::webhook::{body_json, constant_time_eq, hmac_sha256_matches, signature, Headers, WebhookEvent, WebhookKeys};
+use crate::transport::{HttpResponse, Method, Replay};
+use crate::webhook::{body_json, constant_time_eq, hmac_sha256_matches, signature, Headers, WebhookEvent};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use wire::{ApiVersion, ErrorDetail, PROVIDER};
@@ -42,13 +42,10 @@ const WEBHOOK_TOLERANCE_S: u64 = 48 * 3600;
 
 /// A ReCharge client: an API token with `read_checkouts` and `write_checkouts`.
 pub struct Recharge {
-    base_url: String,
-    hosted_base_url: Option<String>,
+    conn: Connection,
     api_token: Secret,
     version: ApiVersion,
     store_domain: Option<String>,
-    transport: Transport,
-    webhook: WebhookKeys,
     /// Whether a delivery signed only with the legacy `X-Recharge-Hmac-Sha256` is accepted
     /// (`accept_legacy_webhook_signature`, default false): that hash covers no timestamp, so
     /// a captured delivery verifies forever, and a delivery stripped of its newer signature
@@ -61,7 +58,7 @@ impl Recharge {
     /// `2021-11`), `store_domain` (for `?myshopify_domain=`),
     /// `accept_legacy_webhook_signature` (default false) and the common keys.
     pub fn from_config(f: &mut Fields) -> Result<Recharge> {
-        let common = ClientConfig::read(f, DEFAULT_BASE_URL)?;
+        let conn = Connection::from_config(f, DEFAULT_BASE_URL)?;
         let api_token = required_header_credential(f, "api_token", "RECHARGE_API_TOKEN")?;
         let version = match f.string("api_version")?.as_deref() {
             None | Some("2021-01") => ApiVersion::V2021_01,
@@ -69,10 +66,7 @@ impl Recharge {
             Some(_) => return Err(f.error("api_version", "must be 2021-01 or 2021-11")),
         };
         Ok(Recharge {
-            webhook: WebhookKeys::from_config(&common),
-            transport: Transport::new(&common)?,
-            base_url: common.base_url,
-            hosted_base_url: common.hosted_base_url,
+            conn,
             api_token: Secret::new(api_token),
             version,
             store_domain: f.string("store_domain")?,
@@ -85,7 +79,8 @@ impl Recharge {
     }
 
     fn call(&self, method: Method, segments: &[&str], body: Option<&Value>, replay: Replay) -> Result<HttpResponse> {
-        JsonRequest::new(&self.base_url, method, segments, body, replay)?.send(&self.transport, &self.headers())
+        JsonRequest::new(&self.conn.base_url, method, segments, body, replay)?
+            .send(&self.conn.transport, &self.headers())
     }
 
     /// Settles a charge that ended ambiguously by reading the checkout within the call's
@@ -134,7 +129,7 @@ impl Recharge {
     }
 
     fn hosted_url(&self, token: &str) -> Result<String> {
-        let origin = self.hosted_base_url.as_deref().unwrap_or(HOSTED_ORIGIN);
+        let origin = self.conn.hosted_base_url.as_deref().unwrap_or(HOSTED_ORIGIN);
         let mut url = endpoint(origin, &["r", "checkout", token])?;
         if let Some(domain) = &self.store_domain {
             url.query_pairs_mut().append_pair("myshopify_domain", domain);
@@ -224,14 +219,14 @@ impl Provider for Recharge {
         });
         let charge = || {
             let request = JsonRequest::new(
-                &self.base_url,
+                &self.conn.base_url,
                 Method::Post,
                 &["checkouts", &req.checkout_id, "charge"],
                 Some(&body),
                 Replay::OnlyIfUnsent,
             )?
             .settled_by_read();
-            let resp = request.send(&self.transport, &self.headers())?;
+            let resp = request.send(&self.conn.transport, &self.headers())?;
             if resp.is_success() {
                 let charge = wire::charge_object(&resp.body)?;
                 let checkout = self.get(CheckoutLookup::Checkout(req.checkout_id.clone())).ok();
@@ -255,7 +250,7 @@ impl Provider for Recharge {
     /// hash with no timestamp, only with `accept_legacy_webhook_signature`. The topic comes
     /// from `X-Recharge-Topic`.
     fn verify_webhook(&self, headers: &Headers, body: &[u8], now: i64) -> Result<WebhookEvent> {
-        let secrets = self.webhook.secrets()?;
+        let secrets = self.conn.webhook.secrets()?;
         if let Some(header) = headers.get("X-Recharge-Webhook-Signature") {
             let (signed_at, signatures) = wire::signature_header(header)?;
             let t = signed_at.to_string();
@@ -266,7 +261,7 @@ impl Provider for Recharge {
                     "bad signature: no v1 in X-Recharge-Webhook-Signature matches the webhook_secrets",
                 ));
             }
-            self.webhook.check_timestamp(signed_at, now, WEBHOOK_TOLERANCE_S)?;
+            self.conn.webhook.check_timestamp(signed_at, now, WEBHOOK_TOLERANCE_S)?;
         } else if let Some(legacy) = headers.get("X-Recharge-Hmac-Sha256") {
             if !self.accept_legacy_webhooks {
                 return Err(signature(

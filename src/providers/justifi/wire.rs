@@ -4,7 +4,7 @@
 //! `CheckoutCompletion`, `CardPaymentIntent`; path `/oauth/token`), the legacy payment intent
 //! and checkout session specs in `providers/justifi/legacy/`, and PROVIDERS.md.
 
-use crate::error::{Error, Result, Status};
+use crate::error::{Error, Result};
 use crate::providers::minor_units;
 use crate::response::{
     Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus, ProviderData,
@@ -59,12 +59,10 @@ impl ErrorDetail {
     }
 }
 
-/// An integration fault: JustiFi answered 2xx with something we cannot read.
-///
-/// Retryable: the provider may have acted on the request, and calling again (with the same
-/// idempotency key, where there is one) is how the storefront learns what happened.
+/// An integration fault: JustiFi answered 2xx with something that cannot be read
+/// ([`crate::providers::undecodable`]).
 pub fn undecodable(what: &str, problem: impl std::fmt::Display) -> Error {
-    Error { retryable: true, ..Error::new(Status::Provider, format!("JustiFi's {what} could not be read: {problem}")) }
+    crate::providers::undecodable("JustiFi", what, problem)
 }
 
 /// A 2xx answer's object: the `data` of the envelope `{"id", "type", "data", "page_info":
@@ -410,6 +408,7 @@ pub fn event(body: Value) -> Result<WebhookEvent> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Status;
     use serde_json::json;
 
     /// The real path: the answer's bytes, projected, with the raw object kept.

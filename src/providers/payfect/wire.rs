@@ -3,7 +3,7 @@
 //! Sources: `providers/payfect/create.md` (seed 004: the request, snake_case; the checkout,
 //! camelCase), `query.md`, `create.v2023-08-draft.md` (ISO 8601 `expiresAt`), `errors.md`.
 
-use crate::error::{Error, Status};
+use crate::error::Error;
 use crate::money;
 use crate::request::CreateCheckout;
 use crate::response::{Checkout, CheckoutPaymentStatus, CheckoutStatus};
@@ -13,12 +13,10 @@ use serde_json::{json, Map, Value};
 
 pub const PROVIDER: &str = "payfect";
 
-/// An integration fault: Payfect answered 2xx with something we cannot read.
-///
-/// Retryable: the provider may have acted on the request, and calling again (with the same
-/// idempotency key, where there is one) is how the storefront learns what happened.
+/// An integration fault: Payfect answered 2xx with something that cannot be read
+/// ([`crate::providers::undecodable`]).
 pub fn undecodable(what: &str, problem: impl std::fmt::Display) -> Error {
-    Error { retryable: true, ..Error::new(Status::Provider, format!("Payfect's {what} could not be read: {problem}")) }
+    crate::providers::undecodable("Payfect", what, problem)
 }
 
 /// Payfect's error bodies are undocumented [I]; Django REST framework's forms are read:

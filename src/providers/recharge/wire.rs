@@ -19,7 +19,7 @@
 //! `{"checkout": ...}`; seed 002, both ChemicalLuck versions and RechargeSharp's
 //! `CreateCheckoutRequest` send it unwrapped, which this module follows.
 
-use crate::error::{Error, Status};
+use crate::error::Error;
 use crate::money;
 use crate::request::{CreateCheckout, LineItem};
 use crate::response::{Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus};
@@ -45,12 +45,10 @@ impl ApiVersion {
     }
 }
 
-/// An integration fault: ReCharge answered 2xx with something we cannot read.
-///
-/// Retryable: the provider may have acted on the request, and calling again (with the same
-/// idempotency key, where there is one) is how the storefront learns what happened.
+/// An integration fault: ReCharge answered 2xx with something that cannot be read
+/// ([`crate::providers::undecodable`]).
 pub fn undecodable(what: &str, problem: impl std::fmt::Display) -> Error {
-    Error { retryable: true, ..Error::new(Status::Provider, format!("ReCharge's {what} could not be read: {problem}")) }
+    crate::providers::undecodable("ReCharge", what, problem)
 }
 
 /// ReCharge's error bodies: `{"errors": "Not Found"}`, `{"errors": {"field": ["msg"]}}`,
