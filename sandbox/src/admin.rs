@@ -29,6 +29,7 @@ use std::time::Instant;
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/__sandbox/ledger", get(ledger))
+        .route("/__sandbox/exchanges", get(exchanges))
         .route("/__sandbox/counters", get(counters))
         .route("/__sandbox/tokens/expire", post(expire_tokens))
         .route("/__sandbox/faults", post(add_fault))
@@ -112,6 +113,11 @@ async fn ledger(State(app): State<Arc<App>>) -> Response {
             "payment_intents": payment_intents,
         }),
     )
+}
+
+/// The recorded provider exchanges (empty unless `record_exchanges` is on).
+async fn exchanges(State(app): State<Arc<App>>) -> Response {
+    reply(StatusCode::OK, Value::Array(app.lock().exchanges.clone()))
 }
 
 /// The ledger's totals only, cheap however many checkouts there are (for benchmarks).

@@ -10,6 +10,7 @@
 //! `checkout-sandbox --port N`.
 
 mod admin;
+mod exchanges;
 mod faults;
 mod idempotency;
 mod justifi;
@@ -57,6 +58,9 @@ pub struct SandboxConfig {
     pub charge_delay: Duration,
     /// Accepted Payfect API keys (`Authorization: Api-Key <key>`).
     pub payfect_api_keys: Vec<String>,
+    /// Whether to record every provider exchange for `GET /__sandbox/exchanges` (tests that
+    /// check them against the published API descriptions).
+    pub record_exchanges: bool,
 }
 
 impl Default for SandboxConfig {
@@ -69,6 +73,7 @@ impl Default for SandboxConfig {
             recharge_api_tokens: vec![TEST_RECHARGE_TOKEN.into()],
             charge_delay: Duration::ZERO,
             payfect_api_keys: vec![TEST_PAYFECT_KEY.into()],
+            record_exchanges: false,
         }
     }
 }
@@ -85,6 +90,7 @@ fn routes(app: Arc<state::App>) -> Router {
         .merge(payfect::routes())
         .merge(pages::routes())
         .route_layer(axum::middleware::from_fn_with_state(app.clone(), faults::inject))
+        .route_layer(axum::middleware::from_fn_with_state(app.clone(), exchanges::record))
         .merge(admin::routes())
         .fallback(|| async { state::error(axum::http::StatusCode::NOT_FOUND, "not_found", "No such route") })
         .layer(axum::middleware::map_response(state::with_request_id))

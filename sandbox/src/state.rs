@@ -220,6 +220,8 @@ pub struct Delivery {
 
 #[derive(Default)]
 pub struct Inner {
+    /// The exchanges recorded when `record_exchanges` is on (see `exchanges.rs`).
+    pub exchanges: Vec<Value>,
     pub tokens: HashMap<String, Grant>,
     pub token_grants: u64,
     pub web_component_token_grants: u64,
