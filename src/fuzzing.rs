@@ -2,17 +2,20 @@
 //! bytes to the code that reads what providers send, which must answer or refuse, never panic.
 
 use crate::providers::{justifi, payfect, recharge};
-use crate::response::ProviderData;
+use crate::response::Checkout;
 use crate::{money, timestamp};
 use serde_json::Value;
 
 /// Every provider-response decoder, on `data` as a body and as text.
 pub fn provider_responses(data: &[u8]) {
-    if let Ok((view, raw)) = justifi::wire::envelope_data(data, "fuzz") {
-        let raw = ProviderData::Raw(raw);
-        let _ = justifi::wire::checkout(view.clone(), raw.clone());
-        let _ = justifi::wire::payment_intent(view.clone(), raw.clone());
-        let _ = justifi::wire::completion(view, raw, "cho_fuzz", "key");
+    if let Ok(answer) = justifi::wire::object::<justifi::wire::CheckoutObject>(data, "fuzz") {
+        let _ = Checkout::try_from(answer);
+    }
+    if let Ok(answer) = justifi::wire::object::<justifi::wire::PaymentIntentObject>(data, "fuzz") {
+        let _ = Checkout::try_from(answer);
+    }
+    if let Ok((completion, raw)) = justifi::wire::object::<justifi::wire::CompletionObject>(data, "fuzz") {
+        let _ = justifi::wire::completion(completion, raw, "cho_fuzz", "key");
     }
     let _ = justifi::wire::ErrorDetail::parse(data);
     let _ = recharge::wire::ErrorDetail::parse(data).already_processed();

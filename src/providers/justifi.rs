@@ -76,7 +76,10 @@ impl Justifi {
 
     fn access_token(&self) -> Result<Secret> {
         self.token.get_or_fetch(self.conn.transport.deadline(), || {
-            let body = json!({"client_id": self.client_id, "client_secret": self.client_secret.expose()});
+            let body = to_json(&wire::AccessTokenBody {
+                client_id: &self.client_id,
+                client_secret: self.client_secret.expose(),
+            });
             let resp =
                 JsonRequest::new(&self.conn.base_url, Method::Post, &["oauth", "token"], Some(&body), Replay::Safe)?
                     .send(&self.conn.transport, &[])?;
@@ -145,14 +148,20 @@ impl Justifi {
         }
     }
 
-    /// A 2xx answer's object, as the view of the fields read and the raw `provider_data`; or
-    /// the error the answer stands for.
-    fn data(&self, resp: HttpResponse, what: &str) -> Result<(Value, ProviderData)> {
+    /// A 2xx answer's object, typed, with the raw `provider_data`; or the error the answer
+    /// stands for.
+    fn data<T: serde::de::DeserializeOwned>(&self, resp: HttpResponse, what: &str) -> Result<(T, ProviderData)> {
         if resp.is_success() {
-            wire::envelope_data(&resp.body, what).map(|(view, raw)| (view, ProviderData::Raw(raw)))
+            wire::object(&resp.body, what)
         } else {
             Err(self.error(&resp))
         }
+    }
+
+    /// `GET /v1/checkouts/{id}`, typed and raw.
+    fn read_checkout(&self, id: &str) -> Result<(wire::CheckoutObject, ProviderData)> {
+        let resp = self.call(Method::Get, &["v1", "checkouts", id], None, None)?;
+        self.data(resp, "checkout")
     }
 
     /// JustiFi's error answer → the contract's error, with its code, message and request id.
@@ -181,7 +190,7 @@ impl Justifi {
     /// confirmed by the read; anything else is `pending`. When the read fails too, `failure`
     /// is returned, saying the payment may have succeeded, with the key to call again with.
     fn settle(&self, checkout_id: &str, key: &str, failure: Error) -> Result<Completion> {
-        let Ok(checkout) = self.get(CheckoutLookup::Checkout(checkout_id.to_owned())) else {
+        let Ok((object, raw)) = self.read_checkout(checkout_id) else {
             let mut e = failure.with_idempotency_key(key);
             e.retryable = true;
             e.message.push_str(
@@ -190,10 +199,8 @@ impl Justifi {
             );
             return Err(e);
         };
-        let (completion_id, payment_id) = match &checkout.provider_data {
-            ProviderData::Raw(raw) => wire::paid_by(raw.get()),
-            ProviderData::Parsed(v) => wire::paid_by(&v.to_string()),
-        };
+        let (completion_id, payment_id) = object.paid_by();
+        let checkout = Checkout::try_from((object, raw))?;
         let reason = format!(
             "the completion's outcome is unknown ({}) and checkout {checkout_id} is not completed yet: read it \
              again later with checkout_get, or call checkout_complete again with the same idempotency_key, \
@@ -260,40 +267,44 @@ impl Justifi {
                 let amount = check_amount(req.amount.ok_or_else(|| {
                     Error::invalid_request("amount: is required without checkout_id or payment_intent_id")
                 })?)?;
-                let mut body = json!({"amount": amount, "currency": req.currency.as_deref().unwrap_or("usd")});
-                if let Some(d) = &req.description {
-                    body["description"] = d.as_str().into();
-                }
+                let body = to_json(&wire::PaymentIntentBody {
+                    amount,
+                    currency: req.currency.as_deref().unwrap_or("usd"),
+                    description: req.description.as_deref(),
+                });
                 let key = idempotency_key(req.idempotency_key.clone())?;
                 let resp = self
                     .call(Method::Post, &["v1", "payment_intents"], Some(&body), Some(&key))
                     .map_err(|e| e.with_idempotency_key(&key))?;
-                let (pi, raw) = self.data(resp, "payment intent").map_err(|e| e.with_idempotency_key(&key))?;
-                let id = pi["id"].as_str().ok_or_else(|| wire::undecodable("payment intent", "no id"))?;
-                (id.to_owned(), raw.to_value(), Some(key))
+                let (pi, raw): (wire::PaymentIntentObject, _) =
+                    self.data(resp, "payment intent").map_err(|e| e.with_idempotency_key(&key))?;
+                (pi.id, raw.to_value(), Some(key))
             }
         };
-        let mut body = json!({"payment_intent_id": payment_intent_id, "after_payment_url": after_payment_url});
-        if let Some(back) = &req.cancel_url {
-            body["back_url"] = back.as_str().into();
-        }
+        let body = to_json(&wire::CheckoutSessionBody {
+            payment_intent_id: &payment_intent_id,
+            after_payment_url,
+            back_url: req.cancel_url.as_deref(),
+        });
         // A session of its own key: retried with it, but a session is only a page for the
         // payment intent, so a second one in a later call costs nothing.
         let session_key = idempotency_key(None)?;
         let resp = self.call(Method::Post, &["v1", "checkout_sessions"], Some(&body), Some(&session_key))?;
-        let (view, session) = self.data(resp, "checkout session")?;
-        let session_id = view["checkout_session_id"]
-            .as_str()
-            .ok_or_else(|| wire::undecodable("checkout session", "no checkout_session_id"))?;
-        let url = endpoint(self.hosted_origin(CHECKOUT_SESSION_ORIGIN), &["r", session_id])?;
+        let (session, raw): (wire::CheckoutSessionObject, _) = self.data(resp, "checkout session")?;
+        let url = endpoint(self.hosted_origin(CHECKOUT_SESSION_ORIGIN), &["r", &session.checkout_session_id])?;
         Ok(RedirectUrl {
             url: url.into(),
             expires_at: timestamp::now_plus(SESSION_LIFETIME_S),
             payment_intent_id: Some(payment_intent_id),
             idempotency_key: payment_intent_key,
-            provider_data: json!({"payment_intent": payment_intent, "checkout_session": session.to_value()}).into(),
+            provider_data: json!({"payment_intent": payment_intent, "checkout_session": raw.to_value()}).into(),
         })
     }
+}
+
+/// A request body as the JSON the transport sends.
+fn to_json<T: serde::Serialize>(body: &T) -> Value {
+    serde_json::to_value(body).unwrap_or_default()
 }
 
 /// The caller's idempotency key, or a new UUID; JustiFi takes at most 100 characters.
@@ -377,20 +388,22 @@ impl Provider for Justifi {
             (None, false) => req.line_items.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", "),
             (None, true) => return Err(Error::invalid_request("description: is required by JustiFi")),
         };
-        let body = wire::create_body(
-            amount,
-            &description,
-            req.currency.as_deref(),
-            req.origin_url.as_deref(),
-            req.metadata.unwrap_or_default(),
-            req.client_reference_id.as_deref(),
+        let body = wire::with_options(
+            &wire::CreateBody::new(
+                amount,
+                &description,
+                req.currency.as_deref(),
+                req.origin_url.as_deref(),
+                req.metadata.unwrap_or_default(),
+                req.client_reference_id.as_deref(),
+            ),
             req.provider_options,
         );
         let key = idempotency_key(req.idempotency_key)?;
         let created = || {
             let resp = self.call(Method::Post, &["v1", "checkouts"], Some(&body), Some(&key))?;
-            let (view, raw) = self.data(resp, "checkout")?;
-            wire::checkout(view, raw)
+            let answer: (wire::CheckoutObject, _) = self.data(resp, "checkout")?;
+            Checkout::try_from(answer)
         };
         let checkout =
             Checkout { idempotency_key: Some(key.clone()), ..created().map_err(|e| e.with_idempotency_key(&key))? };
@@ -408,15 +421,11 @@ impl Provider for Justifi {
     /// `GET /v1/checkouts/{id}`, or `GET /v1/payment_intents/{id}` for the session flow.
     fn get(&self, req: CheckoutLookup) -> Result<Checkout> {
         match req {
-            CheckoutLookup::Checkout(id) => {
-                let resp = self.call(Method::Get, &["v1", "checkouts", &id], None, None)?;
-                let (view, raw) = self.data(resp, "checkout")?;
-                wire::checkout(view, raw)
-            }
+            CheckoutLookup::Checkout(id) => Checkout::try_from(self.read_checkout(&id)?),
             CheckoutLookup::PaymentIntent(id) => {
                 let resp = self.call(Method::Get, &["v1", "payment_intents", &id], None, None)?;
-                let (view, raw) = self.data(resp, "payment intent")?;
-                wire::payment_intent(view, raw)
+                let answer: (wire::PaymentIntentObject, _) = self.data(resp, "payment intent")?;
+                Checkout::try_from(answer)
             }
         }
     }
@@ -431,7 +440,7 @@ impl Provider for Justifi {
             return Err(Error::invalid_request(format!("payment_mode: must be one of {}", PAYMENT_MODES.join(", "))));
         }
         let key = idempotency_key(req.idempotency_key)?;
-        let body = json!({"payment_token": req.payment_token, "payment_mode": mode});
+        let body = to_json(&wire::CompleteBody { payment_token: &req.payment_token, payment_mode: mode });
         let attempt = || {
             let segments = ["v1", "checkouts", &req.checkout_id, "complete"];
             let request = self.request(Method::Post, &segments, Some(&body), Some(&key))?.settled_by_read();
@@ -439,8 +448,8 @@ impl Provider for Justifi {
             if resp.status == 402 {
                 return Ok(wire::declined(ErrorDetail::parse(&resp.body), &resp.body, &req.checkout_id, &key));
             }
-            let (view, raw) = self.data(resp, "checkout completion")?;
-            wire::completion(view, raw, &req.checkout_id, &key)
+            let (completion, raw) = self.data(resp, "checkout completion")?;
+            wire::completion(completion, raw, &req.checkout_id, &key)
         };
         match attempt() {
             Err(e) if ambiguous(&e) => self.settle(&req.checkout_id, &key, e),
@@ -481,7 +490,7 @@ impl Provider for Justifi {
     /// `Idempotency-Key` (the caller's, or a new UUID), retried with it.
     fn web_component_token(&self, req: WebComponentTokenRequest) -> Result<WebComponentToken> {
         let resources = [format!("write:checkout:{}", req.checkout_id), format!("write:tokenize:{}", self.sub_account)];
-        let body = json!({ "resources": resources });
+        let body = to_json(&wire::WebComponentTokenBody { resources });
         let key = idempotency_key(req.idempotency_key)?;
         let token = || {
             let resp = self.call(Method::Post, &["v1", "web_component_tokens"], Some(&body), Some(&key))?;

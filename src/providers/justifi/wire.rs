@@ -11,7 +11,7 @@ use crate::response::{
 };
 use crate::timestamp;
 use crate::webhook::{signature, WebhookEvent};
-use serde::de::IgnoredAny;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -65,12 +65,12 @@ pub fn undecodable(what: &str, problem: impl std::fmt::Display) -> Error {
     crate::providers::undecodable("JustiFi", what, problem)
 }
 
-/// A 2xx answer's object: the `data` of the envelope `{"id", "type", "data", "page_info":
-/// null}` that most endpoints use, or the bare object, as the spec shows for
-/// `/payment_intents` and `/payment_intents/{id}`. Returned as its raw text (the
-/// `provider_data`, copied through verbatim) and a [`Projection`] of the fields this module
-/// reads: the rest is skipped, not parsed into a tree.
-pub fn envelope_data(body: &[u8], what: &str) -> Result<(Value, Box<RawValue>)> {
+/// A 2xx answer's object, typed as `T` (the fields this module reads), with the object's raw
+/// text kept as the `provider_data`, verbatim. The object is the `data` of the envelope
+/// `{"id", "type", "data", "page_info": null}` (`components.schemas.Envelope`) that most
+/// endpoints use, or the bare object, as the spec shows for `/payment_intents` and
+/// `/payment_intents/{id}`.
+pub fn object<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<(T, ProviderData)> {
     #[derive(Deserialize)]
     struct Envelope<'a> {
         #[serde(borrow)]
@@ -83,183 +83,159 @@ pub fn envelope_data(body: &[u8], what: &str) -> Result<(Value, Box<RawValue>)> 
         return Err(undecodable(what, "not a JSON object"));
     }
     let envelope: Envelope = serde_json::from_str(whole.get()).map_err(|e| undecodable(what, e))?;
-    let object = match (envelope.data, envelope.kind) {
+    let raw = match (envelope.data, envelope.kind) {
         (Some(data), Some(_)) if data.get().trim_start().starts_with('{') => data,
         _ => whole,
     };
-    let projection: Projection = serde_json::from_str(object.get()).map_err(|e| undecodable(what, e))?;
-    let view = serde_json::to_value(projection).map_err(|e| undecodable(what, e))?;
-    Ok((view, object.to_owned()))
+    let typed = serde_json::from_str(raw.get()).map_err(|e| undecodable(what, e))?;
+    Ok((typed, ProviderData::Raw(raw.to_owned())))
 }
 
-/// The fields of JustiFi's checkouts, completions, payment intents and checkout sessions
-/// that this module reads, with the nested parts it reads from; a decoded view of them.
-#[derive(Deserialize, Serialize, Default)]
-pub struct Projection {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    successful_payment_id: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payment_amount: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    amount: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payment_currency: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    currency: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payment_description: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    created_at: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    metadata: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payment: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    completions: Option<Vec<Attempt>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    checkout_id: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payment_status: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payment_error_code: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payment_error_description: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payment_id: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payment_response: Option<PaymentResponse>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    checkout: Option<CheckoutPart>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    additional_transactions: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    checkout_session_id: Option<Value>,
+/// An amount in minor units, which the spec types `number`: an integer, or a float with no
+/// fraction (`1799.0`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MinorUnits(pub u64);
+
+impl<'de> Deserialize<'de> for MinorUnits {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<MinorUnits, D::Error> {
+        let v = Value::deserialize(d)?;
+        minor_units(&v).map(MinorUnits).ok_or_else(|| serde::de::Error::custom(format!("{v} is not minor units")))
+    }
 }
 
-#[derive(Deserialize, Serialize, Default)]
-struct Attempt {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payment_status: Option<Value>,
+/// `components.schemas.Checkout`, the fields read.
+#[derive(Deserialize)]
+pub struct CheckoutObject {
+    pub id: String,
+    /// `created | attempted | completed | expired` (`Checkout.status`).
+    pub status: String,
+    pub payment_amount: MinorUnits,
+    pub payment_currency: Option<String>,
+    /// The create request's `description` (the spec's name for it on the checkout).
+    pub payment_description: Option<String>,
+    pub created_at: Option<String>,
+    pub successful_payment_id: Option<String>,
+    /// `{description, metadata}` as given on create; the unified metadata travels here.
+    pub payment: Option<PaymentPart>,
+    /// The completion attempts, oldest first (`CheckoutCompletionAttempt`).
+    #[serde(default)]
+    pub completions: Vec<CompletionAttempt>,
 }
 
-#[derive(Deserialize, Serialize, Default)]
-struct PaymentResponse {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<DeclinePart>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<AmountPart>,
+/// `Checkout.payment`, the part read.
+#[derive(Deserialize)]
+pub struct PaymentPart {
+    pub metadata: Option<Map<String, Value>>,
 }
 
-#[derive(Deserialize, Serialize, Default)]
-struct DeclinePart {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    decline_code: Option<Value>,
+/// `components.schemas.CheckoutCompletionAttempt`, the fields read.
+#[derive(Deserialize)]
+pub struct CompletionAttempt {
+    pub id: Option<String>,
+    pub payment_status: Option<String>,
 }
 
-#[derive(Deserialize, Serialize, Default)]
-struct AmountPart {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    amount: Option<Value>,
+/// `Checkout.status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckoutState {
+    Created,
+    Attempted,
+    Completed,
+    Expired,
 }
 
-#[derive(Deserialize, Serialize, Default)]
-struct CheckoutPart {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payment_amount: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payment_currency: Option<Value>,
+impl TryFrom<&str> for CheckoutState {
+    type Error = Error;
+    fn try_from(status: &str) -> Result<CheckoutState> {
+        match status {
+            "created" => Ok(CheckoutState::Created),
+            "attempted" => Ok(CheckoutState::Attempted),
+            "completed" => Ok(CheckoutState::Completed),
+            "expired" => Ok(CheckoutState::Expired),
+            other => Err(undecodable("checkout", format!("unknown status {other:?}"))),
+        }
+    }
 }
 
-fn str_field(obj: &Value, key: &str) -> Option<String> {
-    obj.get(key).and_then(Value::as_str).map(str::to_owned)
+impl CheckoutObject {
+    /// The succeeded completion's id and the checkout's `successful_payment_id`, when paid.
+    pub fn paid_by(&self) -> (Option<String>, Option<String>) {
+        let attempt = self.completions.iter().rev().find(|c| c.payment_status.as_deref() == Some("succeeded"));
+        (attempt.and_then(|c| c.id.clone()), self.successful_payment_id.clone())
+    }
 }
 
 /// Key under which the unified `client_reference_id` travels in the checkout's
 /// `payment.metadata`, as JustiFi checkouts have no such field.
 pub const CLIENT_REFERENCE_KEY: &str = "client_reference_id";
 
-/// A JustiFi `Checkout` object → the unified checkout.
+/// A JustiFi `Checkout` → the unified checkout.
 ///
 /// `status` `created`/`attempted` → `open`, `completed` → `complete`, `expired`; the payment is
 /// `paid` once `successful_payment_id` is set, `failed` or `pending` after an attempt (from the
 /// last completion), else `unpaid`. `expires_at` is `created_at` plus one week.
-pub fn checkout(data: Value, provider_data: ProviderData) -> Result<Checkout> {
-    let id = str_field(&data, "id").ok_or_else(|| undecodable("checkout", "no id"))?;
-    let raw_status = str_field(&data, "status").unwrap_or_default();
-    let status = match raw_status.as_str() {
-        "created" | "attempted" => CheckoutStatus::Open,
-        "completed" => CheckoutStatus::Complete,
-        "expired" => CheckoutStatus::Expired,
-        other => return Err(undecodable("checkout", format!("unknown status {other:?}"))),
-    };
-    let last_attempt =
-        data["completions"].as_array().and_then(|c| c.last()).and_then(|c| str_field(c, "payment_status"));
-    let payment_status = if data["successful_payment_id"].is_string() || status == CheckoutStatus::Complete {
-        CheckoutPaymentStatus::Paid
-    } else if raw_status == "attempted" {
-        match last_attempt.as_deref() {
-            Some("pending") => CheckoutPaymentStatus::Pending,
-            _ => CheckoutPaymentStatus::Failed,
-        }
-    } else {
-        CheckoutPaymentStatus::Unpaid
-    };
-    let amount = minor_units(&data["payment_amount"])
-        .or_else(|| minor_units(&data["amount"]))
-        .ok_or_else(|| undecodable("checkout", "no payment_amount"))?;
-    let created_at = str_field(&data, "created_at");
-    let mut metadata = data["payment"]["metadata"].as_object().cloned().unwrap_or_default();
-    let client_reference_id = match metadata.remove(CLIENT_REFERENCE_KEY) {
-        Some(Value::String(s)) => Some(s),
-        _ => None,
-    };
-    Ok(Checkout {
-        provider: PROVIDER,
-        id,
-        status,
-        payment_status,
-        amount,
-        currency: currency(&data["payment_currency"]),
-        description: str_field(&data, "payment_description").or_else(|| str_field(&data, "description")),
-        redirect_url: None,
-        expires_at: created_at.as_deref().and_then(|c| timestamp::rfc3339_plus(c, CHECKOUT_LIFETIME_S)),
-        created_at: created_at.as_deref().and_then(timestamp::rfc3339_utc),
-        client_reference_id,
-        metadata,
-        idempotency_key: None,
-        provider_data,
-    })
-}
-
-/// What a checkout's raw JSON says of its payment: the id of its succeeded completion (the
-/// spec's `Checkout.completions[]`) and its `successful_payment_id`, where set.
-pub fn paid_by(checkout: &str) -> (Option<String>, Option<String>) {
-    #[derive(Deserialize)]
-    struct Paid {
-        successful_payment_id: Option<String>,
-        #[serde(default)]
-        completions: Vec<PaidCompletion>,
+impl TryFrom<(CheckoutObject, ProviderData)> for Checkout {
+    type Error = Error;
+    fn try_from((c, provider_data): (CheckoutObject, ProviderData)) -> Result<Checkout> {
+        let state = CheckoutState::try_from(c.status.as_str())?;
+        let status = match state {
+            CheckoutState::Created | CheckoutState::Attempted => CheckoutStatus::Open,
+            CheckoutState::Completed => CheckoutStatus::Complete,
+            CheckoutState::Expired => CheckoutStatus::Expired,
+        };
+        let last_attempt = c.completions.last().and_then(|a| a.payment_status.as_deref());
+        let payment_status = if c.successful_payment_id.is_some() || state == CheckoutState::Completed {
+            CheckoutPaymentStatus::Paid
+        } else if state == CheckoutState::Attempted {
+            match last_attempt {
+                Some("pending") => CheckoutPaymentStatus::Pending,
+                _ => CheckoutPaymentStatus::Failed,
+            }
+        } else {
+            CheckoutPaymentStatus::Unpaid
+        };
+        let mut metadata = c.payment.and_then(|p| p.metadata).unwrap_or_default();
+        let client_reference_id = match metadata.remove(CLIENT_REFERENCE_KEY) {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        };
+        Ok(Checkout {
+            provider: PROVIDER,
+            id: c.id,
+            status,
+            payment_status,
+            amount: c.payment_amount.0,
+            currency: currency(c.payment_currency.as_deref()),
+            description: c.payment_description,
+            redirect_url: None,
+            expires_at: c.created_at.as_deref().and_then(|t| timestamp::rfc3339_plus(t, CHECKOUT_LIFETIME_S)),
+            created_at: c.created_at.as_deref().and_then(timestamp::rfc3339_utc),
+            client_reference_id,
+            metadata,
+            idempotency_key: None,
+            provider_data,
+        })
     }
-    #[derive(Deserialize)]
-    struct PaidCompletion {
-        id: Option<String>,
-        payment_status: Option<String>,
-    }
-    let Ok(paid) = serde_json::from_str::<Paid>(checkout) else { return (None, None) };
-    let completion = paid.completions.into_iter().rev().find(|c| c.payment_status.as_deref() == Some("succeeded"));
-    (completion.and_then(|c| c.id), paid.successful_payment_id)
 }
 
 /// JustiFi sends `USD`; the contract's codes are lowercase. Sub accounts without a currency
-/// in the response are USD accounts (the spec's only `payment_currency` value).
-fn currency(v: &Value) -> String {
-    v.as_str().unwrap_or("usd").to_ascii_lowercase()
+/// in the answer are USD accounts (the spec's only `payment_currency` value).
+fn currency(v: Option<&str>) -> String {
+    v.unwrap_or("usd").to_ascii_lowercase()
+}
+
+/// `components.schemas.CardPaymentIntent` (and the legacy `payment_intents.yaml`), the fields
+/// read.
+#[derive(Deserialize)]
+pub struct PaymentIntentObject {
+    pub id: String,
+    pub amount: MinorUnits,
+    pub currency: Option<String>,
+    pub description: Option<String>,
+    /// `requires_payment_method | pending | requires_capture | canceled | succeeded`.
+    pub status: String,
+    pub created_at: Option<String>,
+    pub metadata: Option<Map<String, Value>>,
 }
 
 /// A legacy `PaymentIntent` (hosted-checkout-session flow) → the unified checkout:
@@ -267,68 +243,140 @@ fn currency(v: &Value) -> String {
 /// → open/pending; `requires_payment_method` → open/unpaid. The spec writes the statuses in
 /// lower case, justifi-node's `PaymentIntentStatus` writes `Canceled` and `Succeeded`: either
 /// case is read.
-pub fn payment_intent(data: Value, provider_data: ProviderData) -> Result<Checkout> {
-    let id = str_field(&data, "id").ok_or_else(|| undecodable("payment intent", "no id"))?;
-    let status = str_field(&data, "status").map(|s| s.to_ascii_lowercase());
-    let (status, payment_status) = match status.as_deref() {
-        Some("succeeded") => (CheckoutStatus::Complete, CheckoutPaymentStatus::Paid),
-        Some("canceled") => (CheckoutStatus::Expired, CheckoutPaymentStatus::Unpaid),
-        Some("pending" | "requires_capture") => (CheckoutStatus::Open, CheckoutPaymentStatus::Pending),
-        Some("requires_payment_method") => (CheckoutStatus::Open, CheckoutPaymentStatus::Unpaid),
-        other => return Err(undecodable("payment intent", format!("unknown status {other:?}"))),
-    };
-    let amount = minor_units(&data["amount"]).ok_or_else(|| undecodable("payment intent", "no amount"))?;
-    Ok(Checkout {
-        provider: PROVIDER,
-        id,
-        status,
-        payment_status,
-        amount,
-        currency: currency(&data["currency"]),
-        description: str_field(&data, "description"),
-        redirect_url: None,
-        created_at: str_field(&data, "created_at").as_deref().and_then(timestamp::rfc3339_utc),
-        expires_at: None,
-        client_reference_id: None,
-        metadata: data["metadata"].as_object().cloned().unwrap_or_default(),
-        idempotency_key: None,
-        provider_data,
-    })
+impl TryFrom<(PaymentIntentObject, ProviderData)> for Checkout {
+    type Error = Error;
+    fn try_from((pi, provider_data): (PaymentIntentObject, ProviderData)) -> Result<Checkout> {
+        let (status, payment_status) = match pi.status.to_ascii_lowercase().as_str() {
+            "succeeded" => (CheckoutStatus::Complete, CheckoutPaymentStatus::Paid),
+            "canceled" => (CheckoutStatus::Expired, CheckoutPaymentStatus::Unpaid),
+            "pending" | "requires_capture" => (CheckoutStatus::Open, CheckoutPaymentStatus::Pending),
+            "requires_payment_method" => (CheckoutStatus::Open, CheckoutPaymentStatus::Unpaid),
+            other => return Err(undecodable("payment intent", format!("unknown status {other:?}"))),
+        };
+        Ok(Checkout {
+            provider: PROVIDER,
+            id: pi.id,
+            status,
+            payment_status,
+            amount: pi.amount.0,
+            currency: currency(pi.currency.as_deref()),
+            description: pi.description,
+            redirect_url: None,
+            created_at: pi.created_at.as_deref().and_then(timestamp::rfc3339_utc),
+            expires_at: None,
+            client_reference_id: None,
+            metadata: pi.metadata.unwrap_or_default(),
+            idempotency_key: None,
+            provider_data,
+        })
+    }
+}
+
+/// The legacy `POST /v1/checkout_sessions` answer's `data` (`checkout_sessions.yaml`).
+#[derive(Deserialize)]
+pub struct CheckoutSessionObject {
+    pub checkout_session_id: String,
+}
+
+/// `components.schemas.CheckoutCompletion`, the fields read.
+#[derive(Deserialize)]
+pub struct CompletionObject {
+    pub id: Option<String>,
+    pub checkout_id: Option<String>,
+    /// `succeeded | failed | pending | canceled | skipped` (PROVIDERS.md).
+    pub payment_status: Option<String>,
+    /// `succeeded | failed | processing`: read when `payment_status` is absent.
+    pub status: Option<String>,
+    pub payment_id: Option<String>,
+    pub payment_error_code: Option<String>,
+    pub payment_error_description: Option<String>,
+    pub payment_response: Option<PaymentResponse>,
+    pub checkout: Option<CompletedCheckout>,
+    #[serde(default)]
+    pub additional_transactions: Option<Vec<Value>>,
+}
+
+/// `CheckoutCompletion.payment_response`: the payment envelope, or its error.
+#[derive(Deserialize)]
+pub struct PaymentResponse {
+    pub error: Option<DeclinePart>,
+    pub data: Option<AmountPart>,
+}
+
+#[derive(Deserialize)]
+pub struct DeclinePart {
+    pub decline_code: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct AmountPart {
+    pub amount: Option<MinorUnits>,
+}
+
+/// `CheckoutCompletion.checkout`, the part read.
+#[derive(Deserialize)]
+pub struct CompletedCheckout {
+    pub payment_amount: Option<MinorUnits>,
+    pub payment_currency: Option<String>,
+}
+
+/// A completion's `payment_status` (or, without one, its `status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CompletionPayment {
+    Succeeded,
+    Failed,
+    Pending,
+}
+
+impl TryFrom<Option<&str>> for CompletionPayment {
+    type Error = Error;
+    fn try_from(status: Option<&str>) -> Result<CompletionPayment> {
+        match status {
+            Some("succeeded") => Ok(CompletionPayment::Succeeded),
+            Some("failed" | "canceled") => Ok(CompletionPayment::Failed),
+            Some("pending" | "processing" | "skipped") => Ok(CompletionPayment::Pending),
+            other => Err(undecodable("checkout completion", format!("unknown payment_status {other:?}"))),
+        }
+    }
 }
 
 /// A `CheckoutCompletion` (`POST /v1/checkouts/{id}/complete` → 201) → the unified result.
 /// `payment_status` `succeeded`; `failed`/`canceled` → failed; `pending`, `skipped` and the
 /// completion `status` `processing` → pending (money not yet known to have moved).
 pub fn completion(
-    data: Value,
+    c: CompletionObject,
     provider_data: ProviderData,
     checkout_id: &str,
     idempotency_key: &str,
 ) -> Result<Completion> {
-    let raw = str_field(&data, "payment_status").or_else(|| str_field(&data, "status"));
-    let payment_status = match raw.as_deref() {
-        Some("succeeded") => PaymentStatus::Succeeded,
-        Some("failed" | "canceled") => PaymentStatus::Failed,
-        Some("pending" | "processing" | "skipped") => PaymentStatus::Pending,
-        other => return Err(undecodable("checkout completion", format!("unknown payment_status {other:?}"))),
+    let payment_status = match CompletionPayment::try_from(c.payment_status.as_deref().or(c.status.as_deref()))? {
+        CompletionPayment::Succeeded => PaymentStatus::Succeeded,
+        CompletionPayment::Failed => PaymentStatus::Failed,
+        CompletionPayment::Pending => PaymentStatus::Pending,
+    };
+    let (decline_code, paid_amount) = match c.payment_response {
+        Some(r) => (r.error.and_then(|e| e.decline_code), r.data.and_then(|d| d.amount)),
+        None => (None, None),
     };
     let payment_error = (payment_status == PaymentStatus::Failed).then(|| PaymentError {
-        code: str_field(&data, "payment_error_code"),
-        message: str_field(&data, "payment_error_description"),
-        decline_code: str_field(&data["payment_response"]["error"], "decline_code"),
+        code: c.payment_error_code,
+        message: c.payment_error_description,
+        decline_code,
     });
-    let checkout = &data["checkout"];
+    let (amount, currency_code) = match c.checkout {
+        Some(checkout) => (checkout.payment_amount.or(paid_amount), checkout.payment_currency),
+        None => (paid_amount, None),
+    };
     Ok(Completion {
         provider: PROVIDER,
-        checkout_id: str_field(&data, "checkout_id").unwrap_or_else(|| checkout_id.to_owned()),
-        id: str_field(&data, "id"),
+        checkout_id: c.checkout_id.unwrap_or_else(|| checkout_id.to_owned()),
+        id: c.id,
         payment_status,
-        payment_id: str_field(&data, "payment_id"),
-        amount: minor_units(&checkout["payment_amount"])
-            .or_else(|| minor_units(&data["payment_response"]["data"]["amount"])),
-        currency: checkout.get("payment_currency").map(currency),
+        payment_id: c.payment_id,
+        amount: amount.map(|a| a.0),
+        currency: currency_code.as_deref().map(|c| currency(Some(c))),
         payment_error,
-        additional_transactions: data["additional_transactions"].as_array().cloned().unwrap_or_default(),
+        additional_transactions: c.additional_transactions.unwrap_or_default(),
         idempotency_key: Some(idempotency_key.to_owned()),
         confirmed_by: None,
         pending_reason: None,
@@ -344,60 +392,134 @@ pub fn declined(detail: ErrorDetail, body: &[u8], checkout_id: &str, idempotency
     Completion::declined(PROVIDER, checkout_id, error, Some(idempotency_key.to_owned()), data)
 }
 
-/// The body of `POST /v1/checkouts`: `amount`, `description`, `currency` when the caller
-/// gave one, `origin_url`, and the unified `metadata` (with `client_reference_id`) as
-/// `payment.metadata`; `provider_options` merged over it as is.
+/// The body of `POST /v1/checkouts` (the spec's request schema): `amount`, `description`,
+/// `currency` when the caller gave one, `origin_url`, and the unified `metadata` (with
+/// `client_reference_id`) as `payment.metadata`.
 ///
 /// `currency` is not in the spec's request schema, but JustiFi documents the refusal
 /// `checkout_invalid_currency` ("The currency parameter does not match the currency this
 /// account is configured to process", `docs/description.md`) and an earlier justifi-node
 /// `CreateCheckoutPayload` had `currency?: string`: sent, a mismatch is refused before any
 /// checkout exists.
-pub fn create_body(
-    amount: u64,
-    description: &str,
-    currency: Option<&str>,
-    origin_url: Option<&str>,
-    mut metadata: Map<String, Value>,
-    client_reference_id: Option<&str>,
-    provider_options: Option<Map<String, Value>>,
-) -> Value {
-    let mut body = Map::new();
-    body.insert("amount".into(), amount.into());
-    body.insert("description".into(), description.into());
-    if let Some(currency) = currency {
-        body.insert("currency".into(), currency.into());
-    }
-    if let Some(origin) = origin_url {
-        body.insert("origin_url".into(), origin.into());
-    }
-    if let Some(r) = client_reference_id {
-        metadata.insert(CLIENT_REFERENCE_KEY.into(), r.into());
-    }
-    if !metadata.is_empty() {
-        body.insert("payment".into(), serde_json::json!({ "metadata": metadata }));
-    }
-    body.extend(provider_options.unwrap_or_default());
-    Value::Object(body)
+#[derive(Serialize)]
+pub struct CreateBody<'a> {
+    pub amount: u64,
+    pub description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment: Option<PaymentBody>,
 }
 
-/// A JustiFi event (`{id, event_name, data, ...}`, `docs/events.md`) → the normalized event:
-/// `event_name` → `type`, `data.id` → `object_id`; the checkout and payment outcome for
-/// `checkout.completed`, `checkout.completion.succeeded|failed` and `payment_intent.succeeded`.
+/// `payment` of the create request (`CheckoutPayment` in justifi-node).
+#[derive(Serialize)]
+pub struct PaymentBody {
+    pub metadata: Map<String, Value>,
+}
+
+impl<'a> CreateBody<'a> {
+    /// The body for a unified request's parts; the unified `client_reference_id` joins the
+    /// metadata under [`CLIENT_REFERENCE_KEY`].
+    pub fn new(
+        amount: u64,
+        description: &'a str,
+        currency: Option<&'a str>,
+        origin_url: Option<&'a str>,
+        mut metadata: Map<String, Value>,
+        client_reference_id: Option<&str>,
+    ) -> CreateBody<'a> {
+        if let Some(r) = client_reference_id {
+            metadata.insert(CLIENT_REFERENCE_KEY.into(), r.into());
+        }
+        let payment = (!metadata.is_empty()).then_some(PaymentBody { metadata });
+        CreateBody { amount, description, currency, origin_url, payment }
+    }
+}
+
+/// `body` as JSON with `provider_options` merged over it: a key there replaces the typed one.
+/// (`#[serde(flatten)]` would send a key given in both twice.)
+pub fn with_options<T: Serialize>(body: &T, provider_options: Option<Map<String, Value>>) -> Value {
+    let mut value = serde_json::to_value(body).unwrap_or_default();
+    if let Value::Object(map) = &mut value {
+        map.extend(provider_options.unwrap_or_default());
+    }
+    value
+}
+
+/// `POST /v1/checkouts/{id}/complete` (`CheckoutCompletion` in the spec: `payment_token`,
+/// `payment_mode`).
+#[derive(Serialize)]
+pub struct CompleteBody<'a> {
+    pub payment_token: &'a str,
+    pub payment_mode: &'a str,
+}
+
+/// `POST /v1/web_component_tokens` (`resources`: roles such as `write:checkout:cho_...`).
+#[derive(Serialize)]
+pub struct WebComponentTokenBody {
+    pub resources: [String; 2],
+}
+
+/// `POST /oauth/token`.
+#[derive(Serialize)]
+pub struct AccessTokenBody<'a> {
+    pub client_id: &'a str,
+    pub client_secret: &'a str,
+}
+
+/// `POST /v1/payment_intents` (`payment_intents.yaml`: `amount`, `currency`, `description`).
+#[derive(Serialize)]
+pub struct PaymentIntentBody<'a> {
+    pub amount: u64,
+    pub currency: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<&'a str>,
+}
+
+/// `POST /v1/checkout_sessions` (`checkout_sessions.yaml`).
+#[derive(Serialize)]
+pub struct CheckoutSessionBody<'a> {
+    pub payment_intent_id: &'a str,
+    pub after_payment_url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub back_url: Option<&'a str>,
+}
+
+/// A JustiFi event (`docs/events.md`): `id`, `event_name`, `data`; the rest is kept.
+#[derive(Deserialize)]
+struct EventObject {
+    id: Option<String>,
+    event_name: Option<String>,
+    #[serde(default)]
+    data: EventData,
+}
+
+/// The `data` of an event, the fields read.
+#[derive(Deserialize, Default)]
+struct EventData {
+    id: Option<String>,
+    checkout_id: Option<String>,
+}
+
+/// A JustiFi event → the normalized event: `event_name` → `type`, `data.id` → `object_id`;
+/// the checkout and payment outcome for `checkout.completed`,
+/// `checkout.completion.succeeded|failed` and `payment_intent.succeeded`.
 pub fn event(body: Value) -> Result<WebhookEvent> {
-    let kind = str_field(&body, "event_name").ok_or_else(|| signature("body is not a JustiFi event: no event_name"))?;
-    let data = &body["data"];
+    let e = EventObject::deserialize(&body).map_err(|e| signature(format!("body is not a JustiFi event ({e})")))?;
+    let kind = e.event_name.ok_or_else(|| signature("body is not a JustiFi event: no event_name"))?;
     let (checkout_id, payment_status) = match kind.as_str() {
-        "checkout.completed" => (str_field(data, "id"), Some("succeeded")),
-        "checkout.completion.succeeded" => (str_field(data, "checkout_id"), Some("succeeded")),
-        "checkout.completion.failed" => (str_field(data, "checkout_id"), Some("failed")),
+        "checkout.completed" => (e.data.id.clone(), Some("succeeded")),
+        "checkout.completion.succeeded" => (e.data.checkout_id, Some("succeeded")),
+        "checkout.completion.failed" => (e.data.checkout_id, Some("failed")),
         "payment_intent.succeeded" => (None, Some("succeeded")),
-        _ => (str_field(data, "checkout_id"), None),
+        _ => (e.data.checkout_id, None),
     };
     Ok(WebhookEvent {
         provider: PROVIDER,
-        event_id: str_field(&body, "id"),
-        object_id: str_field(data, "id"),
+        event_id: e.id,
+        object_id: e.data.id,
         checkout_id,
         payment_status: payment_status.map(str::to_owned),
         kind,
@@ -411,27 +533,25 @@ mod tests {
     use crate::error::Status;
     use serde_json::json;
 
-    /// The real path: the answer's bytes, projected, with the raw object kept.
-    fn decoded(v: Value) -> (Value, ProviderData) {
-        let (view, raw) = envelope_data(v.to_string().as_bytes(), "test").unwrap();
-        (view, ProviderData::Raw(raw))
+    /// The real path: the answer's bytes, typed, with the raw object kept.
+    fn decoded<T: DeserializeOwned>(v: Value) -> Result<(T, ProviderData)> {
+        object(v.to_string().as_bytes(), "test")
     }
 
     fn checkout_of(v: Value) -> Result<Checkout> {
-        let (view, raw) = decoded(v);
-        checkout(view, raw)
+        Checkout::try_from(decoded::<CheckoutObject>(v)?)
     }
 
     fn completion_of(v: Value, checkout_id: &str, key: &str) -> Result<Completion> {
-        let (view, raw) = decoded(v);
-        completion(view, raw, checkout_id, key)
+        let (c, raw) = decoded::<CompletionObject>(v)?;
+        completion(c, raw, checkout_id, key)
     }
 
     #[test]
     fn checkout_maps_statuses_and_times() {
         let c = checkout_of(json!({
             "id": "cho_1", "payment_amount": 1799, "payment_currency": "USD", "status": "created",
-            "description": "One Chocolate Donut", "created_at": "2024-01-01T12:00:00Z",
+            "payment_description": "One Chocolate Donut", "created_at": "2024-01-01T12:00:00Z",
             "payment": {"metadata": {"order": "7", "client_reference_id": "cart_9"}}
         }))
         .unwrap();
@@ -462,12 +582,12 @@ mod tests {
             ("requires_capture", (CheckoutStatus::Open, CheckoutPaymentStatus::Pending)),
         ] {
             let body = json!({"id": "pi_1", "amount": 500, "currency": "usd", "status": status});
-            let (view, raw) = decoded(body);
-            let pi = payment_intent(view, raw).unwrap();
+            let pi = Checkout::try_from(decoded::<PaymentIntentObject>(body).unwrap()).unwrap();
             assert_eq!((pi.status, pi.payment_status), expected, "{status}");
         }
-        let (view, raw) = decoded(json!({"id": "pi_1", "amount": 500, "status": "refunded"}));
-        assert!(payment_intent(view, raw).unwrap_err().message.contains("unknown status"), "named, not defaulted");
+        let refunded = decoded::<PaymentIntentObject>(json!({"id": "pi_1", "amount": 500, "status": "refunded"}));
+        let e = Checkout::try_from(refunded.unwrap()).unwrap_err();
+        assert!(e.message.contains(r#"unknown status "refunded""#), "named, not defaulted: {}", e.message);
     }
 
     #[test]
@@ -501,18 +621,28 @@ mod tests {
 
     #[test]
     fn objects_come_enveloped_or_bare() {
+        #[derive(Deserialize)]
+        struct Id {
+            id: String,
+        }
+        let raw_of = |d: ProviderData| match d {
+            ProviderData::Raw(raw) => raw.get().to_owned(),
+            ProviderData::Parsed(v) => v.to_string(),
+        };
         let enveloped = br#"{"id": "cho_1", "type": "checkout", "data": {"id": "cho_1", "other": [1, {"deep": true}]}, "page_info": null}"#;
-        let (view, raw) = envelope_data(enveloped, "checkout").unwrap();
-        assert_eq!(view, json!({"id": "cho_1"}), "the view holds only the fields read");
+        let (id, raw) = object::<Id>(enveloped, "checkout").unwrap();
+        assert_eq!(id.id, "cho_1");
         assert_eq!(
-            raw.get(),
+            raw_of(raw),
             r#"{"id": "cho_1", "other": [1, {"deep": true}]}"#,
             "provider_data is the object verbatim"
         );
-        let (view, raw) = envelope_data(br#"{"id": "pi_1", "amount": 5}"#, "x").unwrap();
-        assert_eq!((view, raw.get()), (json!({"id": "pi_1", "amount": 5}), r#"{"id": "pi_1", "amount": 5}"#));
-        assert_eq!(envelope_data(b"[1]", "x").unwrap_err().status, Status::Provider);
-        assert_eq!(envelope_data(b"{\"data\": 1", "x").unwrap_err().status, Status::Provider);
+        let (id, raw) = object::<Id>(br#"{"id": "pi_1", "amount": 5}"#, "x").unwrap();
+        assert_eq!((id.id.as_str(), raw_of(raw).as_str()), ("pi_1", r#"{"id": "pi_1", "amount": 5}"#));
+        assert_eq!(object::<Id>(b"[1]", "x").err().unwrap().status, Status::Provider);
+        assert_eq!(object::<Id>(b"{\"data\": 1", "x").err().unwrap().status, Status::Provider);
+        let e = object::<CheckoutObject>(br#"{"id": "cho_1", "status": "created"}"#, "checkout").err().unwrap();
+        assert!(e.message.contains("payment_amount"), "a missing field is named: {}", e.message);
     }
 
     #[test]
@@ -529,13 +659,8 @@ mod tests {
 
     #[test]
     fn create_body_merges_provider_options_last() {
-        let body = create_body(
-            1799,
-            "One Chocolate Donut",
-            None,
-            Some("http://localhost:3000"),
-            Map::new(),
-            Some("c1"),
+        let body = with_options(
+            &CreateBody::new(1799, "One Chocolate Donut", None, Some("http://localhost:3000"), Map::new(), Some("c1")),
             json!({"payment_method_group_id": "pmg_1", "description": "override"}).as_object().cloned(),
         );
         assert_eq!(
