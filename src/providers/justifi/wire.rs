@@ -358,7 +358,7 @@ pub fn completion(
         Some(r) => (r.error.and_then(|e| e.decline_code), r.data.and_then(|d| d.amount)),
         None => (None, None),
     };
-    let payment_error = (payment_status == PaymentStatus::Failed).then(|| PaymentError {
+    let payment_error = (payment_status == PaymentStatus::Failed).then_some(PaymentError {
         code: c.payment_error_code,
         message: c.payment_error_description,
         decline_code,
