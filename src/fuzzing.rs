@@ -19,12 +19,15 @@ pub fn provider_responses(data: &[u8]) {
     }
     let _ = justifi::wire::ErrorDetail::parse(data);
     let _ = recharge::wire::ErrorDetail::parse(data).already_processed();
-    let _ = recharge::wire::charge_object(data);
+    if let Ok((checkout, raw)) = recharge::wire::checkout_object(data) {
+        let _ = recharge::wire::checkout(checkout, raw, String::new());
+    }
+    if let Ok((charge, raw)) = recharge::wire::charge_object(data) {
+        let _ = recharge::wire::charge(charge, raw, None, "token");
+    }
     let _ = payfect::wire::error_message(data);
     if let Ok(v) = serde_json::from_slice::<Value>(data) {
         let _ = justifi::wire::event(v.clone());
-        let _ = recharge::wire::checkout(v.clone(), String::new());
-        let _ = recharge::wire::charge(v.clone(), None, "token");
         let _ = recharge::wire::event(v.clone(), Some("checkout/processed"));
         let _ = payfect::wire::checkout(v.clone());
         let _ = payfect::wire::callback_event(v);

@@ -122,10 +122,9 @@ impl Recharge {
         if !resp.is_success() {
             return Err(self.error(&resp));
         }
-        let mut v: Value = serde_json::from_slice(&resp.body).map_err(|e| wire::undecodable("checkout", e))?;
-        let data = v.get_mut("checkout").map(Value::take).unwrap_or_default();
-        let token = data["token"].as_str().unwrap_or_default().to_owned();
-        wire::checkout(data, self.hosted_url(&token)?)
+        let (checkout, raw) = wire::checkout_object(&resp.body)?;
+        let hosted = self.hosted_url(&checkout.token)?;
+        wire::checkout(checkout, raw, hosted)
     }
 
     fn hosted_url(&self, token: &str) -> Result<String> {
@@ -228,9 +227,9 @@ impl Provider for Recharge {
             .settled_by_read();
             let resp = request.send(&self.conn.transport, &self.headers())?;
             if resp.is_success() {
-                let charge = wire::charge_object(&resp.body)?;
+                let (charge, raw) = wire::charge_object(&resp.body)?;
                 let checkout = self.get(CheckoutLookup::Checkout(req.checkout_id.clone())).ok();
-                return Ok(wire::charge(charge, checkout, &req.checkout_id));
+                return Ok(wire::charge(charge, raw, checkout, &req.checkout_id));
             }
             let detail = ErrorDetail::parse(&resp.body);
             if resp.status == 422 && detail.field.as_deref() == Some("payment") {

@@ -25,6 +25,7 @@ use crate::request::{CreateCheckout, LineItem};
 use crate::response::{Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus};
 use crate::timestamp;
 use crate::webhook::{signature, WebhookEvent};
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 pub const PROVIDER: &str = "recharge";
@@ -179,68 +180,133 @@ pub fn create_body(req: &CreateCheckout, currency: &str, version: ApiVersion) ->
     Ok(Value::Object(checkout))
 }
 
-fn str_field(obj: &Value, key: &str) -> Option<String> {
-    obj.get(key).and_then(Value::as_str).map(str::to_owned)
+/// A ReCharge checkout as answered (`{"checkout": {...}}`'s object; ChemicalLuck
+/// `recharge/model/v2/checkout.py` `Checkout`, and its v1), the fields read.
+#[derive(Deserialize)]
+pub struct CheckoutObject {
+    pub token: String,
+    pub completed_at: Option<String>,
+    pub currency: Option<String>,
+    pub total_price: Option<DecimalText>,
+    #[serde(default)]
+    pub line_items: Vec<LineItemObject>,
+    pub note: Option<String>,
+    pub created_at: Option<String>,
 }
 
-/// The checkout's currency, lower case (`USD` when ReCharge leaves it out).
-fn currency(checkout: &Value) -> String {
-    checkout["currency"].as_str().unwrap_or("usd").to_ascii_lowercase()
+/// A checkout line item as answered, the field read.
+#[derive(Deserialize)]
+pub struct LineItemObject {
+    pub title: Option<String>,
 }
 
-/// An amount ReCharge sends as a decimal string (or number) → minor units.
-fn minor_units(v: &Value, currency: &str, what: &str) -> Result<u64, Error> {
-    let text = match v {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        _ => return Err(undecodable(what, "no amount")),
-    };
-    money::to_minor(&text, currency).map_err(|e| undecodable(what, e))
+/// A decimal amount as ReCharge writes it: a string (`"60.00"`, the models' `str`), or a
+/// number.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum DecimalText {
+    Text(String),
+    Number(serde_json::Number),
 }
 
-/// A ReCharge checkout (`{"checkout": {...}}`'s object) → the unified checkout. ReCharge has
-/// no status: `complete` and `paid` exactly when `completed_at` is set; `amount` is
-/// `total_price`; `redirect_url` is the hosted page (`hosted_url`).
-pub fn checkout(data: Value, hosted_url: String) -> Result<Checkout, Error> {
-    let id = str_field(&data, "token").ok_or_else(|| undecodable("checkout", "no token"))?;
-    let completed = data["completed_at"].is_string();
-    let currency = currency(&data);
-    let amount = minor_units(&data["total_price"], &currency, "checkout total_price")?;
-    let titles: Vec<&str> = data["line_items"]
-        .as_array()
-        .map(|items| items.iter().filter_map(|i| i["title"].as_str()).collect())
-        .unwrap_or_default();
+impl DecimalText {
+    fn minor_units(&self, currency: &str, what: &str) -> Result<u64, Error> {
+        let text = match self {
+            DecimalText::Text(s) => s.clone(),
+            DecimalText::Number(n) => n.to_string(),
+        };
+        money::to_minor(&text, currency).map_err(|e| undecodable(what, e))
+    }
+}
+
+/// The `checkout` object of an answer: typed, and as received (the `provider_data`).
+pub fn checkout_object(body: &[u8]) -> Result<(CheckoutObject, Value), Error> {
+    #[derive(Deserialize)]
+    struct Answer {
+        checkout: Value,
+    }
+    let answer: Answer = serde_json::from_slice(body).map_err(|e| undecodable("checkout", e))?;
+    let typed = CheckoutObject::deserialize(&answer.checkout).map_err(|e| undecodable("checkout", e))?;
+    Ok((typed, answer.checkout))
+}
+
+/// A ReCharge checkout → the unified checkout. ReCharge has no status: `complete` and `paid`
+/// exactly when `completed_at` is set; `amount` is `total_price`; `redirect_url` is the hosted
+/// page (`hosted_url`), while the checkout is open.
+pub fn checkout(c: CheckoutObject, provider_data: Value, hosted_url: String) -> Result<Checkout, Error> {
+    let completed = c.completed_at.is_some();
+    let currency = c.currency.as_deref().unwrap_or("usd").to_ascii_lowercase();
+    let total = c.total_price.as_ref().ok_or_else(|| undecodable("checkout", "no total_price"))?;
+    let amount = total.minor_units(&currency, "checkout total_price")?;
+    let titles: Vec<&str> = c.line_items.iter().filter_map(|i| i.title.as_deref()).collect();
     Ok(Checkout {
         provider: PROVIDER,
-        id,
+        id: c.token,
         status: if completed { CheckoutStatus::Complete } else { CheckoutStatus::Open },
         payment_status: if completed { CheckoutPaymentStatus::Paid } else { CheckoutPaymentStatus::Unpaid },
         amount,
         currency,
-        description: str_field(&data, "note").or_else(|| (!titles.is_empty()).then(|| titles.join(", "))),
+        description: c.note.or_else(|| (!titles.is_empty()).then(|| titles.join(", "))),
         redirect_url: (!completed).then_some(hosted_url),
-        created_at: str_field(&data, "created_at").as_deref().and_then(timestamp::any_utc),
+        created_at: c.created_at.as_deref().and_then(timestamp::any_utc),
         expires_at: None,
         client_reference_id: None,
         metadata: Map::new(),
         idempotency_key: None,
-        provider_data: data.into(),
+        provider_data: provider_data.into(),
     })
 }
 
 /// A `{"checkout_charge": {...}}` answer (ChemicalLuck `CheckoutCharge`, RechargeSharp
-/// `CheckoutCharge.cs`: `charge_id`, `payment_processor`, `payment_token`, `status`, ...) and
-/// the checkout read after it → the completion. The charge carries no amount or currency, so
-/// they come from the checkout; and since the published models give `status` no values, the
-/// outcome is the checkout's too: `completed_at` set is `succeeded`, else `pending`.
-pub fn charge(data: Value, checkout: Option<Checkout>, checkout_id: &str) -> Completion {
-    let text = |v: &Value| v.as_str().map(str::to_owned).or_else(|| v.as_u64().map(|n| n.to_string()));
+/// `CheckoutCharge.cs`), the fields read: `charge_id` (an integer in both) and `status`.
+#[derive(Deserialize)]
+pub struct ChargeObject {
+    pub charge_id: Option<IdText>,
+    pub status: Option<String>,
+}
+
+/// An id ReCharge writes as an integer (the models' `int`/`long`), or a string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum IdText {
+    Number(u64),
+    Text(String),
+}
+
+impl IdText {
+    fn text(self) -> String {
+        match self {
+            IdText::Number(n) => n.to_string(),
+            IdText::Text(s) => s,
+        }
+    }
+}
+
+/// The `checkout_charge` object of a charge's 2xx answer: typed, and as received.
+pub fn charge_object(body: &[u8]) -> Result<(ChargeObject, Value), Error> {
+    #[derive(Deserialize)]
+    struct Answer {
+        checkout_charge: Value,
+    }
+    let answer: Answer = serde_json::from_slice(body).map_err(|e| undecodable("checkout charge", e))?;
+    if !answer.checkout_charge.is_object() {
+        return Err(undecodable("checkout charge", "no checkout_charge object"));
+    }
+    let typed = ChargeObject::deserialize(&answer.checkout_charge).map_err(|e| undecodable("checkout charge", e))?;
+    Ok((typed, answer.checkout_charge))
+}
+
+/// A charge answered 2xx and the checkout read after it → the completion. The charge carries
+/// no amount or currency, so they come from the checkout; and since the published models give
+/// `status` no values, the outcome is the checkout's too: `completed_at` set is `succeeded`,
+/// else `pending`. Without the read (it failed), the accepted charge is `succeeded`.
+pub fn charge(charge: ChargeObject, provider_data: Value, checkout: Option<Checkout>, checkout_id: &str) -> Completion {
     let paid = checkout.as_ref().is_none_or(|c| c.payment_status == CheckoutPaymentStatus::Paid);
     let pending_reason = (!paid).then(|| {
         format!(
             "ReCharge accepted the charge (status {:?}) but checkout {checkout_id} is not completed yet: read it \
              again later with checkout_get before charging again",
-            data["status"].as_str().unwrap_or_default()
+            charge.status.as_deref().unwrap_or_default()
         )
     });
     Completion {
@@ -248,7 +314,7 @@ pub fn charge(data: Value, checkout: Option<Checkout>, checkout_id: &str) -> Com
         checkout_id: checkout_id.to_owned(),
         id: None,
         payment_status: if paid { PaymentStatus::Succeeded } else { PaymentStatus::Pending },
-        payment_id: text(&data["charge_id"]),
+        payment_id: charge.charge_id.map(IdText::text),
         amount: checkout.as_ref().map(|c| c.amount),
         currency: checkout.map(|c| c.currency),
         payment_error: None,
@@ -256,16 +322,7 @@ pub fn charge(data: Value, checkout: Option<Checkout>, checkout_id: &str) -> Com
         idempotency_key: None,
         confirmed_by: None,
         pending_reason,
-        provider_data: data.into(),
-    }
-}
-
-/// The `checkout_charge` object of a charge's 2xx answer.
-pub fn charge_object(body: &[u8]) -> Result<Value, Error> {
-    let mut v: Value = serde_json::from_slice(body).map_err(|e| undecodable("checkout charge", e))?;
-    match v.get_mut("checkout_charge").map(Value::take) {
-        Some(charge @ Value::Object(_)) => Ok(charge),
-        _ => Err(undecodable("checkout charge", "no checkout_charge object")),
+        provider_data: provider_data.into(),
     }
 }
 
@@ -319,22 +376,27 @@ pub fn signature_header(header: &str) -> Result<(i64, Vec<&str>), Error> {
 /// normalized event: `type` is the `X-Recharge-Topic` (`checkout/processed`), else the
 /// payload's object name; a processed checkout's payment `succeeded`.
 pub fn event(body: Value, topic: Option<&str>) -> Result<WebhookEvent, Error> {
+    /// The payload's object (`{"checkout": {...}}`, `{"charge": {...}}`, ...), fields read.
+    #[derive(Deserialize)]
+    struct Object {
+        token: Option<String>,
+        id: Option<IdText>,
+        completed_at: Option<String>,
+    }
     let (name, object) = body
         .as_object()
         .and_then(|o| o.iter().next())
-        .map(|(k, v)| (k.clone(), v.clone()))
         .ok_or_else(|| signature("body is not a ReCharge webhook: no object"))?;
-    let token = str_field(&object, "token");
-    let id =
-        token.clone().or_else(|| object["id"].as_u64().map(|n| n.to_string()).or_else(|| str_field(&object, "id")));
-    let completed = object["completed_at"].is_string() || topic.is_some_and(|t| t.ends_with("/processed"));
+    let object = Object::deserialize(object).map_err(|e| signature(format!("body is not a ReCharge webhook ({e})")))?;
+    let completed = object.completed_at.is_some() || topic.is_some_and(|t| t.ends_with("/processed"));
     let is_checkout = name == "checkout";
+    let object_id = object.token.clone().or_else(|| object.id.map(IdText::text));
     Ok(WebhookEvent {
         provider: PROVIDER,
         event_id: None,
-        kind: topic.map(str::to_owned).unwrap_or(name),
-        object_id: id,
-        checkout_id: if is_checkout { token } else { None },
+        kind: topic.map_or_else(|| name.clone(), str::to_owned),
+        object_id,
+        checkout_id: if is_checkout { object.token } else { None },
         payment_status: (is_checkout && completed).then(|| "succeeded".to_owned()),
         data: body,
     })
@@ -344,6 +406,12 @@ pub fn event(body: Value, topic: Option<&str>) -> Result<WebhookEvent, Error> {
 mod tests {
     use super::*;
     use crate::request::Subscription;
+
+    /// A checkout answer's object, decoded the real way.
+    fn checkout_of(v: Value, hosted_url: String) -> Result<Checkout, Error> {
+        let (typed, raw) = checkout_object(json!({ "checkout": v }).to_string().as_bytes())?;
+        checkout(typed, raw, hosted_url)
+    }
 
     #[test]
     fn every_error_sample_reads() {
@@ -430,21 +498,22 @@ mod tests {
     #[test]
     fn a_charge_takes_amount_and_currency_from_the_checkout() {
         let body = include_bytes!("../../../tests/fixtures/recharge_checkout_charge.json");
-        let charge = charge_object(body).unwrap();
-        let paid = checkout(
+        let (charge, raw) = charge_object(body).unwrap();
+        let paid = checkout_of(
             json!({"token": "t1", "total_price": "60.00", "currency": "USD", "completed_at": "2021-01-20T12:05:00"}),
             String::new(),
         )
         .unwrap();
-        let c = super::charge(charge.clone(), Some(paid), "t1");
+        let again = charge_object(body).unwrap();
+        let c = super::charge(charge, raw, Some(paid), "t1");
         assert_eq!(
             (c.payment_status, c.amount, c.currency.as_deref()),
             (PaymentStatus::Succeeded, Some(6000), Some("usd"))
         );
         assert_eq!(c.payment_id.as_deref(), Some("512345678"), "charge_id, an integer in the model");
         let open =
-            checkout(json!({"token": "t1", "total_price": "60.00", "completed_at": null}), String::new()).unwrap();
-        let c = super::charge(charge, Some(open), "t1");
+            checkout_of(json!({"token": "t1", "total_price": "60.00", "completed_at": null}), String::new()).unwrap();
+        let c = super::charge(again.0, again.1, Some(open), "t1");
         assert_eq!(c.payment_status, PaymentStatus::Pending);
         assert!(c.pending_reason.unwrap().contains(r#"status "success""#));
         assert!(charge_object(br#"{"checkout_charge": null}"#).is_err());
@@ -462,7 +531,7 @@ mod tests {
 
     #[test]
     fn checkout_is_complete_exactly_when_completed_at_is_set() {
-        let open = checkout(
+        let open = checkout_of(
             json!({"token": "t1", "total_price": "75.00", "currency": "USD", "completed_at": null,
             "line_items": [{"title": "Coffee"}], "created_at": "2021-01-20T12:00:00"}),
             "https://h/r".into(),
@@ -475,12 +544,13 @@ mod tests {
         assert_eq!(open.redirect_url.as_deref(), Some("https://h/r"));
         assert_eq!(open.created_at.as_deref(), Some("2021-01-20T12:00:00Z"));
         assert_eq!(open.description.as_deref(), Some("Coffee"));
-        let done = checkout(
+        let done = checkout_of(
             json!({"token": "t1", "total_price": "75.00", "completed_at": "2021-01-20T12:05:00"}),
             String::new(),
         )
         .unwrap();
         assert_eq!((done.status, done.payment_status), (CheckoutStatus::Complete, CheckoutPaymentStatus::Paid));
-        assert!(checkout(json!({"token": "t1", "total_price": "75.001"}), String::new()).is_err());
+        assert!(checkout_of(json!({"token": "t1", "total_price": "75.001"}), String::new()).is_err());
+        assert!(checkout_of(json!({"total_price": "75.00"}), String::new()).unwrap_err().message.contains("token"));
     }
 }
