@@ -11,7 +11,7 @@ pub(crate) mod wire;
 use crate::config::{required_credential, required_header_credential};
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
-use crate::providers::{endpoint, provider_error, refuse, Connection, JsonRequest, Provider, Refusals};
+use crate::providers::{endpoint, json_body, provider_error, refuse, Connection, JsonRequest, Provider, Refusals};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
 use crate::response::{Checkout, Completion, ProviderData, RedirectUrl, WebComponentToken};
 use crate::secret::Secret;
@@ -76,7 +76,7 @@ impl Justifi {
 
     fn access_token(&self) -> Result<Secret> {
         self.token.get_or_fetch(self.conn.transport.deadline(), || {
-            let body = to_json(&wire::AccessTokenBody {
+            let body = json_body(&wire::AccessTokenBody {
                 client_id: &self.client_id,
                 client_secret: self.client_secret.expose(),
             });
@@ -267,7 +267,7 @@ impl Justifi {
                 let amount = check_amount(req.amount.ok_or_else(|| {
                     Error::invalid_request("amount: is required without checkout_id or payment_intent_id")
                 })?)?;
-                let body = to_json(&wire::PaymentIntentBody {
+                let body = json_body(&wire::PaymentIntentBody {
                     amount,
                     currency: req.currency.as_deref().unwrap_or("usd"),
                     description: req.description.as_deref(),
@@ -281,7 +281,7 @@ impl Justifi {
                 (pi.id, raw.to_value(), Some(key))
             }
         };
-        let body = to_json(&wire::CheckoutSessionBody {
+        let body = json_body(&wire::CheckoutSessionBody {
             payment_intent_id: &payment_intent_id,
             after_payment_url,
             back_url: req.cancel_url.as_deref(),
@@ -300,11 +300,6 @@ impl Justifi {
             provider_data: json!({"payment_intent": payment_intent, "checkout_session": raw.to_value()}).into(),
         })
     }
-}
-
-/// A request body as the JSON the transport sends.
-fn to_json<T: serde::Serialize>(body: &T) -> Value {
-    serde_json::to_value(body).unwrap_or_default()
 }
 
 /// The caller's idempotency key, or a new UUID; JustiFi takes at most 100 characters.
@@ -388,7 +383,7 @@ impl Provider for Justifi {
             (None, false) => req.line_items.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", "),
             (None, true) => return Err(Error::invalid_request("description: is required by JustiFi")),
         };
-        let body = wire::with_options(
+        let body = crate::providers::with_options(
             &wire::CreateBody::new(
                 amount,
                 &description,
@@ -440,7 +435,7 @@ impl Provider for Justifi {
             return Err(Error::invalid_request(format!("payment_mode: must be one of {}", PAYMENT_MODES.join(", "))));
         }
         let key = idempotency_key(req.idempotency_key)?;
-        let body = to_json(&wire::CompleteBody { payment_token: &req.payment_token, payment_mode: mode });
+        let body = json_body(&wire::CompleteBody { payment_token: &req.payment_token, payment_mode: mode });
         let attempt = || {
             let segments = ["v1", "checkouts", &req.checkout_id, "complete"];
             let request = self.request(Method::Post, &segments, Some(&body), Some(&key))?.settled_by_read();
@@ -490,7 +485,7 @@ impl Provider for Justifi {
     /// `Idempotency-Key` (the caller's, or a new UUID), retried with it.
     fn web_component_token(&self, req: WebComponentTokenRequest) -> Result<WebComponentToken> {
         let resources = [format!("write:checkout:{}", req.checkout_id), format!("write:tokenize:{}", self.sub_account)];
-        let body = to_json(&wire::WebComponentTokenBody { resources });
+        let body = json_body(&wire::WebComponentTokenBody { resources });
         let key = idempotency_key(req.idempotency_key)?;
         let token = || {
             let resp = self.call(Method::Post, &["v1", "web_component_tokens"], Some(&body), Some(&key))?;

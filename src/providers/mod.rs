@@ -199,6 +199,22 @@ pub fn endpoint(origin: &str, segments: &[&str]) -> Result<Url> {
     Ok(url)
 }
 
+/// A request body (a `Serialize` struct of the provider's wire module) as JSON, with the
+/// unified `provider_options` merged over it: a key there replaces the typed one, as the
+/// contract says. (`#[serde(flatten)]` would send a key given in both twice.)
+pub fn with_options<T: serde::Serialize>(body: &T, provider_options: Option<serde_json::Map<String, Value>>) -> Value {
+    let mut value = serde_json::to_value(body).unwrap_or_default();
+    if let Value::Object(map) = &mut value {
+        map.extend(provider_options.unwrap_or_default());
+    }
+    value
+}
+
+/// A request body as the JSON the transport sends.
+pub fn json_body<T: serde::Serialize>(body: &T) -> Value {
+    with_options(body, None)
+}
+
 /// An integer amount of minor units from a JSON number (`1799` or `1799.0`), as providers
 /// documenting amounts as "number" may send either.
 pub fn minor_units(v: &serde_json::Value) -> Option<u64> {

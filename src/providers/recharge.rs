@@ -17,7 +17,7 @@ use crate::response::{Checkout, Completion, RedirectUrl};
 use crate::secret::Secret;
 use crate::transport::{HttpResponse, Method, Replay};
 use crate::webhook::{body_json, constant_time_eq, hmac_sha256_matches, signature, Headers, WebhookEvent};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use wire::{ApiVersion, ErrorDetail, PROVIDER};
 
@@ -211,10 +211,10 @@ impl Provider for Recharge {
     /// settled by the same read. A 422 payment error is `payment_status: failed` (`pending`
     /// when the card requires authentication).
     fn complete(&self, req: Complete) -> Result<Completion> {
-        let body = json!({
-            "payment_processor": req.payment_processor.as_deref().unwrap_or("stripe"),
-            "payment_token": req.payment_token,
-            "payment_type": req.payment_type.as_deref().unwrap_or("CREDIT_CARD"),
+        let body = crate::providers::json_body(&wire::ChargeBody {
+            payment_processor: req.payment_processor.as_deref().unwrap_or("stripe"),
+            payment_token: &req.payment_token,
+            payment_type: req.payment_type.as_deref().unwrap_or("CREDIT_CARD"),
         });
         let charge = || {
             let request = JsonRequest::new(

@@ -438,16 +438,6 @@ impl<'a> CreateBody<'a> {
     }
 }
 
-/// `body` as JSON with `provider_options` merged over it: a key there replaces the typed one.
-/// (`#[serde(flatten)]` would send a key given in both twice.)
-pub fn with_options<T: Serialize>(body: &T, provider_options: Option<Map<String, Value>>) -> Value {
-    let mut value = serde_json::to_value(body).unwrap_or_default();
-    if let Value::Object(map) = &mut value {
-        map.extend(provider_options.unwrap_or_default());
-    }
-    value
-}
-
 /// `POST /v1/checkouts/{id}/complete` (`CheckoutCompletion` in the spec: `payment_token`,
 /// `payment_mode`).
 #[derive(Serialize)]
@@ -659,7 +649,7 @@ mod tests {
 
     #[test]
     fn create_body_merges_provider_options_last() {
-        let body = with_options(
+        let body = crate::providers::with_options(
             &CreateBody::new(1799, "One Chocolate Donut", None, Some("http://localhost:3000"), Map::new(), Some("c1")),
             json!({"payment_method_group_id": "pmg_1", "description": "override"}).as_object().cloned(),
         );

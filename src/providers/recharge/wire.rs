@@ -25,8 +25,8 @@ use crate::request::{CreateCheckout, LineItem};
 use crate::response::{Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus};
 use crate::timestamp;
 use crate::webhook::{signature, WebhookEvent};
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 pub const PROVIDER: &str = "recharge";
 
@@ -108,10 +108,63 @@ fn flatten(path: &str, v: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// A 2021-01 product or variant id: integers (ChemicalLuck v1 `CheckoutLineItem`, seed 002's
-/// numbers); an id that is not one goes as the string it is.
-fn numeric_id(id: &str) -> Value {
-    id.parse::<u64>().map(Value::from).unwrap_or_else(|_| id.into())
+/// A 2021-01 product or variant id: an integer (ChemicalLuck v1 `CheckoutLineItem`, seed
+/// 002's numbers); an id that is not one goes as the string it is.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum NumericId<'a> {
+    Number(u64),
+    Text(&'a str),
+}
+
+impl<'a> From<&'a str> for NumericId<'a> {
+    fn from(id: &'a str) -> NumericId<'a> {
+        id.parse().map(NumericId::Number).unwrap_or(NumericId::Text(id))
+    }
+}
+
+/// A 2021-01 line item (ChemicalLuck `recharge/api/v1/checkouts.py` `CheckoutLineItem`).
+#[derive(Serialize)]
+struct LineItem202101<'a> {
+    product_id: NumericId<'a>,
+    variant_id: NumericId<'a>,
+    title: &'a str,
+    quantity: u64,
+    price: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    order_interval_unit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    order_interval_frequency: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    charge_interval_frequency: Option<u64>,
+}
+
+/// `{"ecommerce": id}`, the 2021-11 external ids.
+#[derive(Serialize)]
+struct External<'a> {
+    ecommerce: &'a str,
+}
+
+/// A 2021-11 line item (ChemicalLuck `recharge/api/v2/checkouts.py` `CheckoutLineItem`).
+#[derive(Serialize)]
+struct LineItem202111<'a> {
+    external_product_id: External<'a>,
+    external_variant_id: External<'a>,
+    title: &'a str,
+    quantity: u64,
+    unit_price: String,
+    /// `subscription | onetime`.
+    purchase_item_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subscription_preferences: Option<SubscriptionPreferences<'a>>,
+}
+
+/// `CheckoutLineItemSubscriptionPreferences` (2021-11).
+#[derive(Serialize)]
+struct SubscriptionPreferences<'a> {
+    interval_unit: &'a str,
+    order_interval_frequency: u64,
+    charge_interval_frequency: u64,
 }
 
 fn line_item(item: &LineItem, index: usize, currency: &str, version: ApiVersion) -> Result<Value, Error> {
@@ -126,58 +179,77 @@ fn line_item(item: &LineItem, index: usize, currency: &str, version: ApiVersion)
         .ok_or_else(|| Error::invalid_request(format!("{}: is required by ReCharge", field("variant_id"))))?;
     let price =
         money::to_decimal(item.unit_amount, currency).map_err(|e| Error::invalid_request(format!("currency: {e}")))?;
-    let charge_every = |s: &crate::request::Subscription| s.charge_interval_frequency.unwrap_or(s.interval_frequency);
-    Ok(match version {
-        ApiVersion::V2021_01 => {
-            let mut wire = json!({
-                "product_id": numeric_id(product), "variant_id": numeric_id(variant), "title": item.name,
-                "quantity": item.quantity, "price": price,
-            });
-            if let Some(s) = &item.subscription {
-                wire["order_interval_unit"] = s.interval_unit.as_str().into();
-                wire["order_interval_frequency"] = s.interval_frequency.into();
-                wire["charge_interval_frequency"] = charge_every(s).into();
-            }
-            wire
-        }
-        ApiVersion::V2021_11 => {
-            let mut wire = json!({
-                "external_product_id": {"ecommerce": product}, "external_variant_id": {"ecommerce": variant},
-                "title": item.name, "quantity": item.quantity, "unit_price": price,
-                "purchase_item_type": if item.subscription.is_some() { "subscription" } else { "onetime" },
-            });
-            if let Some(s) = &item.subscription {
-                wire["subscription_preferences"] = json!({
-                    "interval_unit": s.interval_unit, "order_interval_frequency": s.interval_frequency,
-                    "charge_interval_frequency": charge_every(s),
-                });
-            }
-            wire
-        }
-    })
+    let sub = item.subscription.as_ref();
+    let charge_every = sub.map(|s| s.charge_interval_frequency.unwrap_or(s.interval_frequency));
+    let wire = match version {
+        ApiVersion::V2021_01 => serde_json::to_value(LineItem202101 {
+            product_id: product.into(),
+            variant_id: variant.into(),
+            title: &item.name,
+            quantity: item.quantity,
+            price,
+            order_interval_unit: sub.map(|s| s.interval_unit.as_str()),
+            order_interval_frequency: sub.map(|s| s.interval_frequency),
+            charge_interval_frequency: charge_every,
+        }),
+        ApiVersion::V2021_11 => serde_json::to_value(LineItem202111 {
+            external_product_id: External { ecommerce: product },
+            external_variant_id: External { ecommerce: variant },
+            title: &item.name,
+            quantity: item.quantity,
+            unit_price: price,
+            purchase_item_type: if sub.is_some() { "subscription" } else { "onetime" },
+            subscription_preferences: sub.map(|s| SubscriptionPreferences {
+                interval_unit: &s.interval_unit,
+                order_interval_frequency: s.interval_frequency,
+                charge_interval_frequency: s.charge_interval_frequency.unwrap_or(s.interval_frequency),
+            }),
+        }),
+    };
+    wire.map_err(|e| Error::new(crate::error::Status::Internal, e.to_string()))
 }
 
-/// The body of `POST /checkouts`, its fields at the top level (seed 002; ChemicalLuck
-/// `CheckoutCreateBody`): line items (a `subscription` gives the interval fields; none makes
-/// a one-time item), `email`, `currency` (upper case), `description` as `note`, then
-/// `provider_options` merged as is (a `line_items` there replaces the mapped ones, for fields
-/// the unified item lacks).
+/// The body of `POST /checkouts` (seed 002; ChemicalLuck `CheckoutCreateBody`), its fields at
+/// the top level.
+#[derive(Serialize)]
+struct CreateBody<'a> {
+    line_items: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    /// Upper case, as ReCharge writes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    currency: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
+}
+
+/// The body of `POST /checkouts`: line items (a `subscription` gives the interval fields;
+/// none makes a one-time item), `email`, `currency` (upper case), `description` as `note`,
+/// then `provider_options` merged as is (a `line_items` there replaces the mapped ones, for
+/// fields the unified item lacks).
 pub fn create_body(req: &CreateCheckout, currency: &str, version: ApiVersion) -> Result<Value, Error> {
-    let mut checkout = Map::new();
-    let items: Result<Vec<Value>, Error> =
-        req.line_items.iter().enumerate().map(|(i, item)| line_item(item, i, currency, version)).collect();
-    checkout.insert("line_items".into(), items?.into());
-    if let Some(email) = &req.email {
-        checkout.insert("email".into(), email.as_str().into());
-    }
-    if req.currency.is_some() {
-        checkout.insert("currency".into(), currency.to_ascii_uppercase().into());
-    }
-    if let Some(note) = &req.description {
-        checkout.insert("note".into(), note.as_str().into());
-    }
-    checkout.extend(req.provider_options.clone().unwrap_or_default());
-    Ok(Value::Object(checkout))
+    let line_items = req
+        .line_items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| line_item(item, i, currency, version))
+        .collect::<Result<_, _>>()?;
+    let body = CreateBody {
+        line_items,
+        email: req.email.as_deref(),
+        currency: req.currency.as_ref().map(|_| currency.to_ascii_uppercase()),
+        note: req.description.as_deref(),
+    };
+    Ok(crate::providers::with_options(&body, req.provider_options.clone()))
+}
+
+/// `POST /checkouts/{token}/charge` (ChemicalLuck `CheckoutProcessBody`: `payment_processor`,
+/// `payment_token`, `payment_type`).
+#[derive(Serialize)]
+pub struct ChargeBody<'a> {
+    pub payment_processor: &'a str,
+    pub payment_token: &'a str,
+    pub payment_type: &'a str,
 }
 
 /// A ReCharge checkout as answered (`{"checkout": {...}}`'s object; ChemicalLuck
@@ -406,6 +478,7 @@ pub fn event(body: Value, topic: Option<&str>) -> Result<WebhookEvent, Error> {
 mod tests {
     use super::*;
     use crate::request::Subscription;
+    use serde_json::json;
 
     /// A checkout answer's object, decoded the real way.
     fn checkout_of(v: Value, hosted_url: String) -> Result<Checkout, Error> {
