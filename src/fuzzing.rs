@@ -19,6 +19,9 @@ pub fn provider_responses(data: &[u8]) {
     }
     let _ = justifi::wire::ErrorDetail::parse(data);
     let _ = recharge::wire::ErrorDetail::parse(data).already_processed();
+    if let Ok((checkout, raw)) = payfect::wire::checkout_object(data) {
+        let _ = payfect::wire::checkout(checkout, raw);
+    }
     if let Ok((checkout, raw)) = recharge::wire::checkout_object(data) {
         let _ = recharge::wire::checkout(checkout, raw, String::new());
     }
@@ -29,7 +32,6 @@ pub fn provider_responses(data: &[u8]) {
     if let Ok(v) = serde_json::from_slice::<Value>(data) {
         let _ = justifi::wire::event(v.clone());
         let _ = recharge::wire::event(v.clone(), Some("checkout/processed"));
-        let _ = payfect::wire::checkout(v.clone());
         let _ = payfect::wire::callback_event(v);
     }
     if let Ok(text) = std::str::from_utf8(data) {

@@ -53,8 +53,8 @@ impl Payfect {
             let message = wire::error_message(&resp.body);
             return Err(provider_error(PROVIDER, &resp, Status::from_http(resp.status), message, None));
         }
-        let data: Value = serde_json::from_slice(&resp.body).map_err(|e| wire::undecodable("checkout", e))?;
-        wire::checkout(data)
+        let (checkout, raw) = wire::checkout_object(&resp.body)?;
+        wire::checkout(checkout, raw)
     }
 }
 

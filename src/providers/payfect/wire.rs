@@ -9,7 +9,8 @@ use crate::request::CreateCheckout;
 use crate::response::{Checkout, CheckoutPaymentStatus, CheckoutStatus};
 use crate::timestamp;
 use crate::webhook::WebhookEvent;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 pub const PROVIDER: &str = "payfect";
 
@@ -41,6 +42,46 @@ pub fn error_message(body: &[u8]) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
+/// `price_data.product_data` of an invoice item (`create.md`).
+#[derive(Serialize)]
+struct ProductData<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    images: Vec<&'a str>,
+}
+
+/// `price_data` of an invoice item: `unit_amount` an exact decimal string.
+#[derive(Serialize)]
+struct PriceData<'a> {
+    currency: &'a str,
+    unit_amount: String,
+    product_data: ProductData<'a>,
+}
+
+/// An `invoice_items` entry (`create.md`).
+#[derive(Serialize)]
+struct InvoiceItem<'a> {
+    price_data: PriceData<'a>,
+    quantity: u64,
+}
+
+/// The body of `POST /api/v1/checkouts/` (`create.md`, seed 004).
+#[derive(Serialize)]
+struct CreateBody<'a> {
+    currency: &'a str,
+    invoice_items: Vec<InvoiceItem<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_reference_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    success_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cancel_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    callback_url: Option<&'a str>,
+}
+
 /// The body of `POST /api/v1/checkouts/`: `currency`, `invoice_items` with `price_data`
 /// (`unit_amount` an exact decimal string in the currency's places) and `product_data`
 /// (`name`, `description`, `images`), the URLs and `client_reference_id`; `provider_options`
@@ -49,75 +90,124 @@ pub fn error_message(body: &[u8]) -> Option<String> {
 pub fn create_body(req: &CreateCheckout, currency: &str) -> Result<Value, Error> {
     let price =
         |minor: u64| money::to_decimal(minor, currency).map_err(|e| Error::invalid_request(format!("currency: {e}")));
-    let mut items = Vec::new();
+    let mut invoice_items = Vec::new();
     for item in &req.line_items {
-        let mut product = json!({ "name": item.name });
-        if let Some(d) = &item.description {
-            product["description"] = d.as_str().into();
-        }
-        if let Some(image) = &item.image_url {
-            product["images"] = json!([image]);
-        }
-        items.push(json!({
-            "price_data": {"currency": currency, "unit_amount": price(item.unit_amount)?, "product_data": product},
-            "quantity": item.quantity,
-        }));
+        invoice_items.push(InvoiceItem {
+            price_data: PriceData {
+                currency,
+                unit_amount: price(item.unit_amount)?,
+                product_data: ProductData {
+                    name: &item.name,
+                    description: item.description.as_deref(),
+                    images: item.image_url.as_deref().into_iter().collect(),
+                },
+            },
+            quantity: item.quantity,
+        });
     }
-    if items.is_empty() {
+    if invoice_items.is_empty() {
         let amount = req.amount.ok_or_else(|| Error::invalid_request("amount: is required (or give line_items)"))?;
         let name = req.description.as_deref().ok_or_else(|| {
             Error::invalid_request("description: is required by Payfect without line_items (it names the invoice item)")
         })?;
-        items.push(json!({
-            "price_data": {"currency": currency, "unit_amount": price(amount)?, "product_data": {"name": name}},
-            "quantity": 1,
-        }));
+        invoice_items.push(InvoiceItem {
+            price_data: PriceData {
+                currency,
+                unit_amount: price(amount)?,
+                product_data: ProductData { name, description: None, images: Vec::new() },
+            },
+            quantity: 1,
+        });
     }
-    let mut body = Map::new();
-    body.insert("currency".into(), currency.into());
-    body.insert("invoice_items".into(), items.into());
-    for (key, value) in [
-        ("client_reference_id", &req.client_reference_id),
-        ("success_url", &req.success_url),
-        ("cancel_url", &req.cancel_url),
-        ("callback_url", &req.callback_url),
-    ] {
-        if let Some(v) = value {
-            body.insert(key.into(), v.as_str().into());
+    let body = CreateBody {
+        currency,
+        invoice_items,
+        client_reference_id: req.client_reference_id.as_deref(),
+        success_url: req.success_url.as_deref(),
+        cancel_url: req.cancel_url.as_deref(),
+        callback_url: req.callback_url.as_deref(),
+    };
+    Ok(crate::providers::with_options(&body, req.provider_options.clone()))
+}
+
+/// A Payfect checkout (`create.md`'s and `query.md`'s answer, camelCase), the fields read.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckoutObject {
+    pub id: String,
+    /// `open | complete | expired`.
+    pub status: String,
+    pub currency: String,
+    pub amount_total: String,
+    #[serde(default)]
+    pub invoice_items: Vec<InvoiceItemObject>,
+    pub url: Option<String>,
+    /// Unix seconds with a fraction, as text (`"1690532072.288761"`).
+    pub created_at: Option<TimeText>,
+    /// Unix milliseconds, or ISO 8601 in the 2023-08 draft.
+    pub expires_at: Option<TimeText>,
+    pub client_reference_id: Option<String>,
+    pub metadata: Option<Map<String, Value>>,
+}
+
+/// An invoice item as answered: its product's name, when the answer carries `priceData`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceItemObject {
+    pub price_data: Option<PriceDataObject>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PriceDataObject {
+    pub product_data: Option<ProductDataObject>,
+}
+
+#[derive(Deserialize)]
+pub struct ProductDataObject {
+    pub name: Option<String>,
+}
+
+/// A time Payfect writes as text or as a number.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum TimeText {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl TimeText {
+    fn utc(&self) -> Option<String> {
+        match self {
+            TimeText::Text(s) => timestamp::any_utc(s),
+            TimeText::Number(n) => timestamp::any_utc(&n.to_string()),
         }
     }
-    body.extend(req.provider_options.clone().unwrap_or_default());
-    Ok(Value::Object(body))
 }
 
-fn str_field(obj: &Value, key: &str) -> Option<String> {
-    obj.get(key).and_then(Value::as_str).map(str::to_owned)
+/// A checkout answer: typed, and as received (the `provider_data`).
+pub fn checkout_object(body: &[u8]) -> Result<(CheckoutObject, Value), Error> {
+    let raw: Value = serde_json::from_slice(body).map_err(|e| undecodable("checkout", e))?;
+    let typed = CheckoutObject::deserialize(&raw).map_err(|e| undecodable("checkout", e))?;
+    Ok((typed, raw))
 }
 
-/// A Payfect checkout (camelCase) → the unified checkout: `status` as is, `paid` once
-/// `complete`; `amount` from `amountTotal`; `redirect_url` the checkout's `url`; `createdAt`
-/// (Unix seconds with a fraction) and `expiresAt` (Unix milliseconds, or ISO 8601 in the
-/// 2023-08 draft) as RFC 3339.
-pub fn checkout(data: Value) -> Result<Checkout, Error> {
-    let id = str_field(&data, "id").ok_or_else(|| undecodable("checkout", "no id"))?;
-    let status = match data["status"].as_str() {
-        Some("open") => CheckoutStatus::Open,
-        Some("complete") => CheckoutStatus::Complete,
-        Some("expired") => CheckoutStatus::Expired,
+/// A Payfect checkout → the unified checkout: `status` as is (an unknown one is refused by
+/// name), `paid` once `complete`; `amount` from `amountTotal`; `redirect_url` the checkout's
+/// `url`; `createdAt` and `expiresAt` as RFC 3339.
+pub fn checkout(c: CheckoutObject, provider_data: Value) -> Result<Checkout, Error> {
+    let status = match c.status.as_str() {
+        "open" => CheckoutStatus::Open,
+        "complete" => CheckoutStatus::Complete,
+        "expired" => CheckoutStatus::Expired,
         other => return Err(undecodable("checkout", format!("unknown status {other:?}"))),
     };
-    let currency =
-        data["currency"].as_str().ok_or_else(|| undecodable("checkout", "no currency"))?.to_ascii_lowercase();
-    let total = data["amountTotal"].as_str().ok_or_else(|| undecodable("checkout", "no amountTotal"))?;
-    let amount = money::to_minor(total, &currency).map_err(|e| undecodable("checkout amountTotal", e))?;
-    let names: Vec<&str> = data["invoiceItems"]
-        .as_array()
-        .map(|items| items.iter().filter_map(|i| i["priceData"]["productData"]["name"].as_str()).collect())
-        .unwrap_or_default();
-    let time = |key: &str| str_field(&data, key).as_deref().and_then(timestamp::any_utc);
+    let currency = c.currency.to_ascii_lowercase();
+    let amount = money::to_minor(&c.amount_total, &currency).map_err(|e| undecodable("checkout amountTotal", e))?;
+    let names: Vec<String> = c.invoice_items.into_iter().filter_map(|i| i.price_data?.product_data?.name).collect();
     Ok(Checkout {
         provider: PROVIDER,
-        id,
+        id: c.id,
         status,
         payment_status: if status == CheckoutStatus::Complete {
             CheckoutPaymentStatus::Paid
@@ -127,26 +217,34 @@ pub fn checkout(data: Value) -> Result<Checkout, Error> {
         amount,
         currency,
         description: (!names.is_empty()).then(|| names.join(", ")),
-        redirect_url: str_field(&data, "url"),
-        created_at: time("createdAt"),
-        expires_at: time("expiresAt"),
-        client_reference_id: str_field(&data, "clientReferenceId"),
-        metadata: data["metadata"].as_object().cloned().unwrap_or_default(),
+        redirect_url: c.url,
+        created_at: c.created_at.as_ref().and_then(TimeText::utc),
+        expires_at: c.expires_at.as_ref().and_then(TimeText::utc),
+        client_reference_id: c.client_reference_id,
+        metadata: c.metadata.unwrap_or_default(),
         idempotency_key: None,
-        provider_data: data.into(),
+        provider_data: provider_data.into(),
     })
+}
+
+/// The callback's body (`callback.md`), the fields read.
+#[derive(Deserialize)]
+struct CallbackObject {
+    id: Option<String>,
+    status: Option<String>,
 }
 
 /// A checkout-success callback (`callback.md`: `{id, amount, status: "succeeded", ...}`) →
 /// `checkout.completed`, `object_id` and `checkout_id` the checkout's id.
 pub fn callback_event(body: Value) -> WebhookEvent {
+    let callback = CallbackObject::deserialize(&body).unwrap_or(CallbackObject { id: None, status: None });
     WebhookEvent {
         provider: PROVIDER,
         event_id: None,
         kind: "checkout.completed".to_owned(),
-        object_id: str_field(&body, "id"),
-        checkout_id: str_field(&body, "id"),
-        payment_status: str_field(&body, "status"),
+        object_id: callback.id.clone(),
+        checkout_id: callback.id,
+        payment_status: callback.status,
         data: body,
     }
 }
@@ -155,6 +253,13 @@ pub fn callback_event(body: Value) -> WebhookEvent {
 mod tests {
     use super::*;
     use crate::request::LineItem;
+    use serde_json::json;
+
+    /// A checkout answer decoded the real way.
+    fn checkout_of(v: Value) -> Result<Checkout, Error> {
+        let (typed, raw) = checkout_object(v.to_string().as_bytes())?;
+        checkout(typed, raw)
+    }
 
     fn fixture(name: &str) -> Value {
         let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -163,7 +268,7 @@ mod tests {
 
     #[test]
     fn seed_004_response_decodes_field_by_field() {
-        let c = checkout(fixture("seed_004_checkout.json")).unwrap();
+        let c = checkout_of(fixture("seed_004_checkout.json")).unwrap();
         assert_eq!(c.provider, "payfect");
         assert_eq!(c.id, "ed8d24aa-a860-426b-8e56-87cb9f55a081");
         assert_eq!((c.status, c.payment_status), (CheckoutStatus::Open, CheckoutPaymentStatus::Unpaid));
@@ -185,7 +290,7 @@ mod tests {
         let mut v = fixture("seed_004_checkout.json");
         v["expiresAt"] = "2023-07-29T08:14:32.288761Z".into();
         v["invoiceItems"][0]["priceData"] = json!({"productData": {"name": "Standard Plan"}});
-        let c = checkout(v).unwrap();
+        let c = checkout_of(v).unwrap();
         assert_eq!(c.expires_at.as_deref(), Some("2023-07-29T08:14:32.288761Z"));
         assert_eq!(c.description.as_deref(), Some("Standard Plan"));
     }
