@@ -308,3 +308,75 @@ fn the_sandbox_checks_the_version_and_reports_the_bucket() {
     assert_eq!(answers[39].0, 404);
     assert_eq!(answers[40], (429, Some("40/40".into())), "the 41st request overflows the bucket");
 }
+
+/// The sandbox's 2021-11 checkout answers in the published model's shape: every field it
+/// sends is a field of ChemicalLuck/recharge-api-python `recharge/model/v2/checkout.py`
+/// (`Checkout`, and `CheckoutLineItem` for its line items).
+#[test]
+fn the_sandbox_checkout_has_only_the_sdk_models_fields() {
+    const CHECKOUT: &[&str] = &[
+        "charge_id",
+        "analytics_data",
+        "applied_discounts",
+        "applied_shipping_rate",
+        "available_shipping_rates",
+        "billing_address",
+        "completed_at",
+        "created_at",
+        "currency",
+        "email",
+        "external_checkout_id",
+        "external_checkout_source",
+        "external_customer_id",
+        "external_transaction_id",
+        "line_items",
+        "note",
+        "notification_preferences",
+        "order_attributes",
+        "payment_processor",
+        "requires_shipping",
+        "shipping_address",
+        "shipping_lines",
+        "subtotal_price",
+        "tax_lines",
+        "taxable",
+        "taxes_included",
+        "token",
+        "total_price",
+        "total_tax",
+        "updated_at",
+    ];
+    const LINE_ITEM: &[&str] = &[
+        "external_product_id",
+        "external_variant_id",
+        "handle",
+        "images",
+        "properties",
+        "purchase_item_type",
+        "quantity",
+        "sku",
+        "subscription_preferences",
+        "title",
+        "unit_price",
+        "variant_title",
+        "weight",
+    ];
+    let s = sandbox();
+    let mut cfg = recharge_config(&s.base_url());
+    cfg["api_version"] = "2021-11".into();
+    let client = lib().client(&cfg).unwrap();
+    let c = client
+        .call(
+            Op::Create,
+            &json!({"email": "shopper@example.com", "description": "note", "line_items": [
+                {"name": "Coffee", "unit_amount": 1250, "quantity": 2, "product_id": 1, "variant_id": 2,
+                 "subscription": {"interval_unit": "month", "interval_frequency": 1}}]}),
+        )
+        .unwrap();
+    for key in c["provider_data"].as_object().unwrap().keys() {
+        assert!(CHECKOUT.contains(&key.as_str()), "checkout.{key} is not in the SDK's Checkout model");
+    }
+    for key in c["provider_data"]["line_items"][0].as_object().unwrap().keys() {
+        assert!(LINE_ITEM.contains(&key.as_str()), "line_items[0].{key} is not in the SDK's CheckoutLineItem");
+    }
+}

@@ -159,17 +159,17 @@ async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
         "amountTotal": format!("{:.*}", places as usize, total), "status": "open",
         "createdAt": created, "updatedAt": created, "clientReferenceId": field("client_reference_id"),
         "currency": currency, "successUrl": field("success_url"), "cancelUrl": field("cancel_url"),
-        "callbackUrl": field("callback_url"),
         "expiresAt": (millis + CHECKOUT_TTL.as_millis()).to_string(), "paymentIntent": new_uuid(),
         "paymentMethodTypes": ["crypto"],
         "paymentMethodOptions": {"crypto": [{"currency": {"value": "usdt", "name": "Tether"},
             "networks": [{"value": "tron", "name": "Tron (TRC20)"}]}], "card": null},
-        "paymentMethodData": field("payment_method_data"),
         "url": format!("http://{host}/payfect/checkouts/{id}"), "metadata": null, "isLivemode": false,
     });
-    app.lock()
-        .payfect_checkouts
-        .insert(id, PayfectCheckout { json: checkout.clone(), expires: Instant::now() + CHECKOUT_TTL });
+    // Seed 004's answer echoes neither `callback_url` nor `payment_method_data`: the
+    // callback URL is kept beside the checkout, not in it.
+    let callback_url = body.get("callback_url").and_then(Value::as_str).map(str::to_owned);
+    let stored = PayfectCheckout { json: checkout.clone(), expires: Instant::now() + CHECKOUT_TTL, callback_url };
+    app.lock().payfect_checkouts.insert(id, stored);
     Ok(reply(StatusCode::CREATED, checkout))
 }
 
@@ -207,7 +207,7 @@ pub fn pay(inner: &mut Inner, id: &str) -> Result<Option<String>, &'static str> 
         "payment_method": {"id": new_uuid(), "payment_method_detail": {"network": "tron", "currency": c.json["currency"]}},
         "client_reference_id": c.json["clientReferenceId"],
     });
-    let callback_url = c.json["callbackUrl"].as_str().map(str::to_owned);
+    let callback_url = c.callback_url.clone();
     let places = CURRENCIES.iter().find(|(code, _)| c.json["currency"] == *code).map_or(2, |(_, p)| *p);
     let minor = Decimal::from_str(c.json["amountTotal"].as_str().unwrap_or("0")).unwrap_or_default()
         * Decimal::from(10u64.pow(places));

@@ -155,10 +155,12 @@ pub struct Bucket {
     pub at: Instant,
 }
 
-/// A Payfect checkout: its wire object (camelCase) and when it expires.
+/// A Payfect checkout: its wire object (camelCase), when it expires, and the callback URL it
+/// was created with (which the answer does not echo).
 pub struct PayfectCheckout {
     pub json: Value,
     pub expires: Instant,
+    pub callback_url: Option<String>,
 }
 
 /// What a fault does to a request (`POST /__sandbox/faults`).
