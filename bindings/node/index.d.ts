@@ -31,8 +31,8 @@ export interface LineItem {
   description?: string;
   unit_amount: number;
   quantity: number;
-  product_id?: string;
-  variant_id?: string;
+  product_id?: string | number;
+  variant_id?: string | number;
   image_url?: string;
   subscription?: { interval_unit: 'day' | 'week' | 'month'; interval_frequency: number; charge_interval_frequency?: number };
 }
