@@ -5,6 +5,20 @@
 //! `POST /checkouts`, `GET /checkouts/{token}`, `POST /checkouts/{token}/charge`; hosted page
 //! `https://checkout.rechargeapps.com/r/checkout/{token}[?myshopify_domain=]`. ReCharge has no
 //! idempotency keys: a charge that may have reached it is never sent again.
+//!
+//! Which stores can use it. ReCharge's API reference tags the 2021-11 Checkouts resource for
+//! its BigCommerce and Custom (Recharge-hosted or API-first) platforms
+//! (developer.rechargepayments.com/2021-11/checkouts/checkout_create); its support article
+//! "Recharge Checkout no longer accessible" says the Recharge Checkout and the Checkout API
+//! were disabled for Shopify stores on October 18, 2024, and its BigCommerce pages announce
+//! the end of BigCommerce support (December 31, 2025; end of life October 2026). So this
+//! provider serves Custom stores. `api_version` stays `2021-01` by default, the shape of seed
+//! 002's line items (a storefront passing them raw through `provider_options` keeps working);
+//! `2021-11` is ReCharge's current version of the resource. `store_domain`
+//! (`?myshopify_domain=`) belongs to the retired Recharge Checkout on Shopify and is kept only
+//! for stores that still have it; `external_checkout_source` (`big_commerce | headless |
+//! shopify` in ChemicalLuck's `CheckoutCreateBody`; a Custom store is `headless`) travels in
+//! `provider_options`.
 
 pub(crate) mod wire;
 
