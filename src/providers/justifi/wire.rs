@@ -44,17 +44,23 @@ pub struct ErrorDetail {
 }
 
 impl ErrorDetail {
+    /// JustiFi's error body (the spec's error responses; `docs/description.md`'s codes), or
+    /// nothing read when the body is not one.
     pub fn parse(body: &[u8]) -> ErrorDetail {
-        let v: Value = serde_json::from_slice(body).unwrap_or_default();
-        let text = |v: &Value| v.as_str().map(str::to_owned);
-        match &v["error"] {
-            Value::String(s) => ErrorDetail { message: Some(s.clone()), ..Default::default() },
-            Value::Object(e) => ErrorDetail {
-                code: e.get("code").and_then(text),
-                message: e.get("message").and_then(text),
-                decline_code: e.get("decline_code").and_then(text),
-            },
-            _ => ErrorDetail::default(),
+        #[derive(Deserialize)]
+        struct ErrorBody {
+            error: ErrorField,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum ErrorField {
+            Text(String),
+            Object { code: Option<String>, message: Option<String>, decline_code: Option<String> },
+        }
+        match serde_json::from_slice::<ErrorBody>(body).map(|b| b.error) {
+            Ok(ErrorField::Text(message)) => ErrorDetail { message: Some(message), ..Default::default() },
+            Ok(ErrorField::Object { code, message, decline_code }) => ErrorDetail { code, message, decline_code },
+            Err(_) => ErrorDetail::default(),
         }
     }
 }
