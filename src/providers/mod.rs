@@ -210,6 +210,25 @@ pub fn with_options<T: serde::Serialize>(body: &T, provider_options: Option<serd
     value
 }
 
+/// A value a provider writes as a string or as a JSON number (ReCharge's prices and ids,
+/// Payfect's times): read as its text.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+pub enum NumberOrText {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl NumberOrText {
+    /// The value's text (`"60.00"`, `"512345678"`, `"1690532072.288761"`).
+    pub fn text(&self) -> String {
+        match self {
+            NumberOrText::Text(s) => s.clone(),
+            NumberOrText::Number(n) => n.to_string(),
+        }
+    }
+}
+
 /// A request body as the JSON the transport sends.
 pub fn json_body<T: serde::Serialize>(body: &T) -> Value {
     with_options(body, None)

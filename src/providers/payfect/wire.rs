@@ -5,6 +5,7 @@
 
 use crate::error::Error;
 use crate::money;
+use crate::providers::NumberOrText;
 use crate::request::CreateCheckout;
 use crate::response::{Checkout, CheckoutPaymentStatus, CheckoutStatus};
 use crate::timestamp;
@@ -143,9 +144,9 @@ pub struct CheckoutObject {
     pub invoice_items: Vec<InvoiceItemObject>,
     pub url: Option<String>,
     /// Unix seconds with a fraction, as text (`"1690532072.288761"`).
-    pub created_at: Option<TimeText>,
+    pub created_at: Option<NumberOrText>,
     /// Unix milliseconds, or ISO 8601 in the 2023-08 draft.
-    pub expires_at: Option<TimeText>,
+    pub expires_at: Option<NumberOrText>,
     pub client_reference_id: Option<String>,
     pub metadata: Option<Map<String, Value>>,
 }
@@ -166,23 +167,6 @@ pub struct PriceDataObject {
 #[derive(Deserialize)]
 pub struct ProductDataObject {
     pub name: Option<String>,
-}
-
-/// A time Payfect writes as text or as a number.
-#[derive(Deserialize)]
-#[serde(untagged)]
-pub enum TimeText {
-    Text(String),
-    Number(serde_json::Number),
-}
-
-impl TimeText {
-    fn utc(&self) -> Option<String> {
-        match self {
-            TimeText::Text(s) => timestamp::any_utc(s),
-            TimeText::Number(n) => timestamp::any_utc(&n.to_string()),
-        }
-    }
 }
 
 /// A checkout answer: typed, and as received (the `provider_data`).
@@ -218,8 +202,8 @@ pub fn checkout(c: CheckoutObject, provider_data: Value) -> Result<Checkout, Err
         currency,
         description: (!names.is_empty()).then(|| names.join(", ")),
         redirect_url: c.url,
-        created_at: c.created_at.as_ref().and_then(TimeText::utc),
-        expires_at: c.expires_at.as_ref().and_then(TimeText::utc),
+        created_at: c.created_at.as_ref().and_then(|t| timestamp::any_utc(&t.text())),
+        expires_at: c.expires_at.as_ref().and_then(|t| timestamp::any_utc(&t.text())),
         client_reference_id: c.client_reference_id,
         metadata: c.metadata.unwrap_or_default(),
         idempotency_key: None,

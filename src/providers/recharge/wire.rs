@@ -21,6 +21,7 @@
 
 use crate::error::Error;
 use crate::money;
+use crate::providers::NumberOrText;
 use crate::request::{CreateCheckout, LineItem};
 use crate::response::{Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus};
 use crate::timestamp;
@@ -259,7 +260,8 @@ pub struct CheckoutObject {
     pub token: String,
     pub completed_at: Option<String>,
     pub currency: Option<String>,
-    pub total_price: Option<DecimalText>,
+    /// A decimal amount: a string (`"60.00"`, the models' `str`), or a number.
+    pub total_price: Option<NumberOrText>,
     #[serde(default)]
     pub line_items: Vec<LineItemObject>,
     pub note: Option<String>,
@@ -270,25 +272,6 @@ pub struct CheckoutObject {
 #[derive(Deserialize)]
 pub struct LineItemObject {
     pub title: Option<String>,
-}
-
-/// A decimal amount as ReCharge writes it: a string (`"60.00"`, the models' `str`), or a
-/// number.
-#[derive(Deserialize)]
-#[serde(untagged)]
-pub enum DecimalText {
-    Text(String),
-    Number(serde_json::Number),
-}
-
-impl DecimalText {
-    fn minor_units(&self, currency: &str, what: &str) -> Result<u64, Error> {
-        let text = match self {
-            DecimalText::Text(s) => s.clone(),
-            DecimalText::Number(n) => n.to_string(),
-        };
-        money::to_minor(&text, currency).map_err(|e| undecodable(what, e))
-    }
 }
 
 /// The `checkout` object of an answer: typed, and as received (the `provider_data`).
@@ -309,7 +292,7 @@ pub fn checkout(c: CheckoutObject, provider_data: Value, hosted_url: String) -> 
     let completed = c.completed_at.is_some();
     let currency = c.currency.as_deref().unwrap_or("usd").to_ascii_lowercase();
     let total = c.total_price.as_ref().ok_or_else(|| undecodable("checkout", "no total_price"))?;
-    let amount = total.minor_units(&currency, "checkout total_price")?;
+    let amount = money::to_minor(&total.text(), &currency).map_err(|e| undecodable("checkout total_price", e))?;
     let titles: Vec<&str> = c.line_items.iter().filter_map(|i| i.title.as_deref()).collect();
     Ok(Checkout {
         provider: PROVIDER,
@@ -330,28 +313,12 @@ pub fn checkout(c: CheckoutObject, provider_data: Value, hosted_url: String) -> 
 }
 
 /// A `{"checkout_charge": {...}}` answer (ChemicalLuck `CheckoutCharge`, RechargeSharp
-/// `CheckoutCharge.cs`), the fields read: `charge_id` (an integer in both) and `status`.
+/// `CheckoutCharge.cs`), the fields read: `charge_id` (an integer in both, the models' `int`
+/// and `long`) and `status`.
 #[derive(Deserialize)]
 pub struct ChargeObject {
-    pub charge_id: Option<IdText>,
+    pub charge_id: Option<NumberOrText>,
     pub status: Option<String>,
-}
-
-/// An id ReCharge writes as an integer (the models' `int`/`long`), or a string.
-#[derive(Deserialize)]
-#[serde(untagged)]
-pub enum IdText {
-    Number(u64),
-    Text(String),
-}
-
-impl IdText {
-    fn text(self) -> String {
-        match self {
-            IdText::Number(n) => n.to_string(),
-            IdText::Text(s) => s,
-        }
-    }
 }
 
 /// The `checkout_charge` object of a charge's 2xx answer: typed, and as received.
@@ -386,7 +353,7 @@ pub fn charge(charge: ChargeObject, provider_data: Value, checkout: Option<Check
         checkout_id: checkout_id.to_owned(),
         id: None,
         payment_status: if paid { PaymentStatus::Succeeded } else { PaymentStatus::Pending },
-        payment_id: charge.charge_id.map(IdText::text),
+        payment_id: charge.charge_id.as_ref().map(NumberOrText::text),
         amount: checkout.as_ref().map(|c| c.amount),
         currency: checkout.map(|c| c.currency),
         payment_error: None,
@@ -452,7 +419,7 @@ pub fn event(body: Value, topic: Option<&str>) -> Result<WebhookEvent, Error> {
     #[derive(Deserialize)]
     struct Object {
         token: Option<String>,
-        id: Option<IdText>,
+        id: Option<NumberOrText>,
         completed_at: Option<String>,
     }
     let (name, object) = body
@@ -462,7 +429,7 @@ pub fn event(body: Value, topic: Option<&str>) -> Result<WebhookEvent, Error> {
     let object = Object::deserialize(object).map_err(|e| signature(format!("body is not a ReCharge webhook ({e})")))?;
     let completed = object.completed_at.is_some() || topic.is_some_and(|t| t.ends_with("/processed"));
     let is_checkout = name == "checkout";
-    let object_id = object.token.clone().or_else(|| object.id.map(IdText::text));
+    let object_id = object.token.clone().or_else(|| object.id.as_ref().map(NumberOrText::text));
     Ok(WebhookEvent {
         provider: PROVIDER,
         event_id: None,
