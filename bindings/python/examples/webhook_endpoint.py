@@ -8,6 +8,7 @@ POST /justifi, /recharge and /payfect; answers 200 for a verified event (printin
 ``rejected <provider> <reason>``). Prints ``listening on http://127.0.0.1:PORT`` first."""
 
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from storefront_checkout import Client, SignatureError
@@ -22,6 +23,14 @@ clients = {
     "payfect": Client({"provider": "payfect", "base_url": NOWHERE, "api_key": "-", "webhook_secrets": [payfect_key]}),
 }
 
+_output = threading.Lock()
+
+
+def say(line):
+    """One line to stdout; deliveries are handled on threads of their own, so lines must not interleave."""
+    with _output:
+        print(line, flush=True)
+
 
 class Webhooks(BaseHTTPRequestHandler):
     def do_POST(self):
@@ -33,10 +42,10 @@ class Webhooks(BaseHTTPRequestHandler):
                 raise SignatureError({"status": 14, "message": f"no endpoint /{provider}"})
             event = client.verify_webhook(dict(self.headers.items()), body)
         except SignatureError as e:
-            print(f"rejected {provider} {e.message}", flush=True)
+            say(f"rejected {provider} {e.message}")
             self.send_response(400)
         else:
-            print(f"verified {provider} {event['type']} {event['object_id']} {event['payment_status']}", flush=True)
+            say(f"verified {provider} {event['type']} {event['object_id']} {event['payment_status']}")
             self.send_response(200)
         self.end_headers()
 
