@@ -19,7 +19,7 @@ pub struct Client {
 type Request = Map<String, Value>;
 
 impl Client {
-    /// A client from the configuration object of CONTRACT.md §5. Unknown keys and bad
+    /// A client from the configuration object of docs/contract.md §5. Unknown keys and bad
     /// values are `CHECKOUT_ERR_CONFIG` naming the key.
     pub fn new(config: Request) -> Result<Client> {
         let mut f = Fields::new(config, Status::Config);
@@ -33,7 +33,7 @@ impl Client {
         self.provider.name()
     }
 
-    /// `checkout_create`: request and result as in CONTRACT.md §7.
+    /// `checkout_create`: request and result as in docs/contract.md §7.
     pub fn create(&self, request: Request) -> Result<Value> {
         self.dispatch::<AsValue>(Operation::Create, request)
     }
@@ -144,7 +144,7 @@ impl Client {
     }
 }
 
-/// The operations of CONTRACT.md §7 that take a JSON request object.
+/// The operations of docs/contract.md §7 that take a JSON request object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Operation {
     Create,

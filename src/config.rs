@@ -1,4 +1,4 @@
-//! The client configuration common to every provider (CONTRACT.md §5). Each provider reads
+//! The client configuration common to every provider (docs/contract.md §5). Each provider reads
 //! its own credentials from the same [`Fields`] after this, and whatever is left is an
 //! unknown key.
 
@@ -87,7 +87,7 @@ impl ClientConfig {
 }
 
 /// A credential from the configuration, or else from the environment variable `env`
-/// (CONTRACT.md §5: `JUSTIFI_CLIENT_ID`, ...). Empty environment values count as unset.
+/// (docs/contract.md §5: `JUSTIFI_CLIENT_ID`, ...). Empty environment values count as unset.
 pub fn credential(f: &mut Fields, name: &str, env: &str) -> Result<Option<String>> {
     Ok(f.string(name)?.or_else(|| std::env::var(env).ok().filter(|v| !v.is_empty())))
 }

@@ -1,4 +1,4 @@
-//! Status codes and the error object of the public contract (CONTRACT.md §4 and §6).
+//! Status codes and the error object of the public contract (docs/contract.md §4 and §6).
 //!
 //! Every failure in the library is an [`Error`]; at the C boundary it becomes a status code
 //! and the JSON error object `{"error": {"status", "code", "message", ...}}`.
@@ -83,7 +83,7 @@ impl Status {
         ]
     }
 
-    /// The C status code (CONTRACT.md §4).
+    /// The C status code (docs/contract.md §4).
     pub fn code(self) -> i32 {
         match self {
             Status::NullArgument => CHECKOUT_ERR_NULL_ARGUMENT,
@@ -144,7 +144,7 @@ impl Status {
     }
 }
 
-/// A failed operation: the contract's error object (CONTRACT.md §6).
+/// A failed operation: the contract's error object (docs/contract.md §6).
 ///
 /// `message` names the offending field where there is one; it never holds a secret.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -1,4 +1,4 @@
-//! The C ABI (CONTRACT.md §2–§3). Every export runs inside [`guard`], one panic boundary
+//! The C ABI (docs/contract.md §2–§3). Every export runs inside [`guard`], one panic boundary
 //! that turns a panic into `CHECKOUT_ERR_INTERNAL`, and reads its arguments through the
 //! conversions here: NULL checks, UTF-8 checks and JSON parsing are written once.
 
@@ -96,7 +96,7 @@ pub extern "C" fn checkout_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
-/// Creates a client from `config_json`, a JSON object (CONTRACT.md §5).
+/// Creates a client from `config_json`, a JSON object (docs/contract.md §5).
 ///
 /// On `CHECKOUT_OK`, `*client_out` is a handle the caller owns and must release with
 /// `checkout_client_free`, and `*out_json` is NULL. On failure `*client_out` is NULL and
@@ -144,7 +144,7 @@ pub unsafe extern "C" fn checkout_client_free(client: *mut CheckoutClient) {
 }
 
 /// Creates a checkout. `request_json`: amount (minor units) or line_items, currency,
-/// description, origin_url, metadata, provider_options, ... (CONTRACT.md §7). On
+/// description, origin_url, metadata, provider_options, ... (docs/contract.md §7). On
 /// `CHECKOUT_OK`, `*out_json` is the unified checkout; otherwise an error object. Either way
 /// the caller owns `*out_json` and must free it with `checkout_string_free`. NULL `client`
 /// or `request_json` is `CHECKOUT_ERR_NULL_ARGUMENT`; NULL `out_json` returns that status

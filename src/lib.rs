@@ -1,6 +1,6 @@
 //! storefront-checkout: create a checkout with a payment provider, send the shopper to the
 //! provider's hosted page, complete the payment with a payment method token, through one
-//! shared library with a stable C ABI (`include/storefront_checkout.h`, CONTRACT.md).
+//! shared library with a stable C ABI (`include/storefront_checkout.h`, docs/contract.md).
 //!
 //! Data flows one way: C ABI (`ffi`) → unified request (`request`) → provider (`providers`)
 //! → transport policy (`transport`) → unified result (`response`) → JSON. Rust hosts may use

@@ -1,4 +1,4 @@
-//! The unified operation requests (CONTRACT.md §7), parsed and validated before anything is
+//! The unified operation requests (docs/contract.md §7), parsed and validated before anything is
 //! sent. Provider-specific rules (limits, fields a provider cannot honour) are checked by the
 //! provider; everything here holds for every provider.
 

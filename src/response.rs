@@ -1,4 +1,4 @@
-//! The unified results (CONTRACT.md §7), the same shape whatever the provider.
+//! The unified results (docs/contract.md §7), the same shape whatever the provider.
 
 use crate::error::{Error, Status};
 use serde::{Serialize, Serializer};

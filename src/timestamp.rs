@@ -1,5 +1,5 @@
 //! Timestamps in results are RFC 3339 UTC strings, whatever the provider sends
-//! (CONTRACT.md §2).
+//! (docs/contract.md §2).
 
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, UtcOffset};

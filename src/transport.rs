@@ -345,7 +345,7 @@ fn build_agent(settings: &AgentSettings) -> Agent {
 }
 
 /// Resolves host names on the calling thread. ureq's default resolver spawns a thread to
-/// bound a lookup by the timeout, and this library starts no threads (CONTRACT.md §2: PHP-FPM
+/// bound a lookup by the timeout, and this library starts no threads (docs/contract.md §2: PHP-FPM
 /// and koffi hosts own threading). A lookup is then bounded by the system resolver's own
 /// timeouts rather than `timeout_ms`; pooled connections make lookups rare.
 #[derive(Debug, Default)]

@@ -132,7 +132,7 @@ pub fn unix_seconds(value: &str) -> Option<i64> {
     Some(iso.unix_timestamp())
 }
 
-/// The normalized event of `checkout_webhook_verify` (CONTRACT.md §7).
+/// The normalized event of `checkout_webhook_verify` (docs/contract.md §7).
 #[derive(Debug, Serialize, PartialEq)]
 pub struct WebhookEvent {
     pub provider: &'static str,

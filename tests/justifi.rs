@@ -375,7 +375,7 @@ fn no_output_carries_a_secret() {
     }
 }
 
-/// `docs/idempotency.mdx`: "Each request may include an Idempotency-Key header", and a 5XX or
+/// JustiFi docs *Idempotency*: "Each request may include an Idempotency-Key header", and a 5XX or
 /// a network timeout is retried "with the exact same parameters and idempotency key". Every
 /// POST the library sends to JustiFi carries one, so a create that failed after JustiFi made
 /// the checkout is retried into the same checkout, never a second.

@@ -141,7 +141,7 @@ fn the_trailing_slash_matters() {
 }
 
 /// The sandbox's checkout answers in seed 004's shape: its top-level fields are the example
-/// response's (`tests/fixtures/seed_004_checkout.json`, verbatim from `providers/payfect/create.md`).
+/// response's (`tests/fixtures/seed_004_checkout.json`, verbatim from Payfect docs *Create a checkout*).
 #[test]
 fn the_sandbox_checkout_has_the_seed_responses_fields() {
     let s = sandbox();

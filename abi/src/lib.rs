@@ -3,7 +3,7 @@
 //! `libstorefront_checkout.so` (built with the `abi_stable` feature) and verifies that its
 //! layout matches this crate's before any call.
 //!
-//! Requests and results are the JSON of CONTRACT.md, as with the C ABI; an error is the
+//! Requests and results are the JSON of docs/contract.md, as with the C ABI; an error is the
 //! contract's error object `{"error": {"status", "code", "message", ...}}`.
 
 // abi_stable 0.11's `#[sabi_trait]` expands to impls inside a const item, which rustc's
@@ -19,7 +19,7 @@ use abi_stable::{
     StableAbi,
 };
 
-/// The operations of CONTRACT.md §7, by name of their C function.
+/// The operations of docs/contract.md §7, by name of their C function.
 #[repr(u8)]
 #[derive(StableAbi, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operation {
@@ -53,7 +53,7 @@ pub type ClientBox = CheckoutClient_TO<'static, RBox<()>>;
 pub struct CheckoutMod {
     /// The library's version, `"0.1.0"`.
     pub version: extern "C" fn() -> RString,
-    /// A client from the configuration JSON of CONTRACT.md §5, or the error object JSON.
+    /// A client from the configuration JSON of docs/contract.md §5, or the error object JSON.
     #[sabi(last_prefix_field)]
     pub new_client: extern "C" fn(config: RStr<'_>) -> RResult<ClientBox, RString>,
 }

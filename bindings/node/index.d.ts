@@ -1,4 +1,4 @@
-// Types for storefront-checkout (CONTRACT.md). Amounts are integers in minor units.
+// Types for storefront-checkout (docs/contract.md). Amounts are integers in minor units.
 
 export type Provider = 'justifi' | 'recharge' | 'payfect';
 

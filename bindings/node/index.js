@@ -124,7 +124,7 @@ function encode(value) {
 const released = new FinalizationRegistry((handle) => load().clientFree(handle));
 
 /**
- * A checkout client for one provider. `config` is the configuration object of CONTRACT.md §5.
+ * A checkout client for one provider. `config` is the configuration object of docs/contract.md §5.
  * Amounts are integers in minor units (cents). Every call resolves to the result object or
  * rejects with a CheckoutError subclass.
  */

@@ -1,4 +1,4 @@
-//! JustiFi's idempotency semantics (`providers/justifi/docs/idempotency.mdx`): the same key
+//! JustiFi's idempotency semantics (JustiFi docs *Idempotency*): the same key
 //! and request after a 2xx replays the original answer; the same key while the first is in
 //! flight is `409 idempotency_request_in_progress`; the same key with another request is
 //! refused (`idempotency_params_mismatch`). Declines (402) are recorded answers too; other

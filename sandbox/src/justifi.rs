@@ -1,4 +1,4 @@
-//! JustiFi's API, as `providers/justifi/justifi-openapi.yaml` and `legacy/` describe it.
+//! JustiFi's API, as JustiFi's OpenAPI spec (`tests/fixtures/justifi-spec/justifi-openapi.yaml`) and `legacy/` describe it.
 //!
 //! Routes: `POST /oauth/token`; `POST|GET /v1/checkouts`; `GET /v1/checkouts/{id}`;
 //! `POST /v1/checkouts/{id}/complete`; `POST /v1/payment_methods`;
@@ -46,7 +46,7 @@ pub const CHECKOUT_TTL: Duration = Duration::from_secs(7 * 86_400);
 pub const SESSION_TTL: Duration = Duration::from_secs(24 * 3600);
 const WEB_COMPONENT_TOKEN_TTL: Duration = Duration::from_secs(3600);
 
-/// Documented test cards (`providers/justifi/docs/card_payments.mdx`, PROVIDERS.md). Any
+/// Documented test cards (JustiFi docs *Card payments*, docs/providers.md). Any
 /// other number passing the Luhn check succeeds.
 fn test_card(number: &str) -> Option<Decline> {
     let decline = |code, decline_code, message| Some(Decline { code, decline_code, message });
@@ -244,7 +244,7 @@ async fn create_checkout(State(app): Shared, headers: HeaderMap, body: Bytes) ->
         return Err(validation(format!("amount must be an integer between {AMOUNT_MIN} and {AMOUNT_MAX}")));
     };
     let description = nonblank(&body, "description")?;
-    // Sub accounts here process USD; `docs/description.md`'s error table names the refusal.
+    // Sub accounts here process USD; JustiFi docs *API description (error codes)*'s error table names the refusal.
     if let Some(currency) = body.get("currency").filter(|c| !c.is_null()) {
         if !currency.as_str().is_some_and(|c| c.eq_ignore_ascii_case("usd")) {
             return Err(error(
@@ -417,7 +417,7 @@ async fn idempotent(
     reply(status, body)
 }
 
-/// [`idempotent`] when the request carries a key (`docs/idempotency.mdx`: "each request may
+/// [`idempotent`] when the request carries a key (JustiFi docs *Idempotency*: "each request may
 /// include an Idempotency-Key header"), else `process` once, directly.
 async fn maybe_idempotent(
     app: &App,
@@ -500,7 +500,7 @@ pub fn complete(inner: &mut Inner, id: &str, pm: &str, mode: &str) -> (StatusCod
     (StatusCode::CREATED, envelope("checkout_completion", completion))
 }
 
-/// Queues a JustiFi event (`docs/events.md`): `{id: "evt_...", account_id, account_type,
+/// Queues a JustiFi event (JustiFi docs *Events*): `{id: "evt_...", account_id, account_type,
 /// platform_account_id, idempotency_key, request_id, version: "v1", data, event_name}`.
 pub fn emit_event(inner: &mut Inner, account: &str, name: &str, data: Value) {
     let event = json!({

@@ -1,9 +1,9 @@
 //! checkout-sandbox: a faithful local emulator of the payment providers' APIs, so that
 //! storefront-checkout's quickstart and tests run offline with no credentials.
 //!
-//! JustiFi routes follow `providers/justifi/justifi-openapi.yaml` and the legacy specs
+//! JustiFi routes follow JustiFi's OpenAPI spec (`tests/fixtures/justifi-spec/justifi-openapi.yaml`) and the legacy specs
 //! (envelopes, `201`s, id prefixes, error bodies, the checkout lifecycle, idempotency, bearer
-//! checks); ReCharge's and Payfect's follow PROVIDERS.md and `providers/`. Inspection routes
+//! checks); ReCharge's and Payfect's follow docs/providers.md and the sources it lists. Inspection routes
 //! under `/__sandbox/` let tests assert exactly-once behaviour and inject faults.
 //!
 //! Start it in-process with [`Sandbox::start`] (127.0.0.1, port 0), or run the binary

@@ -1,4 +1,4 @@
-//! Payfect's checkout API (PROVIDERS.md §Payfect, seed 004): `POST /api/v1/checkouts/` and
+//! Payfect's checkout API (docs/providers.md §Payfect, seed 004): `POST /api/v1/checkouts/` and
 //! `GET /api/v1/checkouts/{id}/` (the paths without the trailing slash are 404s), the
 //! `Api-Key` check, Django REST framework's error forms, and camelCase checkouts shaped like
 //! seed 004's example (with the 2023-08 draft's `priceData`). Each checkout's `url` is this

@@ -1,4 +1,4 @@
-//! ReCharge's checkout API (PROVIDERS.md §ReCharge, seed 002): `POST /checkouts` (the body's
+//! ReCharge's checkout API (docs/providers.md §ReCharge, seed 002): `POST /checkouts` (the body's
 //! fields at its top level, as seed 002 and ChemicalLuck/recharge-api-python's `create` send
 //! it), `GET /checkouts/{token}`, `POST /checkouts/{token}/charge`; `X-Recharge-Access-Token`
 //! and `X-Recharge-Version` checks; 32-hex tokens; the leaky bucket of 40 requests per token

@@ -120,7 +120,7 @@ fn checkouts_follow_the_spec() {
         (Some(1799), Some("USD"), Some("created"))
     );
     assert_eq!(data["payment_description"], "One Chocolate Donut", "the create's description");
-    // The properties of `components.schemas.Checkout` in providers/justifi/justifi-openapi.yaml.
+    // The properties of `components.schemas.Checkout` in tests/fixtures/justifi-spec/justifi-openapi.yaml.
     let mut spec = [
         "id",
         "account_id",

@@ -1,10 +1,10 @@
 //! JustiFi: API checkouts, the checkout web component, and hosted checkout (the current
 //! hosted page of a checkout, and the legacy payment intent + checkout session flow).
 //!
-//! Wire facts: PROVIDERS.md §JustiFi; `providers/justifi/justifi-openapi.yaml` paths
+//! Wire facts: docs/providers.md §JustiFi; JustiFi's OpenAPI spec (`tests/fixtures/justifi-spec/justifi-openapi.yaml`) paths
 //! `/oauth/token`, `/checkouts`, `/checkouts/{id}`, `/checkouts/{id}/complete`,
-//! `/web_component_tokens`; `providers/justifi/legacy/` for `/payment_intents` and
-//! `/checkout_sessions`; `docs/idempotency.mdx` for `Idempotency-Key`.
+//! `/web_component_tokens`; the legacy specs (`tests/fixtures/justifi-spec/`) for `/payment_intents` and
+//! `/checkout_sessions`; JustiFi docs *Idempotency* for `Idempotency-Key`.
 
 pub(crate) mod wire;
 
@@ -35,10 +35,10 @@ const TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 const SESSION_LIFETIME_S: i64 = 24 * 3600;
 /// Web component tokens last 60 min (`/web_component_tokens` in the spec).
 const WEB_COMPONENT_TOKEN_LIFETIME_S: u64 = 3600;
-/// `POST /v1/checkouts` accepts 50 to 100 000 000 cents (PROVIDERS.md).
+/// `POST /v1/checkouts` accepts 50 to 100 000 000 cents (docs/providers.md).
 const AMOUNT_RANGE: std::ops::RangeInclusive<u64> = 50..=100_000_000;
 /// The default webhook timestamp tolerance, seconds: 24 h and 5 min. Live accounts retry a
-/// delivery "10 times over 24 hours" (`docs/webhooks.md`) and nothing published says a retry
+/// delivery "10 times over 24 hours" (JustiFi docs *Webhooks*) and nothing published says a retry
 /// is signed afresh, so the last retry may carry a signature a day old; 5 min more for clock
 /// skew.
 const WEBHOOK_TOLERANCE_S: u64 = 24 * 3600 + 300;
@@ -372,7 +372,7 @@ impl Provider for Justifi {
     }
 
     /// `POST /v1/checkouts` (201) with an `Idempotency-Key` (the caller's, or a new UUID;
-    /// `docs/idempotency.mdx`: each request may carry one), retried with it and returned with
+    /// JustiFi docs *Idempotency*: each request may carry one), retried with it and returned with
     /// the checkout. The amount (or line items' total) must be 50 to 100 000 000 cents;
     /// `description` (or the line items' names) is required. JustiFi takes the sub account's
     /// currency: a `currency` other than the checkout's is refused.
@@ -464,7 +464,7 @@ impl Provider for Justifi {
     }
 
     /// `JUSTIFI-SIGNATURE` = lowercase hex HMAC-SHA256(secret, `JUSTIFI-TIMESTAMP` + "." +
-    /// body) (`docs/webhooks.md`); the timestamp (Unix seconds or ISO 8601) within
+    /// body) (JustiFi docs *Webhooks*); the timestamp (Unix seconds or ISO 8601) within
     /// `webhook_tolerance_s` (default 24 h 5 min, the retry window) of now.
     fn verify_webhook(&self, headers: &Headers, body: &[u8], now: i64) -> Result<WebhookEvent> {
         let secrets = self.conn.webhook.secrets()?;

@@ -16,7 +16,7 @@ use crate::webhook::{Headers, WebhookEvent, WebhookKeys};
 use serde_json::Value;
 use url::Url;
 
-/// The operations of CONTRACT.md §7, as one provider performs them.
+/// The operations of docs/contract.md §7, as one provider performs them.
 pub trait Provider: Send + Sync {
     /// The provider's name in results and errors (`justifi`).
     fn name(&self) -> &'static str;
@@ -65,7 +65,7 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Reads the common keys (CONTRACT.md §5), with `default_base_url` the provider's
+    /// Reads the common keys (docs/contract.md §5), with `default_base_url` the provider's
     /// production origin; a bad `ca_bundle_path` or `proxy` is `CHECKOUT_ERR_CONFIG` here.
     pub fn from_config(f: &mut Fields, default_base_url: &str) -> Result<Connection> {
         let common = ClientConfig::read(f, default_base_url)?;

@@ -1,7 +1,7 @@
 //! Payfect: crypto checkouts (seed 004). The shopper pays on the checkout's `url`; Payfect
 //! reports the payment by callback, and `checkout_get` reads it.
 //!
-//! Wire facts: PROVIDERS.md §Payfect, `providers/payfect/`. `Authorization: Api-Key <key>`;
+//! Wire facts: docs/providers.md §Payfect, Payfect's docs. `Authorization: Api-Key <key>`;
 //! `POST /api/v1/checkouts/` and `GET /api/v1/checkouts/{id}/` (the trailing slashes matter).
 
 pub(crate) mod wire;
@@ -20,7 +20,7 @@ use serde_json::Value;
 use wire::PROVIDER;
 
 const DEFAULT_BASE_URL: &str = "https://api.payfect.finance";
-/// The default age limit of a callback's Fernet token, seconds. `providers/payfect/callback.md`
+/// The default age limit of a callback's Fernet token, seconds. Payfect docs *Callback*
 /// documents no retry schedule, so this allows a day of delivery retries.
 const WEBHOOK_TOLERANCE_S: u64 = 24 * 3600;
 
@@ -58,7 +58,7 @@ impl Payfect {
     }
 }
 
-/// The request fields Payfect does not take (`providers/payfect/create.md`).
+/// The request fields Payfect does not take (Payfect docs *Create a checkout*).
 static REFUSALS: Refusals = Refusals {
     create: &[
         ("email", "its hosted page collects it"),
@@ -119,7 +119,7 @@ impl Provider for Payfect {
     }
 
     /// `X-Payfect-Signature` is a Fernet token made with the merchant's secret key (a
-    /// `webhook_secrets` entry, `providers/payfect/callback.md`); decrypted, it must be JSON
+    /// `webhook_secrets` entry, Payfect docs *Callback*); decrypted, it must be JSON
     /// equal in value to the body (not byte-equal). The token's creation time must be within
     /// `webhook_tolerance_s` (default 24 h; Payfect documents no retry schedule). The
     /// callback is `checkout.completed`.

@@ -1,7 +1,7 @@
 //! ReCharge: subscription checkouts (seed 002), charged with a payment processor's token or
 //! paid on ReCharge's hosted checkout.
 //!
-//! Wire facts: PROVIDERS.md §ReCharge. `X-Recharge-Access-Token`, `X-Recharge-Version`;
+//! Wire facts: docs/providers.md §ReCharge. `X-Recharge-Access-Token`, `X-Recharge-Version`;
 //! `POST /checkouts`, `GET /checkouts/{token}`, `POST /checkouts/{token}/charge`; hosted page
 //! `https://checkout.rechargeapps.com/r/checkout/{token}[?myshopify_domain=]`. ReCharge has no
 //! idempotency keys: a charge that may have reached it is never sent again.
@@ -51,7 +51,7 @@ fn ambiguous(e: &Error) -> bool {
     }
 }
 const HOSTED_ORIGIN: &str = "https://checkout.rechargeapps.com";
-/// ReCharge rejects signed timestamps older than 48 h (PROVIDERS.md).
+/// ReCharge rejects signed timestamps older than 48 h (docs/providers.md).
 const WEBHOOK_TOLERANCE_S: u64 = 48 * 3600;
 
 /// A ReCharge client: an API token with `read_checkouts` and `write_checkouts`.
@@ -257,7 +257,7 @@ impl Provider for Recharge {
         }
     }
 
-    /// `X-Recharge-Webhook-Signature: t=<unix>,v1=<hex>` (PROVIDERS.md §ReCharge:
+    /// `X-Recharge-Webhook-Signature: t=<unix>,v1=<hex>` (docs/providers.md §ReCharge:
     /// HMAC-SHA256(secret, "t.body"), any of several `v1`, within 48 h by default, ReCharge's
     /// own limit). The legacy `X-Recharge-Hmac-Sha256` = hex(SHA-256(secret ‖ body)), a plain
     /// hash with no timestamp, only with `accept_legacy_webhook_signature`. The topic comes

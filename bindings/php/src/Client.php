@@ -7,7 +7,7 @@ namespace StorefrontCheckout;
 /**
  * A checkout client for one provider, over the storefront-checkout shared library.
  *
- * $config is the configuration of CONTRACT.md §5, e.g. ['provider' => 'justifi',
+ * $config is the configuration of docs/contract.md §5, e.g. ['provider' => 'justifi',
  * 'client_id' => ..., 'client_secret' => ..., 'sub_account' => ...]. Amounts are integers in
  * minor units (cents). Each call returns the result as an array, or throws a
  * CheckoutException subclass. Nested JSON objects that may be empty (metadata,

@@ -5,7 +5,7 @@ declare(strict_types=1);
 namespace StorefrontCheckout;
 
 /**
- * A failed call: one subclass per status code of the C ABI (CONTRACT.md §4).
+ * A failed call: one subclass per status code of the C ABI (docs/contract.md §4).
  *
  * getCode() is the status; getMessage() names the offending field where there is one.
  * $errorCode is the status's snake_case name; $httpStatus, $providerCode and $requestId

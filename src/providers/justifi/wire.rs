@@ -1,8 +1,8 @@
 //! JustiFi's wire types and their conversion to the unified results.
 //!
-//! Sources: `providers/justifi/justifi-openapi.yaml` (components `Envelope`, `Checkout`,
+//! Sources: JustiFi's OpenAPI spec (`tests/fixtures/justifi-spec/justifi-openapi.yaml`) (components `Envelope`, `Checkout`,
 //! `CheckoutCompletion`, `CardPaymentIntent`; path `/oauth/token`), the legacy payment intent
-//! and checkout session specs in `providers/justifi/legacy/`, and PROVIDERS.md.
+//! and checkout session specs in the legacy specs (`tests/fixtures/justifi-spec/`), and docs/providers.md.
 
 use crate::error::{Error, Result};
 use crate::providers::minor_units;
@@ -44,7 +44,7 @@ pub struct ErrorDetail {
 }
 
 impl ErrorDetail {
-    /// JustiFi's error body (the spec's error responses; `docs/description.md`'s codes), or
+    /// JustiFi's error body (the spec's error responses; JustiFi docs *API description (error codes)*'s codes), or
     /// nothing read when the body is not one.
     pub fn parse(body: &[u8]) -> ErrorDetail {
         #[derive(Deserialize)]
@@ -289,7 +289,7 @@ pub struct CheckoutSessionObject {
 pub struct CompletionObject {
     pub id: Option<String>,
     pub checkout_id: Option<String>,
-    /// `succeeded | failed | pending | canceled | skipped` (PROVIDERS.md).
+    /// `succeeded | failed | pending | canceled | skipped` (docs/providers.md).
     pub payment_status: Option<String>,
     /// `succeeded | failed | processing`: read when `payment_status` is absent.
     pub status: Option<String>,
@@ -404,7 +404,7 @@ pub fn declined(detail: ErrorDetail, body: &[u8], checkout_id: &str, idempotency
 ///
 /// `currency` is not in the spec's request schema, but JustiFi documents the refusal
 /// `checkout_invalid_currency` ("The currency parameter does not match the currency this
-/// account is configured to process", `docs/description.md`) and an earlier justifi-node
+/// account is configured to process", JustiFi docs *API description (error codes)*) and an earlier justifi-node
 /// `CreateCheckoutPayload` had `currency?: string`: sent, a mismatch is refused before any
 /// checkout exists.
 #[derive(Serialize)]
@@ -483,7 +483,7 @@ pub struct CheckoutSessionBody<'a> {
     pub back_url: Option<&'a str>,
 }
 
-/// A JustiFi event (`docs/events.md`): `id`, `event_name`, `data`; the rest is kept.
+/// A JustiFi event (JustiFi docs *Events*): `id`, `event_name`, `data`; the rest is kept.
 #[derive(Deserialize)]
 struct EventObject {
     id: Option<String>,

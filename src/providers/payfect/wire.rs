@@ -1,6 +1,6 @@
 //! Payfect's wire types and their conversion to the unified results.
 //!
-//! Sources: `providers/payfect/create.md` (seed 004: the request, snake_case; the checkout,
+//! Sources: Payfect docs *Create a checkout* (seed 004: the request, snake_case; the checkout,
 //! camelCase), `query.md`, `create.v2023-08-draft.md` (ISO 8601 `expiresAt`), `errors.md`.
 
 use crate::error::Error;

@@ -1,8 +1,8 @@
 //! ReCharge's wire types and their conversion to the unified results.
 //!
-//! Sources (PROVIDERS.md §ReCharge): seed 002 (`POST /checkouts` with `line_items` at the top
+//! Sources (docs/providers.md §ReCharge): seed 002 (`POST /checkouts` with `line_items` at the top
 //! level of the body, the charge body), the error samples in
-//! `providers/recharge/error-samples/`, and the public SDKs:
+//! ReCharge's error samples (`tests/fixtures/recharge-errors/`), and the public SDKs:
 //! - ChemicalLuck/recharge-api-python `recharge/api/v1/checkouts.py` (2021-01 `CheckoutLineItem`:
 //!   `product_id`, `variant_id`, `title`, `price`, `quantity`, `order_interval_unit`,
 //!   `order_interval_frequency`, `charge_interval_frequency`) and `recharge/api/v2/checkouts.py`

@@ -30,7 +30,7 @@ def version() -> str:
 class Client:
     """A checkout client for one provider.
 
-    ``config`` is the configuration object of CONTRACT.md section 5, for example
+    ``config`` is the configuration object of docs/contract.md section 5, for example
     ``{"provider": "justifi", "client_id": ..., "client_secret": ..., "sub_account": ...}``.
     Amounts are integers in minor units (cents). Every call returns the result object as a
     ``dict`` or raises a :class:`~storefront_checkout.CheckoutError` subclass. One client may

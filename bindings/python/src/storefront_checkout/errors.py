@@ -1,5 +1,5 @@
 """Errors raised by :class:`storefront_checkout.Client`, one class per status code of the
-C ABI (CONTRACT.md section 4). Every error carries the fields of the library's error object."""
+C ABI (docs/contract.md section 4). Every error carries the fields of the library's error object."""
 
 from __future__ import annotations
 
