@@ -80,12 +80,12 @@ impl Client {
     fn dispatch<R: Render>(&self, operation: Operation, request: Request) -> Result<R::Out> {
         let p = &self.provider;
         match operation {
-            Operation::Create => self.run::<R, _>(|| {
+            Operation::Create => self.run::<R, _>(operation.name(), || {
                 let req = CreateCheckout::parse(fields(request))?;
                 Refusals::check(p.name(), "checkout_create", p.refusals().create, &req.given())?;
                 p.create(req)?.checked()
             }),
-            Operation::Get => self.run::<R, _>(|| {
+            Operation::Get => self.run::<R, _>(operation.name(), || {
                 let lookup = CheckoutLookup::parse(fields(request))?;
                 Refusals::check(p.name(), "checkout_get", p.refusals().get, &lookup.given())?;
                 let asked = lookup.id().to_owned();
@@ -93,7 +93,7 @@ impl Client {
                 same_object(&asked, &checkout.id)?;
                 Ok(checkout)
             }),
-            Operation::Complete => self.run::<R, _>(|| {
+            Operation::Complete => self.run::<R, _>(operation.name(), || {
                 let req = Complete::parse(fields(request))?;
                 Refusals::check(p.name(), "checkout_complete", p.refusals().complete, &req.given())?;
                 let asked = req.checkout_id.clone();
@@ -104,19 +104,19 @@ impl Client {
                 })?;
                 Ok(completion)
             }),
-            Operation::RedirectUrl => self.run::<R, _>(|| {
+            Operation::RedirectUrl => self.run::<R, _>(operation.name(), || {
                 let req = Redirect::parse(fields(request))?;
                 Refusals::check(p.name(), "session_redirect_url", p.refusals().redirect, &req.given())?;
                 p.redirect_url(req)?.checked()
             }),
-            Operation::WebComponentToken => {
-                self.run::<R, _>(|| p.web_component_token(WebComponentTokenRequest::parse(fields(request))?))
-            }
+            Operation::WebComponentToken => self.run::<R, _>(operation.name(), || {
+                p.web_component_token(WebComponentTokenRequest::parse(fields(request))?)
+            }),
         }
     }
 
     fn verify<R: Render>(&self, headers: &str, body: &[u8]) -> Result<R::Out> {
-        self.run::<R, _>(|| {
+        self.run::<R, _>("checkout_webhook_verify", || {
             let headers = Headers::parse(headers)?;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -128,8 +128,8 @@ impl Client {
 
     /// Runs one operation: its result with `attempts` (HTTP requests sent, retries
     /// included), rendered once; or its error with `provider` and `attempts`.
-    fn run<R: Render, T: Serialize>(&self, op: impl FnOnce() -> Result<T>) -> Result<R::Out> {
-        let scope = transport::begin_call();
+    fn run<R: Render, T: Serialize>(&self, name: &'static str, op: impl FnOnce() -> Result<T>) -> Result<R::Out> {
+        let scope = transport::begin_call(name);
         let outcome = op();
         let attempts = scope.attempts();
         outcome
@@ -152,6 +152,19 @@ pub(crate) enum Operation {
     Complete,
     RedirectUrl,
     WebComponentToken,
+}
+
+impl Operation {
+    /// The C export's name (`checkout_create`), as the log names the operation.
+    fn name(self) -> &'static str {
+        match self {
+            Operation::Create => "checkout_create",
+            Operation::Get => "checkout_get",
+            Operation::Complete => "checkout_complete",
+            Operation::RedirectUrl => "session_redirect_url",
+            Operation::WebComponentToken => "checkout_web_component_token",
+        }
+    }
 }
 
 /// A result, and the HTTP requests its call sent.

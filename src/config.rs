@@ -37,6 +37,8 @@ pub struct ClientConfig {
     /// The allowed clock difference for signed webhook timestamps, in seconds
     /// (`webhook_tolerance_s`; `None` means the provider's default; 0 disables the check).
     pub webhook_tolerance_s: Option<u64>,
+    /// Whether to write one JSON line per HTTP attempt to stderr (`log`, default false).
+    pub log: bool,
 }
 
 impl ClientConfig {
@@ -71,6 +73,7 @@ impl ClientConfig {
             }
         }
         let webhook_tolerance_s = f.integer_up_to("webhook_tolerance_s", 10 * 365 * 86_400)?;
+        let log = f.boolean("log")?.unwrap_or(false);
         Ok(ClientConfig {
             base_url,
             hosted_base_url,
@@ -82,6 +85,7 @@ impl ClientConfig {
             proxy,
             webhook_secrets,
             webhook_tolerance_s,
+            log,
         })
     }
 }

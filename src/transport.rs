@@ -55,6 +55,8 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 /// it is not a "last error": nothing outlives the call.
 #[derive(Clone, Copy, Default)]
 struct CallState {
+    /// The operation's C name (`checkout_complete`), for the log.
+    operation: &'static str,
     attempts: u32,
     deadline: Option<Instant>,
 }
@@ -68,9 +70,15 @@ pub struct CallScope {
     previous: Option<CallState>,
 }
 
-/// Starts counting a library call's HTTP attempts on this thread.
-pub fn begin_call() -> CallScope {
-    CallScope { previous: CALL.with(|c| c.replace(Some(CallState::default()))) }
+/// Starts counting the HTTP attempts of `operation` (its C name) on this thread.
+pub fn begin_call(operation: &'static str) -> CallScope {
+    let state = CallState { operation, ..CallState::default() };
+    CallScope { previous: CALL.with(|c| c.replace(Some(state))) }
+}
+
+/// The running call's operation, for the log.
+fn call_operation() -> &'static str {
+    CALL.with(|c| c.get().map_or("", |s| s.operation))
 }
 
 impl CallScope {
@@ -179,6 +187,8 @@ pub struct Transport {
     timeout: Duration,
     max_retries: u32,
     deadline: Duration,
+    /// Whether each attempt is logged to stderr (`log`).
+    log: bool,
 }
 
 /// What an agent is built from, kept to build another after `fork()`.
@@ -209,6 +219,7 @@ impl Transport {
             timeout: config.timeout,
             max_retries: config.max_retries,
             deadline: config.deadline,
+            log: config.log,
         })
     }
 
@@ -253,7 +264,11 @@ impl Transport {
             }
             let deadline = before(start_attempt(self.deadline));
             let left = deadline.saturating_duration_since(Instant::now());
+            let began = Instant::now();
             let outcome = attempt(&agent, req, (left < self.timeout).then_some(left));
+            if self.log {
+                log_attempt(req, &outcome, began.elapsed(), retries + 1);
+            }
             let seen = match &outcome {
                 Ok(r) => Outcome::Answered { status: r.status, retry_after: r.retry_after },
                 Err(f) => Outcome::Failed { retryable: f.error.retryable, unsent: f.unsent },
@@ -267,6 +282,32 @@ impl Transport {
             }
         }
     }
+}
+
+/// One line of JSON on stderr for an attempt (the `log` configuration key): the operation, the
+/// method and path, the status (or the error's code), the milliseconds, the attempt number,
+/// the provider's request id and the idempotency key. Never a header value but the key, never
+/// a body: no secret, token or card number can reach it.
+fn log_attempt(req: &HttpRequest, outcome: &std::result::Result<HttpResponse, Failure>, took: Duration, attempt: u32) {
+    let path = url::Url::parse(req.url).map(|u| u.path().to_owned()).unwrap_or_default();
+    let key = req.headers.iter().find(|(name, _)| name.eq_ignore_ascii_case("Idempotency-Key")).map(|(_, v)| *v);
+    let (status, error, request_id) = match outcome {
+        Ok(r) => (Some(r.status), None, r.request_id.as_deref()),
+        Err(f) => (None, Some(f.error.status.name()), None),
+    };
+    let line = serde_json::json!({
+        "storefront_checkout": "http_attempt",
+        "operation": call_operation(),
+        "method": match req.method { Method::Get => "GET", Method::Post => "POST" },
+        "path": path,
+        "status": status,
+        "error": error,
+        "ms": took.as_secs_f64() * 1000.0,
+        "attempt": attempt,
+        "request_id": request_id,
+        "idempotency_key": key,
+    });
+    eprintln!("{line}");
 }
 
 /// An attempt's outcome, as the retry policy sees it.
@@ -523,10 +564,10 @@ mod tests {
 
     #[test]
     fn a_call_scope_counts_attempts_and_restores_the_outer_one() {
-        let outer = begin_call();
+        let outer = begin_call("outer");
         start_attempt(Duration::from_secs(1));
         {
-            let inner = begin_call();
+            let inner = begin_call("inner");
             start_attempt(Duration::from_secs(1));
             start_attempt(Duration::from_secs(1));
             assert_eq!(inner.attempts(), 2);

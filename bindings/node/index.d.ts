@@ -22,6 +22,8 @@ export interface Config {
   api_key?: string;
   /** Milliseconds for the whole call, retries and waits included. */
   deadline_ms?: number;
+  /** One JSON line per HTTP attempt on stderr; never a secret. */
+  log?: boolean;
   ca_bundle_path?: string;
   proxy?: string;
 }
