@@ -13,6 +13,12 @@
 #include <stdint.h>
 #include <stddef.h>
 
+/* The library's version (checkout_version() returns it as text). */
+#define STOREFRONT_CHECKOUT_VERSION "0.1.0"
+#define STOREFRONT_CHECKOUT_VERSION_MAJOR 0
+#define STOREFRONT_CHECKOUT_VERSION_MINOR 1
+#define STOREFRONT_CHECKOUT_VERSION_PATCH 0
+
 /*
  Success.
  */
@@ -104,7 +110,8 @@ extern "C" {
 #endif // __cplusplus
 
 /*
- The library's version, `"0.1.0"`: a static string, never NULL, that the caller must not
+ The library's version (Cargo.toml's, e.g. `"0.1.0"`; `STOREFRONT_CHECKOUT_VERSION` in the header): a
+ static string, never NULL, that the caller must not
  free.
  */
 const char *checkout_version(void);

@@ -10,7 +10,19 @@ fn header_path() -> PathBuf {
 
 fn generate() -> Vec<u8> {
     let crate_dir = env!("CARGO_MANIFEST_DIR");
-    let config = cbindgen::Config::from_file(format!("{crate_dir}/cbindgen.toml")).expect("cbindgen.toml");
+    let mut config = cbindgen::Config::from_file(format!("{crate_dir}/cbindgen.toml")).expect("cbindgen.toml");
+    // The version macros, from Cargo.toml's version: the header is checked against them here.
+    config.after_includes = Some(format!(
+        "\n/* The library's version (checkout_version() returns it as text). */\n\
+         #define STOREFRONT_CHECKOUT_VERSION \"{}\"\n\
+         #define STOREFRONT_CHECKOUT_VERSION_MAJOR {}\n\
+         #define STOREFRONT_CHECKOUT_VERSION_MINOR {}\n\
+         #define STOREFRONT_CHECKOUT_VERSION_PATCH {}",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MINOR"),
+        env!("CARGO_PKG_VERSION_PATCH"),
+    ));
     let bindings = cbindgen::Builder::new()
         .with_crate(crate_dir)
         .with_config(config)
