@@ -110,9 +110,8 @@ extern "C" {
 #endif // __cplusplus
 
 /*
- The library's version (Cargo.toml's, e.g. `"0.1.0"`; `STOREFRONT_CHECKOUT_VERSION` in the header): a
- static string, never NULL, that the caller must not
- free.
+ The library's version, Cargo.toml's (e.g. `"0.1.0"`; `STOREFRONT_CHECKOUT_VERSION` in the
+ header): a static string, never NULL, that the caller must not free.
  */
 const char *checkout_version(void);
 

@@ -89,9 +89,8 @@ unsafe fn operation(
     guard(out_json, || client_arg(client)?.json(op, object_arg(request_json, "request_json")?))
 }
 
-/// The library's version (Cargo.toml's, e.g. `"0.1.0"`; `STOREFRONT_CHECKOUT_VERSION` in the header): a
-/// static string, never NULL, that the caller must not
-/// free.
+/// The library's version, Cargo.toml's (e.g. `"0.1.0"`; `STOREFRONT_CHECKOUT_VERSION` in the
+/// header): a static string, never NULL, that the caller must not free.
 #[no_mangle]
 pub extern "C" fn checkout_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
