@@ -409,3 +409,21 @@ fn every_post_carries_an_idempotency_key_and_a_faulted_create_makes_one_checkout
     assert_eq!(session["attempts"], 3, "payment intent, then the session retried with its key");
     assert!(session["idempotency_key"].is_string(), "the payment intent's key is returned");
 }
+
+/// The sandbox's one-line test payment tokens (README): no card to tokenize first.
+#[test]
+fn the_sandbox_test_tokens_pay_and_decline_without_tokenizing() {
+    let s = sandbox();
+    let client = lib().client(&config(&s.base_url())).unwrap();
+    let paid = client.call(Op::Create, &donut()).unwrap();
+    let done = client.call(Op::Complete, &json!({"checkout_id": paid["id"], "payment_token": "pm_test_visa"})).unwrap();
+    assert_eq!(done["payment_status"], "succeeded");
+    let declined = client.call(Op::Create, &donut()).unwrap();
+    let done = client
+        .call(Op::Complete, &json!({"checkout_id": declined["id"], "payment_token": "pm_test_card_declined"}))
+        .unwrap();
+    assert_eq!(
+        (done["payment_status"].as_str(), done["payment_error"]["code"].as_str()),
+        (Some("failed"), Some("card_declined"))
+    );
+}

@@ -21,7 +21,9 @@ pub struct App {
 
 impl App {
     pub fn new(config: SandboxConfig) -> App {
-        App { config, connections: Default::default(), inner: Mutex::new(Inner::default()) }
+        let mut inner = Inner::default();
+        inner.payment_methods.extend(crate::justifi::test_payment_methods());
+        App { config, connections: Default::default(), inner: Mutex::new(inner) }
     }
 
     pub fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -75,6 +77,7 @@ impl Checkout {
 
 /// A tokenized card or bank account (`pm_...`).
 pub struct PaymentMethod {
+    /// Its sub account; empty for the sandbox's test tokens, which every account accepts.
     pub account_id: String,
     /// What a payment with it does: `None` succeeds, else the decline.
     pub decline: Option<Decline>,
