@@ -11,12 +11,17 @@ const LIBRARY_NAME = { darwin: 'libstorefront_checkout.dylib', win32: 'storefron
   || 'libstorefront_checkout.so';
 
 /**
- * The shared library: STOREFRONT_CHECKOUT_LIB, else this package's folder, else a repository
- * target/release or target/debug above this package or the working directory.
+ * The shared library: STOREFRONT_CHECKOUT_LIB, else this package's prebuilt one
+ * (`prebuilds/<platform>-<arch>/`, the layout prebuild tools use) or one beside it, else a
+ * repository target/release or target/debug above this package or the working directory. Not
+ * found, the error lists every path tried.
  */
 function locate() {
   if (process.env.STOREFRONT_CHECKOUT_LIB) return process.env.STOREFRONT_CHECKOUT_LIB;
-  const candidates = [path.join(__dirname, LIBRARY_NAME)];
+  const candidates = [
+    path.join(__dirname, 'prebuilds', `${process.platform}-${process.arch}`, LIBRARY_NAME),
+    path.join(__dirname, LIBRARY_NAME),
+  ];
   for (const start of [__dirname, process.cwd()]) {
     for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
       for (const profile of ['release', 'debug']) candidates.push(path.join(dir, 'target', profile, LIBRARY_NAME));
@@ -24,7 +29,10 @@ function locate() {
     }
   }
   const found = candidates.find((p) => fs.existsSync(p));
-  if (!found) throw new Error(`${LIBRARY_NAME} not found: build it with \`cargo build\` or set STOREFRONT_CHECKOUT_LIB`);
+  if (!found) {
+    throw new Error(`${LIBRARY_NAME} not found; tried: ${candidates.join(', ')}. Install the storefront-checkout `
+      + 'package with its prebuilt library, build it with `cargo build`, or set STOREFRONT_CHECKOUT_LIB');
+  }
   return found;
 }
 

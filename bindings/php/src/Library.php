@@ -9,8 +9,9 @@ namespace StorefrontCheckout;
  * (include/storefront_checkout.h, its preprocessor lines removed, since FFI parses plain C
  * declarations only).
  *
- * The library is found at STOREFRONT_CHECKOUT_LIB, else in the repository's target/release
- * or target/debug; the header at STOREFRONT_CHECKOUT_HEADER, else the repository's include/.
+ * The library is found at STOREFRONT_CHECKOUT_LIB, else in this package's lib/, else in the
+ * repository's target/release or target/debug; the header at STOREFRONT_CHECKOUT_HEADER, else
+ * in this package's include/, else the repository's include/.
  */
 final class Library
 {
@@ -49,16 +50,28 @@ final class Library
         return implode("\n", $out);
     }
 
+    /** The header: STOREFRONT_CHECKOUT_HEADER, else the package's include/, else the repository's. */
     private static function header(): string
     {
-        $path = getenv('STOREFRONT_CHECKOUT_HEADER') ?: self::repository() . '/include/storefront_checkout.h';
-        $text = @file_get_contents($path);
-        if ($text === false) {
-            throw new \RuntimeException("storefront_checkout.h not found at $path; set STOREFRONT_CHECKOUT_HEADER");
+        $candidates = array_filter([
+            getenv('STOREFRONT_CHECKOUT_HEADER') ?: null,
+            dirname(__DIR__) . '/include/storefront_checkout.h',
+            self::repository() . '/include/storefront_checkout.h',
+        ]);
+        foreach ($candidates as $path) {
+            $text = @file_get_contents($path);
+            if ($text !== false) {
+                return $text;
+            }
         }
-        return $text;
+        throw new \RuntimeException('storefront_checkout.h not found; tried: ' . implode(', ', $candidates)
+            . '. Install the storefront/checkout package, or set STOREFRONT_CHECKOUT_HEADER');
     }
 
+    /**
+     * The shared library: STOREFRONT_CHECKOUT_LIB, else the package's lib/ (where the package
+     * archive puts it), else the repository's target/release or target/debug.
+     */
     private static function path(): string
     {
         $env = getenv('STOREFRONT_CHECKOUT_LIB');
@@ -67,15 +80,20 @@ final class Library
         }
         $name = PHP_OS_FAMILY === 'Darwin' ? 'libstorefront_checkout.dylib'
             : (PHP_OS_FAMILY === 'Windows' ? 'storefront_checkout.dll' : 'libstorefront_checkout.so');
+        $candidates = [dirname(__DIR__) . "/lib/$name"];
         foreach (['release', 'debug'] as $profile) {
-            $candidate = self::repository() . "/target/$profile/$name";
+            $candidates[] = self::repository() . "/target/$profile/$name";
+        }
+        foreach ($candidates as $candidate) {
             if (is_file($candidate)) {
                 return $candidate;
             }
         }
-        throw new \RuntimeException("$name not found: build it with `cargo build` or set STOREFRONT_CHECKOUT_LIB");
+        throw new \RuntimeException("$name not found; tried: " . implode(', ', $candidates)
+            . '. Install the storefront/checkout package, build it with `cargo build`, or set STOREFRONT_CHECKOUT_LIB');
     }
 
+    /** The repository this package sits in, when it is used from a checkout of it. */
     private static function repository(): string
     {
         return dirname(__DIR__, 3);

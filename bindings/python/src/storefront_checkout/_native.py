@@ -26,14 +26,17 @@ def _candidates() -> Iterator[Path]:
 
 
 def locate() -> Path:
-    """The shared library: ``STOREFRONT_CHECKOUT_LIB``, else the package directory, else a
-    repository ``target/release`` or ``target/debug`` above this package or the working
-    directory."""
+    """The shared library: ``STOREFRONT_CHECKOUT_LIB``, else the package directory (where
+    the wheel puts it), else a repository ``target/release`` or ``target/debug`` above this
+    package or the working directory. Not found, the error lists every path tried."""
+    tried = []
     for path in _candidates():
         if path.is_file():
             return path
+        tried.append(str(path))
     raise OSError(
-        f"{LIBRARY_NAME} not found: build it with `cargo build` or set STOREFRONT_CHECKOUT_LIB"
+        f"{LIBRARY_NAME} not found; tried: " + ", ".join(tried)
+        + ". Install the storefront-checkout wheel, build it with `cargo build`, or set STOREFRONT_CHECKOUT_LIB"
     )
 
 
