@@ -9,5 +9,9 @@ fn main() {
     let major = std::env::var("CARGO_PKG_VERSION_MAJOR").unwrap_or_else(|_| "0".into());
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libstorefront_checkout.so.{major}");
+        // Never unloaded once loaded (DF_1_NODELETE): PHP's FFI closes the library at the end
+        // of every request, which would drop the process-wide token cache and connection pool
+        // between the requests of one FPM worker.
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
     }
 }
