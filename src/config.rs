@@ -42,9 +42,11 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// Reads the common keys; `default_base_url` is the provider's production origin.
-    pub fn read(f: &mut Fields, default_base_url: &str) -> Result<ClientConfig> {
-        let base_url = match f.string("base_url")? {
+    /// Reads the common keys; `default_base_url` is the provider's production origin, and
+    /// `base_url_env` the environment variable that gives `base_url` when the configuration
+    /// does not (`JUSTIFI_BASE_URL`, ...), as credentials come from the environment too.
+    pub fn read(f: &mut Fields, default_base_url: &str, base_url_env: &str) -> Result<ClientConfig> {
+        let base_url = match credential(f, "base_url", base_url_env)? {
             Some(s) => origin(f, "base_url", &s)?,
             None => default_base_url.to_owned(),
         };
@@ -148,7 +150,7 @@ mod tests {
 
     fn read(v: serde_json::Value) -> Result<ClientConfig> {
         let mut f = Fields::new(v.as_object().unwrap().clone(), Status::Config);
-        let c = ClientConfig::read(&mut f, "https://api.example.test")?;
+        let c = ClientConfig::read(&mut f, "https://api.example.test", "STOREFRONT_TEST_UNSET_BASE_URL")?;
         f.finish()?;
         Ok(c)
     }

@@ -61,7 +61,7 @@ impl Justifi {
     /// Reads `client_id`, `client_secret` and `sub_account` (or `JUSTIFI_CLIENT_ID`,
     /// `JUSTIFI_CLIENT_SECRET`, `JUSTIFI_SUB_ACCOUNT`) and the common keys.
     pub fn from_config(f: &mut Fields) -> Result<Justifi> {
-        let conn = Connection::from_config(f, DEFAULT_BASE_URL)?;
+        let conn = Connection::from_config(f, DEFAULT_BASE_URL, "JUSTIFI_BASE_URL")?;
         let client_id = required_credential(f, "client_id", "JUSTIFI_CLIENT_ID")?;
         let client_secret = Secret::new(required_credential(f, "client_secret", "JUSTIFI_CLIENT_SECRET")?);
         let sub_account = required_header_credential(f, "sub_account", "JUSTIFI_SUB_ACCOUNT")?;

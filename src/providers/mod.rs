@@ -66,9 +66,10 @@ pub struct Connection {
 
 impl Connection {
     /// Reads the common keys (docs/contract.md §5), with `default_base_url` the provider's
-    /// production origin; a bad `ca_bundle_path` or `proxy` is `CHECKOUT_ERR_CONFIG` here.
-    pub fn from_config(f: &mut Fields, default_base_url: &str) -> Result<Connection> {
-        let common = ClientConfig::read(f, default_base_url)?;
+    /// production origin and `base_url_env` the variable that may give another; a bad
+    /// `ca_bundle_path` or `proxy` is `CHECKOUT_ERR_CONFIG` here.
+    pub fn from_config(f: &mut Fields, default_base_url: &str, base_url_env: &str) -> Result<Connection> {
+        let common = ClientConfig::read(f, default_base_url, base_url_env)?;
         Ok(Connection {
             webhook: WebhookKeys::from_config(&common),
             transport: Transport::new(&common)?,

@@ -34,7 +34,7 @@ impl Payfect {
     /// Reads `api_key` (or `PAYFECT_API_KEY`) and the common keys. `hosted_base_url` does not
     /// apply: each checkout carries its own `url`.
     pub fn from_config(f: &mut Fields) -> Result<Payfect> {
-        let conn = Connection::from_config(f, DEFAULT_BASE_URL)?;
+        let conn = Connection::from_config(f, DEFAULT_BASE_URL, "PAYFECT_BASE_URL")?;
         if conn.hosted_base_url.is_some() {
             return Err(Error::config("hosted_base_url: Payfect gives each checkout its own url"));
         }

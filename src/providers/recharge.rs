@@ -72,7 +72,7 @@ impl Recharge {
     /// `2021-11`), `store_domain` (for `?myshopify_domain=`),
     /// `accept_legacy_webhook_signature` (default false) and the common keys.
     pub fn from_config(f: &mut Fields) -> Result<Recharge> {
-        let conn = Connection::from_config(f, DEFAULT_BASE_URL)?;
+        let conn = Connection::from_config(f, DEFAULT_BASE_URL, "RECHARGE_BASE_URL")?;
         let api_token = required_header_credential(f, "api_token", "RECHARGE_API_TOKEN")?;
         let version = match f.string("api_version")?.as_deref() {
             None | Some("2021-01") => ApiVersion::V2021_01,

@@ -17,9 +17,40 @@ final class Library
 {
     private static ?\FFI $ffi = null;
 
+    /** The FFI scope of the header writePreloadHeader() writes. */
+    public const SCOPE = 'STOREFRONT_CHECKOUT';
+
+    /**
+     * The library: the scope `ffi.preload` declared at server start when there is one (see
+     * writePreloadHeader(); the way for `ffi.enable=preload`, PHP's default), else loaded here
+     * (which needs `ffi.enable=true`, or the CLI).
+     */
     public static function ffi(): \FFI
     {
-        return self::$ffi ??= \FFI::cdef(self::declarations(self::header()), self::path());
+        if (self::$ffi === null) {
+            try {
+                self::$ffi = \FFI::scope(self::SCOPE);
+            } catch (\FFI\Exception) {
+                self::$ffi = \FFI::cdef(self::declarations(self::header()), self::path());
+            }
+        }
+        return self::$ffi;
+    }
+
+    /**
+     * Writes the header for `ffi.preload` (php.ini) to $path: the declarations with `FFI_SCOPE`
+     * (SCOPE) and `FFI_LIB` (this package's library, an absolute path). With `ffi.preload`
+     * pointing at it, the server declares the scope at start, every worker uses it through
+     * `FFI::scope()`, and `ffi.enable` stays at PHP's default, `preload`. Run it once at deploy:
+     * `php -r 'require "vendor/autoload.php"; StorefrontCheckout\Library::writePreloadHeader("/srv/shop/checkout.h");'`
+     */
+    public static function writePreloadHeader(string $path): void
+    {
+        $header = '#define FFI_SCOPE "' . self::SCOPE . "\"\n#define FFI_LIB \"" . self::path() . "\"\n"
+            . self::declarations(self::header());
+        if (file_put_contents($path, $header) === false) {
+            throw new \RuntimeException("cannot write $path");
+        }
     }
 
     /** The library's version, e.g. "0.1.0". */
