@@ -12,6 +12,11 @@ fn build(dir: &Path) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let lib = common::host::locate().expect("built cdylib");
     let lib_dir = lib.parent().unwrap();
+    // The library's SONAME is `libstorefront_checkout.so.0`, the name the program will ask
+    // for; cargo builds the file without that link, so it is made here, where the rpath looks.
+    let soname = dir.join("libstorefront_checkout.so.0");
+    let _ = std::fs::remove_file(&soname);
+    std::os::unix::fs::symlink(&lib, &soname).unwrap();
     let exe = dir.join("quickstart");
     let out = Command::new("gcc")
         .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g", "-I"])
@@ -19,7 +24,7 @@ fn build(dir: &Path) -> PathBuf {
         .arg(root.join("examples/c/quickstart.c"))
         .arg("-L")
         .arg(lib_dir)
-        .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
+        .arg(format!("-Wl,-rpath,{}", dir.display()))
         .args(["-lstorefront_checkout", "-o"])
         .arg(&exe)
         .output()
