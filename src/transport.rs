@@ -1,5 +1,6 @@
-//! HTTP transport policy: one keep-alive connection pool per client, per-attempt deadlines,
-//! and the one place that decides what may be sent again (the Stripe SDKs' rules, STYLE.md).
+//! HTTP transport policy: one keep-alive connection pool per process and transport settings,
+//! per-attempt deadlines, and the one place that decides what may be sent again (the Stripe
+//! SDKs' rules, STYLE.md).
 //!
 //! The transport knows nothing of providers except whether a request may be replayed:
 //! - [`Replay::Safe`] (a GET, or a POST carrying an `Idempotency-Key` that the provider
@@ -18,7 +19,9 @@
 
 use crate::config::ClientConfig;
 use crate::error::{Error, Result, Status};
+use once_cell::sync::Lazy;
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -42,9 +45,19 @@ const MAX_RESPONSE_BYTES: u64 = 8 << 20;
 /// limit, for hosts that parse with serde_json as much as for Python's, PHP's and Node's.
 pub(crate) const MAX_JSON_DEPTH: usize = 125;
 
-/// Idle keep-alive connections kept per client (ureq keeps 3 per host by default, so that a
-/// client shared by more threads would keep opening connections).
+/// Idle keep-alive connections kept per pool (ureq keeps 3 per host by default, so that a
+/// pool shared by more threads would keep opening connections).
 const MAX_IDLE_CONNECTIONS: usize = 64;
+
+/// How long an idle keep-alive connection stays in a pool.
+const MAX_IDLE_AGE: Duration = Duration::from_secs(15);
+
+/// The process's connection pools, one per distinct [`PoolKey`], each with the process id it
+/// was made in. Clients with equal transport settings share one pool, so that a storefront
+/// building a client per request (the PHP-FPM habit) reuses the connections of the previous
+/// request; dropping a client never closes them. The lock is held for a map lookup only,
+/// never across I/O.
+static POOLS: Lazy<Mutex<HashMap<PoolKey, (u32, Agent)>>> = Lazy::new(Default::default);
 
 /// The longest `Retry-After` the transport waits for.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
@@ -180,10 +193,8 @@ struct Failure {
 
 /// The HTTP client of one `CheckoutClient`.
 pub struct Transport {
-    /// The agent, and the process id it was made in: after `fork()` the child builds its
-    /// own, so it never writes to the parent's pooled sockets.
-    agent: Mutex<(u32, Agent)>,
-    settings: AgentSettings,
+    /// Which of the process's pools this client sends through.
+    pool: PoolKey,
     timeout: Duration,
     max_retries: u32,
     deadline: Duration,
@@ -191,31 +202,37 @@ pub struct Transport {
     log: bool,
 }
 
-/// What an agent is built from, kept to build another after `fork()`.
-#[derive(Clone)]
-struct AgentSettings {
+/// The transport settings a pool is built from: clients whose settings are equal share it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct PoolKey {
     timeout: Duration,
     connect_timeout: Duration,
-    tls: TlsConfig,
-    proxy: Option<Proxy>,
+    /// The DER certificates of `ca_bundle_path`, or `None` for the webpki roots: two paths
+    /// to the same certificates share a pool, a file changed between clients does not.
+    roots: Option<Vec<Vec<u8>>>,
+    /// The `proxy` URL, already checked by [`Proxy::new`].
+    proxy: Option<String>,
 }
 
 impl Transport {
     /// The transport of a client; reads `ca_bundle_path` and parses `proxy` now, so that a bad
     /// one is a `CHECKOUT_ERR_CONFIG` at client creation.
     pub fn new(config: &ClientConfig) -> Result<Transport> {
-        let tls = match &config.ca_bundle_path {
-            Some(path) => TlsConfig::builder().root_certs(read_ca_bundle(path)?).build(),
-            None => TlsConfig::default(),
-        };
-        let proxy = match &config.proxy {
-            Some(url) => Some(Proxy::new(url).map_err(|e| Error::config(format!("proxy: is not a proxy URL ({e})")))?),
+        let roots = match &config.ca_bundle_path {
+            Some(path) => Some(read_ca_bundle(path)?),
             None => None,
         };
-        let settings = AgentSettings { timeout: config.timeout, connect_timeout: config.connect_timeout, tls, proxy };
+        if let Some(url) = &config.proxy {
+            Proxy::new(url).map_err(|e| Error::config(format!("proxy: is not a proxy URL ({e})")))?;
+        }
+        let pool = PoolKey {
+            timeout: config.timeout,
+            connect_timeout: config.connect_timeout,
+            roots,
+            proxy: config.proxy.clone(),
+        };
         Ok(Transport {
-            agent: Mutex::new((std::process::id(), build_agent(&settings))),
-            settings,
+            pool,
             timeout: config.timeout,
             max_retries: config.max_retries,
             deadline: config.deadline,
@@ -236,16 +253,22 @@ impl Transport {
         (self.deadline / 4).min(Duration::from_secs(10))
     }
 
+    /// The process's pool for this client's settings, made on first use. After `fork()` the
+    /// child makes its own, so it never writes to the parent's pooled sockets.
     fn agent(&self) -> Agent {
         let pid = std::process::id();
-        let mut guard = self.agent.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.0 != pid {
-            let inherited = std::mem::replace(&mut *guard, (pid, build_agent(&self.settings)));
-            // Dropping the parent's pool here could send TLS close_notify on sockets the
-            // parent still uses; leaking it once per fork is the safe choice.
-            std::mem::forget(inherited);
+        let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
+        match pools.get_mut(&self.pool) {
+            Some((made_in, agent)) if *made_in == pid => agent.clone(),
+            Some(entry) => {
+                let inherited = std::mem::replace(entry, (pid, build_agent(&self.pool)));
+                // Dropping the parent's pool here could send TLS close_notify on sockets the
+                // parent still uses; leaking it once per fork is the safe choice.
+                std::mem::forget(inherited);
+                entry.1.clone()
+            }
+            None => pools.entry(self.pool.clone()).or_insert_with(|| (pid, build_agent(&self.pool))).1.clone(),
         }
-        guard.1.clone()
     }
 
     /// Sends `req` under the retry policy. `Ok` is any HTTP answer (the last one, when
@@ -349,38 +372,47 @@ fn deadline_passed(budget: Duration) -> Error {
     Error::new(Status::Timeout, format!("the call's deadline of {} ms passed", budget.as_millis()))
 }
 
-/// The root certificates of a PEM file.
-fn read_ca_bundle(path: &std::path::Path) -> Result<RootCerts> {
+/// The DER root certificates of a PEM file.
+fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<Vec<u8>>> {
     let pem = std::fs::read(path)
         .map_err(|e| Error::config(format!("ca_bundle_path: cannot read {} ({e})", path.display())))?;
-    let certs: Vec<Certificate<'static>> = parse_pem(&pem)
+    let certs: Vec<Vec<u8>> = parse_pem(&pem)
         .filter_map(|item| match item {
-            Ok(PemItem::Certificate(c)) => Some(c),
+            Ok(PemItem::Certificate(c)) => Some(c.der().to_vec()),
             _ => None,
         })
         .collect();
     if certs.is_empty() {
         return Err(Error::config(format!("ca_bundle_path: {} holds no PEM certificate", path.display())));
     }
-    Ok(RootCerts::new_with_certs(&certs))
+    Ok(certs)
 }
 
-/// An agent with a keep-alive pool: `timeout` bounds each attempt, `connect_timeout` its
-/// connection; rustls with the webpki roots, or the configured CA bundle; the configured
-/// proxy. Redirects are returned, never followed (an API answering 3xx is an error).
-fn build_agent(settings: &AgentSettings) -> Agent {
+/// An agent with a keep-alive pool (at most [`MAX_IDLE_CONNECTIONS`] idle, each for at most
+/// [`MAX_IDLE_AGE`]): `timeout` bounds each attempt, `connect_timeout` its connection; rustls
+/// with the webpki roots, or the configured CA bundle; the configured proxy. Redirects are
+/// returned, never followed (an API answering 3xx is an error).
+fn build_agent(settings: &PoolKey) -> Agent {
+    let tls = match &settings.roots {
+        Some(der) => {
+            let certs: Vec<Certificate<'static>> = der.iter().map(|c| Certificate::from_der(c).to_owned()).collect();
+            TlsConfig::builder().root_certs(RootCerts::new_with_certs(&certs)).build()
+        }
+        None => TlsConfig::default(),
+    };
     let mut config = Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(settings.timeout))
         .timeout_connect(Some(settings.connect_timeout))
-        .tls_config(settings.tls.clone())
+        .tls_config(tls)
         .user_agent(USER_AGENT)
         .max_redirects(0)
         .max_redirects_will_error(false)
         .max_idle_connections(MAX_IDLE_CONNECTIONS)
-        .max_idle_connections_per_host(MAX_IDLE_CONNECTIONS);
-    if let Some(proxy) = &settings.proxy {
-        config = config.proxy(Some(proxy.clone()));
+        .max_idle_connections_per_host(MAX_IDLE_CONNECTIONS)
+        .max_idle_age(MAX_IDLE_AGE);
+    if let Some(url) = &settings.proxy {
+        config = config.proxy(Proxy::new(url).ok());
     }
     Agent::with_parts(config.build(), DefaultConnector::new(), InlineResolver::default())
 }

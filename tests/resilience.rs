@@ -316,6 +316,37 @@ fn sixteen_threads_share_one_client_one_token_and_few_connections() {
 }
 
 #[test]
+fn clients_made_per_request_share_the_process_pool() {
+    let s = sandbox();
+    let warm = lib().client(&config(&s.base_url())).unwrap();
+    let id = donut(&warm);
+    drop(warm);
+    let before = ledger(&s)["connections"].as_u64().unwrap();
+    for _ in 0..200 {
+        let client = lib().client(&config(&s.base_url())).unwrap();
+        assert_eq!(client.call(Op::Get, &json!({"checkout_id": id})).unwrap()["id"], id);
+    }
+    let opened = ledger(&s)["connections"].as_u64().unwrap() - before;
+    println!("200 clients, one per request: {opened} connection(s) opened, this test's ledger read included");
+    assert!(opened <= 2, "{opened} connections for 200 clients made one after another");
+}
+
+#[test]
+fn clients_with_other_transport_settings_do_not_share_a_pool() {
+    let s = sandbox();
+    let id = donut(&lib().client(&config(&s.base_url())).unwrap());
+    let before = ledger(&s)["connections"].as_u64().unwrap();
+    for timeout_ms in [10_001, 10_002, 10_003] {
+        let mut cfg = config(&s.base_url());
+        cfg["timeout_ms"] = timeout_ms.into();
+        let client = lib().client(&cfg).unwrap();
+        assert_eq!(client.call(Op::Get, &json!({"checkout_id": id})).unwrap()["id"], id);
+    }
+    let opened = ledger(&s)["connections"].as_u64().unwrap() - before;
+    assert_eq!(opened, 3 + 1, "one connection per distinct timeout, and this test's ledger read");
+}
+
+#[test]
 fn a_call_waiting_for_another_threads_token_fetch_keeps_to_its_own_deadline() {
     let s = sandbox();
     add_fault(&s, json!({"route": "POST /oauth/token", "delay_ms": 3000}));

@@ -28,6 +28,31 @@ def test_parent_and_child_succeed_on_separate_connections(justifi, sandbox_url):
     assert after - before >= 2, "the child opened its own connection (plus this ledger read)"
 
 
+def test_a_child_opens_its_own_connection_for_a_client_made_after_fork(sandbox_url):
+    """Clients with equal settings share the process's pool (the PHP-FPM habit of a client
+    per request); a client made in a forked child must not use the parent's pooled socket."""
+    from conftest import justifi_config
+    from storefront_checkout import Client
+
+    config = justifi_config(sandbox_url)
+    with Client(config) as warm:
+        checkout = warm.create({"amount": 1799, "description": "One Chocolate Donut"})
+    before = connections(sandbox_url)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            with Client(config) as child:
+                os._exit(0 if child.get(checkout["id"])["id"] == checkout["id"] else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "the child's call failed"
+    with Client(config) as parent:
+        assert parent.get(checkout["id"])["id"] == checkout["id"]
+    after = connections(sandbox_url)
+    assert after - before == 2, "the child's own connection and this ledger read; the parent reused its own"
+
+
 def test_a_child_forked_during_a_token_fetch_fetches_its_own(sandbox_url):
     """A thread of the parent is inside the token fetch (the sandbox holds it for 2 s) when
     the process forks: the child, which has no such thread, must not wait for it forever."""
