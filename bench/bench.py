@@ -45,6 +45,8 @@ def runners(base, pm, n, threads):
         ("py_library", [py, "bench/flow.py", "library", *common, str(threads)]),
         ("py_requests", [py, "bench/flow.py", "requests", *common, str(threads)]),
         ("py_httpx", [py, "bench/flow.py", "httpx", *common, str(threads)]),
+        ("py_library_per_checkout", [py, "bench/flow.py", "library_per_checkout", *common, str(threads)]),
+        ("py_requests_per_checkout", [py, "bench/flow.py", "requests_per_checkout", *common, str(threads)]),
         ("node_async", [*node, "async", *common, str(threads)]),
         ("node_fetch", [*node, "fetch", *common, str(threads)]),
     ]
@@ -95,6 +97,8 @@ def main():
                 "Rust API added cost per call (µs)": (got["rlib"]["median_us"] - got["bare"]["median_us"]) / 2,
                 "Python library ÷ requests.Session": rate("py_library") / rate("py_requests"),
                 "Python library ÷ httpx.Client": rate("py_library") / rate("py_httpx"),
+                "Python library, new Client per checkout ÷ reused Client": rate("py_library_per_checkout") / rate("py_library"),
+                "Python library ÷ requests, each new per checkout": rate("py_library_per_checkout") / rate("py_requests_per_checkout"),
                 "PHP library ÷ curl": rate("php_library") / rate("php_curl"),
                 "Node async ÷ fetch": rate("node_async") / rate("node_fetch"),
                 "Node async ÷ fetch, 8 in flight": concurrent["node_async"]["per_sec"] / concurrent["node_fetch"]["per_sec"],

@@ -1,7 +1,8 @@
 """The benchmark's Python runners: `flow.py MODE BASE_URL PAYMENT_TOKEN CHECKOUTS THREADS`, MODE
 `library` (storefront_checkout over ctypes), `requests` (a requests.Session per thread) or
-`httpx` (one httpx.Client). One checkout = create + complete; the token is fetched once.
-Prints one JSON line of figures."""
+`httpx` (one httpx.Client); `library_per_checkout` and `requests_per_checkout` make a new
+client or session for every checkout, as a storefront does that builds one per web request.
+One checkout = create + complete; the token is fetched once. Prints one JSON line of figures."""
 
 import json
 import sys
@@ -16,45 +17,66 @@ CREDENTIALS = {"client_id": "test_sandbox_client_id", "client_secret": "test_san
 SUB_ACCOUNT = "acc_5Et9iXrSSAZR2KSouQGAWi"
 
 
-def library():
+def library(per_checkout=False):
     from storefront_checkout import Client
-    client = Client({"provider": "justifi", "base_url": base, "sub_account": SUB_ACCOUNT, **CREDENTIALS})
+    config = {"provider": "justifi", "base_url": base, "sub_account": SUB_ACCOUNT, **CREDENTIALS}
+    shared = Client(config)
+
+    def checkout_with(client):
+        checkout = client.create(DONUT)
+        done = client.complete({"checkout_id": checkout["id"], "payment_token": pm})
+        assert done["payment_status"] == "succeeded"
 
     def factory():
         def one():
-            checkout = client.create(DONUT)
-            done = client.complete({"checkout_id": checkout["id"], "payment_token": pm})
-            assert done["payment_status"] == "succeeded"
+            if per_checkout:
+                with Client(config) as client:
+                    checkout_with(client)
+            else:
+                checkout_with(shared)
         return one
     return factory
 
 
-def http_client(make_session, per_thread):
+def http_client(make_session, per_thread, per_checkout=False):
     """What a competent developer writes: one session (one per thread where it is not
-    thread-safe), the token once, JSON in and out."""
+    thread-safe, or one per checkout for the per-request habit), the token once, JSON in and
+    out."""
     first = make_session()
     token = first.post(f"{base}/oauth/token", json=CREDENTIALS).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}", "Sub-Account": SUB_ACCOUNT}
     unused = [first]
 
+    def checkout_with(session):
+        checkout = session.post(f"{base}/v1/checkouts", json=DONUT, headers=headers).json()["data"]
+        done = session.post(f"{base}/v1/checkouts/{checkout['id']}/complete",
+                            json={"payment_token": pm, "payment_mode": "ecom"},
+                            headers={**headers, "Idempotency-Key": str(uuid.uuid4())}).json()["data"]
+        assert done["payment_status"] == "succeeded"
+
     def factory():
         session = (unused.pop() if unused else make_session()) if per_thread else first
 
         def one():
-            checkout = session.post(f"{base}/v1/checkouts", json=DONUT, headers=headers).json()["data"]
-            done = session.post(f"{base}/v1/checkouts/{checkout['id']}/complete",
-                                json={"payment_token": pm, "payment_mode": "ecom"},
-                                headers={**headers, "Idempotency-Key": str(uuid.uuid4())}).json()["data"]
-            assert done["payment_status"] == "succeeded"
+            if per_checkout:
+                with make_session() as fresh:
+                    checkout_with(fresh)
+            else:
+                checkout_with(session)
         return one
     return factory
 
 
 if mode == "library":
     factory = library()
+elif mode == "library_per_checkout":
+    factory = library(per_checkout=True)
 elif mode == "requests":
     import requests
     factory = http_client(requests.Session, per_thread=True)
+elif mode == "requests_per_checkout":
+    import requests
+    factory = http_client(requests.Session, per_thread=True, per_checkout=True)
 else:
     import httpx
     factory = http_client(httpx.Client, per_thread=False)
@@ -87,6 +109,8 @@ for w in workers:
 elapsed = time.perf_counter() - started
 latencies.sort()
 pick = lambda q: latencies[min(len(latencies) - 1, int(len(latencies) * q))] * 1e6  # noqa: E731
-names = {"library": "library, Python (ctypes)", "requests": "Python requests.Session", "httpx": "Python httpx.Client"}
+names = {"library": "library, Python (ctypes)", "requests": "Python requests.Session", "httpx": "Python httpx.Client",
+         "library_per_checkout": "library, Python, new Client per checkout",
+         "requests_per_checkout": "Python, new requests.Session per checkout"}
 print(json.dumps({"runner": names[mode], "threads": threads, "checkouts": len(latencies), "median_us": pick(0.5),
                   "p99_us": pick(0.99), "per_sec": len(latencies) / elapsed}))
