@@ -195,7 +195,6 @@ struct Failure {
 pub struct Transport {
     /// Which of the process's pools this client sends through.
     pool: PoolKey,
-    timeout: Duration,
     max_retries: u32,
     deadline: Duration,
     /// Whether each attempt is logged to stderr (`log`).
@@ -218,10 +217,7 @@ impl Transport {
     /// The transport of a client; reads `ca_bundle_path` and parses `proxy` now, so that a bad
     /// one is a `CHECKOUT_ERR_CONFIG` at client creation.
     pub fn new(config: &ClientConfig) -> Result<Transport> {
-        let roots = match &config.ca_bundle_path {
-            Some(path) => Some(read_ca_bundle(path)?),
-            None => None,
-        };
+        let roots = config.ca_bundle_path.as_deref().map(read_ca_bundle).transpose()?;
         if let Some(url) = &config.proxy {
             Proxy::new(url).map_err(|e| Error::config(format!("proxy: is not a proxy URL ({e})")))?;
         }
@@ -231,13 +227,7 @@ impl Transport {
             roots,
             proxy: config.proxy.clone(),
         };
-        Ok(Transport {
-            pool,
-            timeout: config.timeout,
-            max_retries: config.max_retries,
-            deadline: config.deadline,
-            log: config.log,
-        })
+        Ok(Transport { pool, max_retries: config.max_retries, deadline: config.deadline, log: config.log })
     }
 
     /// The running call's deadline (`deadline_ms` from its first request, or from now when
@@ -288,7 +278,7 @@ impl Transport {
             let deadline = before(start_attempt(self.deadline));
             let left = deadline.saturating_duration_since(Instant::now());
             let began = Instant::now();
-            let outcome = attempt(&agent, req, (left < self.timeout).then_some(left));
+            let outcome = attempt(&agent, req, (left < self.pool.timeout).then_some(left));
             if self.log {
                 log_attempt(req, &outcome, began.elapsed(), retries + 1);
             }

@@ -26,6 +26,7 @@ use crate::request::{CreateCheckout, LineItem};
 use crate::response::{Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus};
 use crate::timestamp;
 use crate::webhook::{signature, WebhookEvent};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -274,15 +275,20 @@ pub struct LineItemObject {
     pub title: Option<String>,
 }
 
+/// The object under `key` of an answer (`{"checkout": {...}}`, `{"checkout_charge": {...}}`):
+/// typed as `T`, and as received (the `provider_data`). An answer that is not an object, or
+/// whose `key` is missing or not an object, is undecodable.
+fn enveloped<T: DeserializeOwned>(body: &[u8], key: &str, what: &str) -> Result<(T, Value), Error> {
+    let mut answer: Map<String, Value> = serde_json::from_slice(body).map_err(|e| undecodable(what, e))?;
+    let object =
+        answer.remove(key).filter(Value::is_object).ok_or_else(|| undecodable(what, format!("no {key} object")))?;
+    let typed = T::deserialize(&object).map_err(|e| undecodable(what, e))?;
+    Ok((typed, object))
+}
+
 /// The `checkout` object of an answer: typed, and as received (the `provider_data`).
 pub fn checkout_object(body: &[u8]) -> Result<(CheckoutObject, Value), Error> {
-    #[derive(Deserialize)]
-    struct Answer {
-        checkout: Value,
-    }
-    let answer: Answer = serde_json::from_slice(body).map_err(|e| undecodable("checkout", e))?;
-    let typed = CheckoutObject::deserialize(&answer.checkout).map_err(|e| undecodable("checkout", e))?;
-    Ok((typed, answer.checkout))
+    enveloped(body, "checkout", "checkout")
 }
 
 /// A ReCharge checkout → the unified checkout. ReCharge has no status: `complete` and `paid`
@@ -323,16 +329,7 @@ pub struct ChargeObject {
 
 /// The `checkout_charge` object of a charge's 2xx answer: typed, and as received.
 pub fn charge_object(body: &[u8]) -> Result<(ChargeObject, Value), Error> {
-    #[derive(Deserialize)]
-    struct Answer {
-        checkout_charge: Value,
-    }
-    let answer: Answer = serde_json::from_slice(body).map_err(|e| undecodable("checkout charge", e))?;
-    if !answer.checkout_charge.is_object() {
-        return Err(undecodable("checkout charge", "no checkout_charge object"));
-    }
-    let typed = ChargeObject::deserialize(&answer.checkout_charge).map_err(|e| undecodable("checkout charge", e))?;
-    Ok((typed, answer.checkout_charge))
+    enveloped(body, "checkout_charge", "checkout charge")
 }
 
 /// A charge answered 2xx and the checkout read after it → the completion. The charge carries
