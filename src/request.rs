@@ -52,6 +52,11 @@ pub struct Subscription {
     pub charge_interval_frequency: Option<u64>,
 }
 
+/// The names whose flag is set, in order: the optional fields a request gives.
+fn given_names(fields: impl IntoIterator<Item = (bool, &'static str)>) -> Vec<&'static str> {
+    fields.into_iter().filter(|(given, _)| *given).map(|(_, name)| name).collect()
+}
+
 impl CreateCheckout {
     pub fn parse(mut f: Fields) -> Result<CreateCheckout> {
         let mut line_items = Vec::new();
@@ -123,7 +128,7 @@ impl CreateCheckout {
                 (i.subscription.is_some(), "line_items[].subscription"),
             ]
         });
-        top.into_iter().chain(items).filter(|(given, _)| *given).map(|(_, name)| name).collect()
+        given_names(top.into_iter().chain(items))
     }
 }
 
@@ -234,16 +239,12 @@ pub struct Complete {
 impl Complete {
     /// The optional fields this request gives (see [`CreateCheckout::given`]).
     pub fn given(&self) -> Vec<&'static str> {
-        [
+        given_names([
             (self.payment_mode.is_some(), "payment_mode"),
             (self.payment_processor.is_some(), "payment_processor"),
             (self.payment_type.is_some(), "payment_type"),
             (self.idempotency_key.is_some(), "idempotency_key"),
-        ]
-        .into_iter()
-        .filter(|(given, _)| *given)
-        .map(|(_, name)| name)
-        .collect()
+        ])
     }
 
     pub fn parse(mut f: Fields) -> Result<Complete> {
@@ -297,7 +298,7 @@ impl Redirect {
     /// The optional fields this request gives (see [`CreateCheckout::given`]); `checkout_id`
     /// too, as a provider may take either it or the fields of a session made from scratch.
     pub fn given(&self) -> Vec<&'static str> {
-        [
+        given_names([
             (self.checkout_id.is_some(), "checkout_id"),
             (self.payment_intent_id.is_some(), "payment_intent_id"),
             (self.amount.is_some(), "amount"),
@@ -306,11 +307,7 @@ impl Redirect {
             (self.success_url.is_some(), "success_url"),
             (self.cancel_url.is_some(), "cancel_url"),
             (self.idempotency_key.is_some(), "idempotency_key"),
-        ]
-        .into_iter()
-        .filter(|(given, _)| *given)
-        .map(|(_, name)| name)
-        .collect()
+        ])
     }
 
     /// The `checkout_id`, required by a provider whose hosted page is the checkout's own.
