@@ -30,7 +30,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/v1/checkouts", post(create_checkout).get(list_checkouts))
         .route("/v1/checkouts/{id}", get(get_checkout))
         .route("/v1/checkouts/{id}/complete", post(complete_checkout))
-        .route("/v1/payment_methods", post(create_payment_method))
+        .route("/v1/payment_methods", post(create_payment_method).layer(crate::component::cors()))
         .route("/v1/web_component_tokens", post(web_component_token))
         .route("/v1/payment_intents", post(create_payment_intent))
         .route("/v1/payment_intents/{id}", get(get_payment_intent))

@@ -10,6 +10,7 @@
 //! `checkout-sandbox --port N`.
 
 mod admin;
+mod component;
 mod exchanges;
 mod faults;
 mod idempotency;
@@ -89,6 +90,7 @@ fn routes(app: Arc<state::App>) -> Router {
         .merge(recharge::routes())
         .merge(payfect::routes())
         .merge(pages::routes())
+        .merge(component::routes())
         .route_layer(axum::middleware::from_fn_with_state(app.clone(), faults::inject))
         .route_layer(axum::middleware::from_fn_with_state(app.clone(), exchanges::record))
         .merge(admin::routes())

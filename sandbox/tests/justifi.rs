@@ -259,6 +259,67 @@ fn tokenization_checks_the_card_number() {
 }
 
 #[test]
+fn the_web_component_script_and_the_tokenizer_can_be_used_from_a_storefront_page() {
+    let s = Sandbox::start(SandboxConfig::default()).unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let shop = "http://127.0.0.1:8000";
+    let mut script = agent
+        .get(&format!("{}/webcomponents/webcomponents.esm.js", s.base_url()))
+        .header("Origin", shop)
+        .call()
+        .unwrap();
+    assert_eq!(script.status(), 200);
+    assert!(script.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert_eq!(script.headers()["access-control-allow-origin"], "*", "a module script is fetched in CORS mode");
+    let text = script.body_mut().read_to_string().unwrap();
+    assert!(text.contains("customElements.define('justifi-checkout'") && text.contains("'submit-event'"));
+
+    // The browser's preflight of the component's tokenizing request (JSON with a bearer).
+    let preflight = agent
+        .options(&format!("{}/v1/payment_methods", s.base_url()))
+        .header("Origin", shop)
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "authorization,content-type")
+        .call()
+        .unwrap();
+    assert_eq!(preflight.status(), 200);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    let allowed = preflight.headers()["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
+    assert!(allowed.contains("authorization") && allowed.contains("content-type"), "{allowed}");
+
+    // The request itself, with a web component token as the component sends it.
+    let api = Api::new(&s);
+    let token = api.token();
+    let bearer = format!("Bearer {token}");
+    let (_, checkout) = api.send(
+        "POST",
+        "/v1/checkouts",
+        &[("Authorization", &bearer), ("Sub-Account", TEST_SUB_ACCOUNT)],
+        Some(json!({"amount": 1799, "description": "One Chocolate Donut", "origin_url": shop})),
+    );
+    let resources =
+        [format!("write:checkout:{}", checkout["id"].as_str().unwrap()), format!("write:tokenize:{TEST_SUB_ACCOUNT}")];
+    let (status, wct) = api.send(
+        "POST",
+        "/v1/web_component_tokens",
+        &[("Authorization", &bearer)],
+        Some(json!({"resources": resources})),
+    );
+    assert_eq!(status, 200, "{wct}");
+    let mut answer = agent
+        .post(&format!("{}/v1/payment_methods", s.base_url()))
+        .header("Origin", shop)
+        .header("Authorization", &format!("Bearer {}", wct["access_token"].as_str().unwrap()))
+        .content_type("application/json")
+        .send(json!({"payment_method": {"card": {"number": "4242424242424242"}}}).to_string())
+        .unwrap();
+    assert_eq!(answer.status(), 201);
+    assert_eq!(answer.headers()["access-control-allow-origin"], "*");
+    let body: Value = serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap();
+    assert!(body["data"]["id"].as_str().unwrap().starts_with("pm_"));
+}
+
+#[test]
 fn the_binary_serves_on_the_port_it_prints() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_checkout-sandbox"))
         .args(["--port", "0"])
