@@ -1,0 +1,141 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Shop;
+
+/**
+ * The orders, in SQLite (PHP's pdo_sqlite). An order is keyed by its own id and by the
+ * provider's object (checkout id or payment intent id), and every change is conditional, so
+ * that a repeated webhook, a second visit to the return page or both at once change nothing:
+ * the first to see the payment marks the order paid, with `paid_via` naming which.
+ */
+final class Orders
+{
+    private \PDO $db;
+
+    public function __construct(string $path)
+    {
+        $this->db = new \PDO('sqlite:' . $path, null, null, [\PDO::ATTR_ERRMODE => \PDO::ERRMODE_EXCEPTION,
+            \PDO::ATTR_DEFAULT_FETCH_MODE => \PDO::FETCH_ASSOC]);
+        // Several PHP workers write at once (the shopper's browser and the provider's webhook).
+        $this->db->exec('PRAGMA journal_mode = WAL');
+        $this->db->exec('PRAGMA busy_timeout = 5000');
+        $this->db->exec(<<<'SQL'
+            CREATE TABLE IF NOT EXISTS orders (
+                id TEXT PRIMARY KEY,
+                flow TEXT NOT NULL,
+                provider TEXT NOT NULL,
+                amount INTEGER NOT NULL,           -- minor units
+                currency TEXT NOT NULL,
+                items TEXT NOT NULL,               -- JSON: the cart's lines
+                checkout_id TEXT UNIQUE,
+                payment_intent_id TEXT UNIQUE,
+                attempt_key TEXT,                  -- idempotency key of the current payment attempt
+                status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'paid', 'failed')),
+                failure TEXT,
+                paid_via TEXT,                     -- completion | return | webhook
+                paid_at TEXT,
+                returned_at TEXT,                  -- first visit of the return page
+                created_at TEXT NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS webhook_events (
+                event_key TEXT PRIMARY KEY,        -- provider:event id (or object id)
+                provider TEXT NOT NULL,
+                type TEXT NOT NULL,
+                order_id TEXT,
+                body TEXT NOT NULL,
+                received_at TEXT NOT NULL
+            );
+            SQL);
+    }
+
+    /**
+     * A new pending order for the cart's lines.
+     *
+     * @param list<array<string, mixed>> $lines
+     */
+    public function create(string $flow, string $provider, int $amount, string $currency, array $lines): string
+    {
+        $id = 'ord_' . bin2hex(random_bytes(8));
+        $this->db->prepare('INSERT INTO orders (id, flow, provider, amount, currency, items, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)')
+            ->execute([$id, $flow, $provider, $amount, $currency, json_encode($lines, JSON_THROW_ON_ERROR), self::now()]);
+        return $id;
+    }
+
+    /** @return array<string, mixed>|null */
+    public function find(string $id): ?array
+    {
+        $statement = $this->db->prepare('SELECT * FROM orders WHERE id = ?');
+        $statement->execute([$id]);
+        return $statement->fetch() ?: null;
+    }
+
+    /** The order of a provider object: a checkout id or a JustiFi payment intent id. */
+    public function findByProviderObject(string $provider, string $objectId): ?array
+    {
+        $statement = $this->db->prepare('SELECT * FROM orders WHERE provider = ? AND (checkout_id = ? OR payment_intent_id = ?)');
+        $statement->execute([$provider, $objectId, $objectId]);
+        return $statement->fetch() ?: null;
+    }
+
+    /** @return list<array<string, mixed>> */
+    public function all(): array
+    {
+        return $this->db->query('SELECT * FROM orders ORDER BY created_at DESC, id')->fetchAll();
+    }
+
+    public function attach(string $id, ?string $checkoutId, ?string $paymentIntentId): void
+    {
+        $this->db->prepare('UPDATE orders SET checkout_id = ?, payment_intent_id = ? WHERE id = ?')
+            ->execute([$checkoutId, $paymentIntentId, $id]);
+    }
+
+    /**
+     * The idempotency key of the order's current payment attempt, stored before the payment
+     * is sent so that a retry after an error or a pending result sends the same key.
+     */
+    public function attemptKey(string $id): string
+    {
+        $this->db->prepare('UPDATE orders SET attempt_key = ? WHERE id = ? AND attempt_key IS NULL')
+            ->execute([$id . '-' . bin2hex(random_bytes(8)), $id]);
+        return (string) $this->find($id)['attempt_key'];
+    }
+
+    /** Marks the order paid unless it already is; true when this call did. */
+    public function markPaid(string $id, string $via): bool
+    {
+        $statement = $this->db->prepare("UPDATE orders SET status = 'paid', paid_via = ?, paid_at = ?, failure = NULL
+            WHERE id = ? AND status <> 'paid'");
+        $statement->execute([$via, self::now(), $id]);
+        return $statement->rowCount() === 1;
+    }
+
+    /** A declined attempt: the order stays payable, with a new key for the next attempt. */
+    public function markFailed(string $id, string $message): void
+    {
+        $this->db->prepare("UPDATE orders SET status = 'failed', failure = ?, attempt_key = NULL
+            WHERE id = ? AND status <> 'paid'")->execute([$message, $id]);
+    }
+
+    public function markReturned(string $id): void
+    {
+        $this->db->prepare('UPDATE orders SET returned_at = ? WHERE id = ? AND returned_at IS NULL')
+            ->execute([self::now(), $id]);
+    }
+
+    /** Records a verified webhook delivery; false when the same event was recorded before. */
+    public function recordEvent(string $key, string $provider, string $type, ?string $orderId, string $body): bool
+    {
+        $statement = $this->db->prepare('INSERT OR IGNORE INTO webhook_events
+            (event_key, provider, type, order_id, body, received_at) VALUES (?, ?, ?, ?, ?, ?)');
+        $statement->execute([$key, $provider, $type, $orderId, $body, self::now()]);
+        return $statement->rowCount() === 1;
+    }
+
+    private static function now(): string
+    {
+        return (new \DateTimeImmutable('now', new \DateTimeZone('UTC')))->format('Y-m-d\TH:i:s.u\Z');
+    }
+}

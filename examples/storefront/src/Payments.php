@@ -1,0 +1,179 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Shop;
+
+use StorefrontCheckout\CheckoutException;
+use StorefrontCheckout\Client;
+
+/**
+ * The shop's side of each checkout flow, through storefront-checkout. A `Client` is made per
+ * request (the library keeps the access token and the connections across requests).
+ *
+ * Configuration comes from the environment: the providers' credentials (`JUSTIFI_CLIENT_ID`,
+ * `JUSTIFI_CLIENT_SECRET`, `JUSTIFI_SUB_ACCOUNT`, `RECHARGE_API_TOKEN`, `PAYFECT_API_KEY`, read
+ * by the library itself), the webhook signing secrets (`JUSTIFI_WEBHOOK_SECRET`,
+ * `RECHARGE_WEBHOOK_SECRET`, `PAYFECT_WEBHOOK_SECRET`) and `SHOP_SANDBOX_URL`, the origin of
+ * checkout-sandbox, which stands for every provider's API and hosted pages when set.
+ */
+final class Payments
+{
+    /** JustiFi's web component script (@justifi/webcomponents on jsDelivr), seed 001. */
+    private const JUSTIFI_COMPONENT_SCRIPT =
+        'https://cdn.jsdelivr.net/npm/@justifi/webcomponents@latest/dist/webcomponents/webcomponents.esm.js';
+
+    public function __construct(private readonly string $shopOrigin)
+    {
+    }
+
+    public static function client(string $provider): Client
+    {
+        $config = ['provider' => $provider];
+        $secret = getenv(strtoupper($provider) . '_WEBHOOK_SECRET');
+        if ($secret !== false && $secret !== '') {
+            $config['webhook_secrets'] = [$secret];
+        }
+        $sandbox = getenv('SHOP_SANDBOX_URL');
+        if ($sandbox !== false && $sandbox !== '') {
+            $config['base_url'] = $sandbox;
+            if ($provider !== 'payfect') { // a Payfect checkout names its own page
+                $config['hosted_base_url'] = $sandbox;
+            }
+        }
+        return new Client($config);
+    }
+
+    /** The URL of the `<justifi-checkout>` script: the sandbox's stand-in, or JustiFi's. */
+    public static function componentScript(): string
+    {
+        $sandbox = getenv('SHOP_SANDBOX_URL');
+        return $sandbox ? $sandbox . '/webcomponents/webcomponents.esm.js' : self::JUSTIFI_COMPONENT_SCRIPT;
+    }
+
+    /**
+     * Starts paying `$order` in its flow: returns the URL to send the shopper to (the
+     * provider's page, or the shop's card page for the web component) after recording the
+     * provider's object on the order.
+     *
+     * @param array<string, mixed> $order
+     */
+    public function start(array $order, Orders $orders): string
+    {
+        $id = $order['id'];
+        $return = "{$this->shopOrigin}/orders/$id";
+        $description = "Order $id";
+        switch ($order['flow']) {
+            case 'justifi_hosted': // JustiFi's hosted checkout page of a checkout
+                $justifi = self::client('justifi');
+                $checkout = $justifi->create(['amount' => (int) $order['amount'], 'currency' => 'usd',
+                    'description' => $description, 'client_reference_id' => $id]);
+                $orders->attach($id, $checkout['id'], null);
+                return $justifi->redirectUrl(['checkout_id' => $checkout['id'], 'success_url' => $return])['url'];
+            case 'justifi_session': // seed 003: payment intent, checkout session, /r/{id}
+                $session = self::client('justifi')->redirectUrl(['amount' => (int) $order['amount'], 'currency' => 'usd',
+                    'description' => $description, 'success_url' => $return, 'cancel_url' => "{$this->shopOrigin}/cart"]);
+                $orders->attach($id, null, $session['payment_intent_id']);
+                return $session['url'];
+            case 'justifi_component': // seed 001: the card form on the shop's own page
+                $checkout = self::client('justifi')->create(['amount' => (int) $order['amount'], 'currency' => 'usd',
+                    'description' => $description, 'client_reference_id' => $id, 'origin_url' => $this->shopOrigin]);
+                $orders->attach($id, $checkout['id'], null);
+                return "$return/pay";
+            case 'recharge': // seed 002: a subscription checkout on ReCharge's hosted page
+                $recharge = self::client('recharge');
+                $lines = array_map(static fn (array $line) => ['name' => $line['name'], 'unit_amount' => $line['price'],
+                    'quantity' => $line['quantity'], 'product_id' => $line['recharge_product_id'],
+                    'variant_id' => $line['recharge_variant_id'],
+                    'subscription' => ['interval_unit' => 'month', 'interval_frequency' => 1]],
+                    json_decode($order['items'], true, 8, JSON_THROW_ON_ERROR));
+                $checkout = $recharge->create(['currency' => 'usd', 'line_items' => $lines]);
+                $orders->attach($id, $checkout['id'], null);
+                return $recharge->redirectUrl(['checkout_id' => $checkout['id']])['url'];
+            case 'payfect': // seed 004: a USDT checkout paid on Payfect's page
+                $payfect = self::client('payfect');
+                $lines = array_map(static fn (array $line) => ['name' => $line['name'],
+                    'description' => $line['description'], 'unit_amount' => $line['price'], 'quantity' => $line['quantity']],
+                    json_decode($order['items'], true, 8, JSON_THROW_ON_ERROR));
+                $checkout = $payfect->create(['currency' => 'usdt', 'line_items' => $lines, 'success_url' => $return,
+                    'cancel_url' => "{$this->shopOrigin}/cart", 'callback_url' => "{$this->shopOrigin}/webhooks/payfect"]);
+                $orders->attach($id, $checkout['id'], null);
+                return $payfect->redirectUrl(['checkout_id' => $checkout['id']])['url'];
+        }
+        throw new \InvalidArgumentException("unknown flow {$order['flow']}");
+    }
+
+    /**
+     * The web component for `$order`'s checkout: `<justifi-checkout ...>` with a fresh web
+     * component token (they are short lived).
+     *
+     * @param array<string, mixed> $order
+     */
+    public function component(array $order): string
+    {
+        return self::client('justifi')->webComponentToken($order['checkout_id'])['html'];
+    }
+
+    /**
+     * Completes `$order`'s JustiFi checkout with the payment method the component tokenized,
+     * under the order's stored attempt key, and records the outcome.
+     *
+     * @param array<string, mixed> $order
+     */
+    public function complete(array $order, string $paymentMethod, Orders $orders): void
+    {
+        $key = $orders->attemptKey($order['id']);
+        $completion = self::client('justifi')->complete(['checkout_id' => $order['checkout_id'],
+            'payment_token' => $paymentMethod, 'idempotency_key' => $key]);
+        match ($completion['payment_status']) {
+            'succeeded' => $orders->markPaid($order['id'], 'completion'),
+            'failed' => $orders->markFailed($order['id'], $completion['payment_error']['message'] ?? 'The payment failed.'),
+            default => null, // pending: the return page and the webhook settle it; the key is kept
+        };
+    }
+
+    /**
+     * Reads `$order`'s payment from the provider (seed 003: "interrogate the payment via API")
+     * and marks it paid when it is; the provider's `payment_status`.
+     *
+     * @param array<string, mixed> $order
+     */
+    public function refresh(array $order, Orders $orders): string
+    {
+        $client = self::client($order['provider']);
+        $checkout = $order['payment_intent_id'] !== null
+            ? $client->get(paymentIntentId: $order['payment_intent_id'])
+            : $client->get($order['checkout_id']);
+        if ($checkout['payment_status'] === 'paid') {
+            $orders->markPaid($order['id'], 'return');
+        }
+        return $checkout['payment_status'];
+    }
+
+    /**
+     * Verifies a webhook delivery for `$provider` and marks the order it names paid. Returns
+     * the HTTP status to answer: 200 (also for a repeat, or an event about no order of this
+     * shop), 400 when the signature does not verify.
+     *
+     * @param array<string, string> $headers
+     */
+    public static function webhook(string $provider, array $headers, string $body, Orders $orders): int
+    {
+        try {
+            $event = self::client($provider)->verifyWebhook($headers, $body);
+        } catch (CheckoutException $e) {
+            error_log("webhook from $provider refused: {$e->getMessage()}");
+            return 400;
+        }
+        $objectId = $event['checkout_id'] ?? $event['object_id'];
+        $order = $objectId === null ? null : $orders->findByProviderObject($provider, $objectId);
+        $key = $provider . ':' . ($event['event_id'] ?? "{$event['type']}:$objectId");
+        if (!$orders->recordEvent($key, $provider, $event['type'], $order['id'] ?? null, $body)) {
+            return 200; // a repeated delivery
+        }
+        if ($order !== null && $event['payment_status'] === 'succeeded') {
+            $orders->markPaid($order['id'], 'webhook');
+        }
+        return 200;
+    }
+}

@@ -1,0 +1,132 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Shop;
+
+/** The shop's pages: plain HTML, every value escaped. */
+final class Views
+{
+    public static function e(mixed $value): string
+    {
+        return htmlspecialchars((string) $value, ENT_QUOTES | ENT_HTML5, 'UTF-8');
+    }
+
+    /** The page around `$body`; `$head` adds to the head (the component's script). */
+    public static function page(string $title, string $body, int $cartCount, string $head = ''): string
+    {
+        $t = self::e($title);
+        return <<<HTML
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>$t · Donut Shop</title>
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <style>
+              body { font-family: system-ui, sans-serif; max-width: 56rem; margin: 0 auto; padding: 0 1rem; color: #222; }
+              header { display: flex; justify-content: space-between; align-items: center; border-bottom: 1px solid #ddd; }
+              header a { color: #222; text-decoration: none; margin-left: 1rem; }
+              .products { display: grid; grid-template-columns: repeat(3, 1fr); gap: 1rem; }
+              .product, .panel { border: 1px solid #ddd; border-radius: .5rem; padding: 1rem; }
+              table { border-collapse: collapse; width: 100%; } td, th { text-align: left; padding: .4rem; border-bottom: 1px solid #eee; }
+              button { padding: .5rem .9rem; border-radius: .4rem; border: 1px solid #555; background: #fff; cursor: pointer; }
+              .pay button { display: block; width: 100%; margin: .4rem 0; text-align: left; }
+              .status { font-size: 1.3rem; padding: .8rem; border-radius: .4rem; }
+              .paid { background: #e3f6e3; } .failed { background: #fde4e4; } .pending { background: #fff5d6; }
+            </style>$head</head>
+            <body><header><h1><a href="/">Donut Shop</a></h1>
+            <nav><a href="/orders">Orders</a><a href="/cart" id="cart-link">Cart ($cartCount)</a></nav></header>
+            <main><h2>$t</h2>$body</main></body></html>
+            HTML;
+    }
+
+    public static function products(): string
+    {
+        $cards = '';
+        foreach (Catalog::PRODUCTS as $id => $p) {
+            $cards .= '<div class="product"><h3>' . self::e($p['name']) . '</h3><p>' . self::e($p['description'])
+                . '</p><p>' . Catalog::money($p['price']) . '</p><form method="post" action="/cart/add">'
+                . '<input type="hidden" name="product" value="' . self::e($id) . '">'
+                . '<button type="submit" id="add-' . self::e($id) . '">Add to cart</button></form></div>';
+        }
+        return "<div class=\"products\">$cards</div>";
+    }
+
+    /** @param array{lines: list<array<string, mixed>>, total: int} $cart */
+    public static function cart(array $cart): string
+    {
+        if ($cart['lines'] === []) {
+            return '<p id="empty-cart">Your cart is empty. <a href="/">See the donuts</a>.</p>';
+        }
+        $rows = '';
+        foreach ($cart['lines'] as $line) {
+            $rows .= '<tr><td>' . self::e($line['name']) . '</td><td>' . $line['quantity'] . '</td><td>'
+                . Catalog::money($line['price'] * $line['quantity']) . '</td></tr>';
+        }
+        $flows = [
+            'justifi_hosted' => 'Pay by card on JustiFi’s checkout page',
+            'justifi_session' => 'Pay by card in a JustiFi checkout session',
+            'justifi_component' => 'Pay by card here (JustiFi web component)',
+            'recharge' => 'Subscribe monthly with ReCharge',
+            'payfect' => 'Pay with USDT (Payfect)',
+        ];
+        $buttons = '';
+        foreach ($flows as $flow => $label) {
+            $buttons .= "<button type=\"submit\" name=\"flow\" value=\"$flow\" id=\"pay-$flow\">" . self::e($label) . '</button>';
+        }
+        return "<table id=\"cart\"><tr><th>Item</th><th>Qty</th><th>Price</th></tr>$rows"
+            . '<tr><th colspan="2">Total</th><th id="cart-total">' . Catalog::money($cart['total']) . '</th></tr></table>'
+            . "<form method=\"post\" action=\"/checkout\" class=\"pay panel\"><h3>Checkout</h3>$buttons</form>";
+    }
+
+    /** The shop's card page: JustiFi's `<justifi-checkout>` and the form it submits. */
+    public static function componentPage(string $orderId, int $amount, string $component, ?string $failure): string
+    {
+        $id = self::e($orderId);
+        $total = Catalog::money($amount);
+        $error = $failure === null ? '' : '<p class="status failed" id="payment-failure">' . self::e($failure) . '</p>';
+        return <<<HTML
+            <p>Order $id · <span id="order-total">$total</span></p>
+            $error<div class="panel">$component</div>
+            <form method="post" action="/orders/$id/pay" id="complete-form">
+              <input type="hidden" name="payment_method_id" id="payment-method-id">
+            </form>
+            <script>
+              // The component tokenizes the card; the shop completes the checkout server side
+              // (JustiFi's own component completes it itself: the shop then only reads it).
+              document.querySelector('justifi-checkout').addEventListener('submit-event', (event) => {
+                document.getElementById('payment-method-id').value = (event.detail && event.detail.payment_method_id) || '';
+                document.getElementById('complete-form').submit();
+              });
+            </script>
+            HTML;
+    }
+
+    /** @param array<string, mixed> $order */
+    public static function order(array $order): string
+    {
+        $id = self::e($order['id']);
+        $status = match ($order['status']) {
+            'paid' => "<p class=\"status paid\" id=\"order-status\">Thank you! Order $id is paid.</p>",
+            'failed' => '<p class="status failed" id="order-status">Payment failed: ' . self::e($order['failure'])
+                . '</p>' . ($order['flow'] === 'justifi_component' ? "<p><a href=\"/orders/$id/pay\" id=\"retry\">Try another card</a></p>" : ''),
+            default => "<p class=\"status pending\" id=\"order-status\">Payment pending: we will mark order $id paid as soon as the provider confirms it.</p>",
+        };
+        return $status . '<p>' . Catalog::money((int) $order['amount'], $order['currency']) . ' · ' . self::e($order['flow']) . '</p>';
+    }
+
+    /** @param list<array<string, mixed>> $orders */
+    public static function orders(array $orders): string
+    {
+        $rows = '';
+        foreach ($orders as $o) {
+            $rows .= '<tr><td><a href="/orders/' . self::e($o['id']) . '">' . self::e($o['id']) . '</a></td><td>'
+                . self::e($o['flow']) . '</td><td>' . Catalog::money((int) $o['amount'], $o['currency']) . '</td><td class="order-status">'
+                . self::e($o['status']) . '</td><td>' . self::e($o['paid_via'] ?? '') . '</td></tr>';
+        }
+        return "<table id=\"orders\"><tr><th>Order</th><th>Flow</th><th>Amount</th><th>Status</th><th>Paid via</th></tr>$rows</table>";
+    }
+
+    public static function problem(string $message): string
+    {
+        return '<p class="status failed" id="problem">' . self::e($message) . '</p><p><a href="/cart">Back to the cart</a></p>';
+    }
+}

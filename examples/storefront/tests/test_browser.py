@@ -1,0 +1,213 @@
+"""Every checkout flow of the example shop, clicked through in headless Chromium as a shopper
+would, against checkout-sandbox: what the shopper sees, and what the order table holds.
+Screenshots of each step go to target/browser/."""
+
+import hashlib
+import hmac
+import re
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+DECLINED = "4000000000000002"  # JustiFi's generic decline test card, which the sandbox declines
+
+
+def fill_cart(shopper, shop, *products):
+    for product in products:
+        shopper.open(shop.url)
+        shopper.click(f"#add-{product}")
+        shopper.wait_for("#cart")
+    shopper.screenshot("cart")
+
+
+def order_id_in(url):
+    match = re.search(r"/orders/(ord_[0-9a-f]{16})", url)
+    assert match, f"not an order page: {url}"
+    return match.group(1)
+
+
+def latest_order(shop, flow):
+    rows = shop.query("SELECT * FROM orders WHERE flow = ? ORDER BY created_at DESC LIMIT 1", flow)
+    assert rows, f"no {flow} order was made"
+    return rows[0]
+
+
+def events_of(shop, order_id):
+    return shop.query("SELECT * FROM webhook_events WHERE order_id = ? ORDER BY event_key", order_id)
+
+
+def wait_for_events(shop, order_id, *types):
+    """The order's webhook events once every type in `types` has arrived (JustiFi sends
+    `checkout.completed` and `checkout.completion.succeeded` for one completion, docs/events.md)."""
+    return shop.wait_for(lambda: {e["type"] for e in events_of(shop, order_id)} >= set(types) and events_of(shop, order_id),
+                         f"webhook events {types} of {order_id}")
+
+
+def sign_justifi(secret, body):
+    """JustiFi's webhook signature (docs/providers.md, Webhooks): `JUSTIFI-SIGNATURE` is the hex
+    HMAC-SHA256 of `JUSTIFI-TIMESTAMP + "." + body` under the endpoint's secret."""
+    timestamp = str(int(time.time()))
+    signature = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
+    return {"JUSTIFI-TIMESTAMP": timestamp, "JUSTIFI-SIGNATURE": signature}
+
+
+def post(url, body, headers):
+    """The HTTP status of POSTing `body`."""
+    request = urllib.request.Request(url, body.encode(), {"Content-Type": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_justifi_hosted_checkout_page(shop, shopper):
+    fill_cart(shopper, shop, "chocolate-donut", "coffee-beans")
+    assert "$32.49" in shopper.page
+    shopper.click("#pay-justifi_hosted")
+    shopper.wait_for("input[name=card_number]")
+    assert shopper.url.startswith(shop.sandbox + "/hosted-checkout/cho_")
+    assert "$32.49" in shopper.page
+    shopper.screenshot("justifi-page")
+    shopper.click("button[type=submit]")
+    shopper.wait_for_text("is paid")
+    order_id = order_id_in(shopper.url)
+    shopper.screenshot("paid")
+    order = shop.order(order_id)
+    assert (order["status"], order["amount"], order["currency"]) == ("paid", 3249, "usd")
+    assert order["paid_via"] in ("return", "webhook") and order["returned_at"] is not None
+    assert "Cart (0)" in shopper.page, "a paid order empties the cart"
+
+    # The webhooks arrive too; a repeated delivery and a second return change nothing.
+    events = wait_for_events(shop, order_id, "checkout.completed", "checkout.completion.succeeded")
+    before = shop.order(order_id)
+    body = events[0]["body"]
+    assert post(f"{shop.url}/webhooks/justifi", body, sign_justifi(shop.secrets["JUSTIFI_WEBHOOK_SECRET"], body)) == 200
+    shopper.driver.refresh()
+    shopper.wait_for_text("is paid")
+    assert shop.order(order_id) == before
+    assert events_of(shop, order_id) == events
+
+    # A delivery signed with another secret is refused and recorded nowhere.
+    assert post(f"{shop.url}/webhooks/justifi", body, sign_justifi("sigk_not_the_secret", body)) == 400
+    assert events_of(shop, order_id) == events
+
+
+def test_justifi_hosted_checkout_page_declined(shop, shopper):
+    fill_cart(shopper, shop, "donut-box")
+    shopper.click("#pay-justifi_hosted")
+    shopper.type("input[name=card_number]", DECLINED)
+    shopper.click("button[type=submit]")
+    shopper.wait_for_text("Your card was declined.")
+    assert "Payment failed" in shopper.page
+    shopper.screenshot("declined")
+    order = latest_order(shop, "justifi_hosted")
+    assert order["amount"] == 2400 and order["status"] == "pending" and order["paid_at"] is None
+
+
+def test_justifi_checkout_session(shop, shopper):
+    fill_cart(shopper, shop, "coffee-beans")
+    shopper.click("#pay-justifi_session")
+    shopper.wait_for("input[name=card_number]")
+    assert re.match(re.escape(shop.sandbox) + r"/r/[0-9a-f]+$", shopper.url), shopper.url
+    assert "$14.50" in shopper.page
+    shopper.screenshot("session-page")
+    shopper.click("button[type=submit]")
+    shopper.wait_for_text("is paid")
+    shopper.screenshot("paid")
+    order = shop.order(order_id_in(shopper.url))
+    assert order["payment_intent_id"].startswith("pi_") and order["checkout_id"] is None
+    assert (order["status"], order["amount"]) == ("paid", 1450)
+    events = wait_for_events(shop, order["id"], "payment_intent.succeeded")
+    assert [e["type"] for e in events] == ["payment_intent.succeeded"]
+
+
+def test_justifi_checkout_session_back_to_the_cart(shop, shopper):
+    fill_cart(shopper, shop, "chocolate-donut", "chocolate-donut")
+    shopper.click("#pay-justifi_session")
+    shopper.wait_for("input[name=card_number]")
+    shopper.click("a[href$='/cart']")
+    shopper.wait_for("#cart")
+    assert shopper.url == f"{shop.url}/cart"
+    assert "Chocolate Donut" in shopper.page and "$35.98" in shopper.page
+    shopper.screenshot("cart-again")
+    assert latest_order(shop, "justifi_session")["status"] == "pending"
+
+
+def test_justifi_web_component(shop, shopper):
+    fill_cart(shopper, shop, "donut-box")
+    shopper.click("#pay-justifi_component")
+    shopper.wait_for("justifi-checkout input[name=card_number]")  # rendered by the component script
+    order_id = order_id_in(shopper.url)
+    assert "$24.00" in shopper.page
+    shopper.screenshot("component")
+
+    shopper.type("justifi-checkout input[name=card_number]", DECLINED)
+    shopper.click("justifi-checkout button[type=submit]")
+    shopper.wait_for_text("Payment failed: Your card was declined.")
+    shopper.screenshot("declined")
+    declined = shop.order(order_id)
+    assert (declined["status"], declined["failure"]) == ("failed", "Your card was declined.")
+
+    shopper.click("#retry")
+    shopper.wait_for("justifi-checkout input[name=card_number]")
+    shopper.click("justifi-checkout button[type=submit]")  # the component's default test card
+    shopper.wait_for_text("is paid")
+    shopper.screenshot("paid")
+    order = shop.order(order_id)
+    assert (order["status"], order["paid_via"], order["failure"]) == ("paid", "completion", None)
+    assert order["attempt_key"] not in (None, declined["attempt_key"]), "a new attempt after a decline has a new key"
+
+
+def test_recharge_hosted_checkout(shop, shopper):
+    fill_cart(shopper, shop, "coffee-beans", "coffee-beans")
+    shopper.click("#pay-recharge")
+    shopper.wait_for("input[name=payment_token]")
+    assert shopper.url.startswith(shop.sandbox + "/r/checkout/")
+    assert "29.00" in shopper.page
+    shopper.screenshot("recharge-page")
+    shopper.click("button[type=submit]")
+    shopper.wait_for_text("Order placed")  # ReCharge's page: its checkout has no return URL
+    shopper.screenshot("order-placed")
+    order = latest_order(shop, "recharge")
+    paid = shop.wait_for(lambda: shop.order(order["id"])["status"] == "paid" and shop.order(order["id"]),
+                         "ReCharge's webhook")
+    assert (paid["paid_via"], paid["returned_at"], paid["amount"]) == ("webhook", None, 2900)
+    assert [e["type"] for e in events_of(shop, order["id"])] == ["checkout/processed"]
+    shopper.open(f"{shop.url}/orders/{order['id']}")
+    shopper.wait_for_text("is paid")
+    shopper.screenshot("order-page")
+
+
+def test_payfect_payment_page(shop, shopper):
+    fill_cart(shopper, shop, "chocolate-donut")
+    shopper.click("#pay-payfect")
+    shopper.wait_for("button[type=submit]")
+    assert shopper.url.startswith(shop.sandbox + "/payfect/checkouts/")
+    assert "17.99 USDT" in shopper.page
+    shopper.screenshot("payfect-page")
+    shopper.click("button[type=submit]")
+    shopper.wait_for_text("is paid")
+    shopper.screenshot("paid")
+    order = shop.order(order_id_in(shopper.url))
+    assert (order["status"], order["amount"], order["currency"]) == ("paid", 1799, "usdt")
+    wait_for_events(shop, order["id"], "checkout.completed")
+
+
+@pytest.mark.page_load_strategy("none")  # so that clicking Pay does not wait for the page it leads to
+def test_paid_by_webhook_when_the_shopper_never_returns(shop, shopper):
+    fill_cart(shopper, shop, "chocolate-donut")
+    shopper.click("#pay-justifi_hosted")
+    shopper.wait_for("input[name=card_number]")
+    order = latest_order(shop, "justifi_hosted")
+    # The shopper closes the tab as the payment goes through: the browser holds every request
+    # to the shop (the redirect back included) until it is closed.
+    shopper.driver.execute_cdp_cmd("Fetch.enable", {"patterns": [{"urlPattern": f"{shop.url}/*"}]})
+    shopper.click("button[type=submit]")
+    paid = shop.wait_for(lambda: shop.order(order["id"])["status"] == "paid" and shop.order(order["id"]),
+                         "JustiFi's webhook")
+    shopper.screenshot("tab-closed")
+    assert (paid["paid_via"], paid["returned_at"]) == ("webhook", None)
+    assert {e["type"] for e in events_of(shop, order["id"])} <= {"checkout.completed", "checkout.completion.succeeded"}
