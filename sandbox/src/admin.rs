@@ -106,6 +106,8 @@ async fn ledger(State(app): State<Arc<App>>) -> Response {
             "payfect_checkouts": payfect_checkouts,
             "token_grants": inner.token_grants,
             "connections": app.connections.load(std::sync::atomic::Ordering::Relaxed),
+            "tls_handshakes": app.tls_handshakes.load(std::sync::atomic::Ordering::Relaxed),
+            "tls_resumptions": app.tls_resumptions.load(std::sync::atomic::Ordering::Relaxed),
             "requests": inner.requests,
             "web_component_token_grants": inner.web_component_token_grants,
             "payments": inner.payments.len(),
@@ -128,6 +130,8 @@ async fn counters(State(app): State<Arc<App>>) -> Response {
         json!({
             "token_grants": inner.token_grants,
             "connections": app.connections.load(std::sync::atomic::Ordering::Relaxed),
+            "tls_handshakes": app.tls_handshakes.load(std::sync::atomic::Ordering::Relaxed),
+            "tls_resumptions": app.tls_resumptions.load(std::sync::atomic::Ordering::Relaxed),
             "requests": inner.requests.values().sum::<u64>(),
             "checkouts": inner.checkouts.len(),
             "payments": inner.payments.len(),

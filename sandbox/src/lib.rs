@@ -19,6 +19,7 @@ mod pages;
 mod payfect;
 mod recharge;
 mod state;
+mod tls;
 mod webhooks;
 
 use axum::serve::ListenerExt;
@@ -62,6 +63,8 @@ pub struct SandboxConfig {
     /// Whether to record every provider exchange for `GET /__sandbox/exchanges` (tests that
     /// check them against the published API descriptions).
     pub record_exchanges: bool,
+    /// Whether to serve HTTPS, with a certificate from a fresh CA ([`Sandbox::ca_pem`]).
+    pub tls: bool,
 }
 
 impl Default for SandboxConfig {
@@ -75,6 +78,7 @@ impl Default for SandboxConfig {
             charge_delay: Duration::ZERO,
             payfect_api_keys: vec![TEST_PAYFECT_KEY.into()],
             record_exchanges: false,
+            tls: false,
         }
     }
 }
@@ -102,6 +106,7 @@ fn routes(app: Arc<state::App>) -> Router {
 /// A sandbox serving on a background thread of its own; stopped when dropped.
 pub struct Sandbox {
     addr: SocketAddr,
+    ca_pem: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -117,6 +122,8 @@ impl Sandbox {
         let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
+        let tls = if config.tls { Some(tls::generate()?) } else { None };
+        let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("checkout-sandbox")
@@ -127,19 +134,27 @@ impl Sandbox {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener from std");
                 let app = Arc::new(state::App::new(config));
-                let counter = app.clone();
-                let listener = listener.tap_io(move |_| {
-                    counter.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                });
-                axum::serve(listener, routes(app))
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .expect("sandbox server");
+                let stopped = async {
+                    let _ = stopped.await;
+                };
+                match tls {
+                    Some(tls) => {
+                        let listener =
+                            tls::TlsListener::new(listener, tls.acceptor, app.clone()).expect("TLS listener");
+                        axum::serve(listener, routes(app)).with_graceful_shutdown(stopped).await
+                    }
+                    None => {
+                        let counter = app.clone();
+                        let listener = listener.tap_io(move |_| {
+                            counter.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        });
+                        axum::serve(listener, routes(app)).with_graceful_shutdown(stopped).await
+                    }
+                }
+                .expect("sandbox server");
             });
         })?;
-        Ok(Sandbox { addr, shutdown: Some(shutdown), thread: Some(thread) })
+        Ok(Sandbox { addr, ca_pem, shutdown: Some(shutdown), thread: Some(thread) })
     }
 
     /// The address it listens on.
@@ -147,9 +162,17 @@ impl Sandbox {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`, the `base_url` (and `hosted_base_url`) for a client.
+    /// `http://127.0.0.1:PORT` (`https://` when serving TLS), the `base_url` (and
+    /// `hosted_base_url`) for a client.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The PEM certificate of the CA that signed the sandbox's certificate, when it serves
+    /// HTTPS (`SandboxConfig::tls`): a client trusts it through `ca_bundle_path`.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 }
 

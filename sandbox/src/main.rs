@@ -1,32 +1,40 @@
-//! `checkout-sandbox [--port N] [--token-ttl-s S]`: serves the sandbox on 127.0.0.1:N
-//! (default 8088; 0 picks a free port) until killed, after printing
-//! `checkout-sandbox listening on http://127.0.0.1:PORT`.
+//! `checkout-sandbox [--port N] [--token-ttl-s S] [--tls-ca-out PATH]`: serves the sandbox on
+//! 127.0.0.1:N (default 8088; 0 picks a free port) until killed, after printing
+//! `checkout-sandbox listening on http://127.0.0.1:PORT`. With `--tls-ca-out` it serves HTTPS
+//! (`https://127.0.0.1:PORT`) with a certificate from a fresh CA, whose PEM certificate it
+//! writes to PATH first, for clients' `ca_bundle_path`.
 
 use checkout_sandbox::{Sandbox, SandboxConfig};
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
+
+const USAGE: &str = "usage: checkout-sandbox [--port N] [--token-ttl-s SECONDS] [--tls-ca-out PATH]";
 
 fn main() -> ExitCode {
     let mut port: u16 = 8088;
     let mut config = SandboxConfig::default();
+    let mut ca_out: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let value = args.next();
-        let parsed = match (arg.as_str(), value.as_deref().map(str::parse::<u64>)) {
-            ("--port", Some(Ok(p))) if p <= u16::MAX as u64 => {
-                port = p as u16;
-                true
-            }
-            ("--token-ttl-s", Some(Ok(s))) => {
-                config.token_ttl = Duration::from_secs(s);
+        let Some(value) = args.next() else {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        };
+        let parsed = match arg.as_str() {
+            "--port" => value.parse().map(|p| port = p).is_ok(),
+            "--token-ttl-s" => value.parse().map(|s| config.token_ttl = Duration::from_secs(s)).is_ok(),
+            "--tls-ca-out" => {
+                config.tls = true;
+                ca_out = Some(PathBuf::from(value));
                 true
             }
             _ => false,
         };
         if !parsed {
-            eprintln!("usage: checkout-sandbox [--port N] [--token-ttl-s SECONDS]");
+            eprintln!("{USAGE}");
             return ExitCode::from(2);
         }
     }
@@ -37,6 +45,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let (Some(path), Some(pem)) = (&ca_out, sandbox.ca_pem()) {
+        if let Err(e) = std::fs::write(path, pem) {
+            eprintln!("checkout-sandbox: cannot write the CA certificate to {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
     println!("checkout-sandbox listening on {}", sandbox.base_url());
     let _ = std::io::stdout().flush();
     loop {

@@ -16,6 +16,10 @@ pub struct App {
     pub config: SandboxConfig,
     /// TCP connections accepted, counted by the listener.
     pub connections: std::sync::atomic::AtomicU64,
+    /// Full TLS handshakes (with a HelloRetryRequest or not), when serving HTTPS.
+    pub tls_handshakes: std::sync::atomic::AtomicU64,
+    /// TLS handshakes that resumed an earlier session.
+    pub tls_resumptions: std::sync::atomic::AtomicU64,
     inner: Mutex<Inner>,
 }
 
@@ -23,7 +27,13 @@ impl App {
     pub fn new(config: SandboxConfig) -> App {
         let mut inner = Inner::default();
         inner.payment_methods.extend(crate::justifi::test_payment_methods());
-        App { config, connections: Default::default(), inner: Mutex::new(inner) }
+        App {
+            config,
+            connections: Default::default(),
+            tls_handshakes: Default::default(),
+            tls_resumptions: Default::default(),
+            inner: Mutex::new(inner),
+        }
     }
 
     pub fn lock(&self) -> MutexGuard<'_, Inner> {
