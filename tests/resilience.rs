@@ -4,9 +4,11 @@
 
 mod common;
 
+use checkout_sandbox::{Sandbox, SandboxConfig};
 use common::host::{HostClient, Op};
 use common::{add_fault, config, ledger, lib, recharge_config, sandbox, tokenize};
 use serde_json::{json, Value};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 const COMPLETE: &str = "POST /v1/checkouts/{id}/complete";
@@ -369,4 +371,64 @@ fn a_call_waiting_for_another_threads_token_fetch_keeps_to_its_own_deadline() {
     assert!(waited < Duration::from_millis(1500), "gave up by its 500 ms deadline, not the 3 s fetch: {waited:?}");
     assert!(slow.join().unwrap().is_ok(), "the fetching call itself completes");
     assert_eq!(ledger(&s)["token_grants"], 1, "one token fetched");
+}
+
+#[test]
+fn clients_made_per_request_over_https_share_connections_and_tls_sessions() {
+    let s = Sandbox::start(SandboxConfig { tls: true, ..SandboxConfig::default() }).unwrap();
+    let ca = std::env::temp_dir().join(format!("checkout-sandbox-ca-{}-{}.pem", std::process::id(), s.addr().port()));
+    std::fs::write(&ca, s.ca_pem().unwrap()).unwrap();
+    let mut cfg = config(&s.base_url());
+    cfg["ca_bundle_path"] = ca.to_str().unwrap().into();
+    // The test's own reads go over one keep-alive connection of their own, opened here.
+    let admin: ureq::Agent = ureq::Agent::config_builder()
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::Specific(Arc::new(vec![ureq::tls::Certificate::from_pem(
+                    s.ca_pem().unwrap().as_bytes(),
+                )
+                .unwrap()
+                .to_owned()])))
+                .build(),
+        )
+        .build()
+        .into();
+    let counters = || -> Value {
+        let mut resp = admin.get(&format!("{}/__sandbox/counters", s.base_url())).call().unwrap();
+        serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap()
+    };
+    let before = counters();
+    let mut id = Value::Null;
+    for i in 0..200 {
+        let client = lib().client(&cfg).unwrap();
+        if i == 0 {
+            id = client.call(Op::Create, &json!({"amount": 1799, "description": "One Chocolate Donut"})).unwrap()["id"]
+                .clone();
+        } else {
+            assert_eq!(client.call(Op::Get, &json!({"checkout_id": id})).unwrap()["id"], id);
+        }
+    }
+    let after = counters();
+    let delta = |after: &Value, before: &Value, key: &str| after[key].as_u64().unwrap() - before[key].as_u64().unwrap();
+    let (connections, handshakes) = (delta(&after, &before, "connections"), delta(&after, &before, "tls_handshakes"));
+    println!("200 clients over HTTPS, one per request: {connections} connection(s), {handshakes} full handshake(s)");
+    assert!(connections <= 2, "{connections} connections for 200 clients");
+    assert!(handshakes <= 2, "{handshakes} full TLS handshakes for 200 clients");
+
+    // The pooled connection is dropped (the sandbox resets it): the retry's new connection
+    // resumes the TLS session of the process's pool instead of a full handshake.
+    let fault = json!({"route": "GET /v1/checkouts/{id}", "reset": true, "times": 1}).to_string();
+    let mut added =
+        admin.post(&format!("{}/__sandbox/faults", s.base_url())).content_type("application/json").send(fault).unwrap();
+    added.body_mut().read_to_string().unwrap(); // read whole, so its connection goes back to the admin's pool
+    let client = lib().client(&cfg).unwrap();
+    assert_eq!(client.call(Op::Get, &json!({"checkout_id": id})).unwrap()["id"], id);
+    let last = counters();
+    std::fs::remove_file(&ca).unwrap();
+    assert_eq!(delta(&last, &after, "connections"), 1, "one new connection after the reset");
+    assert_eq!(
+        (delta(&last, &after, "tls_handshakes"), delta(&last, &after, "tls_resumptions")),
+        (0, 1),
+        "the new connection resumed the session"
+    );
 }

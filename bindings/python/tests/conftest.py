@@ -26,6 +26,20 @@ def sandbox_url():
         proc.wait(timeout=10)
 
 
+@pytest.fixture(scope="session")
+def https_sandbox(tmp_path_factory):
+    """The sandbox serving HTTPS (`--tls-ca-out`): its URL and the PEM file of its CA."""
+    ca = tmp_path_factory.mktemp("sandbox-tls") / "ca.pem"
+    proc = subprocess.Popen([str(SANDBOX_BIN), "--port", "0", "--tls-ca-out", str(ca)], stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline().strip()
+        assert line.startswith("checkout-sandbox listening on https://"), line
+        yield line.rsplit(" ", 1)[1], str(ca)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """Tests talk only to the sandbox: a redirect to a storefront URL is reported, not followed."""
 

@@ -1,7 +1,10 @@
 """fork() after the client has pooled a connection, as PHP-FPM and gunicorn workers do: the
 parent and the child both succeed, the child on a connection of its own."""
 
+import json
 import os
+import ssl
+import urllib.request
 
 from conftest import http
 
@@ -51,6 +54,39 @@ def test_a_child_opens_its_own_connection_for_a_client_made_after_fork(sandbox_u
         assert parent.get(checkout["id"])["id"] == checkout["id"]
     after = connections(sandbox_url)
     assert after - before == 2, "the child's own connection and this ledger read; the parent reused its own"
+
+
+def test_over_https_a_child_opens_and_handshakes_its_own_connection(https_sandbox):
+    """The same over HTTPS: the child's client handshakes on a connection of its own; the
+    parent's next client reuses the parent's pooled TLS connection (no new handshake)."""
+    from conftest import justifi_config
+    from storefront_checkout import Client
+
+    url, ca = https_sandbox
+    context = ssl.create_default_context(cafile=ca)
+
+    def counters():  # each read is a connection and a full handshake of its own
+        with urllib.request.urlopen(f"{url}/__sandbox/counters", context=context) as resp:
+            return json.load(resp)
+
+    config = dict(justifi_config(url), ca_bundle_path=ca)
+    with Client(config) as warm:
+        checkout = warm.create({"amount": 1799, "description": "One Chocolate Donut"})
+    before = counters()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            with Client(config) as child:
+                os._exit(0 if child.get(checkout["id"])["id"] == checkout["id"] else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "the child's call failed"
+    with Client(config) as parent:
+        assert parent.get(checkout["id"])["id"] == checkout["id"]
+    after = counters()
+    assert after["connections"] - before["connections"] == 2, "the child's connection and this read"
+    assert after["tls_handshakes"] - before["tls_handshakes"] == 2, "the child's handshake and this read's"
 
 
 def test_a_child_forked_during_a_token_fetch_fetches_its_own(sandbox_url):
