@@ -56,6 +56,9 @@ pub struct SandboxConfig {
     pub complete_delay: Duration,
     /// Accepted ReCharge `X-Recharge-Access-Token` values.
     pub recharge_api_tokens: Vec<String>,
+    /// Whether ReCharge's leaky bucket (40 requests per token, draining 2 per second) refuses
+    /// with `429` when full; off for the benchmark, which measures the library, not the bucket.
+    pub recharge_rate_limit: bool,
     /// Time a ReCharge charge spends in flight; lets tests observe ReCharge's 409.
     pub charge_delay: Duration,
     /// Accepted Payfect API keys (`Authorization: Api-Key <key>`).
@@ -75,6 +78,7 @@ impl Default for SandboxConfig {
             token_ttl: Duration::from_secs(24 * 3600),
             complete_delay: Duration::ZERO,
             recharge_api_tokens: vec![TEST_RECHARGE_TOKEN.into()],
+            recharge_rate_limit: true,
             charge_delay: Duration::ZERO,
             payfect_api_keys: vec![TEST_PAYFECT_KEY.into()],
             record_exchanges: false,

@@ -1,8 +1,9 @@
-//! `checkout-sandbox [--port N] [--token-ttl-s S] [--tls-ca-out PATH]`: serves the sandbox on
-//! 127.0.0.1:N (default 8088; 0 picks a free port) until killed, after printing
+//! `checkout-sandbox [--port N] [--token-ttl-s S] [--tls-ca-out PATH] [--recharge-rate-limit off]`:
+//! serves the sandbox on 127.0.0.1:N (default 8088; 0 picks a free port) until killed, after printing
 //! `checkout-sandbox listening on http://127.0.0.1:PORT`. With `--tls-ca-out` it serves HTTPS
 //! (`https://127.0.0.1:PORT`) with a certificate from a fresh CA, whose PEM certificate it
-//! writes to PATH first, for clients' `ca_bundle_path`.
+//! writes to PATH first, for clients' `ca_bundle_path`. `--recharge-rate-limit off` turns off
+//! ReCharge's 429s (for the benchmark).
 
 use checkout_sandbox::{Sandbox, SandboxConfig};
 use std::io::Write;
@@ -11,7 +12,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "usage: checkout-sandbox [--port N] [--token-ttl-s SECONDS] [--tls-ca-out PATH]";
+const USAGE: &str =
+    "usage: checkout-sandbox [--port N] [--token-ttl-s SECONDS] [--tls-ca-out PATH] [--recharge-rate-limit on|off]";
 
 fn main() -> ExitCode {
     let mut port: u16 = 8088;
@@ -26,6 +28,13 @@ fn main() -> ExitCode {
         let parsed = match arg.as_str() {
             "--port" => value.parse().map(|p| port = p).is_ok(),
             "--token-ttl-s" => value.parse().map(|s| config.token_ttl = Duration::from_secs(s)).is_ok(),
+            "--recharge-rate-limit" => match value.as_str() {
+                "on" | "off" => {
+                    config.recharge_rate_limit = value == "on";
+                    true
+                }
+                _ => false,
+            },
             "--tls-ca-out" => {
                 config.tls = true;
                 ca_out = Some(PathBuf::from(value));

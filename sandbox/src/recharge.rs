@@ -76,11 +76,11 @@ fn admit(app: &App, headers: &HeaderMap) -> Result<(&'static str, u32), Answer> 
     let bucket = inner.recharge_buckets.entry(token.to_owned()).or_insert(Bucket { level: 0.0, at: now });
     bucket.level = (bucket.level - now.duration_since(bucket.at).as_secs_f64() * DRAIN_PER_SECOND).max(0.0);
     bucket.at = now;
-    if bucket.level + 1.0 > BUCKET_SIZE {
+    if bucket.level + 1.0 > BUCKET_SIZE && app.config.recharge_rate_limit {
         let (s, v) = errors(StatusCode::TOO_MANY_REQUESTS, "Too many requests".into());
         return Err(Answer(s, v, BUCKET_SIZE as u32));
     }
-    bucket.level += 1.0;
+    bucket.level = (bucket.level + 1.0).min(BUCKET_SIZE);
     Ok((version, bucket.level.ceil() as u32))
 }
 
