@@ -1,10 +1,15 @@
 """The benchmark's Python runners: `flow.py MODE BASE_URL PAYMENT_TOKEN CHECKOUTS THREADS`, MODE
 `library` (storefront_checkout over ctypes), `requests` (a requests.Session per thread) or
-`httpx` (one httpx.Client); `library_per_checkout` and `requests_per_checkout` make a new
-client or session for every checkout, as a storefront does that builds one per web request.
-One checkout = create + complete; the token is fetched once. Prints one JSON line of figures."""
+`httpx` (one httpx.Client); `library_per_checkout`, `requests_per_checkout` and
+`httpx_per_checkout` make a new client or session for every checkout, as a storefront does
+that builds one per web request. One checkout = create + complete; the token is fetched once.
+`library_recharge` (create + charge, ReCharge) and `library_payfect` (create + read, Payfect)
+run the other providers' flows through the library. Over HTTPS when BASE_URL is `https://`,
+trusting the CA certificate in the PEM file `BENCH_CA_BUNDLE`. Prints one JSON line of figures."""
 
 import json
+import os
+import ssl
 import sys
 import threading
 import time
@@ -15,11 +20,14 @@ checkouts, threads = int(sys.argv[4]), int(sys.argv[5])
 DONUT = {"amount": 1799, "description": "One Chocolate Donut", "origin_url": "http://localhost:3000"}
 CREDENTIALS = {"client_id": "test_sandbox_client_id", "client_secret": "test_sandbox_client_secret"}
 SUB_ACCOUNT = "acc_5Et9iXrSSAZR2KSouQGAWi"
+CA = os.environ.get("BENCH_CA_BUNDLE") or None
+TLS = {"ca_bundle_path": CA} if CA else {}
+SSL_CONTEXT = ssl.create_default_context(cafile=CA) if CA else None  # made once, as a careful developer would
 
 
 def library(per_checkout=False):
     from storefront_checkout import Client
-    config = {"provider": "justifi", "base_url": base, "sub_account": SUB_ACCOUNT, **CREDENTIALS}
+    config = {"provider": "justifi", "base_url": base, "sub_account": SUB_ACCOUNT, **CREDENTIALS, **TLS}
     shared = Client(config)
 
     def checkout_with(client):
@@ -67,19 +75,57 @@ def http_client(make_session, per_thread, per_checkout=False):
     return factory
 
 
+def other_provider(provider):
+    """ReCharge (seed 002: a subscription checkout, then its charge) or Payfect (seed 004: a
+    USDT checkout, then reading it, as a storefront does after the shopper pays on its page)."""
+    from storefront_checkout import Client
+    item = {"name": "Coffee Beans", "unit_amount": 1450, "quantity": 1}
+    if provider == "recharge":
+        client = Client({"provider": "recharge", "base_url": base, "api_token": "test_recharge_token", **TLS})
+        request = {"currency": "usd", "line_items": [{**item, "product_id": 1255183684, "variant_id": 3844924612,
+                                                       "subscription": {"interval_unit": "month", "interval_frequency": 1}}]}
+
+        def one():
+            checkout = client.create(request)
+            assert client.complete({"checkout_id": checkout["id"], "payment_token": "tok_visa"})["payment_status"] == "succeeded"
+    else:
+        client = Client({"provider": "payfect", "base_url": base, "api_key": "test_payfect_key", **TLS})
+        request = {"currency": "usdt", "line_items": [{**item, "description": "Medium roast"}]}
+
+        def one():
+            checkout = client.create(request)
+            assert client.get(checkout["id"])["status"] == "open"
+    return lambda: one
+
+
+def requests_session():
+    """requests trusts REQUESTS_CA_BUNDLE, which the benchmark sets to BENCH_CA_BUNDLE (the
+    variable wins over `Session.verify`)."""
+    import requests
+    return requests.Session()
+
+
+def httpx_client():
+    import httpx
+    return httpx.Client(verify=SSL_CONTEXT) if CA else httpx.Client()
+
+
 if mode == "library":
     factory = library()
 elif mode == "library_per_checkout":
     factory = library(per_checkout=True)
+elif mode == "library_recharge":
+    factory = other_provider("recharge")
+elif mode == "library_payfect":
+    factory = other_provider("payfect")
 elif mode == "requests":
-    import requests
-    factory = http_client(requests.Session, per_thread=True)
+    factory = http_client(requests_session, per_thread=True)
 elif mode == "requests_per_checkout":
-    import requests
-    factory = http_client(requests.Session, per_thread=True, per_checkout=True)
+    factory = http_client(requests_session, per_thread=True, per_checkout=True)
+elif mode == "httpx_per_checkout":
+    factory = http_client(httpx_client, per_thread=True, per_checkout=True)
 else:
-    import httpx
-    factory = http_client(httpx.Client, per_thread=False)
+    factory = http_client(httpx_client, per_thread=False)
 
 warm = factory()
 for _ in range(min(100, checkouts)):
@@ -111,6 +157,9 @@ latencies.sort()
 pick = lambda q: latencies[min(len(latencies) - 1, int(len(latencies) * q))] * 1e6  # noqa: E731
 names = {"library": "library, Python (ctypes)", "requests": "Python requests.Session", "httpx": "Python httpx.Client",
          "library_per_checkout": "library, Python, new Client per checkout",
-         "requests_per_checkout": "Python, new requests.Session per checkout"}
+         "requests_per_checkout": "Python, new requests.Session per checkout",
+         "httpx_per_checkout": "Python, new httpx.Client per checkout",
+         "library_recharge": "library, Python, ReCharge (create + charge)",
+         "library_payfect": "library, Python, Payfect (create + read)"}
 print(json.dumps({"runner": names[mode], "threads": threads, "checkouts": len(latencies), "median_us": pick(0.5),
                   "p99_us": pick(0.99), "per_sec": len(latencies) / elapsed}))

@@ -1,7 +1,8 @@
 //! The benchmark's Rust runners (driven by `bench/run`): one JustiFi checkout = create +
 //! complete, a token fetched once. Prints one JSON line of figures.
 //!
-//! `bench MODE BASE_URL PAYMENT_TOKEN CHECKOUTS THREADS`, MODE one of
+//! `bench MODE BASE_URL PAYMENT_TOKEN CHECKOUTS THREADS`, over HTTPS when BASE_URL is
+//! `https://` (trusting the CA certificate of `BENCH_CA_BUNDLE`, a PEM file), MODE one of
 //! - `bare`: the limit, a keep-alive ureq agent calling the sandbox directly;
 //! - `rlib`: the library's Rust API;
 //! - `cabi`: the library through its C ABI (libloading);
@@ -18,8 +19,18 @@ const CLIENT_ID: &str = "test_sandbox_client_id";
 const CLIENT_SECRET: &str = "test_sandbox_client_secret";
 const SUB_ACCOUNT: &str = "acc_5Et9iXrSSAZR2KSouQGAWi";
 
+/// The PEM file of the CA to trust (the HTTPS sandbox's), from `BENCH_CA_BUNDLE`.
+fn ca_bundle() -> Option<String> {
+    std::env::var("BENCH_CA_BUNDLE").ok().filter(|p| !p.is_empty())
+}
+
 fn config(base: &str) -> Value {
-    json!({"provider": "justifi", "base_url": base, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "sub_account": SUB_ACCOUNT})
+    let mut config = json!({"provider": "justifi", "base_url": base, "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET, "sub_account": SUB_ACCOUNT});
+    if let Some(path) = ca_bundle() {
+        config["ca_bundle_path"] = path.into();
+    }
+    config
 }
 
 fn donut() -> Value {
@@ -35,7 +46,16 @@ struct Bare {
 
 impl Bare {
     fn new(base: &str) -> Bare {
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let mut agent = ureq::Agent::config_builder().http_status_as_error(false);
+        if let Some(path) = ca_bundle() {
+            let pem = std::fs::read(path).unwrap();
+            let roots =
+                ureq::tls::RootCerts::Specific(std::sync::Arc::new(vec![ureq::tls::Certificate::from_pem(&pem)
+                    .unwrap()
+                    .to_owned()]));
+            agent = agent.tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build());
+        }
+        let agent: ureq::Agent = agent.build().into();
         let mut resp = agent
             .post(format!("{base}/oauth/token"))
             .content_type("application/json")
