@@ -472,7 +472,10 @@ fn attempt(agent: &Agent, req: &HttpRequest, shorter: Option<Duration>) -> std::
 fn read_body(body: &mut ureq::Body) -> std::result::Result<Vec<u8>, Failure> {
     use std::io::Read;
     let sent = |status, message: String| Failure { error: Box::new(Error::new(status, message)), unsent: false };
-    let mut out = Vec::new();
+    // Room for the whole body at once where its length is known (and plausible), so that
+    // reading it does not grow the buffer step by step.
+    let expected = body.content_length().unwrap_or(0).min(MAX_RESPONSE_BYTES) as usize;
+    let mut out = Vec::with_capacity(expected.max(4096));
     body.as_reader().take(MAX_RESPONSE_BYTES + 1).read_to_end(&mut out).map_err(|e| {
         let mut f = classify(ureq::Error::Io(e));
         f.unsent = false;
@@ -498,19 +501,24 @@ fn read_body(body: &mut ureq::Body) -> std::result::Result<Vec<u8>, Failure> {
 /// would fail on it (Python's `RecursionError`): the bound holds for every body a provider
 /// sends and every webhook body, as for every request.
 pub fn json_depth_within(bytes: &[u8], max: usize) -> bool {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in bytes {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // Skip the string: jump between quotes and backslashes (most of a JSON body).
+                i += 1;
+                loop {
+                    match bytes.get(i..).and_then(|rest| memchr::memchr2(b'"', b'\\', rest)) {
+                        Some(at) if bytes[i + at] == b'\\' => i += at + 2,
+                        Some(at) => {
+                            i += at;
+                            break;
+                        }
+                        None => return true,
+                    }
+                }
             }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
                 if depth > max {
@@ -520,6 +528,7 @@ pub fn json_depth_within(bytes: &[u8], max: usize) -> bool {
             b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        i += 1;
     }
     true
 }
@@ -574,6 +583,22 @@ fn classify(e: ureq::Error) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_depth_counts_brackets_outside_strings_only() {
+        assert!(json_depth_within(br#"{"a": [1, {"b": 2}]}"#, 3));
+        assert!(!json_depth_within(br#"{"a": [1, {"b": 2}]}"#, 2));
+        let nested = format!("{}{}", "[".repeat(126), "]".repeat(126));
+        assert!(json_depth_within(&nested.as_bytes()[1..nested.len() - 1], MAX_JSON_DEPTH));
+        assert!(!json_depth_within(nested.as_bytes(), MAX_JSON_DEPTH));
+        // Brackets in strings, escaped quotes and backslashes do not count or end a string.
+        assert!(json_depth_within(br#"{"a": "[[[{{{", "b": "x\"[[[\\", "c": "\\\"{{"}"#, 1));
+        assert!(!json_depth_within(br#"{"a": "\\", "b": [[]]}"#, 2), "the string ends at the quote after \\\\");
+        // Truncated bodies end the scan without a panic.
+        for cut in [r#"{"a": "x\"#, r#"{"a": "x"#, r#"{"a": "\"#] {
+            assert!(json_depth_within(cut.as_bytes(), 1), "{cut}");
+        }
+    }
 
     #[test]
     fn retry_after_reads_seconds_and_http_dates() {

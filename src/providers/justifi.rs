@@ -80,9 +80,8 @@ impl Justifi {
                 client_id: &self.client_id,
                 client_secret: self.client_secret.expose(),
             });
-            let resp =
-                JsonRequest::new(&self.conn.base_url, Method::Post, &["oauth", "token"], Some(&body), Replay::Safe)?
-                    .send(&self.conn.transport, &[])?;
+            let resp = JsonRequest::new(&self.conn.base, Method::Post, &["oauth", "token"], Some(&body), Replay::Safe)?
+                .send(&self.conn.transport, &[])?;
             if !resp.is_success() {
                 let mut e = self.error(&resp);
                 if resp.status == 400 || resp.status == 401 || resp.status == 403 {
@@ -126,7 +125,7 @@ impl Justifi {
     ) -> Result<JsonRequest> {
         let replay =
             if method == Method::Get || idempotency_key.is_some() { Replay::Safe } else { Replay::OnlyIfUnsent };
-        JsonRequest::new(&self.conn.base_url, method, segments, body, replay)
+        JsonRequest::new(&self.conn.base, method, segments, body, replay)
     }
 
     fn send(&self, request: JsonRequest, idempotency_key: Option<&str>) -> Result<HttpResponse> {

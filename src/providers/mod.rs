@@ -59,6 +59,8 @@ pub fn from_config(f: &mut Fields) -> Result<Box<dyn Provider>> {
 /// origin, the hosted pages' origin when overridden, the transport and the webhook keys.
 pub struct Connection {
     pub base_url: String,
+    /// `base_url`, parsed once: every request's URL is built from it.
+    pub base: Url,
     pub hosted_base_url: Option<String>,
     pub transport: Transport,
     pub webhook: WebhookKeys,
@@ -73,6 +75,7 @@ impl Connection {
         Ok(Connection {
             webhook: WebhookKeys::from_config(&common),
             transport: Transport::new(&common)?,
+            base: parse_origin(&common.base_url)?,
             base_url: common.base_url,
             hosted_base_url: common.hosted_base_url,
         })
@@ -154,7 +157,7 @@ pub struct JsonRequest {
 
 impl JsonRequest {
     pub fn new(
-        origin: &str,
+        origin: &Url,
         method: Method,
         segments: &[&str],
         body: Option<&Value>,
@@ -162,7 +165,7 @@ impl JsonRequest {
     ) -> Result<JsonRequest> {
         Ok(JsonRequest {
             method,
-            url: endpoint(origin, segments)?,
+            url: endpoint_at(origin, segments)?,
             body: body.map(Value::to_string),
             replay,
             settles: false,
@@ -187,15 +190,25 @@ impl JsonRequest {
     }
 }
 
+fn parse_origin(origin: &str) -> Result<Url> {
+    Url::parse(origin).map_err(|e| Error::config(format!("base_url: is not a URL ({e})")))
+}
+
 /// `origin` followed by `segments`, each percent-encoded as one path segment: an id holding
 /// `/`, `?`, `#` or `%` stays inside its segment and can never address another resource.
 /// An empty last segment gives a trailing slash. `.` and `..` (which URL resolution would
 /// drop or climb) are refused.
 pub fn endpoint(origin: &str, segments: &[&str]) -> Result<Url> {
+    endpoint_at(&parse_origin(origin)?, segments)
+}
+
+/// [`endpoint`] from an origin parsed once ([`Connection::base`]): the per-request path,
+/// which then parses no URL.
+pub fn endpoint_at(origin: &Url, segments: &[&str]) -> Result<Url> {
     if let Some(dots) = segments.iter().find(|s| matches!(**s, "." | "..")) {
         return Err(Error::invalid_request(format!("{dots:?} is not a valid id")));
     }
-    let mut url = Url::parse(origin).map_err(|e| Error::config(format!("base_url: is not a URL ({e})")))?;
+    let mut url = origin.clone();
     url.path_segments_mut().map_err(|()| Error::config("base_url: cannot carry a path"))?.clear().extend(segments);
     Ok(url)
 }

@@ -44,7 +44,7 @@ impl Payfect {
 
     fn call(&self, method: Method, segments: &[&str], body: Option<&Value>) -> Result<HttpResponse> {
         let replay = if method == Method::Get { Replay::Safe } else { Replay::OnlyIfUnsent };
-        JsonRequest::new(&self.conn.base_url, method, segments, body, replay)?
+        JsonRequest::new(&self.conn.base, method, segments, body, replay)?
             .send(&self.conn.transport, &[("Authorization", self.api_key.expose())])
     }
 

@@ -93,8 +93,7 @@ impl Recharge {
     }
 
     fn call(&self, method: Method, segments: &[&str], body: Option<&Value>, replay: Replay) -> Result<HttpResponse> {
-        JsonRequest::new(&self.conn.base_url, method, segments, body, replay)?
-            .send(&self.conn.transport, &self.headers())
+        JsonRequest::new(&self.conn.base, method, segments, body, replay)?.send(&self.conn.transport, &self.headers())
     }
 
     /// Settles a charge that ended ambiguously by reading the checkout within the call's
@@ -232,7 +231,7 @@ impl Provider for Recharge {
         });
         let charge = || {
             let request = JsonRequest::new(
-                &self.conn.base_url,
+                &self.conn.base,
                 Method::Post,
                 &["checkouts", &req.checkout_id, "charge"],
                 Some(&body),

@@ -84,14 +84,25 @@ pub fn object<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<(T, Provid
         #[serde(rename = "type")]
         kind: Option<IgnoredAny>,
     }
-    let whole: &RawValue = serde_json::from_slice(body).map_err(|e| undecodable(what, e))?;
-    if !whole.get().trim_start().starts_with('{') {
-        return Err(undecodable(what, "not a JSON object"));
-    }
-    let envelope: Envelope = serde_json::from_str(whole.get()).map_err(|e| undecodable(what, e))?;
+    let whole = || -> Result<&RawValue> {
+        let whole: &RawValue = serde_json::from_slice(body).map_err(|e| undecodable(what, e))?;
+        match whole.get().trim_start().starts_with('{') {
+            true => Ok(whole),
+            false => Err(undecodable(what, "not a JSON object")),
+        }
+    };
+    // One pass over the body finds the envelope's `data` (the usual answer); the whole body
+    // is read again only when it is not enveloped, or not an object (for the error).
+    let envelope: Envelope = match serde_json::from_slice(body) {
+        Ok(envelope) => envelope,
+        Err(e) => {
+            whole()?;
+            return Err(undecodable(what, e));
+        }
+    };
     let raw = match (envelope.data, envelope.kind) {
         (Some(data), Some(_)) if data.get().trim_start().starts_with('{') => data,
-        _ => whole,
+        _ => whole()?,
     };
     let typed = serde_json::from_str(raw.get()).map_err(|e| undecodable(what, e))?;
     Ok((typed, ProviderData::Raw(raw.to_owned())))
