@@ -55,7 +55,8 @@ async function makeOne() {
   const { access_token: token } = await post('/oauth/token', CREDENTIALS, {});
   const headers = { Authorization: `Bearer ${token}`, 'Sub-Account': SUB_ACCOUNT };
   return async () => {
-    const checkout = (await post('/v1/checkouts', DONUT, headers)).data;
+    // An Idempotency-Key on every POST, as JustiFi's docs advise (and the library does).
+    const checkout = (await post('/v1/checkouts', DONUT, { ...headers, 'Idempotency-Key': randomUUID() })).data;
     const done = (await post(`/v1/checkouts/${checkout.id}/complete`, { payment_token: pm, payment_mode: 'ecom' },
       { ...headers, 'Idempotency-Key': randomUUID() })).data;
     if (done.payment_status !== 'succeeded') throw new Error('not paid');

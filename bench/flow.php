@@ -46,7 +46,8 @@ if (str_starts_with($mode, 'library')) {
     $headers = ["Authorization: Bearer $token", "Sub-Account: $subAccount"];
     $one = static function () use ($post, $handle, $perCheckout, $headers, $donut, $pm): void {
         $curl = $perCheckout ? curl_init() : $handle;
-        $checkout = $post($curl, '/v1/checkouts', $donut, $headers)['data'];
+        // An Idempotency-Key on every POST, as JustiFi's docs advise (and the library does).
+        $checkout = $post($curl, '/v1/checkouts', $donut, array_merge($headers, ['Idempotency-Key: ' . bin2hex(random_bytes(16))]))['data'];
         $key = bin2hex(random_bytes(16));
         $done = $post($curl, "/v1/checkouts/{$checkout['id']}/complete", ['payment_token' => $pm, 'payment_mode' => 'ecom'],
             array_merge($headers, ["Idempotency-Key: $key"]))['data'];

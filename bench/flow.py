@@ -48,15 +48,17 @@ def library(per_checkout=False):
 
 def http_client(make_session, per_thread, per_checkout=False):
     """What a competent developer writes: one session (one per thread where it is not
-    thread-safe, or one per checkout for the per-request habit), the token once, JSON in and
-    out."""
+    thread-safe, or one per checkout for the per-request habit), the token once, an
+    Idempotency-Key on every POST as JustiFi's docs advise (and the library does), JSON in
+    and out."""
     first = make_session()
     token = first.post(f"{base}/oauth/token", json=CREDENTIALS).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}", "Sub-Account": SUB_ACCOUNT}
     unused = [first]
 
     def checkout_with(session):
-        checkout = session.post(f"{base}/v1/checkouts", json=DONUT, headers=headers).json()["data"]
+        checkout = session.post(f"{base}/v1/checkouts", json=DONUT,
+                                headers={**headers, "Idempotency-Key": str(uuid.uuid4())}).json()["data"]
         done = session.post(f"{base}/v1/checkouts/{checkout['id']}/complete",
                             json={"payment_token": pm, "payment_mode": "ecom"},
                             headers={**headers, "Idempotency-Key": str(uuid.uuid4())}).json()["data"]

@@ -37,7 +37,9 @@ fn donut() -> Value {
     json!({"amount": 1799, "description": "One Chocolate Donut", "origin_url": "http://localhost:3000"})
 }
 
-/// What a developer would write with ureq: one agent, the token once, JSON in and out.
+/// What a developer would write with ureq: one agent, the token once, an `Idempotency-Key` on
+/// every POST (JustiFi's docs, Idempotency: "Each request may include an Idempotency-Key
+/// header"; the library sends one on each), JSON in and out.
 struct Bare {
     agent: ureq::Agent,
     base: String,
@@ -79,7 +81,7 @@ impl Bare {
     }
 
     fn checkout(&self, pm: &str) {
-        let created = self.post("/v1/checkouts", &donut(), None);
+        let created = self.post("/v1/checkouts", &donut(), Some(&uuid::Uuid::new_v4().to_string()));
         let id = created["data"]["id"].as_str().unwrap();
         let key = uuid::Uuid::new_v4().to_string();
         let done = self.post(
