@@ -1,7 +1,8 @@
 <?php
 
-// The shop's front controller: `php -S 127.0.0.1:8000 public/index.php` (or any web server
-// sending every request here). SHOP_DATA_DIR holds the SQLite database and the sessions.
+// The shop's front controller: the web server sends every request here (examples/storefront/run
+// configures nginx and PHP-FPM so). SHOP_BASE_URL is the shop's public origin; SHOP_DATA_DIR
+// holds the SQLite database and the sessions.
 
 declare(strict_types=1);
 
@@ -53,7 +54,14 @@ $count = array_sum(array_column($cart['lines'], 'quantity'));
 $page = static function (string $title, string $body, int $status = 200, string $head = '') use (&$count): never {
     respond($status, Views::page($title, $body, $count, $head));
 };
-$shop = new Payments(($_SERVER['HTTPS'] ?? '') === 'on' ? "https://{$_SERVER['HTTP_HOST']}" : "http://{$_SERVER['HTTP_HOST']}");
+// The shop's public origin, for the return and webhook URLs handed to providers: configured,
+// never taken from the request's Host header (which a client chooses, and which Debian's
+// nginx passes without its port).
+$origin = getenv('SHOP_BASE_URL');
+if ($origin === false || $origin === '') {
+    respond(500, 'SHOP_BASE_URL is not set: give the shop its public origin, e.g. https://shop.example.com');
+}
+$shop = new Payments(rtrim($origin, '/'));
 
 try {
     if ($method === 'GET' && $path === '/') {

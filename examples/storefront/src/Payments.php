@@ -16,6 +16,7 @@ use StorefrontCheckout\Client;
  * by the library itself), the webhook signing secrets (`JUSTIFI_WEBHOOK_SECRET`,
  * `RECHARGE_WEBHOOK_SECRET`, `PAYFECT_WEBHOOK_SECRET`) and `SHOP_SANDBOX_URL`, the origin of
  * checkout-sandbox, which stands for every provider's API and hosted pages when set.
+ * `$shopOrigin` is the shop's configured public origin (`SHOP_BASE_URL`).
  */
 final class Payments
 {

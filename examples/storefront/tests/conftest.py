@@ -71,9 +71,9 @@ def shop(tmp_path_factory):
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
-        log = data / "php.log"
-        if log.exists():
-            print(log.read_text()[-4000:])
+        for log in ("php-fpm.log", "nginx-error.log"):
+            if (data / log).exists():
+                print(f"{log}:\n{(data / log).read_text()[-4000:]}")
 
 
 class Shopper:
