@@ -109,7 +109,7 @@ impl Justifi {
         &self,
         method: Method,
         segments: &[&str],
-        body: Option<&Value>,
+        body: Option<&str>,
         idempotency_key: Option<&str>,
     ) -> Result<HttpResponse> {
         self.send(self.request(method, segments, body, idempotency_key)?, idempotency_key)
@@ -120,7 +120,7 @@ impl Justifi {
         &self,
         method: Method,
         segments: &[&str],
-        body: Option<&Value>,
+        body: Option<&str>,
         idempotency_key: Option<&str>,
     ) -> Result<JsonRequest> {
         let replay =

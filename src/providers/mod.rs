@@ -160,13 +160,13 @@ impl JsonRequest {
         origin: &Url,
         method: Method,
         segments: &[&str],
-        body: Option<&Value>,
+        body: Option<&str>,
         replay: Replay,
     ) -> Result<JsonRequest> {
         Ok(JsonRequest {
             method,
             url: endpoint_at(origin, segments)?,
-            body: body.map(Value::to_string),
+            body: body.map(str::to_owned),
             replay,
             settles: false,
         })
@@ -213,15 +213,21 @@ pub fn endpoint_at(origin: &Url, segments: &[&str]) -> Result<Url> {
     Ok(url)
 }
 
-/// A request body (a `Serialize` struct of the provider's wire module) as JSON, with the
+/// A request body (a `Serialize` struct of the provider's wire module) as JSON text, with the
 /// unified `provider_options` merged over it: a key there replaces the typed one, as the
-/// contract says. (`#[serde(flatten)]` would send a key given in both twice.)
-pub fn with_options<T: serde::Serialize>(body: &T, provider_options: Option<serde_json::Map<String, Value>>) -> Value {
-    let mut value = serde_json::to_value(body).unwrap_or_default();
-    if let Value::Object(map) = &mut value {
-        map.extend(provider_options.unwrap_or_default());
+/// contract says. (`#[serde(flatten)]` would send a key given in both twice.) Without options
+/// the struct is serialized straight to text.
+pub fn with_options<T: serde::Serialize>(body: &T, provider_options: Option<serde_json::Map<String, Value>>) -> String {
+    match provider_options {
+        Some(options) if !options.is_empty() => {
+            let mut value = serde_json::to_value(body).unwrap_or_default();
+            if let Value::Object(map) = &mut value {
+                map.extend(options);
+            }
+            value.to_string()
+        }
+        _ => serde_json::to_string(body).unwrap_or_default(),
     }
-    value
 }
 
 /// A value a provider writes as a string or as a JSON number (ReCharge's prices and ids,
@@ -243,8 +249,8 @@ impl NumberOrText {
     }
 }
 
-/// A request body as the JSON the transport sends.
-pub fn json_body<T: serde::Serialize>(body: &T) -> Value {
+/// A request body as the JSON text the transport sends.
+pub fn json_body<T: serde::Serialize>(body: &T) -> String {
     with_options(body, None)
 }
 

@@ -42,7 +42,7 @@ impl Payfect {
         Ok(Payfect { conn, api_key: Secret::new(format!("Api-Key {api_key}")) })
     }
 
-    fn call(&self, method: Method, segments: &[&str], body: Option<&Value>) -> Result<HttpResponse> {
+    fn call(&self, method: Method, segments: &[&str], body: Option<&str>) -> Result<HttpResponse> {
         let replay = if method == Method::Get { Replay::Safe } else { Replay::OnlyIfUnsent };
         JsonRequest::new(&self.conn.base, method, segments, body, replay)?
             .send(&self.conn.transport, &[("Authorization", self.api_key.expose())])

@@ -31,7 +31,6 @@ use crate::response::{Checkout, Completion, RedirectUrl};
 use crate::secret::Secret;
 use crate::transport::{HttpResponse, Method, Replay};
 use crate::webhook::{body_json, constant_time_eq, hmac_sha256_matches, signature, Headers, WebhookEvent};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use wire::{ApiVersion, ErrorDetail, PROVIDER};
 
@@ -92,7 +91,7 @@ impl Recharge {
         [("X-Recharge-Access-Token", self.api_token.expose()), ("X-Recharge-Version", self.version.header())]
     }
 
-    fn call(&self, method: Method, segments: &[&str], body: Option<&Value>, replay: Replay) -> Result<HttpResponse> {
+    fn call(&self, method: Method, segments: &[&str], body: Option<&str>, replay: Replay) -> Result<HttpResponse> {
         JsonRequest::new(&self.conn.base, method, segments, body, replay)?.send(&self.conn.transport, &self.headers())
     }
 

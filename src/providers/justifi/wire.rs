@@ -671,7 +671,7 @@ mod tests {
             json!({"payment_method_group_id": "pmg_1", "description": "override"}).as_object().cloned(),
         );
         assert_eq!(
-            body,
+            serde_json::from_str::<Value>(&body).unwrap(),
             json!({"amount": 1799, "description": "override", "origin_url": "http://localhost:3000",
             "payment": {"metadata": {"client_reference_id": "c1"}}, "payment_method_group_id": "pmg_1"})
         );

@@ -229,7 +229,7 @@ struct CreateBody<'a> {
 /// none makes a one-time item), `email`, `currency` (upper case), `description` as `note`,
 /// then `provider_options` merged as is (a `line_items` there replaces the mapped ones, for
 /// fields the unified item lacks).
-pub fn create_body(req: &CreateCheckout, currency: &str, version: ApiVersion) -> Result<Value, Error> {
+pub fn create_body(req: &CreateCheckout, currency: &str, version: ApiVersion) -> Result<String, Error> {
     let line_items = req
         .line_items
         .iter()
@@ -500,7 +500,7 @@ mod tests {
         // 2021-01: seed 002's body, top level, with the SDK's `title` and `price` added
         // (ChemicalLuck `recharge/api/v1/checkouts.py` `CheckoutLineItem`).
         let seed: Value = serde_json::from_str(include_str!("../../../tests/fixtures/seed_002_create.json")).unwrap();
-        let body = create_body(&req, "usd", ApiVersion::V2021_01).unwrap();
+        let body: Value = serde_json::from_str(&create_body(&req, "usd", ApiVersion::V2021_01).unwrap()).unwrap();
         let sent = body["line_items"][0].as_object().unwrap();
         let mapped = [
             "product_id",
@@ -520,12 +520,16 @@ mod tests {
         // 2021-11: the SDK's v2 `CheckoutLineItem`, with the seed's values.
         let expected: Value =
             serde_json::from_str(include_str!("../../../tests/fixtures/recharge_2021_11_create.json")).unwrap();
-        assert_eq!(create_body(&req, "usd", ApiVersion::V2021_11).unwrap(), expected);
+        assert_eq!(
+            serde_json::from_str::<Value>(&create_body(&req, "usd", ApiVersion::V2021_11).unwrap()).unwrap(),
+            expected
+        );
         let one_time = CreateCheckout {
             line_items: vec![LineItem { subscription: None, ..req.line_items[0].clone() }],
             ..Default::default()
         };
-        let item = &create_body(&one_time, "usd", ApiVersion::V2021_11).unwrap()["line_items"][0];
+        let body: Value = serde_json::from_str(&create_body(&one_time, "usd", ApiVersion::V2021_11).unwrap()).unwrap();
+        let item = &body["line_items"][0];
         assert_eq!(
             (item["purchase_item_type"].as_str(), item.get("subscription_preferences")),
             (Some("onetime"), None)
