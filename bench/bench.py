@@ -109,13 +109,14 @@ def runners(s, n, threads):
     return rows
 
 
-def round_ratios(got, concurrent):
-    """The ratios of one round over one transport (targets of issue 13 where marked)."""
+def round_ratios(got, concurrent, paired):
+    """The ratios of one round over one transport (targets of issue 13 where marked). The added
+    costs come from the `paired` run, whose routes take turns in one process."""
     rate = lambda k: got[k]["per_sec"]  # noqa: E731
     cost = lambda k: got[k]["median_us"]  # noqa: E731
     return {
-        "C ABI added cost per call (µs; target ≤ 15)": (cost("cabi") - cost("bare")) / 2,
-        "Rust API added cost per call (µs)": (cost("rlib") - cost("bare")) / 2,
+        "C ABI added cost per call (µs; target ≤ 15)": (paired["cabi_median_us"] - paired["bare_median_us"]) / 2,
+        "Rust API added cost per call (µs)": (paired["rlib_median_us"] - paired["bare_median_us"]) / 2,
         "Python: new Client per checkout, cost ÷ reused Client (target ≤ 1.2)": cost("py_library_per_checkout") / cost("py_library"),
         "PHP: new Client per checkout, cost ÷ reused Client (target ≤ 1.2)": cost("php_library_per_checkout") / cost("php_library"),
         "Node: new Client per checkout, cost ÷ reused Client (target ≤ 1.2)": cost("node_async_per_checkout") / cost("node_async"),
@@ -150,7 +151,8 @@ def main():
                     single[transport].setdefault(key, []).append(figures)
                 for key, figures in concurrent.items():
                     multi[transport].setdefault(key, []).append(figures)
-                for k, v in round_ratios(got, concurrent).items():
+                paired = s.run([RUST, "paired", s.base, s.pm, str(CHECKOUTS)])
+                for k, v in round_ratios(got, concurrent, paired).items():
                     ratios[transport].setdefault(k, []).append(v)
             print(f"round {r + 1}/{ROUNDS} done", file=sys.stderr)
         http = sandboxes["HTTP"]

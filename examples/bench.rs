@@ -6,6 +6,8 @@
 //! - `bare`: the limit, a keep-alive ureq agent calling the sandbox directly;
 //! - `rlib`: the library's Rust API;
 //! - `cabi`: the library through its C ABI (libloading);
+//! - `paired`: `bare`, `rlib` and `cabi` in one process, one checkout each in turn: the
+//!   medians of each, for the added costs;
 //! - `cold`: dlopen + client + first checkout, in this fresh process;
 //! - `rss`: RSS after CHECKOUTS `checkout_get` calls through the C ABI.
 
@@ -163,6 +165,43 @@ fn main() {
                 assert_eq!(done["payment_status"], "succeeded");
             });
             report("library, Rust API", threads, l, e);
+        }
+        "paired" => {
+            // The three routes in one process, one checkout each in turn, so that the machine's
+            // drift between runs cancels out of their differences.
+            let bare = Bare::new(base);
+            let rlib = storefront_checkout::Client::new(object(config(base))).unwrap();
+            let lib = CheckoutLib::load(&host::locate().unwrap()).unwrap();
+            let cabi = lib.client(&config(base)).unwrap();
+            let routes: [(&str, &dyn Fn()); 3] = [
+                ("bare", &|| bare.checkout(&pm)),
+                ("rlib", &|| {
+                    let id = rlib.create(object(donut())).unwrap()["id"].as_str().unwrap().to_owned();
+                    let done = rlib.complete(object(json!({"checkout_id": id, "payment_token": pm}))).unwrap();
+                    assert_eq!(done["payment_status"], "succeeded");
+                }),
+                ("cabi", &|| {
+                    let id = cabi.call(Op::Create, &donut()).unwrap()["id"].as_str().unwrap().to_owned();
+                    let done = cabi.call(Op::Complete, &json!({"checkout_id": id, "payment_token": pm})).unwrap();
+                    assert_eq!(done["payment_status"], "succeeded");
+                }),
+            ];
+            let mut latencies: [Vec<Duration>; 3] = Default::default();
+            for round in 0..checkouts + 100 {
+                for (i, (_, one)) in routes.iter().enumerate() {
+                    let t = Instant::now();
+                    one();
+                    if round >= 100 {
+                        latencies[i].push(t.elapsed());
+                    }
+                }
+            }
+            let mut line = json!({"runner": "paired"});
+            for ((name, _), mut l) in routes.iter().zip(latencies) {
+                l.sort();
+                line[format!("{name}_median_us")] = (l[l.len() / 2].as_secs_f64() * 1e6).into();
+            }
+            println!("{line}");
         }
         "cabi" | "cold" | "rss" => {
             let started = Instant::now();
