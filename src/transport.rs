@@ -199,6 +199,10 @@ pub struct Transport {
     deadline: Duration,
     /// Whether each attempt is logged to stderr (`log`).
     log: bool,
+    /// The pool this client last used and the pid it used it in: the per-request lookup,
+    /// so that only a client's first request (or its first after `fork()`) hashes the
+    /// settings, certificates included, and takes the process-wide lock.
+    used: Mutex<Option<(u32, Agent)>>,
 }
 
 /// The transport settings a pool is built from: clients whose settings are equal share it.
@@ -227,7 +231,13 @@ impl Transport {
             roots,
             proxy: config.proxy.clone(),
         };
-        Ok(Transport { pool, max_retries: config.max_retries, deadline: config.deadline, log: config.log })
+        Ok(Transport {
+            pool,
+            max_retries: config.max_retries,
+            deadline: config.deadline,
+            log: config.log,
+            used: Mutex::new(None),
+        })
     }
 
     /// The running call's deadline (`deadline_ms` from its first request, or from now when
@@ -247,6 +257,19 @@ impl Transport {
     /// child makes its own, so it never writes to the parent's pooled sockets.
     fn agent(&self) -> Agent {
         let pid = std::process::id();
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        match &*used {
+            Some((used_in, agent)) if *used_in == pid => agent.clone(),
+            _ => {
+                let agent = self.pool_agent(pid);
+                *used = Some((pid, agent.clone()));
+                agent
+            }
+        }
+    }
+
+    /// The process's pool for this client's settings in process `pid`, from the process-wide map.
+    fn pool_agent(&self, pid: u32) -> Agent {
         let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
         match pools.get_mut(&self.pool) {
             Some((made_in, agent)) if *made_in == pid => agent.clone(),
