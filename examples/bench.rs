@@ -95,6 +95,20 @@ impl Bare {
     }
 }
 
+/// One checkout through the library's Rust API.
+fn rlib_checkout(client: &storefront_checkout::Client, pm: &str) {
+    let id = client.create(object(donut())).unwrap()["id"].as_str().unwrap().to_owned();
+    let done = client.complete(object(json!({"checkout_id": id, "payment_token": pm}))).unwrap();
+    assert_eq!(done["payment_status"], "succeeded");
+}
+
+/// One checkout through the library's C ABI.
+fn cabi_checkout(client: &host::HostClient, pm: &str) {
+    let id = client.call(Op::Create, &donut()).unwrap()["id"].as_str().unwrap().to_owned();
+    let done = client.call(Op::Complete, &json!({"checkout_id": id, "payment_token": pm})).unwrap();
+    assert_eq!(done["payment_status"], "succeeded");
+}
+
 fn object(v: Value) -> Map<String, Value> {
     match v {
         Value::Object(m) => m,
@@ -159,11 +173,7 @@ fn main() {
         }
         "rlib" => {
             let client = storefront_checkout::Client::new(object(config(base))).unwrap();
-            let (l, e) = measure(checkouts, threads, &|| {
-                let id = client.create(object(donut())).unwrap()["id"].as_str().unwrap().to_owned();
-                let done = client.complete(object(json!({"checkout_id": id, "payment_token": pm}))).unwrap();
-                assert_eq!(done["payment_status"], "succeeded");
-            });
+            let (l, e) = measure(checkouts, threads, &|| rlib_checkout(&client, &pm));
             report("library, Rust API", threads, l, e);
         }
         "paired" => {
@@ -175,16 +185,8 @@ fn main() {
             let cabi = lib.client(&config(base)).unwrap();
             let routes: [(&str, &dyn Fn()); 3] = [
                 ("bare", &|| bare.checkout(&pm)),
-                ("rlib", &|| {
-                    let id = rlib.create(object(donut())).unwrap()["id"].as_str().unwrap().to_owned();
-                    let done = rlib.complete(object(json!({"checkout_id": id, "payment_token": pm}))).unwrap();
-                    assert_eq!(done["payment_status"], "succeeded");
-                }),
-                ("cabi", &|| {
-                    let id = cabi.call(Op::Create, &donut()).unwrap()["id"].as_str().unwrap().to_owned();
-                    let done = cabi.call(Op::Complete, &json!({"checkout_id": id, "payment_token": pm})).unwrap();
-                    assert_eq!(done["payment_status"], "succeeded");
-                }),
+                ("rlib", &|| rlib_checkout(&rlib, &pm)),
+                ("cabi", &|| cabi_checkout(&cabi, &pm)),
             ];
             let mut latencies: [Vec<Duration>; 3] = Default::default();
             for round in 0..checkouts + 100 {
@@ -207,11 +209,7 @@ fn main() {
             let started = Instant::now();
             let lib = CheckoutLib::load(&host::locate().unwrap()).unwrap();
             let client = lib.client(&config(base)).unwrap();
-            let one = || {
-                let id = client.call(Op::Create, &donut()).unwrap()["id"].as_str().unwrap().to_owned();
-                let done = client.call(Op::Complete, &json!({"checkout_id": id, "payment_token": pm})).unwrap();
-                assert_eq!(done["payment_status"], "succeeded");
-            };
+            let one = || cabi_checkout(&client, &pm);
             match mode {
                 "cold" => {
                     one();
