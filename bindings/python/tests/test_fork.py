@@ -31,6 +31,24 @@ def test_parent_and_child_succeed_on_separate_connections(justifi, sandbox_url):
     assert after - before >= 2, "the child opened its own connection (plus this ledger read)"
 
 
+def read_in_a_child_then_in_the_parent(config, checkout_id):
+    """A forked child reads the checkout with a client made after the fork; then the parent
+    reads it with a new client of its own."""
+    from storefront_checkout import Client
+
+    pid = os.fork()
+    if pid == 0:
+        try:
+            with Client(config) as child:
+                os._exit(0 if child.get(checkout_id)["id"] == checkout_id else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "the child's call failed"
+    with Client(config) as parent:
+        assert parent.get(checkout_id)["id"] == checkout_id
+
+
 def test_a_child_opens_its_own_connection_for_a_client_made_after_fork(sandbox_url):
     """Clients with equal settings share the process's pool (the PHP-FPM habit of a client
     per request); a client made in a forked child must not use the parent's pooled socket."""
@@ -41,17 +59,7 @@ def test_a_child_opens_its_own_connection_for_a_client_made_after_fork(sandbox_u
     with Client(config) as warm:
         checkout = warm.create({"amount": 1799, "description": "One Chocolate Donut"})
     before = connections(sandbox_url)
-    pid = os.fork()
-    if pid == 0:
-        try:
-            with Client(config) as child:
-                os._exit(0 if child.get(checkout["id"])["id"] == checkout["id"] else 1)
-        except BaseException:
-            os._exit(2)
-    _, status = os.waitpid(pid, 0)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "the child's call failed"
-    with Client(config) as parent:
-        assert parent.get(checkout["id"])["id"] == checkout["id"]
+    read_in_a_child_then_in_the_parent(config, checkout["id"])
     after = connections(sandbox_url)
     assert after - before == 2, "the child's own connection and this ledger read; the parent reused its own"
 
@@ -73,17 +81,7 @@ def test_over_https_a_child_opens_and_handshakes_its_own_connection(https_sandbo
     with Client(config) as warm:
         checkout = warm.create({"amount": 1799, "description": "One Chocolate Donut"})
     before = counters()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            with Client(config) as child:
-                os._exit(0 if child.get(checkout["id"])["id"] == checkout["id"] else 1)
-        except BaseException:
-            os._exit(2)
-    _, status = os.waitpid(pid, 0)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "the child's call failed"
-    with Client(config) as parent:
-        assert parent.get(checkout["id"])["id"] == checkout["id"]
+    read_in_a_child_then_in_the_parent(config, checkout["id"])
     after = counters()
     assert after["connections"] - before["connections"] == 2, "the child's connection and this read"
     assert after["tls_handshakes"] - before["tls_handshakes"] == 2, "the child's handshake and this read's"

@@ -45,6 +45,10 @@ class Shop:
         assert rows, f"no order {order_id}"
         return rows[0]
 
+    def wait_until_paid(self, order_id, by):
+        """The order once it is paid (`by` names what should pay it, for the failure message)."""
+        return self.wait_for(lambda: (order := self.order(order_id))["status"] == "paid" and order, by)
+
     def wait_for(self, predicate, what, timeout=15):
         """Polls `predicate` until it returns a true value (a webhook arrives asynchronously)."""
         deadline = time.monotonic() + timeout

@@ -172,8 +172,7 @@ def test_recharge_hosted_checkout(shop, shopper):
     shopper.wait_for_text("Order placed")  # ReCharge's page: its checkout has no return URL
     shopper.screenshot("order-placed")
     order = latest_order(shop, "recharge")
-    paid = shop.wait_for(lambda: shop.order(order["id"])["status"] == "paid" and shop.order(order["id"]),
-                         "ReCharge's webhook")
+    paid = shop.wait_until_paid(order["id"], "ReCharge's webhook")
     assert (paid["paid_via"], paid["returned_at"], paid["amount"]) == ("webhook", None, 2900)
     assert [e["type"] for e in events_of(shop, order["id"])] == ["checkout/processed"]
     shopper.open(f"{shop.url}/orders/{order['id']}")
@@ -206,8 +205,7 @@ def test_paid_by_webhook_when_the_shopper_never_returns(shop, shopper):
     # to the shop (the redirect back included) until it is closed.
     shopper.driver.execute_cdp_cmd("Fetch.enable", {"patterns": [{"urlPattern": f"{shop.url}/*"}]})
     shopper.click("button[type=submit]")
-    paid = shop.wait_for(lambda: shop.order(order["id"])["status"] == "paid" and shop.order(order["id"]),
-                         "JustiFi's webhook")
+    paid = shop.wait_until_paid(order["id"], "JustiFi's webhook")
     shopper.screenshot("tab-closed")
     assert (paid["paid_via"], paid["returned_at"]) == ("webhook", None)
     assert {e["type"] for e in events_of(shop, order["id"])} <= {"checkout.completed", "checkout.completion.succeeded"}
