@@ -143,6 +143,10 @@ pub struct WebhookEvent {
     pub checkout_id: Option<String>,
     /// `succeeded` | `failed` | `pending`, where the event tells.
     pub payment_status: Option<String>,
+    /// A provider's event name that travels outside the signed bytes (ReCharge's
+    /// `X-Recharge-Topic`), as received: anyone on the path can change it, so nothing in the
+    /// event is derived from it. Null for providers that sign their event name.
+    pub unsigned_topic: Option<String>,
     /// The event's payload as received.
     pub data: Value,
 }

@@ -69,8 +69,8 @@ fn recharge_and_payfect_deliveries_verify() {
     let delivery = receiver.wait_for(1).remove(0);
     let event = verify(&recharge, &delivery);
     assert_eq!(
-        (event["type"].as_str(), event["checkout_id"].as_str()),
-        (Some("checkout/processed"), Some(token.as_str()))
+        (event["type"].as_str(), event["unsigned_topic"].as_str(), event["checkout_id"].as_str()),
+        (Some("checkout"), Some("checkout/processed"), Some(token.as_str()))
     );
     let mut legacy_only = delivery.clone();
     legacy_only.headers.remove("x-recharge-webhook-signature");

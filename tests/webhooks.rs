@@ -130,6 +130,30 @@ fn verification_needs_secrets_and_well_formed_arguments() {
     assert_eq!(code, 3);
 }
 
+/// The signature covers `t.body`, not `X-Recharge-Topic`: a signed `checkout/created` delivery
+/// (`completed_at: null`) re-sent with the topic changed to `checkout/processed` must not
+/// verify as a payment.
+#[test]
+fn recharge_payment_status_comes_from_the_signed_body_not_the_topic_header() {
+    let body = r#"{"checkout":{"token":"0123456789abcdef0123456789abcdef","completed_at":null,"total_price":"60.00"}}"#;
+    let c = client("recharge", json!({"webhook_secrets": ["shpss_secret"]}));
+    let t = now();
+    let v1 = hmac_hex("shpss_secret", format!("{t}.{body}").as_bytes());
+    let signature = format!("t={t},v1={v1}");
+    for topic in ["checkout/created", "checkout/processed", "charge/paid"] {
+        let event = c
+            .verify(&json!({"X-Recharge-Webhook-Signature": signature, "X-Recharge-Topic": topic}), body.as_bytes())
+            .unwrap();
+        assert_eq!(
+            (event["type"].as_str(), event["payment_status"].clone(), event["unsigned_topic"].as_str()),
+            (Some("checkout"), Value::Null, Some(topic)),
+            "topic {topic}"
+        );
+    }
+    let event = c.verify(&json!({"X-Recharge-Webhook-Signature": signature}), body.as_bytes()).unwrap();
+    assert_eq!(event["unsigned_topic"], Value::Null);
+}
+
 #[test]
 fn recharge_accepts_either_scheme() {
     let body = r#"{"checkout":{"token":"0123456789abcdef0123456789abcdef","completed_at":"2024-01-01T00:00:00","total_price":"60.00"}}"#;
@@ -143,7 +167,10 @@ fn recharge_accepts_either_scheme() {
             body.as_bytes(),
         )
         .unwrap();
-    assert_eq!(event["type"], "checkout/processed");
+    assert_eq!(
+        (event["type"].as_str(), event["unsigned_topic"].as_str()),
+        (Some("checkout"), Some("checkout/processed"))
+    );
     assert_eq!(
         (event["checkout_id"].as_str(), event["payment_status"].as_str()),
         (Some("0123456789abcdef0123456789abcdef"), Some("succeeded"))

@@ -153,6 +153,8 @@ export interface WebhookEvent {
   object_id: string | null;
   checkout_id: string | null;
   payment_status: 'succeeded' | 'failed' | 'pending' | null;
+  /** ReCharge's X-Recharge-Topic as received: outside the signature, so it decides nothing. */
+  unsigned_topic: string | null;
   data: Record<string, unknown>;
 }
 

@@ -65,8 +65,8 @@ final class WebhookTest extends TestCase
         $body = '{"checkout":{"token":"' . str_repeat('b', 32) . '","completed_at":null}}';
         $event = $client->verifyWebhook(['X-Recharge-Hmac-Sha256' => hash('sha256', 'rc_secret' . $body),
             'X-Recharge-Topic' => 'checkout/created'], $body);
-        $this->assertSame(['checkout/created', str_repeat('b', 32), null],
-            [$event['type'], $event['checkout_id'], $event['payment_status']]);
+        $this->assertSame(['checkout', 'checkout/created', str_repeat('b', 32), null],
+            [$event['type'], $event['unsigned_topic'], $event['checkout_id'], $event['payment_status']]);
     }
 
     public function testNoSecretsIsAConfigurationError(): void

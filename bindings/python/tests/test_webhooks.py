@@ -71,7 +71,7 @@ def test_recharge_both_schemes():
     v1 = hmac.new(b"rc_secret", t.encode() + b"." + body, hashlib.sha256).hexdigest()
     event = client.verify_webhook({"X-Recharge-Webhook-Signature": f"t={t},v1={v1}",
                                    "X-Recharge-Topic": "checkout/processed"}, body)
-    assert (event["type"], event["checkout_id"]) == ("checkout/processed", "a" * 32)
+    assert (event["type"], event["unsigned_topic"], event["checkout_id"]) == ("checkout", "checkout/processed", "a" * 32)
     legacy = hashlib.sha256(b"rc_secret" + body).hexdigest()
     with pytest.raises(sc.SignatureError, match="accept_legacy_webhook_signature"):
         client.verify_webhook({"X-Recharge-Hmac-Sha256": legacy}, body)
@@ -151,5 +151,5 @@ def test_sandbox_deliveries_verify_at_the_example_endpoint(sandbox_url, justifi,
     print("\n".join(lines))
     assert "verified justifi checkout.completion.succeeded chc_" in " ".join(lines)
     assert f"verified justifi checkout.completed {checkout['id']} succeeded" in lines
-    assert f"verified recharge checkout/processed {sub['id']} succeeded" in lines
+    assert f"verified recharge checkout {sub['id']} succeeded" in lines
     assert f"verified payfect checkout.completed {crypto['id']} succeeded" in lines

@@ -174,7 +174,7 @@ def test_recharge_hosted_checkout(shop, shopper):
     order = latest_order(shop, "recharge")
     paid = shop.wait_until_paid(order["id"], "ReCharge's webhook")
     assert (paid["paid_via"], paid["returned_at"], paid["amount"]) == ("webhook", None, 2900)
-    assert [e["type"] for e in events_of(shop, order["id"])] == ["checkout/processed"]
+    assert [e["type"] for e in events_of(shop, order["id"])] == ["checkout"]
     shopper.open(f"{shop.url}/orders/{order['id']}")
     shopper.wait_for_text("is paid")
     shopper.screenshot("order-page")

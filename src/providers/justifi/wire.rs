@@ -530,6 +530,7 @@ pub fn event(body: Value) -> Result<WebhookEvent> {
         checkout_id,
         payment_status: payment_status.map(str::to_owned),
         kind,
+        unsigned_topic: None,
         data: body,
     })
 }

@@ -219,7 +219,9 @@ struct CallbackObject {
 }
 
 /// A checkout-success callback (`callback.md`: `{id, amount, status: "succeeded", ...}`) →
-/// `checkout.completed`, `object_id` and `checkout_id` the checkout's id.
+/// `checkout.completed`, `object_id` and `checkout_id` the checkout's id. `succeeded` is the
+/// only status `callback.md` publishes: any other value leaves `payment_status` null rather
+/// than passing an unknown word through as if it were one of the contract's.
 pub fn callback_event(body: Value) -> WebhookEvent {
     let callback = CallbackObject::deserialize(&body).unwrap_or(CallbackObject { id: None, status: None });
     WebhookEvent {
@@ -228,7 +230,8 @@ pub fn callback_event(body: Value) -> WebhookEvent {
         kind: "checkout.completed".to_owned(),
         object_id: callback.id.clone(),
         checkout_id: callback.id,
-        payment_status: callback.status,
+        payment_status: callback.status.filter(|s| s == "succeeded"),
+        unsigned_topic: None,
         data: body,
     }
 }
@@ -243,6 +246,16 @@ mod tests {
     fn checkout_of(v: Value) -> Result<Checkout, Error> {
         let (typed, raw) = checkout_object(v.to_string().as_bytes())?;
         checkout(typed, raw)
+    }
+
+    #[test]
+    fn only_the_published_callback_status_reads_as_a_payment_status() {
+        let paid = callback_event(json!({"id": "ed8d24aa", "amount": "20.00", "status": "succeeded"}));
+        assert_eq!(
+            (paid.payment_status.as_deref(), paid.checkout_id.as_deref()),
+            (Some("succeeded"), Some("ed8d24aa"))
+        );
+        assert_eq!(callback_event(json!({"id": "ed8d24aa", "status": "expired"})).payment_status, None);
     }
 
     fn fixture(name: &str) -> Value {

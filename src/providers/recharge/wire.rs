@@ -409,9 +409,12 @@ pub fn signature_header(header: &str) -> Result<(i64, Vec<&str>), Error> {
 }
 
 /// A ReCharge webhook payload (`{"checkout": {...}}` for the checkout topics) → the
-/// normalized event: `type` is the `X-Recharge-Topic` (`checkout/processed`), else the
-/// payload's object name; a processed checkout's payment `succeeded`.
-pub fn event(body: Value, topic: Option<&str>) -> Result<WebhookEvent, Error> {
+/// normalized event, from the signed body alone: the signature covers `t.body`
+/// (docs/providers.md §ReCharge), never `X-Recharge-Topic`, so the topic can be changed in
+/// transit. `type` is the payload's object name (`checkout`); the payment `succeeded` only when
+/// the signed checkout has a `completed_at`; the topic header, if given, is reported as
+/// `unsigned_topic` and decides nothing.
+pub fn event(body: Value, unsigned_topic: Option<&str>) -> Result<WebhookEvent, Error> {
     /// The payload's object (`{"checkout": {...}}`, `{"charge": {...}}`, ...), fields read.
     #[derive(Deserialize)]
     struct Object {
@@ -424,16 +427,16 @@ pub fn event(body: Value, topic: Option<&str>) -> Result<WebhookEvent, Error> {
         .and_then(|o| o.iter().next())
         .ok_or_else(|| signature("body is not a ReCharge webhook: no object"))?;
     let object = Object::deserialize(object).map_err(|e| signature(format!("body is not a ReCharge webhook ({e})")))?;
-    let completed = object.completed_at.is_some() || topic.is_some_and(|t| t.ends_with("/processed"));
     let is_checkout = name == "checkout";
     let object_id = object.token.clone().or_else(|| object.id.as_ref().map(NumberOrText::text));
     Ok(WebhookEvent {
         provider: PROVIDER,
         event_id: None,
-        kind: topic.map_or_else(|| name.clone(), str::to_owned),
+        kind: name.clone(),
         object_id,
         checkout_id: if is_checkout { object.token } else { None },
-        payment_status: (is_checkout && completed).then(|| "succeeded".to_owned()),
+        payment_status: (is_checkout && object.completed_at.is_some()).then(|| "succeeded".to_owned()),
+        unsigned_topic: unsigned_topic.map(str::to_owned),
         data: body,
     })
 }
