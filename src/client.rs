@@ -6,6 +6,7 @@ use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::providers::{self, Provider, Refusals};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
+use crate::response::same_object;
 use crate::transport;
 use crate::webhook::Headers;
 use serde::Serialize;
@@ -197,20 +198,6 @@ impl Render for AsText {
     fn render<T: Serialize>(value: &T) -> serde_json::Result<String> {
         serde_json::to_string(value)
     }
-}
-
-/// Refuses an answer about another object than the one asked for (`CHECKOUT_ERR_PROVIDER`):
-/// a completion or checkout naming another id is never reported as the requested one's.
-fn same_object(asked: &str, answered: &str) -> Result<()> {
-    if asked != answered {
-        return Err(Error::new(
-            Status::Provider,
-            format!(
-                "the provider answered about {answered:?}, not {asked:?} that was asked for; the answer was not used"
-            ),
-        ));
-    }
-    Ok(())
 }
 
 fn fields(request: Request) -> Fields {

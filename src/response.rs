@@ -260,3 +260,17 @@ pub struct WebComponentToken {
     /// The `Idempotency-Key` the token request was sent under.
     pub idempotency_key: String,
 }
+
+/// Refuses an answer about another object than the one asked for (`CHECKOUT_ERR_PROVIDER`):
+/// a completion or checkout naming another id is never reported as the requested one's.
+pub fn same_object(asked: &str, answered: &str) -> Result<(), Error> {
+    if asked != answered {
+        return Err(Error::new(
+            Status::Provider,
+            format!(
+                "the provider answered about {answered:?}, not {asked:?} that was asked for; the answer was not used"
+            ),
+        ));
+    }
+    Ok(())
+}

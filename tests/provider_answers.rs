@@ -224,3 +224,83 @@ fn a_json_answer_of_the_wrong_shape_is_a_provider_error_not_a_panic() {
         assert!(e["error"]["message"].as_str().unwrap().contains("may have gone through"), "{e}");
     }
 }
+
+/// A ReCharge stub answering the charge with `charge` (status 200) and every later request
+/// (the read of the checkout, and its retries) with `read`.
+fn recharge_charge_then_read(charge: Value, read: Answer) -> Stub {
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let charge = json!({ "checkout_charge": charge }).to_string();
+    Stub::answering("{}", move || match calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+        0 => Answer::json(200, charge.clone()),
+        _ => Answer { status: read.status, headers: Vec::new(), body: read.body.clone() },
+    })
+}
+
+/// ChemicalLuck `recharge/model/v2/checkout.py` `CheckoutCharge` (tests/fixtures), with `status`.
+fn charge_with_status(status: &str) -> Value {
+    let mut charge = fixture("recharge_checkout_charge.json")["checkout_charge"].clone();
+    charge["status"] = status.into();
+    charge
+}
+
+const ASKED: &str = "0123456789abcdef0123456789abcdef";
+
+#[test]
+fn a_recharge_charge_is_never_judged_by_a_read_of_another_checkout() {
+    let other = json!({"checkout": {"token": "ffffffffffffffffffffffffffffffff", "completed_at": "2024-01-01T00:00:00",
+        "total_price": "999.99", "currency": "USD", "line_items": []}})
+    .to_string();
+    for status in ["success", "queued"] {
+        let stub = recharge_charge_then_read(charge_with_status(status), Answer::json(200, other.clone()));
+        let client = lib().client(&common::recharge_config(&stub.base_url)).unwrap();
+        let done = client.call(Op::Complete, &json!({"checkout_id": ASKED, "payment_token": "tok_visa"})).unwrap();
+        assert_eq!(done["checkout_id"], ASKED);
+        assert_eq!((done["amount"].clone(), done["currency"].clone()), (Value::Null, Value::Null), "{done}");
+        let expected = if status == "success" { "succeeded" } else { "pending" };
+        assert_eq!(done["payment_status"], expected, "charge status {status}: {done}");
+    }
+    let stub = Stub::answering("{}", move || Answer::json(200, other.clone()));
+    let client = lib().client(&common::recharge_config(&stub.base_url)).unwrap();
+    let (code, e) = client.call(Op::RedirectUrl, &json!({"checkout_id": ASKED})).unwrap_err();
+    assert_eq!(code, 11, "a hosted page is never made from another checkout's answer: {e}");
+}
+
+#[test]
+fn a_recharge_charge_whose_own_status_is_error_is_never_succeeded() {
+    let unreadable = Answer::json(500, r#"{"errors": "Internal Server Error"}"#);
+    let stub = recharge_charge_then_read(charge_with_status("error"), unreadable);
+    let client = lib().client(&common::recharge_config(&stub.base_url)).unwrap();
+    let done = client.call(Op::Complete, &json!({"checkout_id": ASKED, "payment_token": "tok_visa"})).unwrap();
+    assert_eq!(
+        (done["payment_status"].as_str(), done["payment_error"]["message"].as_str(), &done["confirmed_by"]),
+        (Some("failed"), Some("ReCharge answered the charge with status \"error\""), &Value::Null),
+        "{done}"
+    );
+    let open = json!({"checkout": {"token": ASKED, "completed_at": null, "total_price": "60.00", "currency": "USD"}});
+    let stub = recharge_charge_then_read(charge_with_status("ERROR"), Answer::json(200, open.to_string()));
+    let client = lib().client(&common::recharge_config(&stub.base_url)).unwrap();
+    let done = client.call(Op::Complete, &json!({"checkout_id": ASKED, "payment_token": "tok_visa"})).unwrap();
+    assert_eq!((done["payment_status"].as_str(), done["amount"].as_u64()), (Some("failed"), Some(6000)), "{done}");
+
+    let stub = recharge_charge_then_read(charge_with_status("queued"), Answer::json(404, r#"{"errors": "Not Found"}"#));
+    let client = lib().client(&common::recharge_config(&stub.base_url)).unwrap();
+    let done = client.call(Op::Complete, &json!({"checkout_id": ASKED, "payment_token": "tok_visa"})).unwrap();
+    assert_eq!(done["payment_status"], "pending", "an accepted charge that does not say it succeeded: {done}");
+    assert!(done["pending_reason"].as_str().unwrap().contains("could not be read"), "{done}");
+}
+
+#[test]
+fn a_read_answered_about_another_object_never_makes_a_redirect_url() {
+    let other = checkout_json(1).replace("cho_1", "cho_B");
+    let stub = Stub::answering(r#"{"access_token": "stub-token"}"#, move || Answer::json(200, other.clone()));
+    let client = lib().client(&config(&stub.base_url)).unwrap();
+    let (code, e) = client.call(Op::RedirectUrl, &json!({"checkout_id": "cho_A"})).unwrap_err();
+    assert_eq!(code, 11, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains(r#""cho_B", not "cho_A""#), "{e}");
+
+    let stub = payfect_stub(json!({"id": "11111111-1111-1111-1111-111111111111"}));
+    let client = lib().client(&payfect_config(&stub.base_url)).unwrap();
+    let (code, e) =
+        client.call(Op::RedirectUrl, &json!({"checkout_id": "ed8d24aa-a860-426b-8e56-87cb9f55a081"})).unwrap_err();
+    assert_eq!(code, 11, "{e}");
+}

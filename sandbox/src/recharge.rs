@@ -282,7 +282,9 @@ pub fn settle(inner: &mut Inner, token: &str, body: &Map<String, Value>) -> (Sta
     let processed = json!({ "checkout": c.json });
     inner.emit("recharge", "checkout/processed", processed, None);
     // ChemicalLuck `CheckoutCharge` (and RechargeSharp's): no amount, currency or checkout
-    // token. `status` has no published values; "success" is this sandbox's.
+    // token. `CheckoutCharge.status` is a plain `str`; "success" is a word of the charge
+    // resource's `ChargeStatus` (ChemicalLuck `recharge/model/v2/charge.py`, lower case as its
+    // upper-casing validator implies), the library's reading of a checkout charge's status.
     let charge = json!({
         "charge_id": charge_id, "free": false, "payment_processor": body.get("payment_processor"),
         "payment_token": payment_token, "payment_type": body.get("payment_type").cloned().unwrap_or("CREDIT_CARD".into()),

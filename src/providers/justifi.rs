@@ -13,7 +13,7 @@ use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::providers::{endpoint, json_body, provider_error, refuse, Connection, JsonRequest, Provider, Refusals};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
-use crate::response::{Checkout, Completion, ProviderData, RedirectUrl, WebComponentToken};
+use crate::response::{same_object, Checkout, Completion, ProviderData, RedirectUrl, WebComponentToken};
 use crate::secret::Secret;
 use crate::timestamp;
 use crate::token_cache::{self, TokenSlot};
@@ -160,7 +160,9 @@ impl Justifi {
     /// `GET /v1/checkouts/{id}`, typed and raw.
     fn read_checkout(&self, id: &str) -> Result<(wire::CheckoutObject, ProviderData)> {
         let resp = self.call(Method::Get, &["v1", "checkouts", id], None, None)?;
-        self.data(resp, "checkout")
+        let (object, raw): (wire::CheckoutObject, ProviderData) = self.data(resp, "checkout")?;
+        same_object(id, &object.id)?;
+        Ok((object, raw))
     }
 
     /// JustiFi's error answer → the contract's error, with its code, message and request id.
@@ -419,6 +421,7 @@ impl Provider for Justifi {
             CheckoutLookup::PaymentIntent(id) => {
                 let resp = self.call(Method::Get, &["v1", "payment_intents", &id], None, None)?;
                 let answer: (wire::PaymentIntentObject, _) = self.data(resp, "payment intent")?;
+                same_object(&id, &answer.0.id)?;
                 Checkout::try_from(answer)
             }
         }

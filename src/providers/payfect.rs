@@ -11,7 +11,7 @@ use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::providers::{provider_error, Connection, JsonRequest, Provider, Refusals};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect};
-use crate::response::{Checkout, Completion, RedirectUrl};
+use crate::response::{same_object, Checkout, Completion, RedirectUrl};
 use crate::secret::Secret;
 use crate::transport::{HttpResponse, Method, Replay};
 use crate::webhook::{body_json, signature, Headers, WebhookEvent};
@@ -106,7 +106,9 @@ impl Provider for Payfect {
     fn get(&self, req: CheckoutLookup) -> Result<Checkout> {
         let id = req.checkout_id()?;
         let resp = self.call(Method::Get, &["api", "v1", "checkouts", &id, ""], None)?;
-        self.checkout_of(resp)
+        let checkout = self.checkout_of(resp)?;
+        same_object(&id, &checkout.id)?;
+        Ok(checkout)
     }
 
     /// Payfect has no complete call: the shopper pays on the checkout's `url`.

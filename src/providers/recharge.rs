@@ -27,7 +27,7 @@ use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::providers::{endpoint, provider_error, Connection, JsonRequest, Provider, Refusals};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect};
-use crate::response::{Checkout, Completion, RedirectUrl};
+use crate::response::{same_object, Checkout, Completion, RedirectUrl};
 use crate::secret::Secret;
 use crate::transport::{HttpResponse, Method, Replay};
 use crate::webhook::{body_json, constant_time_eq, hmac_sha256_matches, signature, Headers, WebhookEvent};
@@ -209,18 +209,21 @@ impl Provider for Recharge {
         self.checkout_of(resp)
     }
 
-    /// `GET /checkouts/{token}`.
+    /// `GET /checkouts/{token}`; an answer about another checkout is `CHECKOUT_ERR_PROVIDER`,
+    /// so neither a caller nor the reads after a charge ever take its amount or completion.
     fn get(&self, req: CheckoutLookup) -> Result<Checkout> {
         let token = req.checkout_id()?;
         let resp = self.call(Method::Get, &["checkouts", &token], None, Replay::Safe)?;
-        self.checkout_of(resp)
+        let checkout = self.checkout_of(resp)?;
+        same_object(&token, &checkout.id)?;
+        Ok(checkout)
     }
 
     /// `POST /checkouts/{token}/charge` `{payment_processor, payment_token, payment_type}`
     /// (`stripe` and `CREDIT_CARD` by default), sent once: ReCharge has no idempotency keys.
     /// A charge answered 2xx is followed by a read of the checkout, for its amount and
-    /// currency (the charge has neither) and its completion; one that ends ambiguously is
-    /// settled by the same read. A 422 payment error is `payment_status: failed` (`pending`
+    /// currency (the charge has neither) and its completion, judged with the charge's own
+    /// `status` (`wire::charge`); one that ends ambiguously is settled by the same read. A 422 payment error is `payment_status: failed` (`pending`
     /// when the card requires authentication).
     fn complete(&self, req: Complete) -> Result<Completion> {
         let body = crate::providers::json_body(&wire::ChargeBody {

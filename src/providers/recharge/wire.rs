@@ -327,33 +327,88 @@ pub struct ChargeObject {
     pub status: Option<String>,
 }
 
+/// What a charge's own `status` says. `CheckoutCharge.status` is a plain `str` in ChemicalLuck
+/// `recharge/model/v2/checkout.py`; the values are those of the charge resource's `ChargeStatus`
+/// in `recharge/model/v2/charge.py` (`SUCCESS`, `QUEUED`, `ERROR`, `REFUNDED`,
+/// `PARTIALLY_REFUNDED`, `SKIPPED`), compared without case as that model's validator upper-cases
+/// them. That a checkout's charge uses the charge resource's words is our reading: no published
+/// source lists the checkout charge's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChargeVerdict {
+    /// `success`.
+    Succeeded,
+    /// `error`.
+    Failed,
+    /// Absent, or a word that decides nothing about this payment (`queued`, `skipped`, ...).
+    Unknown,
+}
+
+impl ChargeObject {
+    pub fn verdict(&self) -> ChargeVerdict {
+        match self.status.as_deref().map(str::to_ascii_uppercase).as_deref() {
+            Some("SUCCESS") => ChargeVerdict::Succeeded,
+            Some("ERROR") => ChargeVerdict::Failed,
+            _ => ChargeVerdict::Unknown,
+        }
+    }
+}
+
 /// The `checkout_charge` object of a charge's 2xx answer: typed, and as received.
 pub fn charge_object(body: &[u8]) -> Result<(ChargeObject, Value), Error> {
     enveloped(body, "checkout_charge", "checkout charge")
 }
 
-/// A charge answered 2xx and the checkout read after it → the completion. The charge carries
-/// no amount or currency, so they come from the checkout; and since the published models give
-/// `status` no values, the outcome is the checkout's too: `completed_at` set is `succeeded`,
-/// else `pending`. Without the read (it failed), the accepted charge is `succeeded`.
+/// A charge answered 2xx and the read of the same checkout after it (`None` when the read
+/// failed or named another checkout) → the completion. The charge carries no amount or
+/// currency, so they come from the checkout. Both the charge's own verdict and the checkout
+/// must agree before a payment is `succeeded`:
+///
+/// | charge `status` | checkout read | completion |
+/// |---|---|---|
+/// | `success` or unknown | completed | `succeeded` |
+/// | `success` or unknown | open | `pending` |
+/// | `success` | failed | `succeeded` (amount and currency null) |
+/// | unknown | failed | `pending` |
+/// | `error` | open or failed | `failed` |
+/// | `error` | completed | `pending`: the two disagree |
 pub fn charge(charge: ChargeObject, provider_data: Value, checkout: Option<Checkout>, checkout_id: &str) -> Completion {
-    let paid = checkout.as_ref().is_none_or(|c| c.payment_status == CheckoutPaymentStatus::Paid);
-    let pending_reason = (!paid).then(|| {
-        format!(
-            "ReCharge accepted the charge (status {:?}) but checkout {checkout_id} is not completed yet: read it \
-             again later with checkout_get before charging again",
-            charge.status.as_deref().unwrap_or_default()
-        )
+    let verdict = charge.verdict();
+    let word = charge.status.as_deref().unwrap_or_default();
+    let completed = checkout.as_ref().map(|c| c.payment_status == CheckoutPaymentStatus::Paid);
+    let payment_status = match (verdict, completed) {
+        (ChargeVerdict::Failed, Some(true)) => PaymentStatus::Pending,
+        (ChargeVerdict::Failed, _) => PaymentStatus::Failed,
+        (_, Some(true)) | (ChargeVerdict::Succeeded, None) => PaymentStatus::Succeeded,
+        _ => PaymentStatus::Pending,
+    };
+    let pending_reason = (payment_status == PaymentStatus::Pending).then(|| match completed {
+        Some(true) => format!(
+            "ReCharge answered the charge with status {word:?} but checkout {checkout_id} is completed: read it \
+             again later with checkout_get before charging again"
+        ),
+        Some(false) => format!(
+            "ReCharge accepted the charge (status {word:?}) but checkout {checkout_id} is not completed yet: read \
+             it again later with checkout_get before charging again"
+        ),
+        None => format!(
+            "ReCharge accepted the charge (status {word:?}, which does not say it succeeded) and checkout \
+             {checkout_id} could not be read: read it later with checkout_get before charging again"
+        ),
+    });
+    let payment_error = (payment_status == PaymentStatus::Failed).then(|| PaymentError {
+        code: None,
+        message: Some(format!("ReCharge answered the charge with status {word:?}")),
+        decline_code: None,
     });
     Completion {
         provider: PROVIDER,
         checkout_id: checkout_id.to_owned(),
         id: None,
-        payment_status: if paid { PaymentStatus::Succeeded } else { PaymentStatus::Pending },
+        payment_status,
         payment_id: charge.charge_id.as_ref().map(NumberOrText::text),
         amount: checkout.as_ref().map(|c| c.amount),
         currency: checkout.map(|c| c.currency),
-        payment_error: None,
+        payment_error,
         additional_transactions: Vec::new(),
         idempotency_key: None,
         confirmed_by: None,
