@@ -18,7 +18,8 @@ pub fn provider_responses(data: &[u8]) {
         let _ = justifi::wire::completion(completion, raw, "cho_fuzz", "key");
     }
     let _ = justifi::wire::ErrorDetail::parse(data);
-    let _ = recharge::wire::ErrorDetail::parse(data).already_processed();
+    let _ = recharge::wire::ErrorDetail::parse(data);
+    let _ = recharge::wire::ErrorDetail::refusal(data);
     if let Ok((checkout, raw)) = payfect::wire::checkout_object(data) {
         let _ = payfect::wire::checkout(checkout, raw);
     }

@@ -160,6 +160,15 @@ fn a_declined_charge_is_a_failed_payment() {
     assert_eq!(declined["payment_status"], "failed");
     assert_eq!(declined["payment_error"]["message"], "Your card has insufficient funds.");
     assert_eq!(client.call(Op::Get, &json!({"checkout_id": token})).unwrap()["status"], "open");
+    // RechargeSharp `ProcessCheckoutErrorMessages.CardDeclinedDoNotHonor`, as a string `errors`.
+    let declined = client
+        .call(Op::Complete, &json!({"checkout_id": token, "payment_token": "tok_chargeDeclinedDoNotHonor"}))
+        .unwrap();
+    assert_eq!(
+        (declined["payment_status"].as_str(), declined["payment_error"]["decline_code"].as_str()),
+        (Some("failed"), Some("do_not_honor"))
+    );
+    assert_eq!(declined["provider_data"], json!({"errors": "Your card was declined. decline_code = do_not_honor"}));
     let paid = client.call(Op::Complete, &json!({"checkout_id": token, "payment_token": "tok_visa"})).unwrap();
     assert_eq!(paid["payment_status"], "succeeded");
 }

@@ -9,9 +9,10 @@
 //! 2021-11 `external_product_id`/`external_variant_id` `{"ecommerce": id}`, `title`,
 //! `unit_price`, `purchase_item_type`, `subscription_preferences`.
 //!
-//! Test payment tokens (Stripe's names): `tok_chargeDeclined` and
-//! `tok_chargeDeclinedInsufficientFunds` decline; `tok_authenticationRequired` needs 3-D
-//! Secure (RechargeSharp's `AuthorizationRequired` message); any other token pays.
+//! Test payment tokens (Stripe's names): `tok_chargeDeclined`, `tok_chargeDeclinedDoNotHonor`
+//! and `tok_chargeDeclinedInsufficientFunds` decline (422, the message as a string `errors`);
+//! `tok_authenticationRequired` needs 3-D Secure (RechargeSharp's `AuthorizationRequired`
+//! message); any other token pays.
 
 use crate::state::{now, random_hex, reply, App, Bucket, Inner, RechargeCheckout};
 use axum::body::Bytes;
@@ -253,6 +254,7 @@ async fn read(State(app): State<Arc<App>>, headers: HeaderMap, Path(token): Path
 fn decline(payment_token: &str) -> Option<&'static str> {
     match payment_token {
         "tok_chargeDeclined" => Some("Your card was declined."),
+        "tok_chargeDeclinedDoNotHonor" => Some("Your card was declined. decline_code = do_not_honor"),
         "tok_chargeDeclinedInsufficientFunds" => Some("Your card has insufficient funds."),
         "tok_authenticationRequired" => Some("Your card was declined. This transaction requires authentication."),
         _ => None,
@@ -267,7 +269,10 @@ pub fn settle(inner: &mut Inner, token: &str, body: &Map<String, Value>) -> (Sta
     }
     let payment_token = body.get("payment_token").and_then(Value::as_str).unwrap_or_default().to_owned();
     if let Some(message) = decline(&payment_token) {
-        return errors(StatusCode::UNPROCESSABLE_ENTITY, json!({ "payment": [message] }));
+        // The string form of `errors`, as ReCharge's published samples give a message
+        // (`{"errors": "Not Found"}`, tests/fixtures/recharge-errors/); no source shows a
+        // decline under a field.
+        return errors(StatusCode::UNPROCESSABLE_ENTITY, message.into());
     }
     let total = c.json["total_price"].as_str().unwrap_or("0").to_owned();
     let cents =

@@ -32,7 +32,7 @@ use crate::secret::Secret;
 use crate::transport::{HttpResponse, Method, Replay};
 use crate::webhook::{body_json, constant_time_eq, hmac_sha256_matches, signature, Headers, WebhookEvent};
 use sha2::{Digest, Sha256};
-use wire::{ApiVersion, ErrorDetail, PROVIDER};
+use wire::{ApiVersion, ChargeRefusal, ErrorDetail, PROVIDER};
 
 const DEFAULT_BASE_URL: &str = "https://api.rechargeapps.com";
 
@@ -125,7 +125,10 @@ impl Recharge {
     /// progress" (409) are conflicts; 404 not found; other 422s name the field.
     fn error(&self, resp: &HttpResponse) -> Error {
         let detail = ErrorDetail::parse(&resp.body);
-        let status = if detail.already_processed() { Status::Conflict } else { Status::from_http(resp.status) };
+        let status = match ErrorDetail::refusal(&resp.body) {
+            Some(ChargeRefusal::AlreadyProcessed | ChargeRefusal::InProgress) => Status::Conflict,
+            _ => Status::from_http(resp.status),
+        };
         provider_error(PROVIDER, resp, status, detail.message, None)
     }
 
@@ -246,11 +249,12 @@ impl Provider for Recharge {
                 let checkout = self.get(CheckoutLookup::Checkout(req.checkout_id.clone())).ok();
                 return Ok(wire::charge(charge, raw, checkout, &req.checkout_id));
             }
-            let detail = ErrorDetail::parse(&resp.body);
-            if resp.status == 422 && detail.field.as_deref() == Some("payment") {
-                return Ok(wire::declined(detail, &resp.body, &req.checkout_id));
+            match ErrorDetail::refusal(&resp.body) {
+                Some(ChargeRefusal::Declined(error)) if resp.status == 422 => {
+                    Ok(wire::declined(error, &resp.body, &req.checkout_id))
+                }
+                _ => Err(self.error(&resp)),
             }
-            Err(self.error(&resp))
         };
         match charge() {
             Err(e) if ambiguous(&e) => self.settle(&req.checkout_id, e),

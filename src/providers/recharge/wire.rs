@@ -56,37 +56,119 @@ pub fn undecodable(what: &str, problem: impl std::fmt::Display) -> Error {
 
 /// ReCharge's error bodies: `{"errors": "Not Found"}`, `{"errors": {"field": ["msg"]}}`,
 /// `{"errors": {"field": "msg"}}`, and `{"error": "...", "message": "..."}` → one message,
-/// `field: msg; field: msg`, and the first field (`payment` marks a decline).
+/// `field: msg; field: msg`.
 #[derive(Debug, Default, PartialEq)]
 pub struct ErrorDetail {
     pub message: Option<String>,
-    pub field: Option<String>,
 }
 
 impl ErrorDetail {
     pub fn parse(body: &[u8]) -> ErrorDetail {
         let v: Value = serde_json::from_slice(body).unwrap_or_default();
         match &v["errors"] {
-            Value::String(s) => ErrorDetail { message: Some(s.clone()), field: None },
-            Value::Object(fields) => {
+            Value::String(s) => ErrorDetail { message: Some(s.clone()) },
+            Value::Object(_) => {
                 let mut parts = Vec::new();
                 flatten("", &v["errors"], &mut parts);
-                ErrorDetail {
-                    message: (!parts.is_empty()).then(|| parts.join("; ")),
-                    field: fields.keys().next().cloned(),
-                }
+                ErrorDetail { message: (!parts.is_empty()).then(|| parts.join("; ")) }
             }
             _ => {
                 let message = [&v["message"], &v["error"]].into_iter().find_map(|m| m.as_str().map(str::to_owned));
-                ErrorDetail { message, field: None }
+                ErrorDetail { message }
             }
         }
     }
 
-    /// "Checkout has already been processed." (422): the checkout was charged before.
-    pub fn already_processed(&self) -> bool {
-        self.message.as_deref().is_some_and(|m| m.contains("already been processed"))
+    /// What a refused charge's body says, by ReCharge's published messages wherever they stand
+    /// in the body: a string `errors`, a field's message or list of messages, a top-level
+    /// `message`/`error`, or a body that is the bare message (RechargeSharp
+    /// `Utilities/ExceptionUtility.cs` compares the whole body text with
+    /// `Entities/Checkouts/ProcessCheckoutErrorMessages.cs`, without case). "Already
+    /// processed" and "in progress" are looked for first, as they are no decline.
+    pub fn refusal(body: &[u8]) -> Option<ChargeRefusal> {
+        let texts = texts_of(body);
+        let has = |needle: &str| texts.iter().any(|t| t.to_ascii_lowercase().contains(needle));
+        if ALREADY_PROCESSED.iter().any(|m| has(m)) {
+            return Some(ChargeRefusal::AlreadyProcessed);
+        }
+        if IN_PROGRESS.iter().any(|m| has(m)) {
+            return Some(ChargeRefusal::InProgress);
+        }
+        let message = texts.into_iter().find(|t| {
+            let t = t.to_ascii_lowercase();
+            DECLINES.iter().any(|m| t.starts_with(m))
+        })?;
+        let lower = message.to_ascii_lowercase();
+        let decline_code = lower
+            .split_once("decline_code = ")
+            .map(|(_, code)| code.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<String>());
+        let code = if lower.contains(AUTHENTICATION_REQUIRED) {
+            Some("authentication_required")
+        } else if lower.starts_with(PROCESSING_ERROR) {
+            Some("processing_error")
+        } else {
+            None
+        };
+        Some(ChargeRefusal::Declined(PaymentError {
+            code: code.map(str::to_owned),
+            message: Some(message),
+            decline_code: decline_code.filter(|c| !c.is_empty()),
+        }))
     }
+}
+
+/// What a charge's 4xx says beyond its HTTP status ([`ErrorDetail::refusal`]).
+#[derive(Debug, PartialEq)]
+pub enum ChargeRefusal {
+    /// The checkout was charged before, or the token was used: a conflict, never a decline.
+    AlreadyProcessed,
+    /// Another charge of this checkout or token is under way: its outcome is unknown.
+    InProgress,
+    /// The card was refused (or needs 3-D Secure, `code: authentication_required`).
+    Declined(PaymentError),
+}
+
+/// RechargeSharp `ProcessCheckoutErrorMessages`: `CheckoutAlreadyProcessed`,
+/// `CannotUseMoreThanOnce` (both `CheckoutAlreadyProcessedException`), lower case.
+const ALREADY_PROCESSED: [&str; 2] =
+    ["checkout has already been processed", "you cannot use a stripe token more than once"];
+/// `CallToRouteAlreadyInProgress` and `AlreadyProcessing` (both `ConflictException`).
+const IN_PROGRESS: [&str; 2] = [
+    "a call to this route is already in progress",
+    "there is currently another in-progress request using this stripe token",
+];
+/// The beginnings of the messages RechargeSharp raises as `PaymentException` or
+/// `ScaException` (`CardDeclined*`, `CardLost`, `CardStolen`, `AuthorizationRequired`,
+/// `InsufficientFunds`, `CardNumberIncorrect`, `CvcIncorrect`, `CardExpired`,
+/// `MaxDeclinesIn24HoursReached`), and `ErrorOccurredTryAgainLater` (its
+/// `TransientErrorException`: the card was not charged, the shopper may try again).
+const DECLINES: [&str; 7] = [
+    "your card was declined",
+    "your card has insufficient funds",
+    "your card number is incorrect",
+    "your card's security code is incorrect",
+    "your card has expired",
+    "you have exceeded the maximum number of declines",
+    PROCESSING_ERROR,
+];
+const PROCESSING_ERROR: &str = "an error occurred while processing your card";
+
+/// Every string of a JSON body, depth first (a body that is not JSON: its text, trimmed).
+fn texts_of(body: &[u8]) -> Vec<String> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => out.push(s.trim().to_owned()),
+            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            Value::Object(fields) => fields.values().for_each(|i| walk(i, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v) => walk(&v, &mut out),
+        Err(_) => out.push(String::from_utf8_lossy(body).trim().to_owned()),
+    }
+    out
 }
 
 /// `field: message` for each message under `errors`, nested objects giving dotted paths
@@ -419,30 +501,22 @@ pub fn charge(charge: ChargeObject, provider_data: Value, checkout: Option<Check
 
 /// Stripe's refusal of a charge that needs the shopper's authentication (3-D Secure), as
 /// ReCharge relays it (RechargeSharp `ProcessCheckoutErrorMessages.AuthorizationRequired`:
-/// "Your card was declined. This transaction requires authentication.").
+/// "Your card was declined. This transaction requires authentication."), lower case.
 const AUTHENTICATION_REQUIRED: &str = "requires authentication";
 
-/// A declined charge (`422 {"errors": {"payment": ["Your card was declined. ..."]}}`): a
-/// failed completion, the attempt being ReCharge's record. A charge that requires the
-/// shopper's authentication is no plain decline: `pending`, with the payment error code
-/// `authentication_required` (the shopper must authenticate, e.g. on ReCharge's hosted page).
-pub fn declined(detail: ErrorDetail, body: &[u8], checkout_id: &str) -> Completion {
-    let v: Value = serde_json::from_slice(body).unwrap_or_default();
-    let message = match &v["errors"]["payment"] {
-        Value::Array(m) => m.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "),
-        Value::String(m) => m.clone(),
-        _ => detail.message.unwrap_or_default(),
-    };
-    if message.contains(AUTHENTICATION_REQUIRED) {
-        let error =
-            PaymentError { code: Some("authentication_required".into()), message: Some(message), decline_code: None };
-        return Completion {
-            payment_status: PaymentStatus::Pending,
-            ..Completion::declined(PROVIDER, checkout_id, error, None, v)
-        };
+/// A declined charge (a 422 whose body carries one of the published decline messages,
+/// [`ErrorDetail::refusal`]): a failed completion, the attempt being ReCharge's record. A
+/// charge that requires the shopper's authentication is no plain decline: `pending`, with the
+/// payment error code `authentication_required` (the shopper must authenticate, e.g. on
+/// ReCharge's hosted page).
+pub fn declined(error: PaymentError, body: &[u8], checkout_id: &str) -> Completion {
+    let v: Value = serde_json::from_slice(body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into()));
+    let needs_authentication = error.code.as_deref() == Some("authentication_required");
+    let completion = Completion::declined(PROVIDER, checkout_id, error, None, v);
+    if needs_authentication {
+        return Completion { payment_status: PaymentStatus::Pending, ..completion };
     }
-    let error = PaymentError { code: None, message: Some(message), decline_code: None };
-    Completion::declined(PROVIDER, checkout_id, error, None, v)
+    completion
 }
 
 /// `t=<unix>,v1=<hex>[,v1=<hex>...]` → the timestamp and the signatures.
@@ -524,17 +598,54 @@ mod tests {
         let d = ErrorDetail::parse(br#"{"errors": "Not Found"}"#);
         assert_eq!(d.message.as_deref(), Some("Not Found"));
         let d = ErrorDetail::parse(br#"{"errors": {"address1": ["Field may not be null."]}}"#);
-        assert_eq!(
-            (d.message.as_deref(), d.field.as_deref()),
-            (Some("address1: Field may not be null."), Some("address1"))
-        );
+        assert_eq!(d.message.as_deref(), Some("address1: Field may not be null."));
         let d = ErrorDetail::parse(br#"{"errors": {"billing_address": {"address1": ["Field may not be null."]}}}"#);
         assert_eq!(d.message.as_deref(), Some("billing_address.address1: Field may not be null."));
         let d = ErrorDetail::parse(br#"{"errors": {"email": "email already exists on store"}}"#);
         assert_eq!(d.message.as_deref(), Some("email: email already exists on store"));
         let d = ErrorDetail::parse(br#"{"error": "Bad Request", "message": "The payload format is unsupported"}"#);
         assert_eq!(d.message.as_deref(), Some("The payload format is unsupported"));
-        assert!(ErrorDetail::parse(br#"{"errors": "Checkout has already been processed."}"#).already_processed());
+    }
+
+    #[test]
+    fn a_refused_charge_is_read_by_its_published_message_in_any_shape() {
+        let declined = "Your card was declined. decline_code = do_not_honor";
+        let shapes = [
+            json!({ "errors": declined }),
+            json!({ "errors": { "payment": [declined] } }),
+            json!({ "errors": { "payment_token": declined } }),
+            json!({ "error": "Unprocessable Entity", "message": declined }),
+            Value::String(declined.into()),
+        ];
+        for body in shapes {
+            let error = match ErrorDetail::refusal(body.to_string().as_bytes()) {
+                Some(ChargeRefusal::Declined(error)) => error,
+                other => panic!("{body}: {other:?}"),
+            };
+            assert_eq!(
+                (error.message.as_deref(), error.decline_code.as_deref()),
+                (Some(declined), Some("do_not_honor"))
+            );
+        }
+        let bare = ErrorDetail::refusal(b"Your card has insufficient funds.").unwrap();
+        assert!(matches!(bare, ChargeRefusal::Declined(PaymentError { code: None, .. })), "a body that is the message");
+        let transient = "An error occurred while processing your card. Try again in a little bit.";
+        let Some(ChargeRefusal::Declined(e)) =
+            ErrorDetail::refusal(json!({ "errors": transient }).to_string().as_bytes())
+        else {
+            panic!("ErrorOccurredTryAgainLater")
+        };
+        assert_eq!(e.code.as_deref(), Some("processing_error"));
+        for (body, expected) in [
+            (r#"{"errors": "Checkout has already been processed."}"#, ChargeRefusal::AlreadyProcessed),
+            (r#"{"errors": {"payment": ["Checkout has already been processed."]}}"#, ChargeRefusal::AlreadyProcessed),
+            (r#"{"errors": "You cannot use a Stripe token more than once: tok_1"}"#, ChargeRefusal::AlreadyProcessed),
+            (r#"{"errors": "A call to this route is already in progress."}"#, ChargeRefusal::InProgress),
+        ] {
+            assert_eq!(ErrorDetail::refusal(body.as_bytes()), Some(expected), "{body}");
+        }
+        assert_eq!(ErrorDetail::refusal(br#"{"errors": {"address1": ["Field may not be null."]}}"#), None);
+        assert_eq!(ErrorDetail::refusal(br#"{"errors": "Not Found"}"#), None);
     }
 
     #[test]
@@ -620,12 +731,14 @@ mod tests {
 
     #[test]
     fn a_charge_needing_authentication_is_pending_not_declined() {
-        let body = br#"{"errors": {"payment": ["Your card was declined. This transaction requires authentication."]}}"#;
-        let c = declined(ErrorDetail::parse(body), body, "t1");
+        let refused = |body: &[u8]| match ErrorDetail::refusal(body) {
+            Some(ChargeRefusal::Declined(error)) => declined(error, body, "t1"),
+            other => panic!("{other:?}"),
+        };
+        let c = refused(br#"{"errors": "Your card was declined. This transaction requires authentication."}"#);
         assert_eq!(c.payment_status, PaymentStatus::Pending);
         assert_eq!(c.payment_error.unwrap().code.as_deref(), Some("authentication_required"));
-        let body = br#"{"errors": {"payment": ["Your card was declined."]}}"#;
-        assert_eq!(declined(ErrorDetail::parse(body), body, "t1").payment_status, PaymentStatus::Failed);
+        assert_eq!(refused(br#"{"errors": "Your card was declined."}"#).payment_status, PaymentStatus::Failed);
     }
 
     #[test]
