@@ -11,27 +11,27 @@ const LIBRARY_NAME = { darwin: 'libstorefront_checkout.dylib', win32: 'storefron
   || 'libstorefront_checkout.so';
 
 /**
- * The shared library: STOREFRONT_CHECKOUT_LIB, else this package's prebuilt one
- * (`prebuilds/<platform>-<arch>/`, the layout prebuild tools use) or one beside it, else a
- * repository target/release or target/debug above this package or the working directory. Not
- * found, the error lists every path tried.
+ * The shared library: the file STOREFRONT_CHECKOUT_LIB names (a relative path is taken from the
+ * working directory), else this package's prebuilt one (`prebuilds/<platform>-<arch>/`, the
+ * layout prebuild tools use) or one beside index.js. Nowhere else: a checkout of the repository
+ * sets STOREFRONT_CHECKOUT_LIB=$PWD/target/debug/libstorefront_checkout.so. Not found, the error
+ * lists the paths tried and names STOREFRONT_CHECKOUT_LIB.
  */
 function locate() {
-  if (process.env.STOREFRONT_CHECKOUT_LIB) return process.env.STOREFRONT_CHECKOUT_LIB;
-  const candidates = [
+  // Never a directory found by walking up from the package or the working directory: anyone who
+  // can write to a parent directory could plant a library there, whose constructor would run on
+  // load (SECURITY.md, "Where the library is loaded from").
+  const configured = process.env.STOREFRONT_CHECKOUT_LIB;
+  // Made absolute so that dlopen never searches its own path list for a bare name.
+  const candidates = configured ? [path.resolve(configured)] : [
     path.join(__dirname, 'prebuilds', `${process.platform}-${process.arch}`, LIBRARY_NAME),
     path.join(__dirname, LIBRARY_NAME),
   ];
-  for (const start of [__dirname, process.cwd()]) {
-    for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
-      for (const profile of ['release', 'debug']) candidates.push(path.join(dir, 'target', profile, LIBRARY_NAME));
-      if (path.dirname(dir) === dir) break;
-    }
-  }
   const found = candidates.find((p) => fs.existsSync(p));
   if (!found) {
     throw new Error(`${LIBRARY_NAME} not found; tried: ${candidates.join(', ')}. Install the storefront-checkout `
-      + 'package with its prebuilt library, build it with `cargo build`, or set STOREFRONT_CHECKOUT_LIB');
+      + 'package with its prebuilt library, or build the library with `cargo build` and set STOREFRONT_CHECKOUT_LIB '
+      + `to its path (e.g. target/debug/${LIBRARY_NAME})`);
   }
   return found;
 }

@@ -1,7 +1,8 @@
 """Builds the shared library and the sandbox from the Rust sources when the sdist carries them
 (`rust/`, put there by scripts/package), so `pip install storefront_checkout-<v>.tar.gz`
 builds from source with cargo; a checkout of the repository (no `rust/`) installs the Python
-code alone and finds the library in `target/`."""
+code alone, which then loads the library named by `STOREFRONT_CHECKOUT_LIB` (e.g. the checkout's
+`target/debug/libstorefront_checkout.so`), never one found by searching directories."""
 
 import os
 import shutil

@@ -7,6 +7,7 @@ const assert = require('node:assert/strict');
 const net = require('node:net');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
+require('../support/library');
 const sc = require('..');
 const { start, http, tokenize } = require('../support/sandbox');
 

@@ -4,6 +4,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
+require('../support/library');
 const sc = require('..');
 
 const BODY = '{"id":"evt_1","event_name":"payment_intent.succeeded","data":{"id":"pi_1","status":"succeeded"}}';

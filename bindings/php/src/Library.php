@@ -9,9 +9,10 @@ namespace StorefrontCheckout;
  * (include/storefront_checkout.h, its preprocessor lines removed, since FFI parses plain C
  * declarations only).
  *
- * The library is found at STOREFRONT_CHECKOUT_LIB, else in this package's lib/, else in the
- * repository's target/release or target/debug; the header at STOREFRONT_CHECKOUT_HEADER, else
- * in this package's include/, else the repository's include/.
+ * The library is found at STOREFRONT_CHECKOUT_LIB, else in this package's lib/, and nowhere
+ * else (a checkout of the repository sets STOREFRONT_CHECKOUT_LIB to its target/debug build);
+ * the header at STOREFRONT_CHECKOUT_HEADER, else in this package's include/, else the
+ * repository's include/.
  */
 final class Library
 {
@@ -100,28 +101,25 @@ final class Library
     }
 
     /**
-     * The shared library: STOREFRONT_CHECKOUT_LIB, else the package's lib/ (where the package
-     * archive puts it), else the repository's target/release or target/debug.
+     * The shared library: the file STOREFRONT_CHECKOUT_LIB names (a relative path is taken from
+     * the working directory), else the package's lib/ (where the package archive puts it).
+     * Never a directory found by searching above the package or the working directory, where
+     * anyone who can write to it could plant a library whose constructor would run on load
+     * (SECURITY.md, "Where the library is loaded from"). Not found, the exception lists the
+     * paths tried and names STOREFRONT_CHECKOUT_LIB.
      */
     private static function path(): string
     {
-        $env = getenv('STOREFRONT_CHECKOUT_LIB');
-        if ($env) {
-            return $env;
-        }
         $name = PHP_OS_FAMILY === 'Darwin' ? 'libstorefront_checkout.dylib'
             : (PHP_OS_FAMILY === 'Windows' ? 'storefront_checkout.dll' : 'libstorefront_checkout.so');
-        $candidates = [dirname(__DIR__) . "/lib/$name"];
-        foreach (['release', 'debug'] as $profile) {
-            $candidates[] = self::repository() . "/target/$profile/$name";
+        $env = getenv('STOREFRONT_CHECKOUT_LIB');
+        // Made absolute so that dlopen never searches its own path list for a bare name.
+        $candidate = $env ? (str_starts_with($env, '/') ? $env : getcwd() . '/' . $env) : dirname(__DIR__) . "/lib/$name";
+        if (is_file($candidate)) {
+            return $candidate;
         }
-        foreach ($candidates as $candidate) {
-            if (is_file($candidate)) {
-                return $candidate;
-            }
-        }
-        throw new \RuntimeException("$name not found; tried: " . implode(', ', $candidates)
-            . '. Install the storefront/checkout package, build it with `cargo build`, or set STOREFRONT_CHECKOUT_LIB');
+        throw new \RuntimeException("$name not found; tried: $candidate. Install the storefront/checkout package, or build "
+            . "the library with `cargo build` and set STOREFRONT_CHECKOUT_LIB to its path (e.g. target/debug/$name)");
     }
 
     /** The repository this package sits in, when it is used from a checkout of it. */

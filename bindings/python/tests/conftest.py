@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from storefront_checkout import Client
-
 REPO = Path(__file__).resolve().parents[3]
+# The library under test: the one STOREFRONT_CHECKOUT_LIB names (scripts/test exports it), else
+# this checkout's debug build. The binding looks nowhere else (SECURITY.md), so the suite says it.
+os.environ.setdefault("STOREFRONT_CHECKOUT_LIB", str(REPO / "target" / "debug" / "libstorefront_checkout.so"))
+
+from storefront_checkout import Client  # noqa: E402  (after the library's path is set)
 SANDBOX_BIN = Path(os.environ.get("CHECKOUT_SANDBOX_BIN", REPO / "target" / "debug" / "checkout-sandbox"))
 
 

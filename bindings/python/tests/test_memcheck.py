@@ -2,6 +2,7 @@
 library, and no definite leak. CPython reports uninitialised reads of its own under
 memcheck (longobject.c), which are not ours and are left out by the frame filter."""
 
+import os
 import re
 import subprocess
 import sys
@@ -26,7 +27,8 @@ def test_a_ctypes_loop_is_clean_under_memcheck(sandbox_url):
     out = subprocess.run(
         ["valgrind", "--tool=memcheck", "--leak-check=full", "--show-leak-kinds=definite", sys.executable, "-c",
          f"BASE = {sandbox_url!r}\n" + LOOP],
-        capture_output=True, text=True, timeout=300, env={"PYTHONMALLOC": "malloc", "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=300, env={"PYTHONMALLOC": "malloc", "PATH": "/usr/bin:/bin",
+             "STOREFRONT_CHECKOUT_LIB": os.environ["STOREFRONT_CHECKOUT_LIB"]},
     )
     assert out.returncode == 0 and "loop done" in out.stdout, out.stderr[-3000:]
     records = re.split(r"\n==\d+== \n", out.stderr)

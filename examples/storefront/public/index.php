@@ -2,7 +2,8 @@
 
 // The shop's front controller: the web server sends every request here (examples/storefront/run
 // configures nginx and PHP-FPM so). SHOP_BASE_URL is the shop's public origin; SHOP_DATA_DIR
-// holds the SQLite database and the sessions.
+// holds the SQLite database and the sessions; SHOP_SECRETS_FILE names the secrets file
+// (src/Secrets.php), readable by the pool's user only.
 
 declare(strict_types=1);
 
@@ -11,12 +12,10 @@ require __DIR__ . '/../vendor/autoload.php';
 use Shop\Catalog;
 use Shop\Orders;
 use Shop\Payments;
+use Shop\Secrets;
 use Shop\Views;
 use StorefrontCheckout\CheckoutException;
 
-$data = getenv('SHOP_DATA_DIR') ?: __DIR__ . '/../var';
-@mkdir("$data/sessions", 0700, true);
-$orders = new Orders("$data/shop.sqlite");
 $method = $_SERVER['REQUEST_METHOD'];
 $path = parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH) ?: '/';
 
@@ -37,23 +36,38 @@ function redirect(string $url): never
     respond(303, '', ['Location' => $url]);
 }
 
-// The provider's webhooks carry no session.
-if ($method === 'POST' && preg_match('#^/webhooks/(justifi|recharge|payfect)$#', $path, $m)) {
-    $status = Payments::webhook($m[1], getallheaders(), (string) file_get_contents('php://input'), $orders);
-    http_response_code($status);
-    header('Content-Type: application/json');
-    echo json_encode(['received' => $status === 200]);
-    exit;
+/**
+ * Whether the request carries the admin's HTTP basic credentials: user `admin` and the
+ * secrets file's `SHOP_ADMIN_PASSWORD` (without one, nobody is admin).
+ */
+function isAdmin(Secrets $secrets): bool
+{
+    $password = $secrets->get('SHOP_ADMIN_PASSWORD');
+    // PHP-FPM fills PHP_AUTH_* from the Authorization header nginx passes (HTTP_AUTHORIZATION).
+    $user = $_SERVER['PHP_AUTH_USER'] ?? null;
+    $given = $_SERVER['PHP_AUTH_PW'] ?? null;
+    if ($user === null && preg_match('/^Basic\s+([A-Za-z0-9+\/=]+)$/i', $_SERVER['HTTP_AUTHORIZATION'] ?? '', $m)) {
+        [$user, $given] = explode(':', (string) base64_decode($m[1], true), 2) + [null, null];
+    }
+    return $password !== null && $user === 'admin' && is_string($given) && hash_equals($password, $given);
 }
 
-session_save_path("$data/sessions");
-session_start(['cookie_httponly' => true, 'cookie_samesite' => 'Lax']);
-$_SESSION['cart'] ??= [];
-$cart = Catalog::lines($_SESSION['cart']);
-$count = array_sum(array_column($cart['lines'], 'quantity'));
-$page = static function (string $title, string $body, int $status = 200, string $head = '') use (&$count): never {
-    respond($status, Views::page($title, $body, $count, $head));
-};
+// Every field this shop reads is a string. PHP makes `product[]=...` (or `product[x]=...`) an
+// array, which no page takes: refuse it here rather than fail deeper with a 500.
+foreach ([$_GET, $_POST, $_COOKIE] as $fields) {
+    foreach ($fields as $value) {
+        if (is_array($value)) {
+            respond(400, 'Bad request: a field was sent as a list; each field takes one value.');
+        }
+    }
+}
+
+try {
+    $secrets = Secrets::load((string) getenv('SHOP_SECRETS_FILE'));
+} catch (\RuntimeException $e) {
+    error_log('shop: ' . $e->getMessage());
+    respond(500, 'The shop is not configured (SHOP_SECRETS_FILE); see its error log.');
+}
 // The shop's public origin, for the return and webhook URLs handed to providers: configured,
 // never taken from the request's Host header (which a client chooses, and which Debian's
 // nginx passes without its port).
@@ -61,7 +75,35 @@ $origin = getenv('SHOP_BASE_URL');
 if ($origin === false || $origin === '') {
     respond(500, 'SHOP_BASE_URL is not set: give the shop its public origin, e.g. https://shop.example.com');
 }
-$shop = new Payments(rtrim($origin, '/'));
+$data = getenv('SHOP_DATA_DIR') ?: __DIR__ . '/../var';
+@mkdir("$data/sessions", 0700, true);
+$orders = new Orders("$data/shop.sqlite");
+$shop = new Payments(rtrim($origin, '/'), $secrets);
+
+// The provider's webhooks carry no session.
+if ($method === 'POST' && preg_match('#^/webhooks/(justifi|recharge|payfect)$#', $path, $m)) {
+    $status = $shop->webhook($m[1], getallheaders(), (string) file_get_contents('php://input'), $orders);
+    http_response_code($status);
+    header('Content-Type: application/json');
+    echo json_encode(['received' => $status === 200]);
+    exit;
+}
+
+session_save_path("$data/sessions");
+// HttpOnly: no script reads the cookie; SameSite=Lax: another site's form cannot post with it
+// (the return from a provider's page is a top-level GET, which carries it); strict mode: a
+// session id the shop did not issue is replaced, not adopted (session fixation).
+session_start(['cookie_httponly' => true, 'cookie_samesite' => 'Lax', 'use_strict_mode' => true,
+    'cookie_secure' => str_starts_with($origin, 'https://')]);
+$_SESSION['cart'] ??= [];
+// This session's orders are those placed with its shopper token.
+$_SESSION['shopper'] ??= bin2hex(random_bytes(16));
+$shopper = $_SESSION['shopper'];
+$cart = Catalog::lines($_SESSION['cart']);
+$count = array_sum(array_column($cart['lines'], 'quantity'));
+$page = static function (string $title, string $body, int $status = 200, string $head = '', array $headers = []) use (&$count): never {
+    respond($status, Views::page($title, $body, $count, $head), $headers);
+};
 
 try {
     if ($method === 'GET' && $path === '/') {
@@ -81,10 +123,11 @@ try {
         if ($provider === null || $cart['lines'] === []) {
             redirect('/cart');
         }
-        $id = $orders->create($flow, $provider, $cart['total'], $provider === 'payfect' ? 'usdt' : 'usd', $cart['lines']);
+        $id = $orders->create($shopper, $flow, $provider, $cart['total'], $provider === 'payfect' ? 'usdt' : 'usd', $cart['lines']);
         redirect($shop->start($orders->find($id), $orders));
     }
-    if (preg_match('#^/orders/(ord_[0-9a-f]{16})(/pay)?$#', $path, $m) && ($order = $orders->find($m[1])) !== null) {
+    // Another session's order is answered as no order at all (404), whether seen or paid.
+    if (preg_match('#^/orders/(ord_[0-9a-f]{16})(/pay)?$#', $path, $m) && ($order = $orders->findOwned($m[1], $shopper)) !== null) {
         if (($m[2] ?? '') === '/pay' && $order['flow'] === 'justifi_component') {
             if ($method === 'POST') {
                 if (($_POST['payment_method_id'] ?? '') !== '' && $order['status'] !== 'paid') {
@@ -111,8 +154,15 @@ try {
             $page("Order {$order['id']}", Views::order($order));
         }
     }
+    if ($method === 'GET' && $path === '/my-orders') {
+        $page('Your orders', Views::orders($orders->ownedBy($shopper), true));
+    }
     if ($method === 'GET' && $path === '/orders') {
-        $page('Orders', Views::orders($orders->all()));
+        if (!isAdmin($secrets)) {
+            $page('Orders', '<p>The list of all orders is for the shop\'s admin. <a href="/my-orders">Your orders</a>.</p>', 401, '',
+                ['WWW-Authenticate' => 'Basic realm="Donut Shop admin", charset="UTF-8"']);
+        }
+        $page('Orders', Views::orders($orders->all(), false));
     }
     $page('Not found', '<p>No such page. <a href="/">Back to the shop</a>.</p>', 404);
 } catch (CheckoutException $e) {

@@ -9,6 +9,9 @@ namespace Shop;
  * provider's object (checkout id or payment intent id), and every change is conditional, so
  * that a repeated webhook, a second visit to the return page or both at once change nothing:
  * the first to see the payment marks the order paid, with `paid_via` naming which.
+ *
+ * Each order belongs to the browser session that placed it (`owner`, a random token kept in
+ * that session): only that session can see or pay it (`findOwned`); the admin view lists all.
  */
 final class Orders
 {
@@ -37,7 +40,12 @@ final class Orders
                 paid_via TEXT,                     -- completion | return | webhook
                 paid_at TEXT,
                 returned_at TEXT,                  -- first visit of the return page
-                created_at TEXT NOT NULL
+                created_at TEXT NOT NULL,
+                owner TEXT                         -- the placing session's shopper token
+            );
+            CREATE TABLE IF NOT EXISTS provider_reads (
+                order_id TEXT PRIMARY KEY,         -- at most one provider read per order per interval
+                read_at REAL NOT NULL              -- Unix seconds of the last read
             );
             CREATE TABLE IF NOT EXISTS webhook_events (
                 event_key TEXT PRIMARY KEY,        -- provider:event id (or object id)
@@ -48,6 +56,11 @@ final class Orders
                 received_at TEXT NOT NULL
             );
             SQL);
+        // A database from before orders had owners: its orders stay visible to the admin only.
+        $columns = array_column($this->db->query('PRAGMA table_info(orders)')->fetchAll(), 'name');
+        if (!in_array('owner', $columns, true)) {
+            $this->db->exec('ALTER TABLE orders ADD COLUMN owner TEXT');
+        }
     }
 
     /**
@@ -55,12 +68,12 @@ final class Orders
      *
      * @param list<array<string, mixed>> $lines
      */
-    public function create(string $flow, string $provider, int $amount, string $currency, array $lines): string
+    public function create(string $owner, string $flow, string $provider, int $amount, string $currency, array $lines): string
     {
         $id = 'ord_' . bin2hex(random_bytes(8));
-        $this->db->prepare('INSERT INTO orders (id, flow, provider, amount, currency, items, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)')
-            ->execute([$id, $flow, $provider, $amount, $currency, json_encode($lines, JSON_THROW_ON_ERROR), self::now()]);
+        $this->db->prepare('INSERT INTO orders (id, owner, flow, provider, amount, currency, items, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+            ->execute([$id, $owner, $flow, $provider, $amount, $currency, json_encode($lines, JSON_THROW_ON_ERROR), self::now()]);
         return $id;
     }
 
@@ -70,6 +83,40 @@ final class Orders
         $statement = $this->db->prepare('SELECT * FROM orders WHERE id = ?');
         $statement->execute([$id]);
         return $statement->fetch() ?: null;
+    }
+
+    /** The order `$id` when the session whose shopper token is `$owner` placed it, else null. */
+    public function findOwned(string $id, string $owner): ?array
+    {
+        $statement = $this->db->prepare('SELECT * FROM orders WHERE id = ? AND owner = ?');
+        $statement->execute([$id, $owner]);
+        return $statement->fetch() ?: null;
+    }
+
+    /**
+     * The orders of the session whose shopper token is `$owner`, newest first.
+     *
+     * @return list<array<string, mixed>>
+     */
+    public function ownedBy(string $owner): array
+    {
+        $statement = $this->db->prepare('SELECT * FROM orders WHERE owner = ? ORDER BY created_at DESC, id');
+        $statement->execute([$owner]);
+        return $statement->fetchAll();
+    }
+
+    /**
+     * Whether the order's payment may be read from the provider now: true for at most one
+     * caller per `$intervalS` seconds per order (the time of the read it grants is stored in
+     * the same statement, so concurrent page loads cannot both get it).
+     */
+    public function claimProviderRead(string $id, float $intervalS): bool
+    {
+        $now = microtime(true);
+        $statement = $this->db->prepare('INSERT INTO provider_reads (order_id, read_at) VALUES (?, ?)
+            ON CONFLICT (order_id) DO UPDATE SET read_at = excluded.read_at WHERE provider_reads.read_at <= ?');
+        $statement->execute([$id, $now, $now - $intervalS]);
+        return $statement->rowCount() === 1;
     }
 
     /** The order of a provider object: a checkout id or a JustiFi payment intent id. */

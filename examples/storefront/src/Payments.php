@@ -11,11 +11,11 @@ use StorefrontCheckout\Client;
  * The shop's side of each checkout flow, through storefront-checkout. A `Client` is made per
  * request (the library keeps the access token and the connections across requests).
  *
- * Configuration comes from the environment: the providers' credentials (`JUSTIFI_CLIENT_ID`,
- * `JUSTIFI_CLIENT_SECRET`, `JUSTIFI_SUB_ACCOUNT`, `RECHARGE_API_TOKEN`, `PAYFECT_API_KEY`, read
- * by the library itself), the webhook signing secrets (`JUSTIFI_WEBHOOK_SECRET`,
- * `RECHARGE_WEBHOOK_SECRET`, `PAYFECT_WEBHOOK_SECRET`) and `SHOP_SANDBOX_URL`, the origin of
- * checkout-sandbox, which stands for every provider's API and hosted pages when set.
+ * The providers' credentials and the webhook signing secrets come from the shop's secrets file
+ * (`Secrets`: `JUSTIFI_CLIENT_ID`, `JUSTIFI_CLIENT_SECRET`, `JUSTIFI_SUB_ACCOUNT`,
+ * `RECHARGE_API_TOKEN`, `PAYFECT_API_KEY`, `JUSTIFI_WEBHOOK_SECRET`, `RECHARGE_WEBHOOK_SECRET`,
+ * `PAYFECT_WEBHOOK_SECRET`), never from the pool's configuration; `SHOP_SANDBOX_URL`, the origin
+ * of checkout-sandbox, stands for every provider's API and hosted pages when set.
  * `$shopOrigin` is the shop's configured public origin (`SHOP_BASE_URL`).
  */
 final class Payments
@@ -24,15 +24,36 @@ final class Payments
     private const JUSTIFI_COMPONENT_SCRIPT =
         'https://cdn.jsdelivr.net/npm/@justifi/webcomponents@latest/dist/webcomponents/webcomponents.esm.js';
 
-    public function __construct(private readonly string $shopOrigin)
+    /** Each provider's credentials: configuration key => secrets file entry (docs/contract.md §5). */
+    private const CREDENTIALS = [
+        'justifi' => ['client_id' => 'JUSTIFI_CLIENT_ID', 'client_secret' => 'JUSTIFI_CLIENT_SECRET',
+            'sub_account' => 'JUSTIFI_SUB_ACCOUNT'],
+        'recharge' => ['api_token' => 'RECHARGE_API_TOKEN'],
+        'payfect' => ['api_key' => 'PAYFECT_API_KEY'],
+    ];
+
+    /**
+     * The order page reads an unpaid order's payment from the provider at most once per this
+     * many seconds: anyone can reload a page, and each read spends the shop's provider rate
+     * limit (ReCharge's leaky bucket); the webhook is the source of truth.
+     */
+    public const PROVIDER_READ_INTERVAL_S = 10.0;
+
+    public function __construct(private readonly string $shopOrigin, private readonly Secrets $secrets)
     {
     }
 
-    public static function client(string $provider): Client
+    private function client(string $provider): Client
     {
         $config = ['provider' => $provider];
-        $secret = getenv(strtoupper($provider) . '_WEBHOOK_SECRET');
-        if ($secret !== false && $secret !== '') {
+        foreach (self::CREDENTIALS[$provider] as $key => $name) {
+            $value = $this->secrets->get($name);
+            if ($value !== null) {
+                $config[$key] = $value;
+            }
+        }
+        $secret = $this->secrets->get(strtoupper($provider) . '_WEBHOOK_SECRET');
+        if ($secret !== null) {
             $config['webhook_secrets'] = [$secret];
         }
         $sandbox = getenv('SHOP_SANDBOX_URL');
@@ -66,23 +87,23 @@ final class Payments
         $description = "Order $id";
         switch ($order['flow']) {
             case 'justifi_hosted': // JustiFi's hosted checkout page of a checkout
-                $justifi = self::client('justifi');
+                $justifi = $this->client('justifi');
                 $checkout = $justifi->create(['amount' => (int) $order['amount'], 'currency' => 'usd',
                     'description' => $description, 'client_reference_id' => $id]);
                 $orders->attach($id, $checkout['id'], null);
                 return $justifi->redirectUrl(['checkout_id' => $checkout['id'], 'success_url' => $return])['url'];
             case 'justifi_session': // seed 003: payment intent, checkout session, /r/{id}
-                $session = self::client('justifi')->redirectUrl(['amount' => (int) $order['amount'], 'currency' => 'usd',
+                $session = $this->client('justifi')->redirectUrl(['amount' => (int) $order['amount'], 'currency' => 'usd',
                     'description' => $description, 'success_url' => $return, 'cancel_url' => "{$this->shopOrigin}/cart"]);
                 $orders->attach($id, null, $session['payment_intent_id']);
                 return $session['url'];
             case 'justifi_component': // seed 001: the card form on the shop's own page
-                $checkout = self::client('justifi')->create(['amount' => (int) $order['amount'], 'currency' => 'usd',
+                $checkout = $this->client('justifi')->create(['amount' => (int) $order['amount'], 'currency' => 'usd',
                     'description' => $description, 'client_reference_id' => $id, 'origin_url' => $this->shopOrigin]);
                 $orders->attach($id, $checkout['id'], null);
                 return "$return/pay";
             case 'recharge': // seed 002: a subscription checkout on ReCharge's hosted page
-                $recharge = self::client('recharge');
+                $recharge = $this->client('recharge');
                 $lines = array_map(static fn (array $line) => ['name' => $line['name'], 'unit_amount' => $line['price'],
                     'quantity' => $line['quantity'], 'product_id' => $line['recharge_product_id'],
                     'variant_id' => $line['recharge_variant_id'],
@@ -92,7 +113,7 @@ final class Payments
                 $orders->attach($id, $checkout['id'], null);
                 return $recharge->redirectUrl(['checkout_id' => $checkout['id']])['url'];
             case 'payfect': // seed 004: a USDT checkout paid on Payfect's page
-                $payfect = self::client('payfect');
+                $payfect = $this->client('payfect');
                 $lines = array_map(static fn (array $line) => ['name' => $line['name'],
                     'description' => $line['description'], 'unit_amount' => $line['price'], 'quantity' => $line['quantity']],
                     json_decode($order['items'], true, 8, JSON_THROW_ON_ERROR));
@@ -112,7 +133,7 @@ final class Payments
      */
     public function component(array $order): string
     {
-        return self::client('justifi')->webComponentToken($order['checkout_id'])['html'];
+        return $this->client('justifi')->webComponentToken($order['checkout_id'])['html'];
     }
 
     /**
@@ -124,7 +145,7 @@ final class Payments
     public function complete(array $order, string $paymentMethod, Orders $orders): void
     {
         $key = $orders->attemptKey($order['id']);
-        $completion = self::client('justifi')->complete(['checkout_id' => $order['checkout_id'],
+        $completion = $this->client('justifi')->complete(['checkout_id' => $order['checkout_id'],
             'payment_token' => $paymentMethod, 'idempotency_key' => $key]);
         match ($completion['payment_status']) {
             'succeeded' => $orders->markPaid($order['id'], 'completion'),
@@ -135,20 +156,34 @@ final class Payments
 
     /**
      * Reads `$order`'s payment from the provider (seed 003: "interrogate the payment via API")
-     * and marks it paid when it is; the provider's `payment_status`.
+     * and marks it paid when it is, at most once per PROVIDER_READ_INTERVAL_S per order (else
+     * nothing is read and the order stays as the completion or the webhook left it). A failed
+     * read is logged, not shown: the webhook will settle the order.
      *
      * @param array<string, mixed> $order
      */
-    public function refresh(array $order, Orders $orders): string
+    public function refresh(array $order, Orders $orders): void
     {
-        $client = self::client($order['provider']);
+        if (!$orders->claimProviderRead($order['id'], self::PROVIDER_READ_INTERVAL_S)) {
+            return;
+        }
+        try {
+            $this->read($order, $orders);
+        } catch (CheckoutException $e) {
+            error_log("order {$order['id']}: the provider read failed: {$e->getMessage()}");
+        }
+    }
+
+    /** @param array<string, mixed> $order */
+    private function read(array $order, Orders $orders): void
+    {
+        $client = $this->client($order['provider']);
         $checkout = $order['payment_intent_id'] !== null
             ? $client->get(paymentIntentId: $order['payment_intent_id'])
             : $client->get($order['checkout_id']);
         if ($checkout['payment_status'] === 'paid') {
             $orders->markPaid($order['id'], 'return');
         }
-        return $checkout['payment_status'];
     }
 
     /**
@@ -158,10 +193,10 @@ final class Payments
      *
      * @param array<string, string> $headers
      */
-    public static function webhook(string $provider, array $headers, string $body, Orders $orders): int
+    public function webhook(string $provider, array $headers, string $body, Orders $orders): int
     {
         try {
-            $event = self::client($provider)->verifyWebhook($headers, $body);
+            $event = $this->client($provider)->verifyWebhook($headers, $body);
         } catch (CheckoutException $e) {
             error_log("webhook from $provider refused: {$e->getMessage()}");
             return 400;

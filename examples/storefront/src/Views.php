@@ -33,7 +33,7 @@ final class Views
               .paid { background: #e3f6e3; } .failed { background: #fde4e4; } .pending { background: #fff5d6; }
             </style>$head</head>
             <body><header><h1><a href="/">Donut Shop</a></h1>
-            <nav><a href="/orders">Orders</a><a href="/cart" id="cart-link">Cart ($cartCount)</a></nav></header>
+            <nav><a href="/my-orders" id="my-orders-link">Your orders</a><a href="/cart" id="cart-link">Cart ($cartCount)</a></nav></header>
             <main><h2>$t</h2>$body</main></body></html>
             HTML;
     }
@@ -113,12 +113,18 @@ final class Views
         return $status . '<p>' . Catalog::money((int) $order['amount'], $order['currency']) . ' · ' . self::e($order['flow']) . '</p>';
     }
 
-    /** @param list<array<string, mixed>> $orders */
-    public static function orders(array $orders): string
+    /**
+     * A table of orders; `$links` links each to its page (the shopper's own orders: another
+     * session's order page answers 404, so the admin's table has no links).
+     *
+     * @param list<array<string, mixed>> $orders
+     */
+    public static function orders(array $orders, bool $links): string
     {
         $rows = '';
         foreach ($orders as $o) {
-            $rows .= '<tr><td><a href="/orders/' . self::e($o['id']) . '">' . self::e($o['id']) . '</a></td><td>'
+            $id = self::e($o['id']);
+            $rows .= '<tr><td>' . ($links ? "<a href=\"/orders/$id\">$id</a>" : $id) . '</td><td>'
                 . self::e($o['flow']) . '</td><td>' . Catalog::money((int) $o['amount'], $o['currency']) . '</td><td class="order-status">'
                 . self::e($o['status']) . '</td><td>' . self::e($o['paid_via'] ?? '') . '</td></tr>';
         }

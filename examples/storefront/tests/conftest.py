@@ -3,9 +3,11 @@ a headless Debian Chromium driven by Selenium, and the shop's order table."""
 
 import base64
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,17 +25,22 @@ SECRETS = {
     "JUSTIFI_WEBHOOK_SECRET": "sigk_" + os.urandom(16).hex(),
     "RECHARGE_WEBHOOK_SECRET": os.urandom(16).hex(),
     "PAYFECT_WEBHOOK_SECRET": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+    "SHOP_ADMIN_PASSWORD": base64.urlsafe_b64encode(os.urandom(12)).decode(),
 }
+# Where run installs the shop; server/ holds its generated configuration, secrets and socket.
+SERVER = ROOT / "target" / "storefront" / "app" / "server"
 
 
 class Shop:
-    """The running shop: its URL, the sandbox's, its SQLite orders and webhook secrets."""
+    """The running shop: its URL, the sandbox's, its SQLite orders, the secrets it was given
+    and the directory of its generated server files."""
 
     def __init__(self, url, sandbox, database):
         self.url = url
         self.sandbox = sandbox
         self.database = database
         self.secrets = SECRETS
+        self.server = SERVER
 
     def query(self, sql, *args):
         with sqlite3.connect(self.database, timeout=5) as db:
@@ -61,8 +68,10 @@ class Shop:
 
 
 @pytest.fixture(scope="session")
-def shop(tmp_path_factory):
-    data = tmp_path_factory.mktemp("shop-data")
+def shop():
+    # Directly under /tmp: run gives the data directory to the shop's unprivileged pool user,
+    # who must be able to reach it (pytest's own temporary directories are private to root).
+    data = Path(tempfile.mkdtemp(prefix="storefront-data-"))
     process = subprocess.Popen(
         ["bash", str(ROOT / "examples/storefront/run"), "--port", "0", "--data", str(data)],
         stdout=subprocess.PIPE, text=True, start_new_session=True, env={**os.environ, **SECRETS},
@@ -78,6 +87,7 @@ def shop(tmp_path_factory):
         for log in ("php-fpm.log", "nginx-error.log"):
             if (data / log).exists():
                 print(f"{log}:\n{(data / log).read_text()[-4000:]}")
+        shutil.rmtree(data)
 
 
 class Shopper:

@@ -13,22 +13,24 @@ LIBRARY_NAME = _NAMES.get(sys.platform, "libstorefront_checkout.so")
 
 
 def _candidates() -> Iterator[Path]:
+    # Only two places, both chosen by whoever installed or runs the program: never a
+    # directory found by walking up from the package or the working directory, where anyone
+    # who can write to a parent directory could plant a library whose constructor would run
+    # on import (SECURITY.md, "Where the library is loaded from").
     env = os.environ.get("STOREFRONT_CHECKOUT_LIB")
     if env:
-        yield Path(env)
+        # Made absolute so that dlopen never searches its own path list for a bare name.
+        yield Path(env).absolute()
         return
-    here = Path(__file__).resolve().parent
-    yield here / LIBRARY_NAME
-    for start in (here, Path.cwd().resolve()):
-        for folder in (start, *start.parents):
-            for profile in ("release", "debug"):
-                yield folder / "target" / profile / LIBRARY_NAME
+    yield Path(__file__).resolve().parent / LIBRARY_NAME
 
 
 def locate() -> Path:
-    """The shared library: ``STOREFRONT_CHECKOUT_LIB``, else the package directory (where
-    the wheel puts it), else a repository ``target/release`` or ``target/debug`` above this
-    package or the working directory. Not found, the error lists every path tried."""
+    """The shared library: the file ``STOREFRONT_CHECKOUT_LIB`` names (a relative path is
+    taken from the working directory), else the one in this package's directory (where the
+    wheel and a source build put it). Nowhere else: a checkout of the repository sets
+    ``STOREFRONT_CHECKOUT_LIB=$PWD/target/debug/libstorefront_checkout.so``. Not found, an
+    ``OSError`` lists the paths tried and names ``STOREFRONT_CHECKOUT_LIB``."""
     tried = []
     for path in _candidates():
         if path.is_file():
@@ -36,7 +38,8 @@ def locate() -> Path:
         tried.append(str(path))
     raise OSError(
         f"{LIBRARY_NAME} not found; tried: " + ", ".join(tried)
-        + ". Install the storefront-checkout wheel, build it with `cargo build`, or set STOREFRONT_CHECKOUT_LIB"
+        + ". Install the storefront-checkout wheel, or build the library with `cargo build` and set"
+        + " STOREFRONT_CHECKOUT_LIB to its path (e.g. target/debug/" + LIBRARY_NAME + ")"
     )
 
 
