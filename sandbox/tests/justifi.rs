@@ -340,3 +340,49 @@ fn the_binary_serves_on_the_port_it_prints() {
     let out = Command::new(env!("CARGO_BIN_EXE_checkout-sandbox")).arg("--bogus").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// JustiFi's docs (*API description*, "Standard API Response Structure": "All of our responses
+/// are contained in the same envelope", with `id`, `type`, `data`, `page_info`) and the official
+/// justifi-node (`lib/internal/http.js` builds its `ApiResponse` from `result.id`,
+/// `result.type`, `result.data`): payment intents are enveloped too, though the legacy
+/// `payment_intents.yaml` shows the 201 bare.
+#[test]
+fn payment_intents_answer_in_the_standard_envelope() {
+    let s = Sandbox::start(SandboxConfig::default()).unwrap();
+    let api = Api::new(&s);
+    let bearer = format!("Bearer {}", api.token());
+    let auth = [("Authorization", bearer.as_str()), ("Sub-Account", TEST_SUB_ACCOUNT), ("Idempotency-Key", "pi-1")];
+    let body = json!({"amount": 1799, "currency": "usd", "description": "One Chocolate Donut"});
+    let (status, created) = api.send("POST", "/v1/payment_intents", &auth, Some(body));
+    assert_eq!(status, 201, "{created}");
+    let id = created["data"]["id"].as_str().unwrap_or_else(|| panic!("no data.id: {created}")).to_owned();
+    assert!(id.starts_with("pi_"));
+    assert_eq!(
+        (created["id"].as_str(), created["type"].as_str(), &created["page_info"]),
+        (Some(id.as_str()), Some("payment_intent"), &Value::Null)
+    );
+    assert_eq!(
+        (created["data"]["amount"].as_u64(), created["data"]["status"].as_str()),
+        (Some(1799), Some("requires_payment_method"))
+    );
+    let (status, read) = api.send("GET", &format!("/v1/payment_intents/{id}"), &auth[..2], None);
+    assert_eq!(status, 200);
+    assert_eq!(
+        (read["id"].as_str(), read["type"].as_str(), read["data"]["id"].as_str()),
+        (Some(id.as_str()), Some("payment_intent"), Some(id.as_str()))
+    );
+}
+
+/// The spec's `POST /web_component_tokens` answer is `200` with `access_token` alone, and
+/// justifi-node's `AccessToken` (`lib/internal/auth.d.ts`) has nothing else.
+#[test]
+fn a_web_component_token_answer_is_the_specs_access_token_alone() {
+    let s = Sandbox::start(SandboxConfig::default()).unwrap();
+    let api = Api::new(&s);
+    let bearer = format!("Bearer {}", api.token());
+    let body = json!({"resources": ["write:checkout:cho_1", format!("write:tokenize:{TEST_SUB_ACCOUNT}")]});
+    let (status, wct) = api.send("POST", "/v1/web_component_tokens", &[("Authorization", &bearer)], Some(body));
+    assert_eq!(status, 200, "{wct}");
+    let keys: Vec<&String> = wct.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["access_token"], "{wct}");
+}

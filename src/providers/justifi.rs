@@ -33,7 +33,7 @@ const CHECKOUT_SESSION_ORIGIN: &str = "https://checkout.justifi.ai";
 const TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 /// A checkout session must be paid within 24 h (seed 003).
 const SESSION_LIFETIME_S: i64 = 24 * 3600;
-/// Web component tokens last 60 min (`/web_component_tokens` in the spec).
+/// Web component tokens last 60 min (docs *Web component tokens*: "good for 60 minutes").
 const WEB_COMPONENT_TOKEN_LIFETIME_S: u64 = 3600;
 /// `POST /v1/checkouts` accepts 50 to 100 000 000 cents (docs/providers.md).
 const AMOUNT_RANGE: std::ops::RangeInclusive<u64> = 50..=100_000_000;

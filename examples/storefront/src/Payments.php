@@ -156,7 +156,7 @@ final class Payments
 
     /**
      * Reads `$order`'s payment from the provider (seed 003: "interrogate the payment via API")
-     * and marks it paid when it is, at most once per PROVIDER_READ_INTERVAL_S per order (else
+     * and marks it paid, or failed when the latest attempt was declined, at most once per PROVIDER_READ_INTERVAL_S per order (else
      * nothing is read and the order stays as the completion or the webhook left it). A failed
      * read is logged, not shown: the webhook will settle the order.
      *
@@ -181,9 +181,13 @@ final class Payments
         $checkout = $order['payment_intent_id'] !== null
             ? $client->get(paymentIntentId: $order['payment_intent_id'])
             : $client->get($order['checkout_id']);
-        if ($checkout['payment_status'] === 'paid') {
-            $orders->markPaid($order['id'], 'return');
-        }
+        // A checkout whose latest attempt failed is failed, and payable again (the contract's
+        // payment_status); pending or unpaid leaves the order for the webhook to settle.
+        match ($checkout['payment_status']) {
+            'paid' => $orders->markPaid($order['id'], 'return'),
+            'failed' => $orders->markFailed($order['id'], 'Your last attempt to pay was declined.'),
+            default => null,
+        };
     }
 
     /**

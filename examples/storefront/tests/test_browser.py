@@ -104,7 +104,13 @@ def test_justifi_hosted_checkout_page_declined(shop, shopper):
     assert "Payment failed" in shopper.page
     shopper.screenshot("declined")
     order = latest_order(shop, "justifi_hosted")
-    assert order["amount"] == 2400 and order["status"] == "pending" and order["paid_at"] is None
+    assert order["amount"] == 2400 and order["paid_at"] is None
+    # The shopper leaves JustiFi's page for the shop's: the checkout's latest completion failed,
+    # so the order reads as failed and payable again, not as pending.
+    shopper.open(f"{shop.url}/orders/{order['id']}")
+    shopper.wait_for_text("Payment failed")
+    assert shop.order(order["id"])["status"] == "failed"
+    shopper.screenshot("order-failed")
 
 
 def test_justifi_checkout_session(shop, shopper):

@@ -15,6 +15,7 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use time::format_description::well_known::Rfc3339;
 
 pub const PROVIDER: &str = "justifi";
 
@@ -28,7 +29,9 @@ pub struct AccessToken {
     pub expires_in: Option<u64>,
 }
 
-/// `POST /v1/web_component_tokens` → `{access_token, expires_in, token_type}`; 60 min.
+/// `POST /v1/web_component_tokens` → `200 {"access_token"}` (the spec's answer, and
+/// justifi-node's `AccessToken`); an `expires_in` is used if one is ever sent, else the docs'
+/// 60 minutes.
 #[derive(Deserialize)]
 pub struct WebComponentToken {
     pub access_token: String,
@@ -134,9 +137,10 @@ pub struct CheckoutObject {
     pub successful_payment_id: Option<String>,
     /// `{description, metadata}` as given on create; the unified metadata travels here.
     pub payment: Option<PaymentPart>,
-    /// The completion attempts, oldest first (`CheckoutCompletionAttempt`).
-    #[serde(default)]
-    pub completions: Vec<CompletionAttempt>,
+    /// The completion attempts (`CheckoutCompletionAttempt`), in no published order; null or
+    /// absent when there are none (JustiFi's web component, `api/Checkout.ts`, reads it as
+    /// optional).
+    pub completions: Option<Vec<CompletionAttempt>>,
 }
 
 /// `Checkout.payment`, the part read.
@@ -149,7 +153,11 @@ pub struct PaymentPart {
 #[derive(Deserialize)]
 pub struct CompletionAttempt {
     pub id: Option<String>,
+    /// `succeeded | failed | pending | canceled | skipped`.
     pub payment_status: Option<String>,
+    /// `succeeded | failed | processing`: read when `payment_status` is absent.
+    pub status: Option<String>,
+    pub updated_at: Option<String>,
 }
 
 /// `Checkout.status`.
@@ -175,9 +183,22 @@ impl TryFrom<&str> for CheckoutState {
 }
 
 impl CheckoutObject {
-    /// The succeeded completion's id and the checkout's `successful_payment_id`, when paid.
+    /// The completion attempts, latest first: by `updated_at`, as JustiFi's web component
+    /// takes the latest (`api/Checkout.ts`, `payment_mode`: sorted by `updated_at`,
+    /// descending), since the spec gives `completions` no order; an attempt without a readable
+    /// time counts as older than any with one, and on a tie the later in the list is the later.
+    fn latest_first(&self) -> Vec<&CompletionAttempt> {
+        let mut attempts: Vec<(usize, &CompletionAttempt)> =
+            self.completions.as_deref().unwrap_or_default().iter().enumerate().collect();
+        let time =
+            |a: &CompletionAttempt| a.updated_at.as_deref().and_then(|t| time::OffsetDateTime::parse(t, &Rfc3339).ok());
+        attempts.sort_by(|(i, a), (j, b)| time(b).cmp(&time(a)).then(j.cmp(i)));
+        attempts.into_iter().map(|(_, a)| a).collect()
+    }
+
+    /// The latest succeeded completion's id and the checkout's `successful_payment_id`, when paid.
     pub fn paid_by(&self) -> (Option<String>, Option<String>) {
-        let attempt = self.completions.iter().rev().find(|c| c.payment_status.as_deref() == Some("succeeded"));
+        let attempt = self.latest_first().into_iter().find(|c| c.payment_status.as_deref() == Some("succeeded"));
         (attempt.and_then(|c| c.id.clone()), self.successful_payment_id.clone())
     }
 }
@@ -188,9 +209,14 @@ pub const CLIENT_REFERENCE_KEY: &str = "client_reference_id";
 
 /// A JustiFi `Checkout` → the unified checkout.
 ///
-/// `status` `created`/`attempted` → `open`, `completed` → `complete`, `expired`; the payment is
-/// `paid` once `successful_payment_id` is set, `failed` or `pending` after an attempt (from the
-/// last completion), else `unpaid`. `expires_at` is `created_at` plus one week.
+/// `status` `created`/`attempted` → `open`, `completed` → `complete`, `expired`. The payment
+/// (docs/contract.md, `checkout_get`): `paid` once `successful_payment_id` is set or the status
+/// is `completed`; else, from the latest completion attempt ([`CheckoutObject::latest_first`]),
+/// its `payment_status` (or, without one, its `status`) `failed`/`canceled` → `failed`,
+/// `pending`/`processing`/`skipped` and a `succeeded` the checkout does not yet show →
+/// `pending`; `attempted` with no attempt listed → `failed`; else `unpaid`. The spec lists
+/// `skipped` without saying what it means: read as `pending`, never as paid or failed.
+/// `expires_at` is `created_at` plus one week.
 impl TryFrom<(CheckoutObject, ProviderData)> for Checkout {
     type Error = Error;
     fn try_from((c, provider_data): (CheckoutObject, ProviderData)) -> Result<Checkout> {
@@ -200,16 +226,16 @@ impl TryFrom<(CheckoutObject, ProviderData)> for Checkout {
             CheckoutState::Completed => CheckoutStatus::Complete,
             CheckoutState::Expired => CheckoutStatus::Expired,
         };
-        let last_attempt = c.completions.last().and_then(|a| a.payment_status.as_deref());
+        let latest = c.latest_first().first().map(|a| a.payment_status.as_deref().or(a.status.as_deref()));
         let payment_status = if c.successful_payment_id.is_some() || state == CheckoutState::Completed {
             CheckoutPaymentStatus::Paid
-        } else if state == CheckoutState::Attempted {
-            match last_attempt {
-                Some("pending") => CheckoutPaymentStatus::Pending,
-                _ => CheckoutPaymentStatus::Failed,
-            }
         } else {
-            CheckoutPaymentStatus::Unpaid
+            match latest {
+                Some(Some("failed" | "canceled")) => CheckoutPaymentStatus::Failed,
+                Some(_) => CheckoutPaymentStatus::Pending,
+                None if state == CheckoutState::Attempted => CheckoutPaymentStatus::Failed,
+                None => CheckoutPaymentStatus::Unpaid,
+            }
         };
         let mut metadata = c.payment.and_then(|p| p.metadata).unwrap_or_default();
         let client_reference_id = match metadata.remove(CLIENT_REFERENCE_KEY) {
@@ -579,6 +605,46 @@ mod tests {
         assert_eq!(failed.payment_status, CheckoutPaymentStatus::Failed);
         assert!(checkout_of(json!({"id": "cho_1", "payment_amount": 1, "status": "weird"})).is_err());
         assert!(checkout_of(json!({"payment_amount": 1, "status": "created"})).is_err());
+    }
+
+    /// `completions` has no published order: the latest is taken by `updated_at`, as
+    /// JustiFi's web component does (`api/Checkout.ts`), and may be null.
+    #[test]
+    fn the_latest_completion_is_the_latest_by_time_not_by_position() {
+        let listed = |completions: Value| {
+            checkout_of(
+                json!({"id": "cho_1", "payment_amount": 1799, "status": "attempted", "completions": completions}),
+            )
+            .unwrap()
+            .payment_status
+        };
+        let newer_failed = json!([
+            {"id": "chc_2", "payment_status": "failed", "updated_at": "2024-01-01T12:05:00Z"},
+            {"id": "chc_1", "payment_status": "pending", "updated_at": "2024-01-01T12:00:00Z"}
+        ]);
+        assert_eq!(listed(newer_failed), CheckoutPaymentStatus::Failed);
+        let newer_pending = json!([
+            {"id": "chc_1", "payment_status": "pending", "updated_at": "2024-01-01T13:00:00+01:00"},
+            {"id": "chc_2", "payment_status": "failed", "updated_at": "2024-01-01T11:59:59Z"}
+        ]);
+        assert_eq!(listed(newer_pending), CheckoutPaymentStatus::Pending, "offsets compared as instants");
+        assert_eq!(
+            listed(json!([{"status": "failed"}])),
+            CheckoutPaymentStatus::Failed,
+            "status without payment_status"
+        );
+        assert_eq!(listed(json!([{"payment_status": "skipped"}])), CheckoutPaymentStatus::Pending);
+        assert_eq!(listed(Value::Null), CheckoutPaymentStatus::Failed, "attempted, no attempt listed");
+        let created =
+            checkout_of(json!({"id": "cho_1", "payment_amount": 1, "status": "created", "completions": null}));
+        assert_eq!(created.unwrap().payment_status, CheckoutPaymentStatus::Unpaid);
+
+        let (typed, _) = decoded::<CheckoutObject>(json!({"id": "cho_1", "payment_amount": 1, "status": "completed",
+            "successful_payment_id": "py_1", "completions": [
+                {"id": "chc_new", "payment_status": "succeeded", "updated_at": "2024-01-02T00:00:00Z"},
+                {"id": "chc_old", "payment_status": "succeeded", "updated_at": "2024-01-01T00:00:00Z"}]}))
+        .unwrap();
+        assert_eq!(typed.paid_by(), (Some("chc_new".into()), Some("py_1".into())));
     }
 
     #[test]

@@ -343,7 +343,8 @@ pub struct CheckoutObject {
     pub token: String,
     pub completed_at: Option<String>,
     pub currency: Option<String>,
-    /// A decimal amount: a string (`"60.00"`, the models' `str`), or a number.
+    /// A decimal amount: a string (`"60.00"`, the models' `str`), or a number; may be null
+    /// (ChemicalLuck `model/v2/checkout.py`: `Optional[str]`).
     pub total_price: Option<NumberOrText>,
     #[serde(default)]
     pub line_items: Vec<LineItemObject>,
@@ -351,10 +352,30 @@ pub struct CheckoutObject {
     pub created_at: Option<String>,
 }
 
-/// A checkout line item as answered, the field read.
+/// A checkout line item as answered, the fields read: the price is `unit_price` in 2021-11
+/// (ChemicalLuck `model/v2/checkout.py` `CheckoutLineItem`) and `price` in 2021-01
+/// (`api/v1/checkouts.py`), decimal strings in major units.
 #[derive(Deserialize)]
 pub struct LineItemObject {
     pub title: Option<String>,
+    pub unit_price: Option<NumberOrText>,
+    pub price: Option<NumberOrText>,
+    pub quantity: Option<u64>,
+}
+
+/// The amount of a checkout answered with `total_price: null`: its line items' prices times
+/// their quantities (a missing quantity is 1). Without a price on every item the amount
+/// cannot be known, and the answer is undecodable.
+fn line_items_total(items: &[LineItemObject], currency: &str) -> Result<u64, Error> {
+    let unknown = || undecodable("checkout", "no total_price, and line items without a price");
+    if items.is_empty() {
+        return Err(unknown());
+    }
+    items.iter().try_fold(0u64, |sum, item| {
+        let price = item.unit_price.as_ref().or(item.price.as_ref()).ok_or_else(unknown)?;
+        let each = money::to_minor(&price.text(), currency).map_err(|e| undecodable("checkout line item price", e))?;
+        each.checked_mul(item.quantity.unwrap_or(1)).and_then(|v| sum.checked_add(v)).ok_or_else(unknown)
+    })
 }
 
 /// The object under `key` of an answer (`{"checkout": {...}}`, `{"checkout_charge": {...}}`):
@@ -379,8 +400,10 @@ pub fn checkout_object(body: &[u8]) -> Result<(CheckoutObject, Value), Error> {
 pub fn checkout(c: CheckoutObject, provider_data: Value, hosted_url: String) -> Result<Checkout, Error> {
     let completed = c.completed_at.is_some();
     let currency = c.currency.as_deref().unwrap_or("usd").to_ascii_lowercase();
-    let total = c.total_price.as_ref().ok_or_else(|| undecodable("checkout", "no total_price"))?;
-    let amount = money::to_minor(&total.text(), &currency).map_err(|e| undecodable("checkout total_price", e))?;
+    let amount = match &c.total_price {
+        Some(total) => money::to_minor(&total.text(), &currency).map_err(|e| undecodable("checkout total_price", e))?,
+        None => line_items_total(&c.line_items, &currency)?,
+    };
     let titles: Vec<&str> = c.line_items.iter().filter_map(|i| i.title.as_deref()).collect();
     Ok(Checkout {
         provider: PROVIDER,
@@ -739,6 +762,26 @@ mod tests {
         assert_eq!(c.payment_status, PaymentStatus::Pending);
         assert_eq!(c.payment_error.unwrap().code.as_deref(), Some("authentication_required"));
         assert_eq!(refused(br#"{"errors": "Your card was declined."}"#).payment_status, PaymentStatus::Failed);
+    }
+
+    /// ChemicalLuck `model/v2/checkout.py`: `total_price: Optional[str]`.
+    #[test]
+    fn a_checkout_without_a_total_price_is_priced_from_its_line_items() {
+        let v2 = checkout_of(
+            json!({"token": "t1", "total_price": null, "currency": "USD",
+            "line_items": [{"title": "Coffee", "unit_price": "12.50", "quantity": 6}, {"title": "Mug", "unit_price": "8.00"}]}),
+            "https://h/r".into(),
+        )
+        .unwrap();
+        assert_eq!(v2.amount, 8300);
+        let v1 = checkout_of(
+            json!({"token": "t1", "line_items": [{"price": "60.00", "quantity": 1}]}),
+            "https://h/r".into(),
+        );
+        assert_eq!(v1.unwrap().amount, 6000);
+        let unpriced =
+            checkout_of(json!({"token": "t1", "total_price": null, "line_items": [{"title": "Coffee"}]}), "h".into());
+        assert!(unpriced.unwrap_err().message.contains("no total_price, and line items without a price"));
     }
 
     #[test]
