@@ -233,7 +233,7 @@ fn provider_refusals_map_to_their_status_codes() {
     assert_eq!(code, 8);
     let e = &e["error"];
     assert_eq!((e["code"].as_str(), e["http_status"].as_u64()), (Some("not_found"), Some(404)));
-    assert_eq!(e["provider_code"], "not_found");
+    assert_eq!(e["provider_code"], "resource_not_found", "the docs' error table");
     assert!(e["request_id"].as_str().is_some_and(|r| r.starts_with("req_")), "{e}");
     assert_eq!(e["retryable"], false);
 

@@ -153,15 +153,24 @@ fn api_only(caller: &Caller) -> Result<(), Refusal> {
     }
 }
 
+// Error codes: only those of JustiFi's docs' table (*API description*, "Error Codes"); where
+// none fits the refusal carries no code, as the docs allow ("Many of our 4XX errors will provide
+// an error code"), and is told by its HTTP status and message.
+
 fn forbidden(message: impl Into<String>) -> Refusal {
-    error(StatusCode::FORBIDDEN, "forbidden", message)
+    error(StatusCode::FORBIDDEN, "not_authorized", message)
+}
+
+/// A refusal with no published code: `{"error": {"message"}}`.
+fn uncoded(status: StatusCode, message: impl Into<String>) -> Refusal {
+    Refusal { status, body: json!({"error": {"message": message.into()}}) }
 }
 
 /// The `Sub-Account` header: 400 when required and missing, 403 when unknown.
 fn sub_account(app: &App, headers: &HeaderMap, required: bool) -> Result<Option<String>, Refusal> {
     match headers.get("sub-account").and_then(|v| v.to_str().ok()) {
         None if required => {
-            Err(error(StatusCode::BAD_REQUEST, "sub_account_required", "The Sub-Account header is required"))
+            Err(error(StatusCode::BAD_REQUEST, "parameter_missing", "The Sub-Account header is required"))
         }
         None => Ok(None),
         Some(acc) if app.config.justifi_sub_accounts.iter().any(|a| a == acc) => Ok(Some(acc.to_owned())),
@@ -172,22 +181,52 @@ fn sub_account(app: &App, headers: &HeaderMap, required: bool) -> Result<Option<
 fn body_object(body: &Bytes) -> Result<Map<String, Value>, Refusal> {
     match serde_json::from_slice(body) {
         Ok(Value::Object(m)) => Ok(m),
-        _ => Err(error(StatusCode::BAD_REQUEST, "invalid_json", "The request body must be a JSON object")),
+        _ => Err(uncoded(StatusCode::BAD_REQUEST, "The request body must be a JSON object")),
     }
 }
 
 fn validation(message: impl Into<String>) -> Refusal {
-    error(StatusCode::UNPROCESSABLE_ENTITY, "validation_error", message)
+    uncoded(StatusCode::UNPROCESSABLE_ENTITY, message)
 }
 
+/// 404 `resource_not_found`, or the table's own code for the kind (`payment_intent_not_found`,
+/// `payment_method_not_found`).
 fn not_found(what: &str, id: &str) -> Refusal {
-    error(StatusCode::NOT_FOUND, "not_found", format!("{what} {id} not found"))
+    let (status, body) = not_found_body(what, id);
+    Refusal { status, body }
+}
+
+fn not_found_body(what: &str, id: &str) -> (StatusCode, Value) {
+    let code = match what {
+        "payment intent" => "payment_intent_not_found",
+        "payment method" => "payment_method_not_found",
+        _ => "resource_not_found",
+    };
+    (StatusCode::NOT_FOUND, error_body(code, &format!("{what} {id} not found")))
 }
 
 fn nonblank(body: &Map<String, Value>, field: &str) -> Result<String, Refusal> {
     match body.get(field) {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
-        _ => Err(validation(format!("{field} can't be blank"))),
+        _ => Err(error(StatusCode::UNPROCESSABLE_ENTITY, "parameter_missing", format!("{field} can't be blank"))),
+    }
+}
+
+/// `amount`, in minor units within the sandbox's bounds: `amount_must_be_an_integer`,
+/// `amount_below_minimum` or `amount_above_maximum` (the docs' table) otherwise.
+fn amount_of(body: &Map<String, Value>) -> Result<u64, Refusal> {
+    let refuse = |code: &str| {
+        let message = format!("amount must be an integer between {AMOUNT_MIN} and {AMOUNT_MAX}");
+        error(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    };
+    match body.get("amount") {
+        None | Some(Value::Null) => Err(refuse("amount_required")),
+        Some(v) => match v.as_u64() {
+            None => Err(refuse("amount_must_be_an_integer")),
+            Some(a) if a < AMOUNT_MIN => Err(refuse("amount_below_minimum")),
+            Some(a) if a > AMOUNT_MAX => Err(refuse("amount_above_maximum")),
+            Some(a) => Ok(a),
+        },
     }
 }
 
@@ -198,7 +237,7 @@ async fn access_token(State(app): Shared, body: Bytes) -> Result<Response, Refus
         (body.get("client_id").and_then(Value::as_str), body.get("client_secret").and_then(Value::as_str));
     let known = app.config.justifi_clients.iter().any(|(i, s)| Some(i.as_str()) == id && Some(s.as_str()) == secret);
     let (Some(id), true) = (id, known) else {
-        return Err(error(StatusCode::UNAUTHORIZED, "invalid_credentials", "Invalid client_id or client_secret"));
+        return Err(error(StatusCode::UNAUTHORIZED, "not_authenticated", "Invalid client_id or client_secret"));
     };
     let token = new_id("tok_") + &new_id("");
     let mut inner = app.lock();
@@ -254,10 +293,7 @@ async fn create_checkout(State(app): Shared, headers: HeaderMap, body: Bytes) ->
     let account = sub_account(&app, &headers, true)?.unwrap_or_default();
     let key = idempotency_key(&headers, false)?;
     let body = body_object(&body)?;
-    let amount = body.get("amount").and_then(Value::as_u64).filter(|a| (AMOUNT_MIN..=AMOUNT_MAX).contains(a));
-    let Some(amount) = amount else {
-        return Err(validation(format!("amount must be an integer between {AMOUNT_MIN} and {AMOUNT_MAX}")));
-    };
+    let amount = amount_of(&body)?;
     let description = nonblank(&body, "description")?;
     // Sub accounts here process USD; JustiFi docs *API description (error codes)*'s error table names the refusal.
     if let Some(currency) = body.get("currency").filter(|c| !c.is_null()) {
@@ -454,25 +490,25 @@ fn error_body(code: &str, message: &str) -> Value {
     json!({"error": {"code": code, "message": message}})
 }
 
+fn uncoded_body(message: &str) -> Value {
+    json!({"error": {"message": message}})
+}
+
 /// Completes checkout `id` with payment method `pm` (the API and the hosted page share it):
 /// the `CheckoutCompletion`, or an error answer when the checkout cannot be paid.
 pub fn complete(inner: &mut Inner, id: &str, pm: &str, mode: &str) -> (StatusCode, Value) {
     let Some(checkout) = inner.checkout_mut(id) else {
-        return (StatusCode::NOT_FOUND, error_body("not_found", &format!("checkout {id} not found")));
+        return not_found_body("checkout", id);
     };
     match checkout.status {
-        "completed" => {
-            return (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                error_body("checkout_already_completed", "Checkout has already been completed"),
-            )
-        }
-        "expired" => return (StatusCode::UNPROCESSABLE_ENTITY, error_body("checkout_expired", "Checkout has expired")),
+        // No published code or status for completing a closed checkout: 422 without a code.
+        "completed" => return (StatusCode::UNPROCESSABLE_ENTITY, uncoded_body("Checkout has already been completed")),
+        "expired" => return (StatusCode::UNPROCESSABLE_ENTITY, uncoded_body("Checkout has expired")),
         _ => {}
     }
     let (amount, account) = (checkout.amount, checkout.account_id.clone());
     if inner.payment_methods.get(pm).is_none_or(|m| !m.account_id.is_empty() && m.account_id != account) {
-        return (StatusCode::NOT_FOUND, error_body("not_found", &format!("payment method {pm} not found")));
+        return not_found_body("payment method", pm);
     }
     let outcome = inner.charge(pm, amount, id);
     let payment_response = match &outcome {
@@ -640,12 +676,9 @@ async fn create_payment_intent(State(app): Shared, headers: HeaderMap, body: Byt
     let account = sub_account(&app, &headers, true)?.unwrap_or_default();
     let key = idempotency_key(&headers, true)?.unwrap_or_default();
     let body = body_object(&body)?;
-    let Some(amount) = body.get("amount").and_then(Value::as_u64).filter(|a| (AMOUNT_MIN..=AMOUNT_MAX).contains(a))
-    else {
-        return Err(validation(format!("amount must be an integer between {AMOUNT_MIN} and {AMOUNT_MAX}")));
-    };
+    let amount = amount_of(&body)?;
     if body.get("currency").and_then(Value::as_str) != Some("usd") {
-        return Err(validation("currency must be usd"));
+        return Err(error(StatusCode::UNPROCESSABLE_ENTITY, "currency_invalid", "currency must be usd"));
     }
     let fingerprint = format!("POST /v1/payment_intents {}", Value::Object(body.clone()));
     let response = idempotent(&app, caller.client_id(), &key, fingerprint, Duration::ZERO, |inner| {
@@ -703,9 +736,11 @@ async fn create_checkout_session(State(app): Shared, headers: HeaderMap, body: B
     Ok(maybe_idempotent(&app, caller.client_id(), key, fingerprint, |inner| {
         let refusal = match inner.payment_intents.get(&pi) {
             None => Some(not_found("payment intent", &pi)),
-            Some(p) if p.status == "succeeded" => {
-                Some(validation(format!("payment intent {pi} has already succeeded")))
-            }
+            Some(p) if p.status == "succeeded" => Some(error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "payment_intent_unexpected_state",
+                format!("payment intent {pi} has already succeeded"),
+            )),
             Some(_) => None,
         };
         if let Some(r) = refusal {

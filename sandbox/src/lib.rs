@@ -102,7 +102,7 @@ fn routes(app: Arc<state::App>) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(app.clone(), faults::inject))
         .route_layer(axum::middleware::from_fn_with_state(app.clone(), exchanges::record))
         .merge(admin::routes())
-        .fallback(|| async { state::error(axum::http::StatusCode::NOT_FOUND, "not_found", "No such route") })
+        .fallback(|| async { state::error(axum::http::StatusCode::NOT_FOUND, "resource_not_found", "No such route") })
         .layer(axum::middleware::map_response(state::with_request_id))
         .with_state(app)
 }

@@ -396,7 +396,9 @@ pub fn envelope(kind: &str, data: Value) -> Value {
     json!({"id": data["id"], "type": kind, "data": data, "page_info": null})
 }
 
-/// Every answer carries a `request-id` header, as JustiFi's do.
+/// Every answer carries a `request-id` header. No source shows JustiFi's header name (its events
+/// carry a `request_id`, docs *Webhooks*): the library reports the header when present and
+/// depends on nothing else about it.
 pub async fn with_request_id(mut response: Response) -> Response {
     if let Ok(v) = HeaderValue::from_str(&new_id("req_")) {
         response.headers_mut().insert("request-id", v);

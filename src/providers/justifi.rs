@@ -165,13 +165,13 @@ impl Justifi {
         Ok((object, raw))
     }
 
-    /// JustiFi's error answer → the contract's error, with its code, message and request id.
-    /// Idempotency and already-completed refusals are conflicts; 409 (a request with the key
-    /// in flight), 429 and 5xx may succeed when called again.
+    /// JustiFi's error answer → the contract's error, with its code, message and request id,
+    /// classified by HTTP status and the codes of the docs' error table (*API description*,
+    /// "Error Codes"): idempotency refusals are conflicts; 409 (a request with the key in
+    /// flight), 429 and 5xx may succeed when called again.
     fn error(&self, resp: &HttpResponse) -> Error {
         let detail = ErrorDetail::parse(&resp.body);
-        let settled =
-            matches!(detail.code.as_deref(), Some("idempotency_params_mismatch" | "checkout_already_completed"));
+        let settled = detail.code.as_deref() == Some("idempotency_params_mismatch");
         let status = match detail.code.as_deref() {
             Some("idempotency_request_in_progress" | "idempotency_concurrent_request") => Status::Conflict,
             _ if settled => Status::Conflict,
@@ -209,6 +209,17 @@ impl Justifi {
             failure.message
         );
         Ok(Completion::settled(checkout, completion_id, payment_id, Some(key.to_owned()), reason))
+    }
+
+    /// A completion refused with a 4xx: JustiFi publishes no error code for completing a
+    /// checkout that is already completed or expired, so the checkout is read, and when it is
+    /// no longer open the refusal is that conflict (`CHECKOUT_ERR_CONFLICT`, naming the
+    /// checkout's state); otherwise, or when the read fails, `refusal` as it came.
+    fn refused_because_closed(&self, checkout_id: &str, refusal: Error) -> Error {
+        match self.get(CheckoutLookup::Checkout(checkout_id.to_owned())).map(|c| c.require_open()) {
+            Ok(Err(closed)) => closed,
+            _ => refusal,
+        }
     }
 
     fn hosted_origin<'a>(&'a self, default: &'a str) -> &'a str {
@@ -450,6 +461,9 @@ impl Provider for Justifi {
         };
         match attempt() {
             Err(e) if ambiguous(&e) => self.settle(&req.checkout_id, &key, e),
+            Err(e) if e.status != Status::Conflict && e.http_status.is_some_and(|s| (400..500).contains(&s)) => {
+                Err(self.refused_because_closed(&req.checkout_id, e).with_idempotency_key(&key))
+            }
             outcome => outcome.map_err(|e| e.with_idempotency_key(&key)),
         }
     }

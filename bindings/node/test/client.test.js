@@ -80,7 +80,7 @@ test('errors carry the error object, one class per status', async () => {
   });
   await assert.rejects(client.get('cho_missing'), (e) => {
     assert.ok(e instanceof sc.NotFoundError);
-    assert.deepEqual([e.httpStatus, e.providerCode, e.provider], [404, 'not_found', 'justifi']);
+    assert.deepEqual([e.httpStatus, e.providerCode, e.provider], [404, 'resource_not_found', 'justifi']);
     assert.match(e.requestId, /^req_/);
     return true;
   });

@@ -128,7 +128,7 @@ final class ClientTest extends TestCase
             $client->get('cho_missing');
             $this->fail('no exception');
         } catch (NotFoundException $e) {
-            $this->assertSame([404, 'not_found', 'justifi'], [$e->httpStatus, $e->providerCode, $e->provider]);
+            $this->assertSame([404, 'resource_not_found', 'justifi'], [$e->httpStatus, $e->providerCode, $e->provider]);
             $this->assertStringStartsWith('req_', $e->requestId);
             $this->assertInstanceOf(CheckoutException::class, $e);
         }

@@ -75,7 +75,7 @@ def test_error_classes_carry_the_error_object(justifi, recharge, payfect, sandbo
     assert (e.value.status, e.value.code, e.value.message) == (4, "invalid_request", "amount: must be a positive integer")
     with pytest.raises(sc.NotFoundError) as e:
         justifi.get("cho_missing")
-    assert (e.value.http_status, e.value.provider_code, e.value.provider) == (404, "not_found", "justifi")
+    assert (e.value.http_status, e.value.provider_code, e.value.provider) == (404, "resource_not_found", "justifi")
     assert e.value.request_id.startswith("req_")
     with pytest.raises(sc.ConfigError, match="provider: is required"):
         sc.Client({})
