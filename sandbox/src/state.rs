@@ -73,7 +73,9 @@ impl Checkout {
         json!({
             "id": self.id, "account_id": self.account_id, "platform_account_id": PLATFORM_ACCOUNT,
             "payment_amount": self.amount, "payment_currency": "USD",
-            "payment_description": self.description,
+            // Spec `Checkout.payment_description`: the create's `payment.description`, "otherwise
+            // \"Checkout [checkout id]\"".
+            "payment_description": self.payment["description"].as_str().map_or_else(|| format!("Checkout {}", self.id), str::to_owned),
             "payment_methods": [], "payment_method_group_id": self.payment_method_group_id,
             "status": self.status, "mode": "test", "successful_payment_id": self.successful_payment_id,
             "statement_descriptor": self.statement_descriptor, "application_fees": null,

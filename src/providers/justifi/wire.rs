@@ -131,7 +131,10 @@ pub struct CheckoutObject {
     pub status: String,
     pub payment_amount: MinorUnits,
     pub payment_currency: Option<String>,
-    /// The create request's `description` (the spec's name for it on the checkout).
+    /// The create's `description`: not in the spec's `Checkout`, but read by JustiFi's web
+    /// component (`api/Checkout.ts`, `Checkout.description`).
+    pub description: Option<String>,
+    /// The create's `payment.description`, else "Checkout [checkout id]" (spec).
     pub payment_description: Option<String>,
     pub created_at: Option<String>,
     pub successful_payment_id: Option<String>,
@@ -249,7 +252,7 @@ impl TryFrom<(CheckoutObject, ProviderData)> for Checkout {
             payment_status,
             amount: c.payment_amount.0,
             currency: currency(c.payment_currency.as_deref()),
-            description: c.payment_description,
+            description: c.description.or(c.payment_description),
             redirect_url: None,
             expires_at: c.created_at.as_deref().and_then(|t| timestamp::rfc3339_plus(t, CHECKOUT_LIFETIME_S)),
             created_at: c.created_at.as_deref().and_then(timestamp::rfc3339_utc),
@@ -452,13 +455,17 @@ pub struct CreateBody<'a> {
     pub currency: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin_url: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub payment: Option<PaymentBody>,
+    pub payment: PaymentBody<'a>,
 }
 
-/// `payment` of the create request (`CheckoutPayment` in justifi-node).
+/// `payment` of the create request (`CheckoutPayment` in justifi-node): `description` (the
+/// spec: "Override the default payment description of Checkout [checkout id]"), so the payment
+/// and the checkout's `payment_description` carry the storefront's description, and the
+/// metadata.
 #[derive(Serialize)]
-pub struct PaymentBody {
+pub struct PaymentBody<'a> {
+    pub description: &'a str,
+    #[serde(skip_serializing_if = "Map::is_empty")]
     pub metadata: Map<String, Value>,
 }
 
@@ -476,8 +483,7 @@ impl<'a> CreateBody<'a> {
         if let Some(r) = client_reference_id {
             metadata.insert(CLIENT_REFERENCE_KEY.into(), r.into());
         }
-        let payment = (!metadata.is_empty()).then_some(PaymentBody { metadata });
-        CreateBody { amount, description, currency, origin_url, payment }
+        CreateBody { amount, description, currency, origin_url, payment: PaymentBody { description, metadata } }
     }
 }
 
@@ -603,6 +609,9 @@ mod tests {
             "completions": [{"payment_status": "failed"}]}))
         .unwrap();
         assert_eq!(failed.payment_status, CheckoutPaymentStatus::Failed);
+        let described = checkout_of(json!({"id": "cho_1", "payment_amount": 1, "status": "created",
+            "description": "order 7", "payment_description": "Checkout cho_1"}));
+        assert_eq!(described.unwrap().description.as_deref(), Some("order 7"), "the web component's field first");
         assert!(checkout_of(json!({"id": "cho_1", "payment_amount": 1, "status": "weird"})).is_err());
         assert!(checkout_of(json!({"payment_amount": 1, "status": "created"})).is_err());
     }
@@ -740,7 +749,8 @@ mod tests {
         assert_eq!(
             serde_json::from_str::<Value>(&body).unwrap(),
             json!({"amount": 1799, "description": "override", "origin_url": "http://localhost:3000",
-            "payment": {"metadata": {"client_reference_id": "c1"}}, "payment_method_group_id": "pmg_1"})
+            "payment": {"description": "One Chocolate Donut", "metadata": {"client_reference_id": "c1"}},
+            "payment_method_group_id": "pmg_1"})
         );
     }
 }
