@@ -13,20 +13,31 @@
 //! - `POST /__sandbox/webhooks` `{"provider": "justifi", "url": "http://127.0.0.1:PORT/hook",
 //!   "secret": "..."}`: where a provider's events go, and the secret they are signed with
 //!   (Payfect's is a Fernet key). The ledger lists every delivery.
+//!
+//! No provider publishes these routes; the sandbox guards them itself, because a developer keeps
+//! it running while browsing: a web page could otherwise re-point webhook deliveries, change
+//! their signing secret or inject faults with a "simple" cross-site POST (`text/plain`, no CORS
+//! preflight), or read the ledger through DNS rebinding (its own host name resolving to
+//! 127.0.0.1). So every admin request must name the sandbox's own loopback address in `Host`
+//! (`127.0.0.1:PORT`, `localhost:PORT` or `[::1]:PORT`: 403 `forbidden_host` otherwise), carry no
+//! `Origin` but that address's (403 `forbidden_origin`; `Origin: null` included), and an admin
+//! POST must say `Content-Type: application/json` (415 `unsupported_media_type`), which a page
+//! can send cross-site only after a preflight the sandbox never answers.
 
 use crate::faults;
 use crate::state::{error, reply, App, Fault, Refusal, WebhookTarget};
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use std::time::Instant;
 
-pub fn routes() -> Router<Arc<App>> {
+pub fn routes(app: Arc<App>) -> Router<Arc<App>> {
     Router::new()
         .route("/__sandbox/ledger", get(ledger))
         .route("/__sandbox/exchanges", get(exchanges))
@@ -34,6 +45,56 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/__sandbox/tokens/expire", post(expire_tokens))
         .route("/__sandbox/faults", post(add_fault))
         .route("/__sandbox/webhooks", post(set_webhook))
+        .route_layer(axum::middleware::from_fn_with_state(app, guard))
+}
+
+/// Refuses an admin request from anything but a local, non-browser-forged caller (see the
+/// module's docs): a foreign `Host` or `Origin`, or a POST not labelled `application/json`.
+async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let scheme = if app.config.tls { "https" } else { "http" };
+    let host = request.uri().authority().map(|a| a.as_str()).or_else(|| header_str(request.headers(), header::HOST));
+    if !host.is_some_and(|h| own_address(&format!("{scheme}://{h}"), scheme, app.port)) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "forbidden_host",
+            "admin routes answer only the sandbox's loopback address",
+        )
+        .into_response();
+    }
+    let origin = request.headers().get(header::ORIGIN).map(|o| o.to_str().unwrap_or_default());
+    if origin.is_some_and(|o| !own_address(o, scheme, app.port)) {
+        return error(StatusCode::FORBIDDEN, "forbidden_origin", "admin routes refuse requests from web pages")
+            .into_response();
+    }
+    let json = header_str(request.headers(), header::CONTENT_TYPE)
+        .and_then(|t| t.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+    if request.method() == Method::POST && !json {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "admin POSTs must be sent with Content-Type: application/json",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Whether `url` (an origin, or `scheme://` and a `Host` value) is the sandbox's own address:
+/// its scheme, `127.0.0.1`, `localhost` or `[::1]`, and its port.
+fn own_address(url: &str, scheme: &str, port: u16) -> bool {
+    let Ok(u) = url::Url::parse(url) else { return false };
+    let loopback = match u.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
+        Some(url::Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
+        None => false,
+    };
+    loopback && u.scheme() == scheme && u.port_or_known_default() == Some(port) && u.path() == "/"
 }
 
 async fn set_webhook(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, Refusal> {

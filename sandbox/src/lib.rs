@@ -87,9 +87,10 @@ impl Default for SandboxConfig {
     }
 }
 
-/// The sandbox's routes, for serving on any listener.
-pub fn router(config: SandboxConfig) -> Router {
-    routes(Arc::new(state::App::new(config)))
+/// The sandbox's routes, for serving on a loopback listener bound to `port`: its admin routes
+/// (`/__sandbox/...`) refuse requests naming another host or port (see `admin.rs`).
+pub fn router(config: SandboxConfig, port: u16) -> Router {
+    routes(Arc::new(state::App::new(config, port)))
 }
 
 fn routes(app: Arc<state::App>) -> Router {
@@ -101,7 +102,7 @@ fn routes(app: Arc<state::App>) -> Router {
         .merge(component::routes())
         .route_layer(axum::middleware::from_fn_with_state(app.clone(), faults::inject))
         .route_layer(axum::middleware::from_fn_with_state(app.clone(), exchanges::record))
-        .merge(admin::routes())
+        .merge(admin::routes(app.clone()))
         .fallback(|| async { state::error(axum::http::StatusCode::NOT_FOUND, "not_found", "No such route") })
         .layer(axum::middleware::map_response(state::with_request_id))
         .with_state(app)
@@ -137,7 +138,7 @@ impl Sandbox {
         let thread = std::thread::Builder::new().name("checkout-sandbox".into()).spawn(move || {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener from std");
-                let app = Arc::new(state::App::new(config));
+                let app = Arc::new(state::App::new(config, addr.port()));
                 let stopped = async {
                     let _ = stopped.await;
                 };

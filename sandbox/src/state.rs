@@ -14,6 +14,8 @@ use time::OffsetDateTime;
 
 pub struct App {
     pub config: SandboxConfig,
+    /// The port the sandbox listens on: its admin routes answer only requests naming it.
+    pub port: u16,
     /// TCP connections accepted, counted by the listener.
     pub connections: std::sync::atomic::AtomicU64,
     /// Full TLS handshakes (with a HelloRetryRequest or not), when serving HTTPS.
@@ -24,11 +26,12 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(config: SandboxConfig) -> App {
+    pub fn new(config: SandboxConfig, port: u16) -> App {
         let mut inner = Inner::default();
         inner.payment_methods.extend(crate::justifi::test_payment_methods());
         App {
             config,
+            port,
             connections: Default::default(),
             tls_handshakes: Default::default(),
             tls_resumptions: Default::default(),
