@@ -4,7 +4,7 @@
 //!   and payment intent its status, completion attempts and the payments that moved money
 //!   (at most one, exactly once).
 //! - `GET /__sandbox/counters`: the totals only (token grants, connections, requests,
-//!   checkouts, payments), for benchmarks.
+//!   checkouts, payments) and the sizes of what is stored, for benchmarks.
 //! - `POST /__sandbox/tokens/expire`: expires every access token now, so the next call
 //!   with one answers 401.
 //! - `POST /__sandbox/faults` `{"route": "POST /checkouts/{token}/charge", <fault>,
@@ -13,6 +13,12 @@
 //! - `POST /__sandbox/webhooks` `{"provider": "justifi", "url": "http://127.0.0.1:PORT/hook",
 //!   "secret": "..."}`: where a provider's events go, and the secret they are signed with
 //!   (Payfect's is a Fernet key). The ledger lists every delivery.
+//! - `POST /__sandbox/clock` `{"advance_s": 86400}`: moves the sandbox's clock forward.
+//!
+//! The ledger and the lists show what the sandbox still holds: at most `max_objects` of each
+//! kind (`SandboxConfig::max_objects`, the oldest dropped first); the counts (`token_grants`,
+//! `payments`, the counters' `checkouts` and `requests`) are totals since the start, and the
+//! counters' `stored` gives the size of each kept list.
 //!
 //! No provider publishes these routes; the sandbox guards them itself, because a developer keeps
 //! it running while browsing: a web page could otherwise re-point webhook deliveries, change
@@ -35,7 +41,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
 pub fn routes(app: Arc<App>) -> Router<Arc<App>> {
     Router::new()
@@ -45,6 +51,7 @@ pub fn routes(app: Arc<App>) -> Router<Arc<App>> {
         .route("/__sandbox/tokens/expire", post(expire_tokens))
         .route("/__sandbox/faults", post(add_fault))
         .route("/__sandbox/webhooks", post(set_webhook))
+        .route("/__sandbox/clock", post(advance_clock))
         .route_layer(axum::middleware::from_fn_with_state(app, guard))
 }
 
@@ -132,7 +139,7 @@ async fn ledger(State(app): State<Arc<App>>) -> Response {
     let checkouts: Map<String, Value> = inner
         .checkouts
         .iter()
-        .map(|c| {
+        .map(|(_, c)| {
             let entry = json!({"status": c.status, "amount": c.amount, "completions": c.completions.len(),
                 "payments": payments_for(&c.id)});
             (c.id.clone(), entry)
@@ -140,8 +147,8 @@ async fn ledger(State(app): State<Arc<App>>) -> Response {
         .collect();
     let payment_intents: Map<String, Value> = inner
         .payment_intents
-        .values()
-        .map(|p| (p.id.clone(), json!({"status": p.status, "amount": p.amount, "payments": payments_for(&p.id)})))
+        .iter()
+        .map(|(_, p)| (p.id.clone(), json!({"status": p.status, "amount": p.amount, "payments": payments_for(&p.id)})))
         .collect();
     let recharge_checkouts: Map<String, Value> = inner
         .recharge_checkouts
@@ -169,9 +176,9 @@ async fn ledger(State(app): State<Arc<App>>) -> Response {
             "connections": app.connections.load(std::sync::atomic::Ordering::Relaxed),
             "tls_handshakes": app.tls_handshakes.load(std::sync::atomic::Ordering::Relaxed),
             "tls_resumptions": app.tls_resumptions.load(std::sync::atomic::Ordering::Relaxed),
-            "requests": inner.requests,
+            "requests": inner.requests.iter().map(|(path, n)| (path.clone(), json!(n))).collect::<Map<_, _>>(),
             "web_component_token_grants": inner.web_component_token_grants,
-            "payments": inner.payments.len(),
+            "payments": inner.payments_made,
             "checkouts": checkouts,
             "payment_intents": payment_intents,
         }),
@@ -180,7 +187,7 @@ async fn ledger(State(app): State<Arc<App>>) -> Response {
 
 /// The recorded provider exchanges (empty unless `record_exchanges` is on).
 async fn exchanges(State(app): State<Arc<App>>) -> Response {
-    reply(StatusCode::OK, Value::Array(app.lock().exchanges.clone()))
+    reply(StatusCode::OK, Value::Array(app.lock().exchanges.iter().cloned().collect()))
 }
 
 /// The ledger's totals only, cheap however many checkouts there are (for benchmarks).
@@ -193,18 +200,35 @@ async fn counters(State(app): State<Arc<App>>) -> Response {
             "connections": app.connections.load(std::sync::atomic::Ordering::Relaxed),
             "tls_handshakes": app.tls_handshakes.load(std::sync::atomic::Ordering::Relaxed),
             "tls_resumptions": app.tls_resumptions.load(std::sync::atomic::Ordering::Relaxed),
-            "requests": inner.requests.values().sum::<u64>(),
-            "checkouts": inner.checkouts.len(),
-            "payments": inner.payments.len(),
+            "requests": inner.requests_total,
+            "checkouts": inner.checkouts_created,
+            "payments": inner.payments_made,
+            "stored": inner.stored(),
         }),
     )
 }
 
 async fn expire_tokens(State(app): State<Arc<App>>) -> Response {
     let mut inner = app.lock();
-    let now = Instant::now();
+    let now = inner.now();
     for grant in inner.tokens.values_mut() {
         grant.expires_at = now;
     }
-    reply(StatusCode::OK, json!({"expired": inner.tokens.len()}))
+    for grant in inner.web_component_tokens.values_mut() {
+        grant.expires_at = now;
+    }
+    reply(StatusCode::OK, json!({"expired": inner.tokens.len() + inner.web_component_tokens.len()}))
+}
+
+/// Moves the sandbox's clock forward by `advance_s` seconds (tokens, checkouts, checkout
+/// sessions and Payfect checkouts then age as if that time had passed), so that tests of
+/// lifetimes need not wait. The clock never goes back.
+async fn advance_clock(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, Refusal> {
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let seconds = v["advance_s"]
+        .as_u64()
+        .ok_or_else(|| error(StatusCode::BAD_REQUEST, "invalid_clock", "advance_s: a number of seconds"))?;
+    let mut inner = app.lock();
+    inner.clock_offset += Duration::from_secs(seconds);
+    Ok(reply(StatusCode::OK, json!({"offset_s": inner.clock_offset.as_secs()})))
 }

@@ -10,6 +10,7 @@
 //! `checkout-sandbox --port N`.
 
 mod admin;
+mod bounded;
 mod component;
 mod exchanges;
 mod faults;
@@ -68,7 +69,18 @@ pub struct SandboxConfig {
     pub record_exchanges: bool,
     /// Whether to serve HTTPS, with a certificate from a fresh CA ([`Sandbox::ca_pem`]).
     pub tls: bool,
+    /// How many objects of each kind the sandbox keeps (checkouts, payment intents, checkout
+    /// sessions, payment methods, payments, access tokens, idempotency keys, ReCharge and
+    /// Payfect checkouts, recorded exchanges, webhook deliveries, per-path request counts):
+    /// beyond it the oldest is dropped, and then answers 404 (a token 401, a key is fresh again)
+    /// as if it had never existed. Bounds the sandbox's memory however long it runs; default
+    /// [`DEFAULT_MAX_OBJECTS`].
+    pub max_objects: usize,
 }
+
+/// The default of [`SandboxConfig::max_objects`]: more than any test or benchmark run holds at
+/// once.
+pub const DEFAULT_MAX_OBJECTS: usize = 10_000;
 
 impl Default for SandboxConfig {
     fn default() -> Self {
@@ -83,6 +95,7 @@ impl Default for SandboxConfig {
             payfect_api_keys: vec![TEST_PAYFECT_KEY.into()],
             record_exchanges: false,
             tls: false,
+            max_objects: DEFAULT_MAX_OBJECTS,
         }
     }
 }

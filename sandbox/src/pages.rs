@@ -26,7 +26,6 @@ use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -150,7 +149,8 @@ async fn pay_checkout(
 
 async fn checkout_session(State(app): State<Arc<App>>, Path(session): Path<String>) -> Response {
     let inner = app.lock();
-    let Some(s) = inner.checkout_sessions.get(&session).filter(|s| Instant::now() < s.expires_at) else {
+    let now = inner.now();
+    let Some(s) = inner.checkout_sessions.get(&session).filter(|s| now < s.expires_at) else {
         return page(StatusCode::NOT_FOUND, "Checkout Session Expired", "");
     };
     let Some(pi) = inner.payment_intents.get(&s.payment_intent_id) else {
@@ -178,10 +178,11 @@ async fn pay_session(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let mut inner = app.lock();
+    let now = inner.now();
     let Some((pi_id, after)) = inner
         .checkout_sessions
         .get(&session)
-        .filter(|s| Instant::now() < s.expires_at)
+        .filter(|s| now < s.expires_at)
         .map(|s| (s.payment_intent_id.clone(), s.after_payment_url.clone()))
     else {
         return page(StatusCode::NOT_FOUND, "Checkout Session Expired", "");

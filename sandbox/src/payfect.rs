@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -168,15 +168,17 @@ async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
     // Seed 004's answer echoes neither `callback_url` nor `payment_method_data`: the
     // callback URL is kept beside the checkout, not in it.
     let callback_url = body.get("callback_url").and_then(Value::as_str).map(str::to_owned);
-    let stored = PayfectCheckout { json: checkout.clone(), expires: Instant::now() + CHECKOUT_TTL, callback_url };
-    app.lock().payfect_checkouts.insert(id, stored);
+    let mut inner = app.lock();
+    let stored = PayfectCheckout { json: checkout.clone(), expires: inner.now() + CHECKOUT_TTL, callback_url };
+    inner.payfect_checkouts.insert(id, stored);
     Ok(reply(StatusCode::CREATED, checkout))
 }
 
 /// The checkout, turned `expired` first if its time has passed unpaid.
 pub fn checkout<'a>(inner: &'a mut Inner, id: &str) -> Option<&'a mut PayfectCheckout> {
+    let now = inner.now();
     let c = inner.payfect_checkouts.get_mut(id)?;
-    if Instant::now() >= c.expires && c.json["status"] == "open" {
+    if now >= c.expires && c.json["status"] == "open" {
         c.json["status"] = "expired".into();
     }
     Some(c)
