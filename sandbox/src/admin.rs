@@ -4,7 +4,7 @@
 //!   and payment intent its status, completion attempts and the payments that moved money
 //!   (at most one, exactly once).
 //! - `GET /__sandbox/counters`: the totals only (token grants, connections, requests,
-//!   checkouts, payments), for benchmarks.
+//!   checkouts, payments) and the sizes of what is stored, for benchmarks.
 //! - `POST /__sandbox/tokens/expire`: expires every access token now, so the next call
 //!   with one answers 401.
 //! - `POST /__sandbox/faults` `{"route": "POST /checkouts/{token}/charge", <fault>,
@@ -13,20 +13,37 @@
 //! - `POST /__sandbox/webhooks` `{"provider": "justifi", "url": "http://127.0.0.1:PORT/hook",
 //!   "secret": "..."}`: where a provider's events go, and the secret they are signed with
 //!   (Payfect's is a Fernet key). The ledger lists every delivery.
+//! - `POST /__sandbox/clock` `{"advance_s": 86400}`: moves the sandbox's clock forward.
+//!
+//! The ledger and the lists show what the sandbox still holds: at most `max_objects` of each
+//! kind (`SandboxConfig::max_objects`, the oldest dropped first); the counts (`token_grants`,
+//! `payments`, the counters' `checkouts` and `requests`) are totals since the start, and the
+//! counters' `stored` gives the size of each kept list.
+//!
+//! No provider publishes these routes; the sandbox guards them itself, because a developer keeps
+//! it running while browsing: a web page could otherwise re-point webhook deliveries, change
+//! their signing secret or inject faults with a "simple" cross-site POST (`text/plain`, no CORS
+//! preflight), or read the ledger through DNS rebinding (its own host name resolving to
+//! 127.0.0.1). So every admin request must name the sandbox's own loopback address in `Host`
+//! (`127.0.0.1:PORT`, `localhost:PORT` or `[::1]:PORT`: 403 `forbidden_host` otherwise), carry no
+//! `Origin` but that address's (403 `forbidden_origin`; `Origin: null` included), and an admin
+//! POST must say `Content-Type: application/json` (415 `unsupported_media_type`), which a page
+//! can send cross-site only after a preflight the sandbox never answers.
 
 use crate::faults;
 use crate::state::{error, reply, App, Fault, Refusal, WebhookTarget};
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
-pub fn routes() -> Router<Arc<App>> {
+pub fn routes(app: Arc<App>) -> Router<Arc<App>> {
     Router::new()
         .route("/__sandbox/ledger", get(ledger))
         .route("/__sandbox/exchanges", get(exchanges))
@@ -34,6 +51,57 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/__sandbox/tokens/expire", post(expire_tokens))
         .route("/__sandbox/faults", post(add_fault))
         .route("/__sandbox/webhooks", post(set_webhook))
+        .route("/__sandbox/clock", post(advance_clock))
+        .route_layer(axum::middleware::from_fn_with_state(app, guard))
+}
+
+/// Refuses an admin request from anything but a local, non-browser-forged caller (see the
+/// module's docs): a foreign `Host` or `Origin`, or a POST not labelled `application/json`.
+async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let scheme = if app.config.tls { "https" } else { "http" };
+    let host = request.uri().authority().map(|a| a.as_str()).or_else(|| header_str(request.headers(), header::HOST));
+    if !host.is_some_and(|h| own_address(&format!("{scheme}://{h}"), scheme, app.port)) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "forbidden_host",
+            "admin routes answer only the sandbox's loopback address",
+        )
+        .into_response();
+    }
+    let origin = request.headers().get(header::ORIGIN).map(|o| o.to_str().unwrap_or_default());
+    if origin.is_some_and(|o| !own_address(o, scheme, app.port)) {
+        return error(StatusCode::FORBIDDEN, "forbidden_origin", "admin routes refuse requests from web pages")
+            .into_response();
+    }
+    let json = header_str(request.headers(), header::CONTENT_TYPE)
+        .and_then(|t| t.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+    if request.method() == Method::POST && !json {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "admin POSTs must be sent with Content-Type: application/json",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Whether `url` (an origin, or `scheme://` and a `Host` value) is the sandbox's own address:
+/// its scheme, `127.0.0.1`, `localhost` or `[::1]`, and its port.
+fn own_address(url: &str, scheme: &str, port: u16) -> bool {
+    let Ok(u) = url::Url::parse(url) else { return false };
+    let loopback = match u.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
+        Some(url::Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
+        None => false,
+    };
+    loopback && u.scheme() == scheme && u.port_or_known_default() == Some(port) && u.path() == "/"
 }
 
 async fn set_webhook(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, Refusal> {
@@ -71,7 +139,7 @@ async fn ledger(State(app): State<Arc<App>>) -> Response {
     let checkouts: Map<String, Value> = inner
         .checkouts
         .iter()
-        .map(|c| {
+        .map(|(_, c)| {
             let entry = json!({"status": c.status, "amount": c.amount, "completions": c.completions.len(),
                 "payments": payments_for(&c.id)});
             (c.id.clone(), entry)
@@ -79,8 +147,8 @@ async fn ledger(State(app): State<Arc<App>>) -> Response {
         .collect();
     let payment_intents: Map<String, Value> = inner
         .payment_intents
-        .values()
-        .map(|p| (p.id.clone(), json!({"status": p.status, "amount": p.amount, "payments": payments_for(&p.id)})))
+        .iter()
+        .map(|(_, p)| (p.id.clone(), json!({"status": p.status, "amount": p.amount, "payments": payments_for(&p.id)})))
         .collect();
     let recharge_checkouts: Map<String, Value> = inner
         .recharge_checkouts
@@ -108,9 +176,9 @@ async fn ledger(State(app): State<Arc<App>>) -> Response {
             "connections": app.connections.load(std::sync::atomic::Ordering::Relaxed),
             "tls_handshakes": app.tls_handshakes.load(std::sync::atomic::Ordering::Relaxed),
             "tls_resumptions": app.tls_resumptions.load(std::sync::atomic::Ordering::Relaxed),
-            "requests": inner.requests,
+            "requests": inner.requests.iter().map(|(path, n)| (path.clone(), json!(n))).collect::<Map<_, _>>(),
             "web_component_token_grants": inner.web_component_token_grants,
-            "payments": inner.payments.len(),
+            "payments": inner.payments_made,
             "checkouts": checkouts,
             "payment_intents": payment_intents,
         }),
@@ -119,7 +187,7 @@ async fn ledger(State(app): State<Arc<App>>) -> Response {
 
 /// The recorded provider exchanges (empty unless `record_exchanges` is on).
 async fn exchanges(State(app): State<Arc<App>>) -> Response {
-    reply(StatusCode::OK, Value::Array(app.lock().exchanges.clone()))
+    reply(StatusCode::OK, Value::Array(app.lock().exchanges.iter().cloned().collect()))
 }
 
 /// The ledger's totals only, cheap however many checkouts there are (for benchmarks).
@@ -132,18 +200,35 @@ async fn counters(State(app): State<Arc<App>>) -> Response {
             "connections": app.connections.load(std::sync::atomic::Ordering::Relaxed),
             "tls_handshakes": app.tls_handshakes.load(std::sync::atomic::Ordering::Relaxed),
             "tls_resumptions": app.tls_resumptions.load(std::sync::atomic::Ordering::Relaxed),
-            "requests": inner.requests.values().sum::<u64>(),
-            "checkouts": inner.checkouts.len(),
-            "payments": inner.payments.len(),
+            "requests": inner.requests_total,
+            "checkouts": inner.checkouts_created,
+            "payments": inner.payments_made,
+            "stored": inner.stored(),
         }),
     )
 }
 
 async fn expire_tokens(State(app): State<Arc<App>>) -> Response {
     let mut inner = app.lock();
-    let now = Instant::now();
+    let now = inner.now();
     for grant in inner.tokens.values_mut() {
         grant.expires_at = now;
     }
-    reply(StatusCode::OK, json!({"expired": inner.tokens.len()}))
+    for grant in inner.web_component_tokens.values_mut() {
+        grant.expires_at = now;
+    }
+    reply(StatusCode::OK, json!({"expired": inner.tokens.len() + inner.web_component_tokens.len()}))
+}
+
+/// Moves the sandbox's clock forward by `advance_s` seconds (tokens, checkouts, checkout
+/// sessions and Payfect checkouts then age as if that time had passed), so that tests of
+/// lifetimes need not wait. The clock never goes back.
+async fn advance_clock(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, Refusal> {
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let seconds = v["advance_s"]
+        .as_u64()
+        .ok_or_else(|| error(StatusCode::BAD_REQUEST, "invalid_clock", "advance_s: a number of seconds"))?;
+    let mut inner = app.lock();
+    inner.clock_offset += Duration::from_secs(seconds);
+    Ok(reply(StatusCode::OK, json!({"offset_s": inner.clock_offset.as_secs()})))
 }

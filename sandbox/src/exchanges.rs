@@ -30,7 +30,7 @@ pub async fn record(
     let (parts, body) = response.into_parts();
     let answered = to_bytes(body, MAX_RECORDED_BODY).await.unwrap_or_default();
     let parse = |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).unwrap_or(Value::Null);
-    app.lock().exchanges.push(json!({
+    app.lock().record_exchange(json!({
         "method": method, "route": route.as_str(), "request": parse(&sent),
         "status": parts.status.as_u16(), "response": parse(&answered),
     }));

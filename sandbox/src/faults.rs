@@ -51,7 +51,7 @@ pub async fn inject(
     let route = format!("{} {}", request.method(), path.as_str());
     let before = {
         let mut inner = app.lock();
-        *inner.requests.entry(format!("{} {}", request.method(), request.uri().path())).or_default() += 1;
+        inner.count_request(format!("{} {}", request.method(), request.uri().path()));
         inner.take_fault(&route, false)
     };
     match before {

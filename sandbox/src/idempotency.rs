@@ -3,13 +3,17 @@
 //! flight is `409 idempotency_request_in_progress`; the same key with another request is
 //! refused (`idempotency_params_mismatch`). Declines (402) are recorded answers too; other
 //! 4xx and 5xx free the key for a retry.
+//!
+//! JustiFi publishes no lifetime for a key, so keys are kept until `max_objects` newer ones
+//! have been used (the oldest is forgotten first), each answer serialized (a fraction of the
+//! memory of its parsed form).
 
+use crate::bounded::Bounded;
 use serde_json::Value;
-use std::collections::HashMap;
 
 enum Entry {
     InFlight { fingerprint: String },
-    Done { fingerprint: String, status: u16, body: Value },
+    Done { fingerprint: String, status: u16, body: String },
 }
 
 /// What to do with a request carrying a key.
@@ -23,12 +27,20 @@ pub enum Begin {
 }
 
 /// Keys per API client.
-#[derive(Default)]
 pub struct Idempotency {
-    entries: HashMap<(String, String), Entry>,
+    entries: Bounded<(String, String), Entry>,
 }
 
 impl Idempotency {
+    /// Remembers at most `cap` keys.
+    pub fn new(cap: usize) -> Idempotency {
+        Idempotency { entries: Bounded::new(cap) }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
     /// `fingerprint` identifies the request (method, path, body).
     pub fn begin(&mut self, client: &str, key: &str, fingerprint: &str) -> Begin {
         let slot = (client.to_owned(), key.to_owned());
@@ -41,7 +53,9 @@ impl Idempotency {
                 Begin::Mismatch
             }
             Some(Entry::InFlight { .. }) => Begin::InFlight,
-            Some(Entry::Done { status, body, .. }) => Begin::Replay(*status, body.clone()),
+            Some(Entry::Done { status, body, .. }) => {
+                Begin::Replay(*status, serde_json::from_str(body).unwrap_or(Value::Null))
+            }
         }
     }
 
@@ -50,7 +64,7 @@ impl Idempotency {
         let slot = (client.to_owned(), key.to_owned());
         if (200..300).contains(&status) || status == 402 {
             if let Some(Entry::InFlight { fingerprint }) = self.entries.remove(&slot) {
-                self.entries.insert(slot, Entry::Done { fingerprint, status, body: body.clone() });
+                self.entries.insert(slot, Entry::Done { fingerprint, status, body: body.to_string() });
             }
         } else {
             self.entries.remove(&slot);

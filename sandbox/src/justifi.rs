@@ -20,7 +20,7 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 type Shared = State<Arc<App>>;
 
@@ -136,8 +136,8 @@ fn authenticate(app: &App, headers: &HeaderMap) -> Result<Caller, Refusal> {
         return Err(unauthorized());
     }
     let inner = app.lock();
-    let grant = inner.tokens.get(token.trim()).ok_or_else(unauthorized)?;
-    if Instant::now() >= grant.expires_at {
+    let grant = inner.grant(token.trim()).ok_or_else(unauthorized)?;
+    if inner.now() >= grant.expires_at {
         return Err(unauthorized());
     }
     Ok(match &grant.roles {
@@ -242,7 +242,8 @@ async fn access_token(State(app): Shared, body: Bytes) -> Result<Response, Refus
     let token = new_id("tok_") + &new_id("");
     let mut inner = app.lock();
     inner.token_grants += 1;
-    let expires_at = Instant::now() + app.config.token_ttl;
+    inner.expire();
+    let expires_at = inner.now() + app.config.token_ttl;
     inner.tokens.insert(token.clone(), Grant { client_id: id.to_owned(), expires_at, roles: None });
     Ok(reply(StatusCode::OK, json!({ "access_token": token })))
 }
@@ -279,8 +280,9 @@ async fn web_component_token(State(app): Shared, headers: HeaderMap, body: Bytes
     Ok(maybe_idempotent(&app, caller.client_id(), key, fingerprint, |inner| {
         let token = new_id("wct_") + &new_id("");
         inner.web_component_token_grants += 1;
-        let expires_at = Instant::now() + WEB_COMPONENT_TOKEN_TTL;
-        inner.tokens.insert(token.clone(), Grant { client_id, expires_at, roles: Some(roles) });
+        inner.expire();
+        let expires_at = inner.now() + WEB_COMPONENT_TOKEN_TTL;
+        inner.web_component_tokens.insert(token.clone(), Grant { client_id, expires_at, roles: Some(roles) });
         (StatusCode::OK, json!({ "access_token": token }))
     })
     .await)
@@ -322,7 +324,7 @@ async fn create_checkout(State(app): Shared, headers: HeaderMap, body: Bytes) ->
             status: "created",
             successful_payment_id: None,
             completions: Vec::new(),
-            expires: Instant::now() + CHECKOUT_TTL,
+            expires: inner.now() + CHECKOUT_TTL,
             updated_at: created_at.clone(),
             created_at,
         };
@@ -367,6 +369,7 @@ async fn list_checkouts(
     let all: Vec<&Checkout> = inner
         .checkouts
         .iter()
+        .map(|(_, c)| c)
         .rev()
         .filter(|c| account.as_ref().is_none_or(|a| *a == c.account_id))
         .filter(|c| q.get("status").is_none_or(|s| s == c.status))
@@ -507,7 +510,7 @@ pub fn complete(inner: &mut Inner, id: &str, pm: &str, mode: &str) -> (StatusCod
         _ => {}
     }
     let (amount, account) = (checkout.amount, checkout.account_id.clone());
-    if inner.payment_methods.get(pm).is_none_or(|m| !m.account_id.is_empty() && m.account_id != account) {
+    if inner.payment_method(pm).is_none_or(|m| !m.account_id.is_empty() && m.account_id != account) {
         return not_found_body("payment method", pm);
     }
     let outcome = inner.charge(pm, amount, id);
@@ -751,8 +754,9 @@ async fn create_checkout_session(State(app): Shared, headers: HeaderMap, body: B
             payment_intent_id: pi,
             after_payment_url: after,
             back_url: back,
-            expires_at: Instant::now() + SESSION_TTL,
+            expires_at: inner.now() + SESSION_TTL,
         };
+        inner.expire();
         inner.checkout_sessions.insert(session_id.clone(), session);
         let answer = json!({"id": session_id, "type": "checkout_session",
             "data": {"checkout_session_id": session_id}, "page_info": null});

@@ -10,6 +10,7 @@
 //! `checkout-sandbox --port N`.
 
 mod admin;
+mod bounded;
 mod component;
 mod exchanges;
 mod faults;
@@ -68,7 +69,18 @@ pub struct SandboxConfig {
     pub record_exchanges: bool,
     /// Whether to serve HTTPS, with a certificate from a fresh CA ([`Sandbox::ca_pem`]).
     pub tls: bool,
+    /// How many objects of each kind the sandbox keeps (checkouts, payment intents, checkout
+    /// sessions, payment methods, payments, access tokens, idempotency keys, ReCharge and
+    /// Payfect checkouts, recorded exchanges, webhook deliveries, per-path request counts):
+    /// beyond it the oldest is dropped, and then answers 404 (a token 401, a key is fresh again)
+    /// as if it had never existed. Bounds the sandbox's memory however long it runs; default
+    /// [`DEFAULT_MAX_OBJECTS`].
+    pub max_objects: usize,
 }
+
+/// The default of [`SandboxConfig::max_objects`]: more than any test or benchmark run holds at
+/// once.
+pub const DEFAULT_MAX_OBJECTS: usize = 10_000;
 
 impl Default for SandboxConfig {
     fn default() -> Self {
@@ -83,13 +95,15 @@ impl Default for SandboxConfig {
             payfect_api_keys: vec![TEST_PAYFECT_KEY.into()],
             record_exchanges: false,
             tls: false,
+            max_objects: DEFAULT_MAX_OBJECTS,
         }
     }
 }
 
-/// The sandbox's routes, for serving on any listener.
-pub fn router(config: SandboxConfig) -> Router {
-    routes(Arc::new(state::App::new(config)))
+/// The sandbox's routes, for serving on a loopback listener bound to `port`: its admin routes
+/// (`/__sandbox/...`) refuse requests naming another host or port (see `admin.rs`).
+pub fn router(config: SandboxConfig, port: u16) -> Router {
+    routes(Arc::new(state::App::new(config, port)))
 }
 
 fn routes(app: Arc<state::App>) -> Router {
@@ -101,7 +115,7 @@ fn routes(app: Arc<state::App>) -> Router {
         .merge(component::routes())
         .route_layer(axum::middleware::from_fn_with_state(app.clone(), faults::inject))
         .route_layer(axum::middleware::from_fn_with_state(app.clone(), exchanges::record))
-        .merge(admin::routes())
+        .merge(admin::routes(app.clone()))
         .fallback(|| async { state::error(axum::http::StatusCode::NOT_FOUND, "resource_not_found", "No such route") })
         .layer(axum::middleware::map_response(state::with_request_id))
         .with_state(app)
@@ -137,7 +151,7 @@ impl Sandbox {
         let thread = std::thread::Builder::new().name("checkout-sandbox".into()).spawn(move || {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener from std");
-                let app = Arc::new(state::App::new(config));
+                let app = Arc::new(state::App::new(config, addr.port()));
                 let stopped = async {
                     let _ = stopped.await;
                 };

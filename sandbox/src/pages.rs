@@ -4,6 +4,14 @@
 //! `/r/checkout/{token}` (ReCharge's hosted checkout) and `/payfect/checkouts/{id}` (a
 //! Payfect checkout's `url`). Each has a payment form; paying redirects (303) to the
 //! storefront's URL where it has one.
+//!
+//! Those URLs are only ever absolute `http` or `https` URLs: JustiFi documents
+//! `success_redirect_url` as the way to "redirect back to your application" (example
+//! `https://yourapp.com/payment-success`, `docs/hosted-checkout.mdx`), and the checkout session's
+//! `after_payment_url`/`back_url` as URLs of the platform (`legacy/checkout_sessions.yaml`);
+//! neither says what the page does with another scheme. A page given a `javascript:`, `data:` or
+//! relative URL answers 400 with a page naming it, before any payment, rather than send the
+//! shopper there (JustiFi's material is silent on the check; this is the sandbox's choice).
 
 use crate::justifi::{complete, tokenize_card};
 use crate::payfect;
@@ -18,7 +26,6 @@ use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -51,6 +58,18 @@ fn form_card(inner: &mut Inner, account: &str, form: &HashMap<String, String>) -
     }
 }
 
+/// `url` as a redirect target: an absolute `http(s)` URL with a host, or the error page.
+fn redirect_target(field: &str, url: &str) -> Result<String, Response> {
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(u.into()),
+        _ => Err(page(
+            StatusCode::BAD_REQUEST,
+            "Invalid redirect URL",
+            &format!("<p>{} must be an absolute http or https URL.</p>", text(field)),
+        )),
+    }
+}
+
 fn see_other(location: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, location.to_owned())]).into_response()
 }
@@ -80,10 +99,13 @@ async fn hosted_checkout(
         "completed" => page(StatusCode::OK, "Checkout Complete", ""),
         "expired" => page(StatusCode::GONE, "Checkout Session Expired", ""),
         _ => {
-            let hidden = q
-                .get("success_redirect_url")
-                .map(|u| format!("<input type=\"hidden\" name=\"success_redirect_url\" value=\"{}\">", attr(u)))
-                .unwrap_or_default();
+            let target = q.get("success_redirect_url").map(|u| redirect_target("success_redirect_url", u));
+            let hidden = match target.transpose() {
+                Ok(url) => url
+                    .map(|u| format!("<input type=\"hidden\" name=\"success_redirect_url\" value=\"{}\">", attr(&u)))
+                    .unwrap_or_default(),
+                Err(refused) => return refused,
+            };
             let body = format!("<p>{} — {}</p>{}", text(&c.description), dollars(c.amount), card_form("Pay", &hidden));
             page(StatusCode::OK, "Checkout", &body)
         }
@@ -95,6 +117,11 @@ async fn pay_checkout(
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    let success = match form.get("success_redirect_url").map(|u| redirect_target("success_redirect_url", u)) {
+        Some(Err(refused)) => return refused,
+        Some(Ok(url)) => Some(url),
+        None => None,
+    };
     let mut inner = app.lock();
     let Some(account) = inner.checkout_mut(&id).map(|c| c.account_id.clone()) else {
         return page(StatusCode::NOT_FOUND, "Checkout not found", "");
@@ -114,25 +141,33 @@ async fn pay_checkout(
         let message = data["payment_error_description"].as_str().unwrap_or("The payment failed.");
         return failed(message);
     }
-    match form.get("success_redirect_url") {
-        Some(url) => see_other(url),
+    match success {
+        Some(url) => see_other(&url),
         None => page(StatusCode::OK, "Checkout Complete", ""),
     }
 }
 
 async fn checkout_session(State(app): State<Arc<App>>, Path(session): Path<String>) -> Response {
     let inner = app.lock();
-    let Some(s) = inner.checkout_sessions.get(&session).filter(|s| Instant::now() < s.expires_at) else {
+    let now = inner.now();
+    let Some(s) = inner.checkout_sessions.get(&session).filter(|s| now < s.expires_at) else {
         return page(StatusCode::NOT_FOUND, "Checkout Session Expired", "");
     };
     let Some(pi) = inner.payment_intents.get(&s.payment_intent_id) else {
         return page(StatusCode::NOT_FOUND, "Checkout Session Expired", "");
     };
+    let after = match redirect_target("after_payment_url", &s.after_payment_url) {
+        Ok(url) => url,
+        Err(refused) => return refused,
+    };
     if pi.status == "succeeded" {
-        return see_other(&s.after_payment_url);
+        return see_other(&after);
     }
     let description = pi.description.as_str().unwrap_or("Payment");
-    let back = s.back_url.as_ref().map(|u| format!("<p><a href=\"{}\">Back</a></p>", attr(u))).unwrap_or_default();
+    let back = match s.back_url.as_deref().map(|u| redirect_target("back_url", u)).transpose() {
+        Ok(back) => back.map(|u| format!("<p><a href=\"{}\">Back</a></p>", attr(&u))).unwrap_or_default(),
+        Err(refused) => return refused,
+    };
     let body = format!("<p>{} — {}</p>{}{}", text(description), dollars(pi.amount), card_form("Pay", ""), back);
     page(StatusCode::OK, "Checkout", &body)
 }
@@ -143,13 +178,18 @@ async fn pay_session(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let mut inner = app.lock();
+    let now = inner.now();
     let Some((pi_id, after)) = inner
         .checkout_sessions
         .get(&session)
-        .filter(|s| Instant::now() < s.expires_at)
+        .filter(|s| now < s.expires_at)
         .map(|s| (s.payment_intent_id.clone(), s.after_payment_url.clone()))
     else {
         return page(StatusCode::NOT_FOUND, "Checkout Session Expired", "");
+    };
+    let after = match redirect_target("after_payment_url", &after) {
+        Ok(url) => url,
+        Err(refused) => return refused,
     };
     let Some((account, amount, status)) =
         inner.payment_intents.get(&pi_id).map(|p| (p.account_id.clone(), p.amount, p.status))
@@ -231,11 +271,18 @@ async fn payfect_checkout(State(app): State<Arc<App>>, Path(id): Path<String>) -
 }
 
 async fn pay_payfect(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
-    let paid = payfect::pay(&mut app.lock(), &id);
+    let mut inner = app.lock();
+    let success = payfect::checkout(&mut inner, &id).and_then(|c| c.json["successUrl"].as_str().map(str::to_owned));
+    let success = match success.map(|u| redirect_target("success_url", &u)).transpose() {
+        Ok(url) => url,
+        Err(refused) => return refused,
+    };
+    let paid = payfect::pay(&mut inner, &id);
+    drop(inner);
     crate::webhooks::flush(&app);
-    match paid {
-        Ok(Some(success)) => see_other(&success),
-        Ok(None) => page(StatusCode::OK, "Paid", ""),
-        Err(message) => failed(message),
+    match (paid, success) {
+        (Ok(()), Some(success)) => see_other(&success),
+        (Ok(()), None) => page(StatusCode::OK, "Paid", ""),
+        (Err(message), _) => failed(message),
     }
 }

@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -168,15 +168,17 @@ async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
     // Seed 004's answer echoes neither `callback_url` nor `payment_method_data`: the
     // callback URL is kept beside the checkout, not in it.
     let callback_url = body.get("callback_url").and_then(Value::as_str).map(str::to_owned);
-    let stored = PayfectCheckout { json: checkout.clone(), expires: Instant::now() + CHECKOUT_TTL, callback_url };
-    app.lock().payfect_checkouts.insert(id, stored);
+    let mut inner = app.lock();
+    let stored = PayfectCheckout { json: checkout.clone(), expires: inner.now() + CHECKOUT_TTL, callback_url };
+    inner.payfect_checkouts.insert(id, stored);
     Ok(reply(StatusCode::CREATED, checkout))
 }
 
 /// The checkout, turned `expired` first if its time has passed unpaid.
 pub fn checkout<'a>(inner: &'a mut Inner, id: &str) -> Option<&'a mut PayfectCheckout> {
+    let now = inner.now();
     let c = inner.payfect_checkouts.get_mut(id)?;
-    if Instant::now() >= c.expires && c.json["status"] == "open" {
+    if now >= c.expires && c.json["status"] == "open" {
         c.json["status"] = "expired".into();
     }
     Some(c)
@@ -190,8 +192,8 @@ async fn read(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Path<St
     Ok(reply(StatusCode::OK, c.json.clone()))
 }
 
-/// Marks an open checkout paid (the hosted page's payment): its success URL, if any.
-pub fn pay(inner: &mut Inner, id: &str) -> Result<Option<String>, &'static str> {
+/// Marks an open checkout paid (the hosted page's payment), or says why not.
+pub fn pay(inner: &mut Inner, id: &str) -> Result<(), &'static str> {
     let c = checkout(inner, id).ok_or("Checkout not found")?;
     match c.json["status"].as_str() {
         Some("open") => {}
@@ -200,7 +202,6 @@ pub fn pay(inner: &mut Inner, id: &str) -> Result<Option<String>, &'static str> 
     }
     c.json["status"] = "complete".into();
     c.json["updatedAt"] = epoch().0.into();
-    let success = c.json["successUrl"].as_str().map(str::to_owned);
     let callback = json!({
         "id": id, "amount": c.json["amountTotal"], "status": "succeeded", "currency": c.json["currency"],
         "merchant": c.json["merchant"]["id"], "is_livemode": false, "payment_intent": c.json["paymentIntent"],
@@ -213,5 +214,5 @@ pub fn pay(inner: &mut Inner, id: &str) -> Result<Option<String>, &'static str> 
         * Decimal::from(10u64.pow(places));
     inner.record_payment(minor.trunc().to_string().parse().unwrap_or(0), id, "crypto");
     inner.emit("payfect", "checkout.completed", callback, callback_url);
-    Ok(success)
+    Ok(())
 }

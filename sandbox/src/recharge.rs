@@ -25,7 +25,6 @@ use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Instant;
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -73,7 +72,7 @@ fn admit(app: &App, headers: &HeaderMap) -> Result<(&'static str, u32), Answer> 
         }
     };
     let mut inner = app.lock();
-    let now = Instant::now();
+    let now = inner.now();
     let bucket = inner.recharge_buckets.entry(token.to_owned()).or_insert(Bucket { level: 0.0, at: now });
     bucket.level = (bucket.level - now.duration_since(bucket.at).as_secs_f64() * DRAIN_PER_SECOND).max(0.0);
     bucket.at = now;

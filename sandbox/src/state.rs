@@ -1,12 +1,13 @@
 //! The sandbox's state: what JustiFi would hold for its test accounts, plus counters for
 //! tests. One mutex guards it; no handler awaits while holding it.
 
+use crate::bounded::Bounded;
 use crate::idempotency::Idempotency;
 use crate::SandboxConfig;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 use time::format_description::well_known::Rfc3339;
@@ -14,6 +15,8 @@ use time::OffsetDateTime;
 
 pub struct App {
     pub config: SandboxConfig,
+    /// The port the sandbox listens on: its admin routes answer only requests naming it.
+    pub port: u16,
     /// TCP connections accepted, counted by the listener.
     pub connections: std::sync::atomic::AtomicU64,
     /// Full TLS handshakes (with a HelloRetryRequest or not), when serving HTTPS.
@@ -24,11 +27,11 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(config: SandboxConfig) -> App {
-        let mut inner = Inner::default();
-        inner.payment_methods.extend(crate::justifi::test_payment_methods());
+    pub fn new(config: SandboxConfig, port: u16) -> App {
+        let inner = Inner::new(config.max_objects);
         App {
             config,
+            port,
             connections: Default::default(),
             tls_handshakes: Default::default(),
             tls_resumptions: Default::default(),
@@ -235,36 +238,143 @@ pub struct Delivery {
     pub outcome: String,
 }
 
-#[derive(Default)]
+/// Everything the sandbox holds, bounded: each kind of object (checkouts, payment intents,
+/// checkout sessions, payment methods, payments, tokens, idempotency keys, ReCharge and Payfect
+/// checkouts, recorded exchanges, webhook deliveries, per-path request counts) keeps at most
+/// `max_objects` entries, dropping the oldest first.
+/// Tokens and checkout sessions also go once past their documented lifetime (see
+/// [`Inner::expire`]). The totals (`token_grants`, `checkouts_created`, `payments_made`,
+/// `requests_total`) count everything since the start.
 pub struct Inner {
-    /// The exchanges recorded when `record_exchanges` is on (see `exchanges.rs`).
-    pub exchanges: Vec<Value>,
-    pub tokens: HashMap<String, Grant>,
+    /// How far the sandbox's clock is ahead of the machine's (`POST /__sandbox/clock`).
+    pub clock_offset: std::time::Duration,
+    /// The exchanges recorded when `record_exchanges` is on (see `exchanges.rs`), the newest last.
+    pub exchanges: VecDeque<Value>,
+    /// API access tokens, and web component tokens apart: each list has one lifetime, so its
+    /// oldest entry is the first to expire.
+    pub tokens: Bounded<String, Grant>,
+    pub web_component_tokens: Bounded<String, Grant>,
     pub token_grants: u64,
     pub web_component_token_grants: u64,
-    /// Checkouts in creation order (lists page through this), and their positions by id.
-    pub checkouts: Vec<Checkout>,
-    pub checkout_index: HashMap<String, usize>,
-    pub payment_methods: HashMap<String, PaymentMethod>,
-    pub payments: Vec<Payment>,
-    /// Positions in `payments`, by payment id and by what they paid for.
-    pub payment_index: HashMap<String, usize>,
-    pub payments_by_target: HashMap<String, Vec<usize>>,
-    pub payment_intents: HashMap<String, PaymentIntent>,
-    pub checkout_sessions: HashMap<String, CheckoutSession>,
+    /// Checkouts in creation order (lists page through this).
+    pub checkouts: Bounded<String, Checkout>,
+    pub checkouts_created: u64,
+    /// The sandbox's test tokens (`pm_test_visa`...), never dropped.
+    pub test_payment_methods: HashMap<String, PaymentMethod>,
+    pub payment_methods: Bounded<String, PaymentMethod>,
+    pub payments: Bounded<String, Payment>,
+    pub payments_made: u64,
+    /// The ids of the payments made for each checkout, payment intent or provider checkout.
+    pub payments_by_target: Bounded<String, Vec<String>>,
+    pub payment_intents: Bounded<String, PaymentIntent>,
+    pub checkout_sessions: Bounded<String, CheckoutSession>,
     pub idempotency: Idempotency,
-    pub recharge_checkouts: HashMap<String, RechargeCheckout>,
+    pub recharge_checkouts: Bounded<String, RechargeCheckout>,
     pub recharge_buckets: HashMap<String, Bucket>,
-    pub payfect_checkouts: HashMap<String, PayfectCheckout>,
+    pub payfect_checkouts: Bounded<String, PayfectCheckout>,
+    /// Faults still to act out; one is dropped once used up.
     pub faults: HashMap<String, Fault>,
     /// Requests received per `"METHOD /actual/path"`, faulted ones included.
-    pub requests: HashMap<String, u64>,
+    pub requests: Bounded<String, u64>,
+    pub requests_total: u64,
     pub webhooks: HashMap<&'static str, WebhookTarget>,
     pub outbox: Vec<Outgoing>,
-    pub deliveries: Vec<Delivery>,
+    /// The webhook deliveries, the newest last.
+    pub deliveries: VecDeque<Delivery>,
+    max_objects: usize,
 }
 
 impl Inner {
+    pub fn new(max_objects: usize) -> Inner {
+        Inner {
+            clock_offset: std::time::Duration::ZERO,
+            exchanges: VecDeque::new(),
+            tokens: Bounded::new(max_objects),
+            web_component_tokens: Bounded::new(max_objects),
+            token_grants: 0,
+            web_component_token_grants: 0,
+            checkouts: Bounded::new(max_objects),
+            checkouts_created: 0,
+            test_payment_methods: crate::justifi::test_payment_methods().collect(),
+            payment_methods: Bounded::new(max_objects),
+            payments: Bounded::new(max_objects),
+            payments_made: 0,
+            payments_by_target: Bounded::new(max_objects),
+            payment_intents: Bounded::new(max_objects),
+            checkout_sessions: Bounded::new(max_objects),
+            idempotency: Idempotency::new(max_objects),
+            recharge_checkouts: Bounded::new(max_objects),
+            recharge_buckets: HashMap::new(),
+            payfect_checkouts: Bounded::new(max_objects),
+            faults: HashMap::new(),
+            requests: Bounded::new(max_objects),
+            requests_total: 0,
+            webhooks: HashMap::new(),
+            outbox: Vec::new(),
+            deliveries: VecDeque::new(),
+            max_objects,
+        }
+    }
+
+    /// The sandbox's now: the machine's monotonic clock, moved on by `POST /__sandbox/clock`.
+    pub fn now(&self) -> Instant {
+        Instant::now() + self.clock_offset
+    }
+
+    /// Drops what has outlived its provider's documented lifetime and can no longer be used:
+    /// access tokens (JustiFi: "valid for 24 hours", docs/description.md; web component tokens
+    /// "good for 60 minutes", docs/webComponentTokens.mdx), then answered 401 like unknown ones,
+    /// and checkout sessions ("You have 24 hours to complete the checkout",
+    /// legacy/hosted_checkout.md), whose page then says "Checkout Session Expired" as for an
+    /// unknown one. Checkouts are kept past their week: JustiFi still answers them, `expired`
+    /// (docs/lifecycle.mdx); they go only by the cap. Called as tokens and sessions are made;
+    /// each goes from the oldest on, so this costs nothing while the oldest is still valid.
+    pub fn expire(&mut self) {
+        let now = self.now();
+        self.tokens.drop_oldest_while(|g| now >= g.expires_at);
+        self.web_component_tokens.drop_oldest_while(|g| now >= g.expires_at);
+        self.checkout_sessions.drop_oldest_while(|s| now >= s.expires_at);
+    }
+
+    /// Records a recorded exchange, the oldest beyond the cap dropped.
+    pub fn record_exchange(&mut self, exchange: Value) {
+        push_bounded(&mut self.exchanges, exchange, self.max_objects);
+    }
+
+    /// Records a webhook delivery, the oldest beyond the cap dropped.
+    pub fn record_delivery(&mut self, delivery: Delivery) {
+        push_bounded(&mut self.deliveries, delivery, self.max_objects);
+    }
+
+    /// Counts a request to `path` (`"METHOD /actual/path"`).
+    pub fn count_request(&mut self, path: String) {
+        self.requests_total += 1;
+        *self.requests.get_or_insert_with(path, || 0) += 1;
+    }
+
+    /// The grant of an access token or web component token.
+    pub fn grant(&self, token: &str) -> Option<&Grant> {
+        self.tokens.get(token).or_else(|| self.web_component_tokens.get(token))
+    }
+
+    /// A payment method: a tokenized one, or one of the sandbox's test tokens.
+    pub fn payment_method(&self, id: &str) -> Option<&PaymentMethod> {
+        self.test_payment_methods.get(id).or_else(|| self.payment_methods.get(id))
+    }
+
+    /// The sizes of what the sandbox holds, for `GET /__sandbox/counters`.
+    pub fn stored(&self) -> Value {
+        json!({
+            "max_objects": self.max_objects, "tokens": self.tokens.len(),
+            "web_component_tokens": self.web_component_tokens.len(), "checkouts": self.checkouts.len(),
+            "payment_methods": self.payment_methods.len(), "payments": self.payments.len(),
+            "payment_intents": self.payment_intents.len(), "checkout_sessions": self.checkout_sessions.len(),
+            "idempotency_keys": self.idempotency.len(), "recharge_checkouts": self.recharge_checkouts.len(),
+            "payfect_checkouts": self.payfect_checkouts.len(), "request_paths": self.requests.len(),
+            "exchanges": self.exchanges.len(), "webhook_deliveries": self.deliveries.len(),
+        })
+    }
+
     /// Queues an event; the handler publishes it after releasing the lock.
     pub fn emit(&mut self, provider: &'static str, kind: &str, body: Value, url: Option<String>) {
         self.outbox.push(Outgoing { provider, kind: kind.to_owned(), body, url });
@@ -272,8 +382,9 @@ impl Inner {
 
     /// The checkout, turned `expired` first if its week has passed unpaid.
     pub fn checkout_mut(&mut self, id: &str) -> Option<&mut Checkout> {
-        let c = self.checkouts.get_mut(*self.checkout_index.get(id)?)?;
-        if Instant::now() >= c.expires && matches!(c.status, "created" | "attempted") {
+        let now = self.now();
+        let c = self.checkouts.get_mut(id)?;
+        if now >= c.expires && matches!(c.status, "created" | "attempted") {
             c.status = "expired";
         }
         Some(c)
@@ -281,7 +392,7 @@ impl Inner {
 
     /// Charges `amount` to payment method `pm` for `paid_for`: the payment, or the decline.
     pub fn charge(&mut self, pm: &str, amount: u64, paid_for: &str) -> Result<String, Decline> {
-        let method = self.payment_methods.get(pm).expect("payment method checked by caller");
+        let method = self.payment_method(pm).expect("payment method checked by caller");
         if let Some(d) = &method.decline {
             return Err(d.clone());
         }
@@ -297,25 +408,24 @@ impl Inner {
     }
 
     pub fn payment(&self, id: &str) -> Option<&Payment> {
-        self.payments.get(*self.payment_index.get(id)?)
+        self.payments.get(id)
     }
 
     /// Adds a checkout, indexed by id.
     pub fn add_checkout(&mut self, checkout: Checkout) {
-        self.checkout_index.insert(checkout.id.clone(), self.checkouts.len());
-        self.checkouts.push(checkout);
+        self.checkouts_created += 1;
+        self.checkouts.insert(checkout.id.clone(), checkout);
     }
 
     fn add_payment(&mut self, payment: Payment) {
-        let at = self.payments.len();
-        self.payment_index.insert(payment.id.clone(), at);
-        self.payments_by_target.entry(payment.paid_for.clone()).or_default().push(at);
-        self.payments.push(payment);
+        self.payments_made += 1;
+        self.payments_by_target.get_or_insert_with(payment.paid_for.clone(), Vec::new).push(payment.id.clone());
+        self.payments.insert(payment.id.clone(), payment);
     }
 
-    /// The payments made for a checkout or payment intent.
+    /// The payments made for a checkout or payment intent (those still held).
     pub fn payments_for(&self, paid_for: &str) -> impl Iterator<Item = &Payment> {
-        self.payments_by_target.get(paid_for).into_iter().flatten().filter_map(|i| self.payments.get(*i))
+        self.payments_by_target.get(paid_for).into_iter().flatten().filter_map(|id| self.payments.get(id))
     }
 
     /// Records a payment for `paid_for` that needs no card (a ReCharge processor token, a
@@ -336,7 +446,18 @@ impl Inner {
     pub fn take_fault(&mut self, route: &str, after: bool) -> Option<FaultKind> {
         let fault = self.faults.get_mut(route).filter(|f| f.after == after && f.times > 0)?;
         fault.times -= 1;
-        Some(fault.kind.clone())
+        let kind = fault.kind.clone();
+        if fault.times == 0 {
+            self.faults.remove(route);
+        }
+        Some(kind)
+    }
+}
+
+fn push_bounded<T>(list: &mut VecDeque<T>, item: T, cap: usize) {
+    list.push_back(item);
+    while list.len() > cap.max(1) {
+        list.pop_front();
     }
 }
 

@@ -33,7 +33,7 @@ pub fn flush(app: &Arc<App>) {
                 Some(t) => deliver(&event, event.url.clone().unwrap_or(t.url), &t.secret),
                 None => return,
             };
-            app.lock().deliveries.push(delivery);
+            app.lock().record_delivery(delivery);
         });
     }
 }
