@@ -120,5 +120,5 @@ fn a_checkout_session_with_a_script_url_is_refused_before_payment() {
     assert_eq!((status, location), (400, None));
     let read =
         browser.api("GET", &format!("/v1/payment_intents/{}", pi["id"].as_str().unwrap()), Some(&token), Value::Null);
-    assert_eq!(read["status"], "requires_payment_method", "nothing was charged");
+    assert_eq!(read["data"]["status"], "requires_payment_method", "nothing was charged");
 }
