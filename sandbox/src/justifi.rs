@@ -537,7 +537,11 @@ pub fn complete(inner: &mut Inner, id: &str, pm: &str, mode: &str) -> (StatusCod
     completion["checkout_id"] = id.into();
     completion["payment_response"] = payment_response;
     completion["additional_transactions"] = json!([]);
-    completion["payment_id"] = payment_id.into();
+    // `payment_id`: "id of the payment associated with this checkout, when successful"
+    // (`CheckoutCompletion`, a string, not nullable): absent after a decline.
+    if let Some(py) = payment_id {
+        completion["payment_id"] = py.into();
+    }
     completion["payment_method_id"] = pm.into();
     completion["checkout"] = checkout.to_json();
     let (checkout_json, account) = (checkout.to_json(), checkout.account_id.clone());

@@ -71,9 +71,11 @@ pub struct Checkout {
 }
 
 impl Checkout {
-    /// The `Checkout` schema of the spec.
+    /// The `Checkout` schema of the spec. `payment_method_group_id` is there only when given
+    /// ("id of payment method group used for checkout, if provided": the spec types it a string,
+    /// and JustiFi's web component's `ICheckout` a non-null `string`).
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut checkout = json!({
             "id": self.id, "account_id": self.account_id, "platform_account_id": PLATFORM_ACCOUNT,
             "payment_amount": self.amount, "payment_currency": "USD",
             // Spec `Checkout.payment_description`: the create's `payment.description`, "otherwise
@@ -86,7 +88,11 @@ impl Checkout {
                 "credit_card_payments": true, "insurance_payments": false},
             "payment": self.payment, "created_at": self.created_at, "updated_at": self.updated_at,
             "completions": self.completions,
-        })
+        });
+        if self.payment_method_group_id.is_null() {
+            checkout.as_object_mut().expect("an object").remove("payment_method_group_id");
+        }
+        checkout
     }
 }
 
@@ -144,13 +150,16 @@ pub struct PaymentIntent {
 }
 
 impl PaymentIntent {
-    /// The `CardPaymentIntent` schema of the spec.
+    /// The `CardPaymentIntent` schema of the spec, which has no nullable property: one not set
+    /// is absent (`payment_method` "will include the payment method once one is attached",
+    /// `successful_payment_id` is there "if this payment intent was paid for successfully").
     pub fn to_json(&self) -> Value {
-        json!({"id": self.id, "account_id": self.account_id, "amount": self.amount,
+        let mut intent = json!({"id": self.id, "account_id": self.account_id, "amount": self.amount,
             "currency": self.currency, "description": self.description, "metadata": self.metadata,
-            "payment_method": null, "status": self.status,
-            "successful_payment_id": self.successful_payment_id,
-            "created_at": self.created_at, "updated_at": self.updated_at})
+            "status": self.status, "successful_payment_id": self.successful_payment_id,
+            "created_at": self.created_at, "updated_at": self.updated_at});
+        intent.as_object_mut().expect("an object").retain(|_, v| !v.is_null());
+        intent
     }
 }
 

@@ -136,7 +136,7 @@ fn checkouts_follow_the_spec() {
         "payment_currency",
         "payment_description",
         "payment_methods",
-        "payment_method_group_id",
+        // `payment_method_group_id` is there "if provided"; this create gives none.
         "status",
         "mode",
         "successful_payment_id",

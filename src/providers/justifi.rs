@@ -112,7 +112,8 @@ impl Justifi {
         body: Option<&str>,
         idempotency_key: Option<&str>,
     ) -> Result<HttpResponse> {
-        self.send(self.request(method, segments, body, idempotency_key)?, idempotency_key)
+        let sub_account = takes_sub_account(method, segments);
+        self.send(self.request(method, segments, body, idempotency_key)?, idempotency_key, sub_account)
     }
 
     /// The request of [`Justifi::call`]: replayable when it is a GET or carries a key.
@@ -128,12 +129,17 @@ impl Justifi {
         JsonRequest::new(&self.conn.base, method, segments, body, replay)
     }
 
-    fn send(&self, request: JsonRequest, idempotency_key: Option<&str>) -> Result<HttpResponse> {
+    /// Sends `request` with the bearer token, `Idempotency-Key` when given, and `Sub-Account`
+    /// when `sub_account` (see [`takes_sub_account`]).
+    fn send(&self, request: JsonRequest, idempotency_key: Option<&str>, sub_account: bool) -> Result<HttpResponse> {
         let mut refreshed = false;
         loop {
             let token = self.access_token()?;
             let bearer = format!("Bearer {}", token.expose());
-            let mut headers = vec![("Authorization", bearer.as_str()), ("Sub-Account", self.sub_account.as_str())];
+            let mut headers = vec![("Authorization", bearer.as_str())];
+            if sub_account {
+                headers.push(("Sub-Account", self.sub_account.as_str()));
+            }
             if let Some(key) = idempotency_key {
                 headers.push(("Idempotency-Key", key));
             }
@@ -314,6 +320,19 @@ impl Justifi {
     }
 }
 
+/// Whether the spec takes `Sub-Account` for a request: `POST /checkouts` and `POST
+/// /payment_intents` require it (`sub-account-required`), `GET /checkouts/{id}` takes it
+/// (`sub-account`). The others the library sends (complete, web component tokens, `GET
+/// /payment_intents/{id}`, checkout sessions) list no such header, and neither justifi-node
+/// (`dist/lib/internal/checkout.js`, `payment_intent.js`, `checkout_session.js`) nor the web
+/// component (`checkout.service.js`) nor JustiFi docs *Checkout* send one there.
+fn takes_sub_account(method: Method, segments: &[&str]) -> bool {
+    matches!(
+        (method, segments),
+        (Method::Post, ["v1", "checkouts"] | ["v1", "payment_intents"]) | (Method::Get, ["v1", "checkouts", _])
+    )
+}
+
 /// The caller's idempotency key, or a new UUID; JustiFi takes at most 100 characters.
 fn idempotency_key(given: Option<String>) -> Result<String> {
     let key = given.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
@@ -452,7 +471,7 @@ impl Provider for Justifi {
         let attempt = || {
             let segments = ["v1", "checkouts", &req.checkout_id, "complete"];
             let request = self.request(Method::Post, &segments, Some(&body), Some(&key))?.settled_by_read();
-            let resp = self.send(request, Some(&key))?;
+            let resp = self.send(request, Some(&key), takes_sub_account(Method::Post, &segments))?;
             if resp.status == 402 {
                 return Ok(wire::declined(ErrorDetail::parse(&resp.body), &resp.body, &req.checkout_id, &key));
             }
