@@ -439,14 +439,14 @@ pub fn declined(detail: ErrorDetail, body: &[u8], checkout_id: &str, idempotency
 }
 
 /// The body of `POST /v1/checkouts` (the spec's request schema): `amount`, `description`,
-/// `currency` when the caller gave one, `origin_url`, and the unified `metadata` (with
-/// `client_reference_id`) as `payment.metadata`.
+/// `currency` when the caller gave one, `origin_url`, and `payment` with the description and
+/// the unified `metadata` (with `client_reference_id`).
 ///
 /// `currency` is not in the spec's request schema, but JustiFi documents the refusal
 /// `checkout_invalid_currency` ("The currency parameter does not match the currency this
-/// account is configured to process", JustiFi docs *API description (error codes)*) and an earlier justifi-node
-/// `CreateCheckoutPayload` had `currency?: string`: sent, a mismatch is refused before any
-/// checkout exists.
+/// account is configured to process", JustiFi docs *API description (error codes)*) and
+/// justifi-node 0.4.0 `CreateCheckoutPayload` has `currency?: string`: sent, a mismatch is
+/// refused before any checkout exists.
 #[derive(Serialize)]
 pub struct CreateBody<'a> {
     pub amount: u64,
