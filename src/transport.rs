@@ -500,7 +500,9 @@ fn read_body(body: &mut ureq::Body) -> std::result::Result<Vec<u8>, Failure> {
     let expected = body.content_length().unwrap_or(0).min(MAX_RESPONSE_BYTES) as usize;
     let mut out = Vec::with_capacity(expected.max(4096));
     body.as_reader().take(MAX_RESPONSE_BYTES + 1).read_to_end(&mut out).map_err(|e| {
-        let mut f = classify(ureq::Error::Io(e));
+        // The reader wraps ureq's own errors (a timeout mid-body among them) in `io::Error`;
+        // `From` unwraps them, so that a timeout is classified as one and not as I/O.
+        let mut f = classify(ureq::Error::from(e));
         f.unsent = false;
         f
     })?;
