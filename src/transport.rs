@@ -213,8 +213,30 @@ struct PoolKey {
     /// The DER certificates of `ca_bundle_path`, or `None` for the webpki roots: two paths
     /// to the same certificates share a pool, a file changed between clients does not.
     roots: Option<Vec<Vec<u8>>>,
-    /// The `proxy` URL, already checked by [`Proxy::new`].
-    proxy: Option<String>,
+    /// The proxy every request goes through (but those to hosts its `NO_PROXY` list names).
+    proxy: Option<ProxyRoute>,
+}
+
+/// A proxy and where it was configured, to name it in errors: its host and port only, never
+/// its credentials.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct ProxyRoute {
+    proxy: Proxy,
+    /// ``"`proxy`"`` (the configuration key) or the environment variable it came from.
+    source: &'static str,
+}
+
+impl ProxyRoute {
+    /// The route for a request to `url`: `None` when it goes straight to the provider.
+    fn for_url<'a>(route: Option<&'a ProxyRoute>, url: &str) -> Option<&'a ProxyRoute> {
+        let uri = url.parse::<ureq::http::Uri>().ok()?;
+        route.filter(|r| !r.proxy.is_no_proxy(&uri))
+    }
+
+    /// `the proxy 127.0.0.1:3128 (set by HTTPS_PROXY)`: no user name, no password.
+    fn describe(&self) -> String {
+        format!("the proxy {}:{} (set by {})", self.proxy.host(), self.proxy.port(), self.source)
+    }
 }
 
 impl Transport {
@@ -222,15 +244,14 @@ impl Transport {
     /// one is a `CHECKOUT_ERR_CONFIG` at client creation.
     pub fn new(config: &ClientConfig) -> Result<Transport> {
         let roots = config.ca_bundle_path.as_deref().map(read_ca_bundle).transpose()?;
-        if let Some(url) = &config.proxy {
-            Proxy::new(url).map_err(|e| Error::config(format!("proxy: is not a proxy URL ({e})")))?;
-        }
-        let pool = PoolKey {
-            timeout: config.timeout,
-            connect_timeout: config.connect_timeout,
-            roots,
-            proxy: config.proxy.clone(),
+        let proxy = match &config.proxy {
+            Some(url) => Some(ProxyRoute {
+                proxy: Proxy::new(url).map_err(|e| Error::config(format!("proxy: is not a proxy URL ({e})")))?,
+                source: "`proxy`",
+            }),
+            None => None,
         };
+        let pool = PoolKey { timeout: config.timeout, connect_timeout: config.connect_timeout, roots, proxy };
         Ok(Transport {
             pool,
             max_retries: config.max_retries,
@@ -301,7 +322,8 @@ impl Transport {
             let deadline = before(start_attempt(self.deadline));
             let left = deadline.saturating_duration_since(Instant::now());
             let began = Instant::now();
-            let outcome = attempt(&agent, req, (left < self.pool.timeout).then_some(left));
+            let via = ProxyRoute::for_url(self.pool.proxy.as_ref(), req.url);
+            let outcome = attempt(&agent, req, (left < self.pool.timeout).then_some(left), via);
             if self.log {
                 log_attempt(req, &outcome, began.elapsed(), retries + 1);
             }
@@ -424,8 +446,8 @@ fn build_agent(settings: &PoolKey) -> Agent {
         .max_idle_connections(MAX_IDLE_CONNECTIONS)
         .max_idle_connections_per_host(MAX_IDLE_CONNECTIONS)
         .max_idle_age(MAX_IDLE_AGE);
-    if let Some(url) = &settings.proxy {
-        config = config.proxy(Proxy::new(url).ok());
+    if let Some(route) = &settings.proxy {
+        config = config.proxy(Some(route.proxy.clone()));
     }
     Agent::with_parts(config.build(), DefaultConnector::new(), InlineResolver::default())
 }
@@ -466,7 +488,13 @@ fn jitter() -> f64 {
 }
 
 /// One attempt; `shorter` is a timeout below the agent's own, when the call's deadline is near.
-fn attempt(agent: &Agent, req: &HttpRequest, shorter: Option<Duration>) -> std::result::Result<HttpResponse, Failure> {
+/// `via` is the proxy the request goes through, if any, to name it when it fails.
+fn attempt(
+    agent: &Agent,
+    req: &HttpRequest,
+    shorter: Option<Duration>,
+    via: Option<&ProxyRoute>,
+) -> std::result::Result<HttpResponse, Failure> {
     let method = match req.method {
         Method::Get => ureq::http::Method::GET,
         Method::Post => ureq::http::Method::POST,
@@ -479,12 +507,12 @@ fn attempt(agent: &Agent, req: &HttpRequest, shorter: Option<Duration>) -> std::
         Some(body) => run(agent, builder.header("Content-Type", "application/json").body(body), shorter),
         None => run(agent, builder.body(()), shorter),
     };
-    let mut resp = sent.map_err(classify)?;
+    let mut resp = sent.map_err(|e| classify(e, via))?;
     let status = resp.status().as_u16();
     let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let request_id = header("request-id");
     let retry_after = header("retry-after").and_then(|v| retry_after(&v, SystemTime::now()));
-    let body = read_body(resp.body_mut())?;
+    let body = read_body(resp.body_mut(), via)?;
     Ok(HttpResponse { status, request_id, retry_after, body })
 }
 
@@ -492,7 +520,7 @@ fn attempt(agent: &Agent, req: &HttpRequest, shorter: Option<Duration>) -> std::
 /// after decompression: ureq's own limit counts the bytes on the wire, so a small gzip body
 /// could inflate to gigabytes. A larger body, or one nesting JSON deeper than
 /// [`MAX_JSON_DEPTH`], is a failure of an attempt that reached the server.
-fn read_body(body: &mut ureq::Body) -> std::result::Result<Vec<u8>, Failure> {
+fn read_body(body: &mut ureq::Body, via: Option<&ProxyRoute>) -> std::result::Result<Vec<u8>, Failure> {
     use std::io::Read;
     let sent = |status, message: String| Failure { error: Box::new(Error::new(status, message)), unsent: false };
     // Room for the whole body at once where its length is known (and plausible), so that
@@ -502,7 +530,7 @@ fn read_body(body: &mut ureq::Body) -> std::result::Result<Vec<u8>, Failure> {
     body.as_reader().take(MAX_RESPONSE_BYTES + 1).read_to_end(&mut out).map_err(|e| {
         // The reader wraps ureq's own errors (a timeout mid-body among them) in `io::Error`;
         // `From` unwraps them, so that a timeout is classified as one and not as I/O.
-        let mut f = classify(ureq::Error::from(e));
+        let mut f = classify(ureq::Error::from(e), via);
         f.unsent = false;
         f
     })?;
@@ -582,19 +610,31 @@ fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-fn classify(e: ureq::Error) -> Failure {
+/// A failed attempt as the contract sees it, and whether it surely never reached the server:
+/// nothing is sent before the connection (to the provider or through `via`, the proxy) is
+/// made and its TLS handshake done, so a refused or failed connection, a proxy refusing the
+/// tunnel and a failed handshake are never sent.
+fn classify(e: ureq::Error, via: Option<&ProxyRoute>) -> Failure {
     use ureq::Error as U;
     use ureq::Timeout as T;
     let unsent = |status, message: String| Failure { error: Box::new(Error::new(status, message)), unsent: true };
     let maybe_sent = |status, message: String| Failure { error: Box::new(Error::new(status, message)), unsent: false };
+    // What the connection is made to: the proxy when there is one, else the provider's host.
+    let peer = via.map_or_else(|| "the provider's host".to_owned(), ProxyRoute::describe);
     match e {
         U::Io(io) if io.kind() == io::ErrorKind::ConnectionRefused => {
-            unsent(Status::Network, "connection refused by the provider's host".into())
+            unsent(Status::Network, format!("connection refused by {peer}"))
         }
-        U::ConnectionFailed => unsent(Status::Network, "could not connect to the provider's host".into()),
-        U::HostNotFound => unsent(Status::Network, "the provider's host name did not resolve".into()),
+        U::Io(io) if io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()).is_some_and(in_handshake) => {
+            unsent(Status::Network, format!("TLS handshake with the provider failed: {io}"))
+        }
+        U::ConnectionFailed => unsent(Status::Network, format!("could not connect to {peer}")),
+        U::HostNotFound => unsent(Status::Network, format!("the host name of {peer} did not resolve")),
+        U::ConnectProxyFailed(reason) => {
+            unsent(Status::Network, format!("{peer} refused the tunnel to the provider ({reason})"))
+        }
         U::Timeout(which @ (T::Resolve | T::Connect)) => {
-            unsent(Status::Timeout, format!("timed out connecting to the provider ({which})"))
+            unsent(Status::Timeout, format!("timed out connecting to {peer} ({which})"))
         }
         U::Timeout(which) => maybe_sent(Status::Timeout, format!("the provider did not answer in time ({which})")),
         U::Tls(_) | U::Pem(_) | U::Rustls(_) => {
@@ -602,6 +642,43 @@ fn classify(e: ureq::Error) -> Failure {
         }
         U::BadUri(_) | U::Http(_) => unsent(Status::Internal, format!("could not build the HTTP request: {e}")),
         other => maybe_sent(Status::Network, format!("the connection to the provider failed: {other}")),
+    }
+}
+
+/// Whether a TLS error can only come from the handshake, before any request byte is sent
+/// (rustls sends no application data before the handshake completes, and ureq completes it
+/// when connecting): a certificate refused, no common protocol, a handshake alert. Errors
+/// of an established session (a record that fails to decrypt, an alert mid-answer) may
+/// follow a sent request.
+fn in_handshake(e: &rustls::Error) -> bool {
+    use rustls::AlertDescription as A;
+    use rustls::Error as R;
+    match e {
+        R::InvalidCertificate(_)
+        | R::NoCertificatesPresented
+        | R::UnsupportedNameType
+        | R::PeerIncompatible(_)
+        | R::InappropriateHandshakeMessage { .. }
+        | R::InvalidCertRevocationList(_)
+        | R::InvalidEncryptedClientHello(_)
+        | R::HandshakeNotComplete
+        | R::NoApplicationProtocol => true,
+        R::AlertReceived(alert) => matches!(
+            alert,
+            A::HandshakeFailure
+                | A::BadCertificate
+                | A::UnsupportedCertificate
+                | A::CertificateRevoked
+                | A::CertificateExpired
+                | A::CertificateUnknown
+                | A::UnknownCA
+                | A::ProtocolVersion
+                | A::InsufficientSecurity
+                | A::CertificateRequired
+                | A::UnrecognisedName
+                | A::NoApplicationProtocol
+        ),
+        _ => false,
     }
 }
 
