@@ -29,7 +29,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use ureq::tls::{parse_pem, Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
-use ureq::{Agent, Proxy};
+use ureq::{Agent, Proxy, ProxyProtocol};
 
 /// The `User-Agent` sent with every request.
 pub const USER_AGENT: &str = concat!("storefront-checkout/", env!("CARGO_PKG_VERSION"));
@@ -245,11 +245,15 @@ impl Transport {
     pub fn new(config: &ClientConfig) -> Result<Transport> {
         let roots = config.ca_bundle_path.as_deref().map(read_ca_bundle).transpose()?;
         let proxy = match &config.proxy {
-            Some(url) => Some(ProxyRoute {
-                proxy: Proxy::new(url).map_err(|e| Error::config(format!("proxy: is not a proxy URL ({e})")))?,
-                source: "`proxy`",
-            }),
-            None => None,
+            Some(url) => {
+                let proxy = Proxy::new(url).map_err(|e| Error::config(format!("proxy: is not a proxy URL ({e})")))?;
+                if !matches!(proxy.protocol(), ProxyProtocol::Http | ProxyProtocol::Https) {
+                    // This build of ureq has no SOCKS support: it panics on the first request.
+                    return Err(Error::config("proxy: only http:// and https:// proxies are supported"));
+                }
+                Some(ProxyRoute { proxy, source: "`proxy`" })
+            }
+            None => proxy_from_env(|name| std::env::var(name).ok()),
         };
         let pool = PoolKey { timeout: config.timeout, connect_timeout: config.connect_timeout, roots, proxy };
         Ok(Transport {
@@ -423,6 +427,44 @@ fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<Vec<u8>>> {
     Ok(certs)
 }
 
+/// The proxy variables, in the order ureq 3 reads them (`Proxy::try_from_env`): the first
+/// one set to an `http://` or `https://` proxy URL applies to every request, whatever its
+/// scheme (ureq has no per-scheme proxies).
+const PROXY_VARIABLES: [&str; 6] = ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"];
+
+/// The proxy of the environment (`var` reads a variable), for a client configured without
+/// `proxy`; ureq's own reading, with two differences:
+/// - httpoxy (CVE-2016-5385): a CGI server turns a request's `Proxy:` header into
+///   `HTTP_PROXY`, so when `REQUEST_METHOD` is set (a CGI child), `HTTP_PROXY` and
+///   `http_proxy` are ignored, as curl and Go's net/http do (Go's `httpproxy.FromEnvironment`).
+/// - `socks*` URLs are skipped: this build of ureq has no SOCKS support (it would connect
+///   directly, or panic).
+///
+/// `NO_PROXY` (else `no_proxy`) lists the hosts reached directly, split on commas, each entry
+/// trimmed: `host` exactly, `.domain` or `*.domain` its subdomains, `*` every host (ureq's
+/// `NoProxy` rules; no ports, no CIDR).
+fn proxy_from_env(var: impl Fn(&str) -> Option<String>) -> Option<ProxyRoute> {
+    let cgi = var("REQUEST_METHOD").is_some();
+    let no_proxy = var("NO_PROXY").or_else(|| var("no_proxy")).unwrap_or_default();
+    PROXY_VARIABLES.into_iter().filter(|name| !(cgi && name.eq_ignore_ascii_case("HTTP_PROXY"))).find_map(|name| {
+        let parsed = Proxy::new(&var(name)?).ok()?;
+        if !matches!(parsed.protocol(), ProxyProtocol::Http | ProxyProtocol::Https) {
+            return None;
+        }
+        let mut builder = Proxy::builder(parsed.protocol()).host(parsed.host()).port(parsed.port());
+        if let Some(user) = parsed.username() {
+            builder = builder.username(user);
+        }
+        if let Some(password) = parsed.password() {
+            builder = builder.password(password);
+        }
+        for entry in no_proxy.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            builder = builder.no_proxy(entry);
+        }
+        Some(ProxyRoute { proxy: builder.build().ok()?, source: name })
+    })
+}
+
 /// An agent with a keep-alive pool (at most [`MAX_IDLE_CONNECTIONS`] idle, each for at most
 /// [`MAX_IDLE_AGE`]): `timeout` bounds each attempt, `connect_timeout` its connection; rustls
 /// with the webpki roots, or the configured CA bundle; the configured proxy. Redirects are
@@ -446,9 +488,8 @@ fn build_agent(settings: &PoolKey) -> Agent {
         .max_idle_connections(MAX_IDLE_CONNECTIONS)
         .max_idle_connections_per_host(MAX_IDLE_CONNECTIONS)
         .max_idle_age(MAX_IDLE_AGE);
-    if let Some(route) = &settings.proxy {
-        config = config.proxy(Some(route.proxy.clone()));
-    }
+    // Always set, so that ureq never reads the environment itself ([`proxy_from_env`] does).
+    config = config.proxy(settings.proxy.as_ref().map(|route| route.proxy.clone()));
     Agent::with_parts(config.build(), DefaultConnector::new(), InlineResolver::default())
 }
 
@@ -700,6 +741,51 @@ mod tests {
         for cut in [r#"{"a": "x\"#, r#"{"a": "x"#, r#"{"a": "\"#] {
             assert!(json_depth_within(cut.as_bytes(), 1), "{cut}");
         }
+    }
+
+    #[test]
+    fn the_environment_proxy_follows_ureq_but_for_httpoxy_and_socks() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned())
+        };
+        let chosen = |vars| proxy_from_env(env(vars)).map(|r| (r.source, r.proxy.host().to_owned(), r.proxy.port()));
+        assert_eq!(chosen(&[]), None);
+        assert_eq!(chosen(&[("HTTP_PROXY", "http://h:1")]), Some(("HTTP_PROXY", "h".to_owned(), 1)));
+        assert_eq!(chosen(&[("http_proxy", "h:2")]), Some(("http_proxy", "h".to_owned(), 2)));
+        // Under CGI, HTTP_PROXY may be a request's `Proxy:` header: ignored, either case.
+        assert_eq!(chosen(&[("REQUEST_METHOD", "GET"), ("HTTP_PROXY", "http://evil:1")]), None);
+        assert_eq!(chosen(&[("REQUEST_METHOD", ""), ("http_proxy", "http://evil:1")]), None);
+        assert_eq!(
+            chosen(&[("REQUEST_METHOD", "GET"), ("HTTP_PROXY", "http://evil:1"), ("HTTPS_PROXY", "http://ok:3")]),
+            Some(("HTTPS_PROXY", "ok".to_owned(), 3))
+        );
+        // ureq's order: ALL_PROXY first; an empty or broken value is skipped, and so is SOCKS.
+        assert_eq!(
+            chosen(&[("ALL_PROXY", "http://all:4"), ("HTTPS_PROXY", "http://s:5")]),
+            Some(("ALL_PROXY", "all".to_owned(), 4))
+        );
+        assert_eq!(
+            chosen(&[("ALL_PROXY", ""), ("all_proxy", "socks5://s:6"), ("https_proxy", "https://t:7")]),
+            Some(("https_proxy", "t".to_owned(), 7))
+        );
+        let route = proxy_from_env(env(&[
+            ("HTTPS_PROXY", "http://user:p%40ss@h:8"),
+            ("NO_PROXY", "localhost, .internal,*.corp"),
+            ("no_proxy", "ignored"),
+        ]))
+        .unwrap();
+        assert_eq!((route.proxy.username(), route.proxy.password()), (Some("user"), Some("p@ss")));
+        for (url, direct) in [
+            ("http://localhost:1/x", true),
+            ("https://api.internal/x", true),
+            ("https://a.corp/x", true),
+            ("https://internal/x", false),
+            ("https://ignored/x", false),
+            ("https://api.justifi.ai/x", false),
+        ] {
+            assert_eq!(ProxyRoute::for_url(Some(&route), url).is_none(), direct, "{url}");
+        }
+        assert!(!route.describe().contains("user") && !route.describe().contains("p@ss"), "{}", route.describe());
     }
 
     #[test]

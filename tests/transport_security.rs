@@ -201,6 +201,7 @@ fn bad_transport_settings_are_configuration_errors() {
         ("ca_bundle_path", dir.join("missing.pem").to_str().unwrap().to_owned(), "ca_bundle_path: cannot read"),
         ("ca_bundle_path", empty.to_str().unwrap().to_owned(), "holds no PEM certificate"),
         ("proxy", "::not a url::".to_owned(), "proxy: is not a proxy URL"),
+        ("proxy", "socks5://127.0.0.1:1080".to_owned(), "proxy: only http:// and https:// proxies"),
     ] {
         let mut cfg = config("https://localhost:1");
         cfg[key] = value.into();
@@ -286,4 +287,45 @@ fn a_refused_proxy_is_named_and_never_sent() {
     let addr = url.rsplit('@').next().unwrap();
     assert!(e["error"]["message"].as_str().unwrap().contains(&format!("proxy {addr}")), "{e}");
     assert_eq!(refused.load(Ordering::SeqCst), 1, "one CONNECT, refused, and the charge never sent");
+}
+
+/// Whether this process is a child of `the_proxy_environment_is_honoured_but_httpoxy`.
+const ENV_CHILD: &str = "STOREFRONT_TEST_PROXY_ENV_CHILD";
+
+/// httpoxy: under CGI a request's `Proxy:` header reaches the environment as `HTTP_PROXY`.
+/// The environment is process-wide, so each case runs in a child process (this test binary
+/// again, running this test alone) with its own environment; the child creates a checkout
+/// against a sandbox of its own, and the parent's recording proxy tells whether it was used.
+#[test]
+fn the_proxy_environment_is_honoured_but_httpoxy() {
+    if std::env::var_os(ENV_CHILD).is_some() {
+        let s = sandbox();
+        let client = lib().client(&config(&s.base_url())).unwrap();
+        client.call(Op::Create, &json!({"amount": 1799, "description": "x"})).unwrap();
+        return;
+    }
+    let cases: [(&[(&str, &str)], bool); 6] = [
+        (&[("HTTP_PROXY", "PROXY")], true),
+        (&[("REQUEST_METHOD", "POST"), ("HTTP_PROXY", "PROXY")], false),
+        (&[("REQUEST_METHOD", "GET"), ("http_proxy", "PROXY")], false),
+        (&[("REQUEST_METHOD", "GET"), ("HTTPS_PROXY", "PROXY")], true),
+        (&[("ALL_PROXY", "PROXY")], true),
+        (&[("HTTPS_PROXY", "PROXY"), ("NO_PROXY", "localhost, 127.0.0.1")], false),
+    ];
+    for (vars, proxied) in cases {
+        let (proxy_url, seen) = proxy();
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+        child.args(["--exact", "the_proxy_environment_is_honoured_but_httpoxy", "--test-threads=1"]);
+        for name in ["ALL_PROXY", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "REQUEST_METHOD"] {
+            child.env_remove(name).env_remove(name.to_ascii_lowercase());
+        }
+        child.env(ENV_CHILD, "1");
+        for (name, value) in vars {
+            child.env(name, value.replace("PROXY", &proxy_url));
+        }
+        let out = child.output().unwrap();
+        assert!(out.status.success(), "{vars:?}: the child's call failed: {}", String::from_utf8_lossy(&out.stdout));
+        let tunnels = seen.lock().unwrap().len();
+        assert_eq!(tunnels > 0, proxied, "{vars:?}: the proxy saw {tunnels} tunnel(s)");
+    }
 }
