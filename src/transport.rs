@@ -404,7 +404,7 @@ impl Transport {
                 }
                 Some(ProxyRoute { proxy, source: "`proxy`" })
             }
-            None => proxy_from_env(|name| std::env::var(name).ok()),
+            None => proxy_from_env(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())),
         };
         let settings = PoolKey { timeout: config.timeout, connect_timeout: config.connect_timeout, roots, proxy };
         let pool = lock(&POOLS)
@@ -792,14 +792,19 @@ fn classify(e: ureq::Error, via: Option<&ProxyRoute>) -> Failure {
     use ureq::Timeout as T;
     let unsent = |status, message: String| Failure { error: Box::new(Error::new(status, message)), unsent: true };
     let maybe_sent = |status, message: String| Failure { error: Box::new(Error::new(status, message)), unsent: false };
-    // What the connection is made to: the proxy when there is one, else the provider's host.
+    // What the connection is made to: the proxy when there is one, else the provider's host;
+    // and who a TLS handshake was with (an https proxy makes one of its own first).
     let peer = via.map_or_else(|| "the provider's host".to_owned(), ProxyRoute::describe);
+    let tls_peer = match via {
+        Some(route) if route.proxy.protocol() == ProxyProtocol::Https => format!("{peer} or the provider"),
+        _ => "the provider".to_owned(),
+    };
     match e {
         U::Io(io) if io.kind() == io::ErrorKind::ConnectionRefused => {
             unsent(Status::Network, format!("connection refused by {peer}"))
         }
         U::Io(io) if io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()).is_some_and(in_handshake) => {
-            unsent(Status::Network, format!("TLS handshake with the provider failed: {io}"))
+            unsent(Status::Network, format!("TLS handshake with {tls_peer} failed: {io}"))
         }
         U::ConnectionFailed => unsent(Status::Network, format!("could not connect to {peer}")),
         U::HostNotFound => unsent(Status::Network, format!("the host name of {peer} did not resolve")),
@@ -811,7 +816,7 @@ fn classify(e: ureq::Error, via: Option<&ProxyRoute>) -> Failure {
         }
         U::Timeout(which) => maybe_sent(Status::Timeout, format!("the provider did not answer in time ({which})")),
         U::Tls(_) | U::Pem(_) | U::Rustls(_) => {
-            unsent(Status::Network, format!("TLS handshake with the provider failed: {e}"))
+            unsent(Status::Network, format!("TLS handshake with {tls_peer} failed: {e}"))
         }
         U::BadUri(_) | U::Http(_) => unsent(Status::Internal, format!("could not build the HTTP request: {e}")),
         other => maybe_sent(Status::Network, format!("the connection to the provider failed: {other}")),
