@@ -62,7 +62,7 @@ const MAX_IDLE_AGE: Duration = Duration::from_millis(300);
 /// (a storefront making a client per web request frees each before making the next): beyond
 /// this many, the least recently used is freed at once, closing its connections. The
 /// process holds one pool per distinct setting among its live clients, plus at most these.
-pub const MAX_UNUSED_POOLS: usize = 8;
+pub(crate) const MAX_UNUSED_POOLS: usize = 8;
 
 /// The process's connection pools, one per distinct [`PoolKey`]. Clients with equal transport
 /// settings share one pool, so that a storefront building a client per request (the PHP-FPM
