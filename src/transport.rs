@@ -568,7 +568,8 @@ const PROXY_VARIABLES: [&str; 6] = ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "ht
 /// `proxy`; ureq's own reading, with two differences:
 /// - httpoxy (CVE-2016-5385): a CGI server turns a request's `Proxy:` header into
 ///   `HTTP_PROXY`, so when `REQUEST_METHOD` is set (a CGI child), `HTTP_PROXY` and
-///   `http_proxy` are ignored, as curl and Go's net/http do (Go's `httpproxy.FromEnvironment`).
+///   `http_proxy` are ignored (Go's `httpproxy` refuses them when `REQUEST_METHOD` is set,
+///   failing the request; curl never reads uppercase `HTTP_PROXY`); the next variable applies.
 /// - `socks*` URLs are skipped: this build of ureq has no SOCKS support (it would connect
 ///   directly, or panic).
 ///
