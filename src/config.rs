@@ -29,7 +29,9 @@ pub struct ClientConfig {
     /// (`ca_bundle_path`; e.g. a PCI vault proxy's CA).
     pub ca_bundle_path: Option<std::path::PathBuf>,
     /// An HTTP(S) proxy for every request (`proxy`, `http://host:port`; https targets are
-    /// tunnelled with CONNECT). Without it, the `HTTPS_PROXY`/`ALL_PROXY` environment applies.
+    /// tunnelled with CONNECT). Without it, the environment's proxy applies, read when the
+    /// client is made (docs/contract.md §5: `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY` unless
+    /// `REQUEST_METHOD` is set, `NO_PROXY`).
     pub proxy: Option<String>,
     /// Webhook signing secrets, any of which may have signed a delivery (`webhook_secrets`;
     /// several during a rotation).

@@ -24,12 +24,12 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use ureq::tls::{parse_pem, Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
-use ureq::{Agent, Proxy};
+use ureq::{Agent, Proxy, ProxyProtocol};
 
 /// The `User-Agent` sent with every request.
 pub const USER_AGENT: &str = concat!("storefront-checkout/", env!("CARGO_PKG_VERSION"));
@@ -49,15 +49,168 @@ pub(crate) const MAX_JSON_DEPTH: usize = 125;
 /// pool shared by more threads would keep opening connections).
 const MAX_IDLE_CONNECTIONS: usize = 64;
 
-/// How long an idle keep-alive connection stays in a pool.
+/// How long an idle keep-alive connection stays in a pool: ureq drops older ones whenever
+/// their pool is used, and [`sweep`] closes a whole pool once none of its connections has
+/// been used for this long, on the next call of any client. (Short in unit tests, so that
+/// they can watch it happen without a long sleep.)
+#[cfg(not(test))]
 const MAX_IDLE_AGE: Duration = Duration::from_secs(15);
+#[cfg(test)]
+const MAX_IDLE_AGE: Duration = Duration::from_millis(300);
 
-/// The process's connection pools, one per distinct [`PoolKey`], each with the process id it
-/// was made in. Clients with equal transport settings share one pool, so that a storefront
-/// building a client per request (the PHP-FPM habit) reuses the connections of the previous
-/// request; dropping a client never closes them. The lock is held for a map lookup only,
-/// never across I/O.
-static POOLS: Lazy<Mutex<HashMap<PoolKey, (u32, Agent)>>> = Lazy::new(Default::default);
+/// Pools kept when no client uses them any more, for the next client with the same settings
+/// (a storefront making a client per web request frees each before making the next): beyond
+/// this many, the least recently used is freed at once, closing its connections. The
+/// process holds one pool per distinct setting among its live clients, plus at most these.
+pub(crate) const MAX_UNUSED_POOLS: usize = 8;
+
+/// The process's connection pools, one per distinct [`PoolKey`]. Clients with equal transport
+/// settings share one pool, so that a storefront building a client per request (the PHP-FPM
+/// habit) reuses the connections of the previous request. The lock is held to find or make a
+/// pool when a client is made, and to [`sweep`]; never across I/O, and never while a pool's
+/// connections are closed.
+static POOLS: Lazy<Mutex<HashMap<PoolKey, Arc<Pool>>>> = Lazy::new(Default::default);
+
+/// When [`sweep`] is next due, in nanoseconds after [`EPOCH`] (`u64::MAX`: no pool holds
+/// an agent). Read on every request without a lock, so that a request takes the
+/// process-wide lock only when some pool's connections are due to close.
+static NEXT_SWEEP: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// The origin of [`NEXT_SWEEP`]'s clock.
+static EPOCH: Lazy<Instant> = Lazy::new(Instant::now);
+
+fn since_epoch(t: Instant) -> u64 {
+    u64::try_from(t.saturating_duration_since(*EPOCH).as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// A pool of the process: its settings, and its ureq agent (the keep-alive connections and
+/// the TLS session cache), made on first use and dropped once idle for [`MAX_IDLE_AGE`].
+struct Pool {
+    settings: PoolKey,
+    state: Mutex<PoolState>,
+}
+
+#[derive(Default)]
+struct PoolState {
+    agent: Option<Built>,
+    /// When its last request ended.
+    last_used: Option<Instant>,
+}
+
+/// An agent, the process that built it, and that process's requests running on it.
+struct Built {
+    pid: u32,
+    agent: Agent,
+    in_flight: usize,
+}
+
+/// A request's hold on its pool's agent: the pool is not swept while one runs.
+struct InUse<'a> {
+    pool: &'a Pool,
+    pid: u32,
+    agent: Agent,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Pool {
+    /// The agent for a request from this process, made if the pool has none (its first use,
+    /// after a sweep, or the first in a forked child, which never touches the parent's
+    /// sockets: they are leaked rather than dropped, so that no TLS close is sent on them).
+    fn acquire(&self) -> InUse<'_> {
+        let pid = std::process::id();
+        let mut state = lock(&self.state);
+        let agent = match &mut state.agent {
+            Some(built) if built.pid == pid => {
+                built.in_flight += 1;
+                built.agent.clone()
+            }
+            slot => {
+                std::mem::forget(slot.take());
+                let agent = build_agent(&self.settings);
+                *slot = Some(Built { pid, agent: agent.clone(), in_flight: 1 });
+                agent
+            }
+        };
+        InUse { pool: self, pid, agent }
+    }
+}
+
+impl Drop for InUse<'_> {
+    fn drop(&mut self) {
+        let now = Instant::now();
+        let mut state = lock(&self.pool.state);
+        if let Some(built) = state.agent.as_mut().filter(|b| b.pid == self.pid) {
+            built.in_flight -= 1;
+        }
+        state.last_used = Some(now);
+        NEXT_SWEEP.fetch_min(since_epoch(now + MAX_IDLE_AGE), Ordering::Relaxed);
+    }
+}
+
+/// [`sweep`], if a pool's connections are due to close.
+fn sweep_if_due(now: Instant) {
+    if since_epoch(now) >= NEXT_SWEEP.load(Ordering::Relaxed) {
+        sweep(now, None);
+    }
+}
+
+/// Closes what has outlived its use: the agent (every connection) of each pool idle for
+/// [`MAX_IDLE_AGE`] with no request running, whichever client is calling; pools no client
+/// uses once they hold no agent, and beyond [`MAX_UNUSED_POOLS`] the least recently used.
+/// `freeing` is a pool whose client is being dropped, which counts as unused. A forked
+/// child forgets its parent's agents without dropping them. Connections are closed after
+/// the lock is released.
+fn sweep(now: Instant, freeing: Option<&Arc<Pool>>) {
+    let pid = std::process::id();
+    let mut closing: Vec<Built> = Vec::new();
+    let mut freed: Vec<Arc<Pool>> = Vec::new();
+    {
+        let mut pools = lock(&POOLS);
+        let mut next = u64::MAX;
+        let mut unused: Vec<(Option<Instant>, *const Pool)> = Vec::new();
+        pools.retain(|_, pool| {
+            let holders = Arc::strong_count(pool) - usize::from(freeing.is_some_and(|f| Arc::ptr_eq(f, pool)));
+            let mut state = lock(&pool.state);
+            if state.agent.as_ref().is_some_and(|b| b.pid != pid) {
+                std::mem::forget(state.agent.take());
+            }
+            match &state.agent {
+                Some(b) if b.in_flight > 0 => next = next.min(since_epoch(now + MAX_IDLE_AGE)),
+                Some(_) => match state.last_used.map(|t| t + MAX_IDLE_AGE) {
+                    Some(expiry) if expiry > now => next = next.min(since_epoch(expiry)),
+                    _ => closing.extend(state.agent.take()),
+                },
+                None => {}
+            }
+            // The map holds one reference; clients hold the others.
+            let used = holders > 1;
+            if !used && state.agent.is_none() {
+                return false;
+            }
+            if !used {
+                unused.push((state.last_used, Arc::as_ptr(pool)));
+            }
+            true
+        });
+        if unused.len() > MAX_UNUSED_POOLS {
+            unused.sort_unstable_by_key(|(last_used, _)| *last_used);
+            let evicted: Vec<*const Pool> = unused[..unused.len() - MAX_UNUSED_POOLS].iter().map(|u| u.1).collect();
+            pools.retain(|_, pool| {
+                let keep = !evicted.contains(&Arc::as_ptr(pool));
+                if !keep {
+                    freed.push(pool.clone());
+                }
+                keep
+            });
+        }
+        NEXT_SWEEP.store(next, Ordering::Relaxed);
+    }
+    drop(closing);
+    drop(freed);
+}
 
 /// The longest `Retry-After` the transport waits for.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
@@ -193,16 +346,14 @@ struct Failure {
 
 /// The HTTP client of one `CheckoutClient`.
 pub struct Transport {
-    /// Which of the process's pools this client sends through.
-    pool: PoolKey,
+    /// The process's pool for this client's settings, found (or made) when the client is
+    /// made, so that a request neither hashes the settings (certificates included) nor takes
+    /// the process-wide lock; holding it keeps the pool (not its idle connections) alive.
+    pool: Arc<Pool>,
     max_retries: u32,
     deadline: Duration,
     /// Whether each attempt is logged to stderr (`log`).
     log: bool,
-    /// The pool this client last used and the pid it used it in: the per-request lookup,
-    /// so that only a client's first request (or its first after `fork()`) hashes the
-    /// settings, certificates included, and takes the process-wide lock.
-    used: Mutex<Option<(u32, Agent)>>,
 }
 
 /// The transport settings a pool is built from: clients whose settings are equal share it.
@@ -213,8 +364,30 @@ struct PoolKey {
     /// The DER certificates of `ca_bundle_path`, or `None` for the webpki roots: two paths
     /// to the same certificates share a pool, a file changed between clients does not.
     roots: Option<Vec<Vec<u8>>>,
-    /// The `proxy` URL, already checked by [`Proxy::new`].
-    proxy: Option<String>,
+    /// The proxy every request goes through (but those to hosts its `NO_PROXY` list names).
+    proxy: Option<ProxyRoute>,
+}
+
+/// A proxy and where it was configured, to name it in errors: its host and port only, never
+/// its credentials.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct ProxyRoute {
+    proxy: Proxy,
+    /// ``"`proxy`"`` (the configuration key) or the environment variable it came from.
+    source: &'static str,
+}
+
+impl ProxyRoute {
+    /// The route for a request to `url`: `None` when it goes straight to the provider.
+    fn for_url<'a>(route: Option<&'a ProxyRoute>, url: &str) -> Option<&'a ProxyRoute> {
+        let uri = url.parse::<ureq::http::Uri>().ok()?;
+        route.filter(|r| !r.proxy.is_no_proxy(&uri))
+    }
+
+    /// `the proxy 127.0.0.1:3128 (set by HTTPS_PROXY)`: no user name, no password.
+    fn describe(&self) -> String {
+        format!("the proxy {}:{} (set by {})", self.proxy.host(), self.proxy.port(), self.source)
+    }
 }
 
 impl Transport {
@@ -222,22 +395,26 @@ impl Transport {
     /// one is a `CHECKOUT_ERR_CONFIG` at client creation.
     pub fn new(config: &ClientConfig) -> Result<Transport> {
         let roots = config.ca_bundle_path.as_deref().map(read_ca_bundle).transpose()?;
-        if let Some(url) = &config.proxy {
-            Proxy::new(url).map_err(|e| Error::config(format!("proxy: is not a proxy URL ({e})")))?;
-        }
-        let pool = PoolKey {
-            timeout: config.timeout,
-            connect_timeout: config.connect_timeout,
-            roots,
-            proxy: config.proxy.clone(),
+        let proxy = match &config.proxy {
+            Some(url) => {
+                let proxy = Proxy::new(url).map_err(|e| Error::config(format!("proxy: is not a proxy URL ({e})")))?;
+                if !matches!(proxy.protocol(), ProxyProtocol::Http | ProxyProtocol::Https) {
+                    // This build of ureq has no SOCKS support: it panics on the first request.
+                    return Err(Error::config("proxy: only http:// and https:// proxies are supported"));
+                }
+                Some(ProxyRoute { proxy, source: "`proxy`" })
+            }
+            None => proxy_from_env(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())),
         };
-        Ok(Transport {
-            pool,
-            max_retries: config.max_retries,
-            deadline: config.deadline,
-            log: config.log,
-            used: Mutex::new(None),
-        })
+        let settings = PoolKey { timeout: config.timeout, connect_timeout: config.connect_timeout, roots, proxy };
+        let pool = lock(&POOLS)
+            .entry(settings)
+            .or_insert_with_key(|settings| {
+                Arc::new(Pool { settings: settings.clone(), state: Mutex::new(PoolState::default()) })
+            })
+            .clone();
+        sweep_if_due(Instant::now());
+        Ok(Transport { pool, max_retries: config.max_retries, deadline: config.deadline, log: config.log })
     }
 
     /// The running call's deadline (`deadline_ms` from its first request, or from now when
@@ -253,42 +430,13 @@ impl Transport {
         (self.deadline / 4).min(Duration::from_secs(10))
     }
 
-    /// The process's pool for this client's settings, made on first use. After `fork()` the
-    /// child makes its own, so it never writes to the parent's pooled sockets.
-    fn agent(&self) -> Agent {
-        let pid = std::process::id();
-        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
-        match &*used {
-            Some((used_in, agent)) if *used_in == pid => agent.clone(),
-            _ => {
-                let agent = self.pool_agent(pid);
-                *used = Some((pid, agent.clone()));
-                agent
-            }
-        }
-    }
-
-    /// The process's pool for this client's settings in process `pid`, from the process-wide map.
-    fn pool_agent(&self, pid: u32) -> Agent {
-        let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
-        match pools.get_mut(&self.pool) {
-            Some((made_in, agent)) if *made_in == pid => agent.clone(),
-            Some(entry) => {
-                let inherited = std::mem::replace(entry, (pid, build_agent(&self.pool)));
-                // Dropping the parent's pool here could send TLS close_notify on sockets the
-                // parent still uses; leaking it once per fork is the safe choice.
-                std::mem::forget(inherited);
-                entry.1.clone()
-            }
-            None => pools.entry(self.pool.clone()).or_insert_with(|| (pid, build_agent(&self.pool))).1.clone(),
-        }
-    }
-
     /// Sends `req` under the retry policy. `Ok` is any HTTP answer (the last one, when
     /// retries ran out); `Err` is a network failure or timeout of the last attempt, or the
     /// call's deadline passing.
     pub fn send(&self, req: &HttpRequest) -> Result<HttpResponse> {
-        let agent = self.agent();
+        sweep_if_due(Instant::now());
+        let in_use = self.pool.acquire();
+        let agent = &in_use.agent;
         let reserve = if req.settles { self.settle_reserve() } else { Duration::ZERO };
         let before = |deadline: Instant| deadline.checked_sub(reserve).unwrap_or(deadline);
         let mut retries = 0;
@@ -301,7 +449,8 @@ impl Transport {
             let deadline = before(start_attempt(self.deadline));
             let left = deadline.saturating_duration_since(Instant::now());
             let began = Instant::now();
-            let outcome = attempt(&agent, req, (left < self.pool.timeout).then_some(left));
+            let via = ProxyRoute::for_url(self.pool.settings.proxy.as_ref(), req.url);
+            let outcome = attempt(agent, req, (left < self.pool.settings.timeout).then_some(left), via);
             if self.log {
                 log_attempt(req, &outcome, began.elapsed(), retries + 1);
             }
@@ -317,6 +466,15 @@ impl Transport {
                 _ => return outcome.map_err(|f| Error { may_have_reached_provider: !f.unsent, ..*f.error }),
             }
         }
+    }
+}
+
+impl Drop for Transport {
+    /// Frees the client's hold on its pool: a pool no client uses is kept for the next
+    /// client with the same settings until its connections idle out, and only the
+    /// [`MAX_UNUSED_POOLS`] most recently used are kept.
+    fn drop(&mut self) {
+        sweep(Instant::now(), Some(&self.pool));
     }
 }
 
@@ -401,6 +559,45 @@ fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<Vec<u8>>> {
     Ok(certs)
 }
 
+/// The proxy variables, in the order ureq 3 reads them (`Proxy::try_from_env`): the first
+/// one set to an `http://` or `https://` proxy URL applies to every request, whatever its
+/// scheme (ureq has no per-scheme proxies).
+const PROXY_VARIABLES: [&str; 6] = ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"];
+
+/// The proxy of the environment (`var` reads a variable), for a client configured without
+/// `proxy`; ureq's own reading, with two differences:
+/// - httpoxy (CVE-2016-5385): a CGI server turns a request's `Proxy:` header into
+///   `HTTP_PROXY`, so when `REQUEST_METHOD` is set (a CGI child), `HTTP_PROXY` and
+///   `http_proxy` are ignored (Go's `httpproxy` refuses them when `REQUEST_METHOD` is set,
+///   failing the request; curl never reads uppercase `HTTP_PROXY`); the next variable applies.
+/// - `socks*` URLs are skipped: this build of ureq has no SOCKS support (it would connect
+///   directly, or panic).
+///
+/// `NO_PROXY` (else `no_proxy`) lists the hosts reached directly, split on commas, each entry
+/// trimmed: `host` exactly, `.domain` or `*.domain` its subdomains, `*` every host (ureq's
+/// `NoProxy` rules; no ports, no CIDR).
+fn proxy_from_env(var: impl Fn(&str) -> Option<String>) -> Option<ProxyRoute> {
+    let cgi = var("REQUEST_METHOD").is_some();
+    let no_proxy = var("NO_PROXY").or_else(|| var("no_proxy")).unwrap_or_default();
+    PROXY_VARIABLES.into_iter().filter(|name| !(cgi && name.eq_ignore_ascii_case("HTTP_PROXY"))).find_map(|name| {
+        let parsed = Proxy::new(&var(name)?).ok()?;
+        if !matches!(parsed.protocol(), ProxyProtocol::Http | ProxyProtocol::Https) {
+            return None;
+        }
+        let mut builder = Proxy::builder(parsed.protocol()).host(parsed.host()).port(parsed.port());
+        if let Some(user) = parsed.username() {
+            builder = builder.username(user);
+        }
+        if let Some(password) = parsed.password() {
+            builder = builder.password(password);
+        }
+        for entry in no_proxy.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            builder = builder.no_proxy(entry);
+        }
+        Some(ProxyRoute { proxy: builder.build().ok()?, source: name })
+    })
+}
+
 /// An agent with a keep-alive pool (at most [`MAX_IDLE_CONNECTIONS`] idle, each for at most
 /// [`MAX_IDLE_AGE`]): `timeout` bounds each attempt, `connect_timeout` its connection; rustls
 /// with the webpki roots, or the configured CA bundle; the configured proxy. Redirects are
@@ -424,9 +621,8 @@ fn build_agent(settings: &PoolKey) -> Agent {
         .max_idle_connections(MAX_IDLE_CONNECTIONS)
         .max_idle_connections_per_host(MAX_IDLE_CONNECTIONS)
         .max_idle_age(MAX_IDLE_AGE);
-    if let Some(url) = &settings.proxy {
-        config = config.proxy(Proxy::new(url).ok());
-    }
+    // Always set, so that ureq never reads the environment itself ([`proxy_from_env`] does).
+    config = config.proxy(settings.proxy.as_ref().map(|route| route.proxy.clone()));
     Agent::with_parts(config.build(), DefaultConnector::new(), InlineResolver::default())
 }
 
@@ -466,7 +662,13 @@ fn jitter() -> f64 {
 }
 
 /// One attempt; `shorter` is a timeout below the agent's own, when the call's deadline is near.
-fn attempt(agent: &Agent, req: &HttpRequest, shorter: Option<Duration>) -> std::result::Result<HttpResponse, Failure> {
+/// `via` is the proxy the request goes through, if any, to name it when it fails.
+fn attempt(
+    agent: &Agent,
+    req: &HttpRequest,
+    shorter: Option<Duration>,
+    via: Option<&ProxyRoute>,
+) -> std::result::Result<HttpResponse, Failure> {
     let method = match req.method {
         Method::Get => ureq::http::Method::GET,
         Method::Post => ureq::http::Method::POST,
@@ -479,12 +681,12 @@ fn attempt(agent: &Agent, req: &HttpRequest, shorter: Option<Duration>) -> std::
         Some(body) => run(agent, builder.header("Content-Type", "application/json").body(body), shorter),
         None => run(agent, builder.body(()), shorter),
     };
-    let mut resp = sent.map_err(classify)?;
+    let mut resp = sent.map_err(|e| classify(e, via))?;
     let status = resp.status().as_u16();
     let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let request_id = header("request-id");
     let retry_after = header("retry-after").and_then(|v| retry_after(&v, SystemTime::now()));
-    let body = read_body(resp.body_mut())?;
+    let body = read_body(resp.body_mut(), via)?;
     Ok(HttpResponse { status, request_id, retry_after, body })
 }
 
@@ -492,7 +694,7 @@ fn attempt(agent: &Agent, req: &HttpRequest, shorter: Option<Duration>) -> std::
 /// after decompression: ureq's own limit counts the bytes on the wire, so a small gzip body
 /// could inflate to gigabytes. A larger body, or one nesting JSON deeper than
 /// [`MAX_JSON_DEPTH`], is a failure of an attempt that reached the server.
-fn read_body(body: &mut ureq::Body) -> std::result::Result<Vec<u8>, Failure> {
+fn read_body(body: &mut ureq::Body, via: Option<&ProxyRoute>) -> std::result::Result<Vec<u8>, Failure> {
     use std::io::Read;
     let sent = |status, message: String| Failure { error: Box::new(Error::new(status, message)), unsent: false };
     // Room for the whole body at once where its length is known (and plausible), so that
@@ -500,7 +702,9 @@ fn read_body(body: &mut ureq::Body) -> std::result::Result<Vec<u8>, Failure> {
     let expected = body.content_length().unwrap_or(0).min(MAX_RESPONSE_BYTES) as usize;
     let mut out = Vec::with_capacity(expected.max(4096));
     body.as_reader().take(MAX_RESPONSE_BYTES + 1).read_to_end(&mut out).map_err(|e| {
-        let mut f = classify(ureq::Error::Io(e));
+        // The reader wraps ureq's own errors (a timeout mid-body among them) in `io::Error`;
+        // `From` unwraps them, so that a timeout is classified as one and not as I/O.
+        let mut f = classify(ureq::Error::from(e), via);
         f.unsent = false;
         f
     })?;
@@ -580,26 +784,80 @@ fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-fn classify(e: ureq::Error) -> Failure {
+/// A failed attempt as the contract sees it, and whether it surely never reached the server:
+/// nothing is sent before the connection (to the provider or through `via`, the proxy) is
+/// made and its TLS handshake done, so a refused or failed connection, a proxy refusing the
+/// tunnel and a failed handshake are never sent.
+fn classify(e: ureq::Error, via: Option<&ProxyRoute>) -> Failure {
     use ureq::Error as U;
     use ureq::Timeout as T;
     let unsent = |status, message: String| Failure { error: Box::new(Error::new(status, message)), unsent: true };
     let maybe_sent = |status, message: String| Failure { error: Box::new(Error::new(status, message)), unsent: false };
+    // What the connection is made to: the proxy when there is one, else the provider's host;
+    // and who a TLS handshake was with (an https proxy makes one of its own first).
+    let peer = via.map_or_else(|| "the provider's host".to_owned(), ProxyRoute::describe);
+    let tls_peer = match via {
+        Some(route) if route.proxy.protocol() == ProxyProtocol::Https => format!("{peer} or the provider"),
+        _ => "the provider".to_owned(),
+    };
     match e {
         U::Io(io) if io.kind() == io::ErrorKind::ConnectionRefused => {
-            unsent(Status::Network, "connection refused by the provider's host".into())
+            unsent(Status::Network, format!("connection refused by {peer}"))
         }
-        U::ConnectionFailed => unsent(Status::Network, "could not connect to the provider's host".into()),
-        U::HostNotFound => unsent(Status::Network, "the provider's host name did not resolve".into()),
+        U::Io(io) if io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()).is_some_and(in_handshake) => {
+            unsent(Status::Network, format!("TLS handshake with {tls_peer} failed: {io}"))
+        }
+        U::ConnectionFailed => unsent(Status::Network, format!("could not connect to {peer}")),
+        U::HostNotFound => unsent(Status::Network, format!("the host name of {peer} did not resolve")),
+        U::ConnectProxyFailed(reason) => {
+            unsent(Status::Network, format!("{peer} refused the tunnel to the provider ({reason})"))
+        }
         U::Timeout(which @ (T::Resolve | T::Connect)) => {
-            unsent(Status::Timeout, format!("timed out connecting to the provider ({which})"))
+            unsent(Status::Timeout, format!("timed out connecting to {peer} ({which})"))
         }
         U::Timeout(which) => maybe_sent(Status::Timeout, format!("the provider did not answer in time ({which})")),
         U::Tls(_) | U::Pem(_) | U::Rustls(_) => {
-            unsent(Status::Network, format!("TLS handshake with the provider failed: {e}"))
+            unsent(Status::Network, format!("TLS handshake with {tls_peer} failed: {e}"))
         }
         U::BadUri(_) | U::Http(_) => unsent(Status::Internal, format!("could not build the HTTP request: {e}")),
         other => maybe_sent(Status::Network, format!("the connection to the provider failed: {other}")),
+    }
+}
+
+/// Whether a TLS error can only come from the handshake, before any request byte is sent
+/// (rustls sends no application data before the handshake completes, and ureq completes it
+/// when connecting): a certificate refused, no common protocol, a handshake alert. Errors
+/// of an established session (a record that fails to decrypt, an alert mid-answer) may
+/// follow a sent request.
+fn in_handshake(e: &rustls::Error) -> bool {
+    use rustls::AlertDescription as A;
+    use rustls::Error as R;
+    match e {
+        R::InvalidCertificate(_)
+        | R::NoCertificatesPresented
+        | R::UnsupportedNameType
+        | R::PeerIncompatible(_)
+        | R::InappropriateHandshakeMessage { .. }
+        | R::InvalidCertRevocationList(_)
+        | R::InvalidEncryptedClientHello(_)
+        | R::HandshakeNotComplete
+        | R::NoApplicationProtocol => true,
+        R::AlertReceived(alert) => matches!(
+            alert,
+            A::HandshakeFailure
+                | A::BadCertificate
+                | A::UnsupportedCertificate
+                | A::CertificateRevoked
+                | A::CertificateExpired
+                | A::CertificateUnknown
+                | A::UnknownCA
+                | A::ProtocolVersion
+                | A::InsufficientSecurity
+                | A::CertificateRequired
+                | A::UnrecognisedName
+                | A::NoApplicationProtocol
+        ),
+        _ => false,
     }
 }
 
@@ -621,6 +879,151 @@ mod tests {
         for cut in [r#"{"a": "x\"#, r#"{"a": "x"#, r#"{"a": "\"#] {
             assert!(json_depth_within(cut.as_bytes(), 1), "{cut}");
         }
+    }
+
+    #[test]
+    fn the_environment_proxy_follows_ureq_but_for_httpoxy_and_socks() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned())
+        };
+        let chosen = |vars| proxy_from_env(env(vars)).map(|r| (r.source, r.proxy.host().to_owned(), r.proxy.port()));
+        assert_eq!(chosen(&[]), None);
+        assert_eq!(chosen(&[("HTTP_PROXY", "http://h:1")]), Some(("HTTP_PROXY", "h".to_owned(), 1)));
+        assert_eq!(chosen(&[("http_proxy", "h:2")]), Some(("http_proxy", "h".to_owned(), 2)));
+        // Under CGI, HTTP_PROXY may be a request's `Proxy:` header: ignored, either case.
+        assert_eq!(chosen(&[("REQUEST_METHOD", "GET"), ("HTTP_PROXY", "http://evil:1")]), None);
+        assert_eq!(chosen(&[("REQUEST_METHOD", ""), ("http_proxy", "http://evil:1")]), None);
+        assert_eq!(
+            chosen(&[("REQUEST_METHOD", "GET"), ("HTTP_PROXY", "http://evil:1"), ("HTTPS_PROXY", "http://ok:3")]),
+            Some(("HTTPS_PROXY", "ok".to_owned(), 3))
+        );
+        // ureq's order: ALL_PROXY first; an empty or broken value is skipped, and so is SOCKS.
+        assert_eq!(
+            chosen(&[("ALL_PROXY", "http://all:4"), ("HTTPS_PROXY", "http://s:5")]),
+            Some(("ALL_PROXY", "all".to_owned(), 4))
+        );
+        assert_eq!(
+            chosen(&[("ALL_PROXY", ""), ("all_proxy", "socks5://s:6"), ("https_proxy", "https://t:7")]),
+            Some(("https_proxy", "t".to_owned(), 7))
+        );
+        let route = proxy_from_env(env(&[
+            ("HTTPS_PROXY", "http://user:p%40ss@h:8"),
+            ("NO_PROXY", "localhost, .internal,*.corp"),
+            ("no_proxy", "ignored"),
+        ]))
+        .unwrap();
+        assert_eq!((route.proxy.username(), route.proxy.password()), (Some("user"), Some("p@ss")));
+        for (url, direct) in [
+            ("http://localhost:1/x", true),
+            ("https://api.internal/x", true),
+            ("https://a.corp/x", true),
+            ("https://internal/x", false),
+            ("https://ignored/x", false),
+            ("https://api.justifi.ai/x", false),
+        ] {
+            assert_eq!(ProxyRoute::for_url(Some(&route), url).is_none(), direct, "{url}");
+        }
+        assert!(!route.describe().contains("user") && !route.describe().contains("p@ss"), "{}", route.describe());
+    }
+
+    /// A loopback HTTP/1.1 server answering every request `200 {}` on keep-alive
+    /// connections, and the number of connections it holds open.
+    fn counting_server() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = open.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { break };
+                count.fetch_add(1, Ordering::SeqCst);
+                let count = count.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    'requests: loop {
+                        loop {
+                            let mut line = String::new();
+                            match reader.read_line(&mut line) {
+                                Ok(0) | Err(_) => break 'requests,
+                                Ok(_) if line == "\r\n" => break,
+                                Ok(_) => {}
+                            }
+                        }
+                        if stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}").is_err() {
+                            break;
+                        }
+                    }
+                    count.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        (url, open)
+    }
+
+    /// Whether `done` holds within 5 s (polled: the server sees a close a little after it).
+    fn eventually(done: impl Fn() -> bool) -> bool {
+        let until = Instant::now() + Duration::from_secs(5);
+        while !done() {
+            if Instant::now() > until {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        true
+    }
+
+    #[test]
+    fn pools_are_bounded_freed_and_closed_when_idle_whichever_pool_is_used_next() {
+        let (url, open) = counting_server();
+        let config = |timeout_ms: u64| ClientConfig {
+            base_url: url.clone(),
+            hosted_base_url: None,
+            timeout: Duration::from_millis(timeout_ms),
+            connect_timeout: Duration::from_secs(10),
+            max_retries: 0,
+            deadline: Duration::from_secs(60),
+            ca_bundle_path: None,
+            proxy: None,
+            webhook_secrets: Vec::new(),
+            webhook_tolerance_s: None,
+            log: false,
+        };
+        let target = format!("{url}/v1/checkouts/cho_1");
+        let get = HttpRequest {
+            method: Method::Get,
+            url: &target,
+            headers: &[],
+            body: None,
+            replay: Replay::Safe,
+            settles: false,
+        };
+        // 300 clients with distinct settings (hence pools), each freed after one request.
+        const FIRST: u64 = 700_001;
+        for timeout_ms in FIRST..FIRST + 300 {
+            assert_eq!(Transport::new(&config(timeout_ms)).unwrap().send(&get).unwrap().status, 200);
+        }
+        assert!(
+            eventually(|| open.load(Ordering::SeqCst) <= MAX_UNUSED_POOLS),
+            "{} connections left open by 300 freed clients",
+            open.load(Ordering::SeqCst)
+        );
+        let live = Transport::new(&config(800_001)).unwrap();
+        live.send(&get).unwrap();
+        std::thread::sleep(MAX_IDLE_AGE + Duration::from_millis(50));
+        // Past the idle limit, a call through another pool closes every idle pool's
+        // connections, the live client's too, and frees the pools no client uses.
+        let other = Transport::new(&config(800_002)).unwrap();
+        other.send(&get).unwrap();
+        assert!(
+            eventually(|| open.load(Ordering::SeqCst) == 1),
+            "{} connections open; only the last call's should be",
+            open.load(Ordering::SeqCst)
+        );
+        let mine = |k: &PoolKey| (FIRST..FIRST + 300).contains(&(k.timeout.as_millis() as u64));
+        assert_eq!(lock(&POOLS).keys().filter(|k| mine(k)).count(), 0, "the freed clients' pools are gone");
+        assert_eq!(live.send(&get).unwrap().status, 200, "the live client's pool makes a new connection");
+        assert!(eventually(|| open.load(Ordering::SeqCst) == 2));
     }
 
     #[test]

@@ -201,6 +201,7 @@ fn bad_transport_settings_are_configuration_errors() {
         ("ca_bundle_path", dir.join("missing.pem").to_str().unwrap().to_owned(), "ca_bundle_path: cannot read"),
         ("ca_bundle_path", empty.to_str().unwrap().to_owned(), "holds no PEM certificate"),
         ("proxy", "::not a url::".to_owned(), "proxy: is not a proxy URL"),
+        ("proxy", "socks5://127.0.0.1:1080".to_owned(), "proxy: only http:// and https:// proxies"),
     ] {
         let mut cfg = config("https://localhost:1");
         cfg[key] = value.into();
@@ -209,4 +210,122 @@ fn bad_transport_settings_are_configuration_errors() {
         assert!(e["error"]["message"].as_str().unwrap().contains(message), "{e}");
     }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A port nothing listens on: bound, then released.
+fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A proxy that answers every CONNECT with `403 Forbidden`, counting them.
+fn refusing_proxy() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let refused = Arc::new(AtomicUsize::new(0));
+    let count = refused.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { break };
+            let mut reader = BufReader::new(client.try_clone().unwrap());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            count.fetch_add(1, Ordering::SeqCst);
+            let _ = client.write_all(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (format!("http://proxy-user:proxy-pass@{addr}"), refused)
+}
+
+/// A ReCharge charge that failed before anything reached ReCharge: an error saying so, never
+/// "may have gone through" (which would send the storefront to reconcile a charge that
+/// cannot exist).
+fn assert_never_sent(e: &serde_json::Value, what: &str) {
+    let message = e["error"]["message"].as_str().unwrap();
+    assert_eq!(e["error"]["status"], 12, "{what}: {e}");
+    assert!(!message.contains("may have gone through"), "{what}: nothing was sent: {message}");
+    assert!(!message.contains("proxy-pass") && !message.contains("proxy-user"), "{what}: credentials: {message}");
+}
+
+#[test]
+fn a_tls_handshake_failure_is_never_sent() {
+    let s = sandbox();
+    let dir = std::env::temp_dir().join(format!("storefront-tls-never-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let front = tls_front(s.addr(), &dir);
+    let mut cfg = common::recharge_config(&front.origin);
+    cfg["max_retries"] = 0.into();
+    let client = lib().client(&cfg).unwrap();
+    let (_, e) = client.call(Op::Complete, &json!({"checkout_id": "abc123", "payment_token": "tok_visa"})).unwrap_err();
+    assert_never_sent(&e, "a CA the client does not trust");
+    assert!(e["error"]["message"].as_str().unwrap().contains("TLS handshake"), "{e}");
+    assert_eq!(front.handshakes.load(Ordering::SeqCst), 0, "no request reached the server");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_refused_proxy_is_named_and_never_sent() {
+    let port = closed_port();
+    let mut cfg = common::recharge_config(&format!("https://127.0.0.1:{}", closed_port()));
+    cfg["proxy"] = format!("http://proxy-user:proxy-pass@127.0.0.1:{port}").into();
+    cfg["max_retries"] = 0.into();
+    let client = lib().client(&cfg).unwrap();
+    let (_, e) = client.call(Op::Complete, &json!({"checkout_id": "abc123", "payment_token": "tok_visa"})).unwrap_err();
+    assert_never_sent(&e, "a proxy refusing the connection");
+    let message = e["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&format!("proxy 127.0.0.1:{port}")), "names the proxy: {message}");
+    assert!(!message.contains("provider's host"), "the provider was never contacted: {message}");
+
+    let (url, refused) = refusing_proxy();
+    cfg["proxy"] = url.clone().into();
+    let client = lib().client(&cfg).unwrap();
+    let (_, e) = client.call(Op::Complete, &json!({"checkout_id": "abc123", "payment_token": "tok_visa"})).unwrap_err();
+    assert_never_sent(&e, "a proxy refusing the tunnel");
+    let addr = url.rsplit('@').next().unwrap();
+    assert!(e["error"]["message"].as_str().unwrap().contains(&format!("proxy {addr}")), "{e}");
+    assert_eq!(refused.load(Ordering::SeqCst), 1, "one CONNECT, refused, and the charge never sent");
+}
+
+/// Whether this process is a child of `the_proxy_environment_is_honoured_but_httpoxy`.
+const ENV_CHILD: &str = "STOREFRONT_TEST_PROXY_ENV_CHILD";
+
+/// httpoxy: under CGI a request's `Proxy:` header reaches the environment as `HTTP_PROXY`.
+/// The environment is process-wide, so each case runs in a child process (this test binary
+/// again, running this test alone) with its own environment; the child creates a checkout
+/// against a sandbox of its own, and the parent's recording proxy tells whether it was used.
+#[test]
+fn the_proxy_environment_is_honoured_but_httpoxy() {
+    if std::env::var_os(ENV_CHILD).is_some() {
+        let s = sandbox();
+        let client = lib().client(&config(&s.base_url())).unwrap();
+        client.call(Op::Create, &json!({"amount": 1799, "description": "x"})).unwrap();
+        return;
+    }
+    let cases: [(&[(&str, &str)], bool); 6] = [
+        (&[("HTTP_PROXY", "PROXY")], true),
+        (&[("REQUEST_METHOD", "POST"), ("HTTP_PROXY", "PROXY")], false),
+        (&[("REQUEST_METHOD", "GET"), ("http_proxy", "PROXY")], false),
+        (&[("REQUEST_METHOD", "GET"), ("HTTPS_PROXY", "PROXY")], true),
+        (&[("ALL_PROXY", "PROXY")], true),
+        (&[("HTTPS_PROXY", "PROXY"), ("NO_PROXY", "localhost, 127.0.0.1")], false),
+    ];
+    for (vars, proxied) in cases {
+        let (proxy_url, seen) = proxy();
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+        child.args(["--exact", "the_proxy_environment_is_honoured_but_httpoxy", "--test-threads=1"]);
+        for name in ["ALL_PROXY", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "REQUEST_METHOD"] {
+            child.env_remove(name).env_remove(name.to_ascii_lowercase());
+        }
+        child.env(ENV_CHILD, "1");
+        for (name, value) in vars {
+            child.env(name, value.replace("PROXY", &proxy_url));
+        }
+        let out = child.output().unwrap();
+        assert!(out.status.success(), "{vars:?}: the child's call failed: {}", String::from_utf8_lossy(&out.stdout));
+        let tunnels = seen.lock().unwrap().len();
+        assert_eq!(tunnels > 0, proxied, "{vars:?}: the proxy saw {tunnels} tunnel(s)");
+    }
 }
