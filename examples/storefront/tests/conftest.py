@@ -182,6 +182,10 @@ class Shopper:
         return WebDriverWait(self.driver, timeout, ignored_exceptions=(WebDriverException,)).until(
             expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css)))
 
+    def wait_until(self, predicate, what, timeout=15):
+        """The first true value of `predicate(driver)`, polled."""
+        return WebDriverWait(self.driver, timeout, ignored_exceptions=(WebDriverException,)).until(predicate, f"{what} never came")
+
     def wait_for_text(self, text, timeout=15):
         WebDriverWait(self.driver, timeout, ignored_exceptions=(WebDriverException,)).until(lambda d: text in d.find_element(By.TAG_NAME, "body").text,
                                                   f"{text!r} never appeared")

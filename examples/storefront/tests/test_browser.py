@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from selenium.webdriver.common.by import By
 
 DECLINED = "4000000000000002"  # JustiFi's generic decline test card, which the sandbox declines
 
@@ -147,6 +148,27 @@ def type_card_number(shopper, number):
         shopper.driver.switch_to.default_content()
 
 
+def record_submit_event(shopper):
+    """Keeps the shape of the next submit-event's detail in the tab's sessionStorage, which
+    outlives the page the event leaves."""
+    shopper.driver.execute_script("""
+        document.addEventListener('submit-event', (event) => sessionStorage.setItem('submit-event', JSON.stringify({
+          keys: Object.keys(event.detail).sort(), message: event.detail.message,
+          payment_status: event.detail.checkout && event.detail.checkout.payment_status})), true);
+    """)
+
+
+# What JustiFi's component emits for a declined card's 201 completion (@justifi/webcomponents,
+# dist/collection/components/modular-checkout/justifi-modular-checkout.js: submitEvent.emit
+# of {checkout: <the answer's data>, message}).
+DECLINED_SUBMIT_EVENT = {"keys": ["checkout", "message"], "message": "Checkout completed successfully",
+                         "payment_status": "failed"}
+
+
+def recorded_submit_event(shopper):
+    return json.loads(shopper.driver.execute_script("return sessionStorage.getItem('submit-event')") or "null")
+
+
 def completions_of(shop, checkout_id):
     request = urllib.request.Request(f"{shop.sandbox}/__sandbox/ledger")
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -165,9 +187,11 @@ def test_justifi_web_component(shop, shopper):
     shopper.screenshot("component")
 
     type_card_number(shopper, DECLINED)
+    record_submit_event(shopper)
     shopper.click("justifi-checkout button[type=submit]")
     shopper.wait_for_text("Payment failed: Your card was declined.")
     shopper.screenshot("declined")
+    assert recorded_submit_event(shopper) == DECLINED_SUBMIT_EVENT
     declined = shop.order(order_id)
     assert (declined["status"], declined["failure"]) == ("failed", "Your card was declined.")
     assert completions_of(shop, checkout_id) == 1, "the component completed the checkout itself"
@@ -247,3 +271,91 @@ def test_paid_by_webhook_when_the_shopper_never_returns(shop, shopper):
     shopper.screenshot("tab-closed")
     assert (paid["paid_via"], paid["returned_at"]) == ("webhook", None)
     assert {e["type"] for e in events_of(shop, order["id"])} <= {"checkout.completed", "checkout.completion.succeeded"}
+
+
+# JustiFi's own <justifi-checkout> (@justifi/webcomponents, dist/collection/ files named):
+# justifi-checkout renders justifi-tokenize-payment-method (a shadow root) holding card-form's
+# iframe-input iframes (id cardNumber, ...), and a justifi-button (a shadow root) to pay.
+JUSTIFI_CARD_FRAME = """
+    const form = document.querySelector('justifi-checkout justifi-tokenize-payment-method');
+    return form && form.shadowRoot && form.shadowRoot.querySelector('iframe#cardNumber');
+"""
+JUSTIFI_PAY_BUTTON = """
+    const button = document.querySelector('justifi-checkout justifi-button');
+    return button && button.shadowRoot && button.shadowRoot.querySelector('button:enabled');
+"""
+
+
+def justifi_element(shopper, script, what, timeout=20):
+    return shopper.wait_until(lambda d: d.execute_script(script), what, timeout)
+
+
+def click_justifi_pay(shopper):
+    """Clicks JustiFi's Pay button once it is enabled (found again if rendered anew meanwhile)."""
+    shopper.wait_until(lambda d: (button := d.execute_script(JUSTIFI_PAY_BUTTON)) and (button.click() or True),
+                       "a click on JustiFi's Pay button")
+
+
+def type_in_justifi_card_number(shopper, number):
+    """Types `number` into JustiFi's card number iframe (a page of the sandbox), again until a
+    later look finds it there: the component may render its fields anew while it loads."""
+    def typed(driver):
+        frame = driver.execute_script(JUSTIFI_CARD_FRAME)
+        if not frame:
+            return False
+        driver.switch_to.frame(frame)
+        try:
+            field = driver.find_element(By.CSS_SELECTOR, "input[name=card_number]")
+            if field.get_attribute("value") == number:
+                return True
+            field.clear()
+            field.send_keys(number)
+            return False
+        finally:
+            driver.switch_to.default_content()
+    shopper.wait_until(typed, f"{number} in JustiFi's card number field")
+
+
+def test_justifi_own_web_component(shop, shopper, component_scripts):
+    """JustiFi's own package, from node_modules, on the shop's card page against the sandbox:
+    it reads the checkout, takes the card in the sandbox's card iframes (iframe-resizer's
+    handshake, then the validate and tokenize postMessages), completes the checkout from the
+    browser and emits submit-event, on which the shop reads the checkout."""
+    component_scripts.use_justifi()
+    try:
+        fill_cart(shopper, shop, "coffee-beans")
+        shopper.click("#pay-justifi_component")
+        shopper.wait_for("justifi-checkout")
+        order_id = order_id_in(shopper.url)
+        checkout_id = shop.order(order_id)["checkout_id"]
+        justifi_element(shopper, JUSTIFI_CARD_FRAME, "JustiFi's card number iframe")
+        justifi_element(shopper, JUSTIFI_PAY_BUTTON, "JustiFi's Pay button")
+        # The billing form is JustiFi's own (not an iframe); its published fillBillingForm method.
+        shopper.driver.execute_script("""
+            return document.querySelector('justifi-checkout').fillBillingForm({name: 'Ada Lovelace',
+              address_line1: '1 Main St', address_city: 'Chicago', address_state: 'IL', address_postal_code: '60601'});
+        """)
+        shopper.screenshot("justifi-component")
+
+        type_in_justifi_card_number(shopper, DECLINED)
+        record_submit_event(shopper)
+        click_justifi_pay(shopper)
+        shopper.wait_for_text("Payment failed: Your card was declined.", timeout=20)
+        shopper.screenshot("declined")
+        assert recorded_submit_event(shopper) == DECLINED_SUBMIT_EVENT
+        assert shop.order(order_id)["status"] == "failed"
+        assert completions_of(shop, checkout_id) == 1, "JustiFi's component completed the checkout itself"
+
+        shopper.click("#retry")
+        justifi_element(shopper, JUSTIFI_CARD_FRAME, "JustiFi's card number iframe")
+        shopper.driver.execute_script("""
+            return document.querySelector('justifi-checkout').fillBillingForm({name: 'Ada Lovelace',
+              address_line1: '1 Main St', address_city: 'Chicago', address_state: 'IL', address_postal_code: '60601'});
+        """)
+        click_justifi_pay(shopper)  # the field's test card
+        shopper.wait_for_text("is paid", timeout=20)
+        shopper.screenshot("paid")
+        assert shop.order(order_id)["status"] == "paid"
+        assert completions_of(shop, checkout_id) == 2
+    finally:
+        component_scripts.use_stand_in()
