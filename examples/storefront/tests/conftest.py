@@ -213,6 +213,8 @@ def pytest_configure(config):
 def shopper(request):
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
+    # The network log, so that tests can see the requests pages make (their headers).
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     marker = request.node.get_closest_marker("page_load_strategy")
     if marker:
         options.page_load_strategy = marker.args[0]

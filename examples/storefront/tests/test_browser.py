@@ -169,6 +169,34 @@ def recorded_submit_event(shopper):
     return json.loads(shopper.driver.execute_script("return sessionStorage.getItem('submit-event')") or "null")
 
 
+def component_calls(shopper, shop):
+    """The API calls the page's component made to the sandbox since the last look: (method,
+    path, headers with lowercase names), from the browser's network log."""
+    calls = []
+    for entry in shopper.driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        request = message["params"].get("request") if message["method"] == "Network.requestWillBeSent" else None
+        if request and request["url"].startswith(shop.sandbox + "/v1/") and request["method"] in ("GET", "POST"):
+            headers = {name.lower(): value for name, value in request["headers"].items()}
+            calls.append((request["method"], request["url"][len(shop.sandbox):], headers))
+    return calls
+
+
+def assert_calls_as_justifis(calls, checkout_id):
+    """What JustiFi's component sends (@justifi/webcomponents, dist/collection/): it reads and
+    completes the checkout (api/services/checkout.service.js) with the web component token,
+    a fresh 10-character Idempotency-Key on every call (api/Api.js getAuthorizationHeader,
+    utils/utils.js generateId) and no Sub-Account."""
+    checkout_calls = [c for c in calls if c[1].startswith(f"/v1/checkouts/{checkout_id}")]
+    assert ("GET", f"/v1/checkouts/{checkout_id}") in [(m, p) for m, p, _ in checkout_calls], calls
+    assert [p for m, p, _ in checkout_calls if m == "POST"] == [f"/v1/checkouts/{checkout_id}/complete"] * 2, calls
+    keys = [headers.get("idempotency-key") for _, _, headers in checkout_calls]
+    assert all(re.fullmatch(r"[A-Za-z0-9]{10}", k or "") for k in keys) and len(set(keys)) == len(keys), keys
+    for _, _, headers in checkout_calls:
+        assert headers["authorization"].startswith("Bearer wct_") and "sub-account" not in headers, headers
+        assert headers["content-type"] == "application/json" and "justifi-web-component-version" in headers, headers
+
+
 def completions_of(shop, checkout_id):
     request = urllib.request.Request(f"{shop.sandbox}/__sandbox/ledger")
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -205,6 +233,7 @@ def test_justifi_web_component(shop, shopper):
     # The shop's read after submit-event and JustiFi's webhook race to mark it paid.
     assert (order["status"], order["failure"]) == ("paid", None) and order["paid_via"] in ("completion", "webhook")
     assert completions_of(shop, checkout_id) == 2
+    assert_calls_as_justifis(component_calls(shopper, shop), checkout_id)
 
 
 def test_the_component_page_trusts_no_submit_event(shop, shopper):
@@ -357,5 +386,6 @@ def test_justifi_own_web_component(shop, shopper, component_scripts):
         shopper.screenshot("paid")
         assert shop.order(order_id)["status"] == "paid"
         assert completions_of(shop, checkout_id) == 2
+        assert_calls_as_justifis(component_calls(shopper, shop), checkout_id)
     finally:
         component_scripts.use_stand_in()
