@@ -11,8 +11,9 @@
 //!   the sandbox's origin stands for the iframe origin (`<justifi-config-provider
 //!   iframe-origin>`, `components/config-provider/justifi-config-provider.js`);
 //! - CORS on the script and on the API routes the component calls from the storefront's page
-//!   (`GET /v1/checkouts/{id}`, `POST /v1/checkouts/{id}/complete`, and `POST
-//!   /v1/payment_methods`): a module script is fetched in CORS mode, and the API calls carry
+//!   (`GET /v1/checkouts/{id}`, `POST /v1/checkouts/{id}/complete`; the card is tokenized by
+//!   the card number's iframe, on the sandbox's own origin): a module script is fetched in CORS
+//!   mode, and the API calls carry
 //!   `Authorization`, `Idempotency-Key` and `Justifi-Web-Component-Version` headers
 //!   (`api/Api.js` `getAuthorizationHeader`). JustiFi publishes no CORS policy; the sandbox
 //!   allows any origin and enforces seed 001's `origin_url` rule in the checkout routes

@@ -31,7 +31,7 @@ pub fn routes() -> Router<Arc<App>> {
         // The checkout component reads and completes the checkout from the shopper's browser.
         .route("/v1/checkouts/{id}", get(get_checkout).layer(crate::component::cors()))
         .route("/v1/checkouts/{id}/complete", post(complete_checkout).layer(crate::component::cors()))
-        .route("/v1/payment_methods", post(create_payment_method).layer(crate::component::cors()))
+        .route("/v1/payment_methods", post(create_payment_method))
         .route("/v1/web_component_tokens", post(web_component_token))
         .route("/v1/payment_intents", post(create_payment_intent))
         .route("/v1/payment_intents/{id}", get(get_payment_intent))
@@ -620,7 +620,7 @@ pub fn tokenize_card(inner: &mut Inner, account: &str, card: &Map<String, Value>
 
 /// `POST /v1/payment_methods` with `{"payment_method": {"card": {...}}}` or a bank account →
 /// `201` envelope; an invalid number is `402`. Web component tokens with
-/// `write:tokenize:<account>` may call it, as the browser component does.
+/// `write:tokenize:<account>` may call it, as the card number iframe does (`assets/card-field.html`).
 async fn create_payment_method(State(app): Shared, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
     let caller = authenticate(&app, &headers)?;
     let account = match (&caller, sub_account(&app, &headers, false)?) {

@@ -304,10 +304,14 @@ def test_paid_by_webhook_when_the_shopper_never_returns(shop, shopper):
 
 # JustiFi's own <justifi-checkout> (@justifi/webcomponents, dist/collection/ files named):
 # justifi-checkout renders justifi-tokenize-payment-method (a shadow root) holding card-form's
-# iframe-input iframes (id cardNumber, ...), and a justifi-button (a shadow root) to pay.
+# iframe-input iframes (id cardNumber, ...), and a justifi-button (a shadow root) to pay. The
+# card form shows its fields (opacity 1) once every iframe has answered iframe-resizer's
+# handshake (card-form.js isReady); the Pay button is enabled before, and a click then would
+# post to pages not yet listening: the iframe is returned only once the form is ready.
 JUSTIFI_CARD_FRAME = """
     const form = document.querySelector('justifi-checkout justifi-tokenize-payment-method');
-    return form && form.shadowRoot && form.shadowRoot.querySelector('iframe#cardNumber');
+    const fields = form && form.shadowRoot && form.shadowRoot.querySelector('card-form .container-fluid');
+    return fields && fields.style.opacity === '1' && form.shadowRoot.querySelector('iframe#cardNumber');
 """
 JUSTIFI_PAY_BUTTON = """
     const button = document.querySelector('justifi-checkout justifi-button');
