@@ -28,9 +28,10 @@ pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/oauth/token", post(access_token))
         .route("/v1/checkouts", post(create_checkout).get(list_checkouts))
-        .route("/v1/checkouts/{id}", get(get_checkout))
-        .route("/v1/checkouts/{id}/complete", post(complete_checkout))
-        .route("/v1/payment_methods", post(create_payment_method).layer(crate::component::cors()))
+        // The checkout component reads and completes the checkout from the shopper's browser.
+        .route("/v1/checkouts/{id}", get(get_checkout).layer(crate::component::cors()))
+        .route("/v1/checkouts/{id}/complete", post(complete_checkout).layer(crate::component::cors()))
+        .route("/v1/payment_methods", post(create_payment_method))
         .route("/v1/web_component_tokens", post(web_component_token))
         .route("/v1/payment_intents", post(create_payment_intent))
         .route("/v1/payment_intents/{id}", get(get_payment_intent))
@@ -310,6 +311,11 @@ async fn create_checkout(State(app): Shared, headers: HeaderMap, body: Bytes) ->
     let field = |k: &str| body.get(k).cloned().unwrap_or(Value::Null);
     let (payment_method_group_id, statement_descriptor, payment) =
         (field("payment_method_group_id"), field("statement_descriptor"), field("payment"));
+    let origin_url = match body.get("origin_url") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(url)) => Some(url.clone()),
+        Some(_) => return Err(validation("origin_url must be a string")),
+    };
     let fingerprint = format!("POST /v1/checkouts {}", Value::Object(body.clone()));
     Ok(maybe_idempotent(&app, caller.client_id(), key, fingerprint, |inner| {
         let created_at = now();
@@ -321,6 +327,7 @@ async fn create_checkout(State(app): Shared, headers: HeaderMap, body: Bytes) ->
             payment_method_group_id,
             statement_descriptor,
             payment,
+            origin_url,
             status: "created",
             successful_payment_id: None,
             completions: Vec::new(),
@@ -335,7 +342,9 @@ async fn create_checkout(State(app): Shared, headers: HeaderMap, body: Bytes) ->
     .await)
 }
 
-/// `GET /v1/checkouts/{id}` → `200` envelope; 404 for another sub account's checkout.
+/// `GET /v1/checkouts/{id}` → `200` envelope; 404 for another sub account's checkout. A web
+/// component token (the checkout component reads the checkout with it, `checkout.service.ts`
+/// `fetchCheckout`) needs `write:checkout:{id}` and a page on the checkout's `origin_url`.
 async fn get_checkout(State(app): Shared, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Refusal> {
     let caller = authenticate(&app, &headers)?;
     if !caller.has_role(&format!("write:checkout:{id}")) {
@@ -347,7 +356,27 @@ async fn get_checkout(State(app): Shared, headers: HeaderMap, Path(id): Path<Str
         .checkout_mut(&id)
         .filter(|c| account.as_ref().is_none_or(|a| *a == c.account_id))
         .ok_or_else(|| not_found("checkout", &id))?;
+    from_checkout_page(&caller, &headers, checkout)?;
     Ok(reply(StatusCode::OK, envelope("checkout", checkout.to_json())))
+}
+
+/// Seed 001: "To render the checkout component, you must set the origin_url parameter to be
+/// the domain on which you will render the component". A web component token is used from that
+/// page, so its request's `Origin` (which a browser sets on every cross-origin request) must be
+/// the checkout's `origin_url`; an API token is used server side and is not checked. What
+/// JustiFi answers otherwise is unpublished: the sandbox refuses with 403.
+fn from_checkout_page(caller: &Caller, headers: &HeaderMap, checkout: &Checkout) -> Result<(), Refusal> {
+    if matches!(caller, Caller::Api { .. }) {
+        return Ok(());
+    }
+    let origin = headers.get("origin").and_then(|v| v.to_str().ok());
+    if crate::component::same_origin(checkout.origin_url.as_deref(), origin) {
+        return Ok(());
+    }
+    Err(forbidden(match checkout.origin_url {
+        None => "this checkout was created without an origin_url: the checkout component cannot use it".to_owned(),
+        Some(_) => "the page's origin is not this checkout's origin_url".to_owned(),
+    }))
 }
 
 /// `GET /v1/checkouts?limit&after_cursor&before_cursor&status`: newest first, cursor
@@ -569,7 +598,9 @@ pub fn emit_event(inner: &mut Inner, account: &str, name: &str, data: Value) {
 }
 
 /// `POST /v1/checkouts/{id}/complete` (`Idempotency-Key` required) → `201` envelope of the
-/// `CheckoutCompletion`, declines included.
+/// `CheckoutCompletion`, declines included. The checkout component calls it with its web
+/// component token and no `Sub-Account` (`checkout.service.ts` `complete`), from a page on
+/// the checkout's `origin_url` ([`from_checkout_page`]).
 async fn complete_checkout(
     State(app): Shared,
     headers: HeaderMap,
@@ -581,6 +612,9 @@ async fn complete_checkout(
         return Err(forbidden("this token cannot complete this checkout"));
     }
     sub_account(&app, &headers, false)?;
+    if let Some(checkout) = app.lock().checkout_mut(&id) {
+        from_checkout_page(&caller, &headers, checkout)?;
+    }
     let key = idempotency_key(&headers, true)?.unwrap_or_default();
     let body = body_object(&body)?;
     let pm = nonblank(&body, "payment_token")?;
@@ -628,7 +662,7 @@ pub fn tokenize_card(inner: &mut Inner, account: &str, card: &Map<String, Value>
 
 /// `POST /v1/payment_methods` with `{"payment_method": {"card": {...}}}` or a bank account →
 /// `201` envelope; an invalid number is `402`. Web component tokens with
-/// `write:tokenize:<account>` may call it, as the browser component does.
+/// `write:tokenize:<account>` may call it, as the card number iframe does (`assets/card-field.html`).
 async fn create_payment_method(State(app): Shared, headers: HeaderMap, body: Bytes) -> Result<Response, Refusal> {
     let caller = authenticate(&app, &headers)?;
     let account = match (&caller, sub_account(&app, &headers, false)?) {

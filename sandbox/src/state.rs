@@ -60,6 +60,9 @@ pub struct Checkout {
     pub payment_method_group_id: Value,
     pub statement_descriptor: Value,
     pub payment: Value,
+    /// The page origin the checkout component may be rendered on (seed 001: "you must set the
+    /// origin_url parameter to be the domain on which you will render the component").
+    pub origin_url: Option<String>,
     /// `created`, `attempted`, `completed` or `expired`.
     pub status: &'static str,
     pub successful_payment_id: Option<String>,

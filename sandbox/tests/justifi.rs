@@ -266,8 +266,47 @@ fn tokenization_checks_the_card_number() {
     assert_eq!((status, v["data"]["type"].as_str()), (201, Some("bank_account")));
 }
 
+/// A checkout created for `origin_url` (none when `None`) and a web component token for it,
+/// with the roles seed 001 names: `(checkout id, token)`.
+fn component_checkout(api: &Api, origin_url: Option<&str>) -> (String, String) {
+    let bearer = format!("Bearer {}", api.token());
+    let mut body = json!({"amount": 1799, "description": "One Chocolate Donut"});
+    if let Some(url) = origin_url {
+        body["origin_url"] = url.into();
+    }
+    let (status, checkout) =
+        api.send("POST", "/v1/checkouts", &[("Authorization", &bearer), ("Sub-Account", TEST_SUB_ACCOUNT)], Some(body));
+    assert_eq!(status, 201, "{checkout}");
+    let id = checkout["data"]["id"].as_str().unwrap().to_owned();
+    let resources = [format!("write:checkout:{id}"), format!("write:tokenize:{TEST_SUB_ACCOUNT}")];
+    let (status, wct) = api.send(
+        "POST",
+        "/v1/web_component_tokens",
+        &[("Authorization", &bearer)],
+        Some(json!({"resources": resources})),
+    );
+    assert_eq!(status, 200, "{wct}");
+    (id, wct["access_token"].as_str().unwrap().to_owned())
+}
+
+/// The headers JustiFi's component sends with every call (`@justifi/webcomponents` 6.x,
+/// `dist/collection/api/Api.js` `getAuthorizationHeader`), from a page on `origin`, with
+/// a fresh 10-character key as its `generateId` makes.
+fn component_headers(origin: &str, token: &str, key: &str) -> Vec<(String, String)> {
+    vec![
+        ("Origin".into(), origin.into()),
+        ("Authorization".into(), format!("Bearer {token}")),
+        ("Idempotency-Key".into(), key.into()),
+        ("Justifi-Web-Component-Version".into(), "6.14.3".into()),
+    ]
+}
+
+fn as_refs(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+    headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
 #[test]
-fn the_web_component_script_and_the_tokenizer_can_be_used_from_a_storefront_page() {
+fn the_web_component_script_and_its_card_field_pages_are_served() {
     let s = Sandbox::start(SandboxConfig::default()).unwrap();
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let shop = "http://127.0.0.1:8000";
@@ -280,51 +319,120 @@ fn the_web_component_script_and_the_tokenizer_can_be_used_from_a_storefront_page
     assert!(script.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
     assert_eq!(script.headers()["access-control-allow-origin"], "*", "a module script is fetched in CORS mode");
     let text = script.body_mut().read_to_string().unwrap();
-    assert!(text.contains("customElements.define('justifi-checkout'") && text.contains("'submit-event'"));
+    assert!(text.contains("customElements.define('justifi-checkout'"));
+    assert!(text.contains("customElements.define('justifi-config-provider'"));
 
-    // The browser's preflight of the component's tokenizing request (JSON with a bearer).
-    let preflight = agent
-        .options(&format!("{}/v1/payment_methods", s.base_url()))
-        .header("Origin", shop)
-        .header("Access-Control-Request-Method", "POST")
-        .header("Access-Control-Request-Headers", "authorization,content-type")
-        .call()
-        .unwrap();
-    assert_eq!(preflight.status(), 200);
-    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
-    let allowed = preflight.headers()["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
-    assert!(allowed.contains("authorization") && allowed.contains("content-type"), "{allowed}");
+    // card-form.js loads {iframe origin}/v2/{cardNumber,expirationMonth,expirationYear,CVV}.
+    for field in ["cardNumber", "expirationMonth", "expirationYear", "CVV"] {
+        let mut page = agent.get(&format!("{}/v2/{field}?tabId=abc", s.base_url())).call().unwrap();
+        assert_eq!(page.status(), 200, "{field}");
+        assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(page.body_mut().read_to_string().unwrap().contains("[iFrameSizer]"));
+    }
+    assert_eq!(agent.get(&format!("{}/v2/accountNumber", s.base_url())).call().unwrap().status(), 404);
+}
 
-    // The request itself, with a web component token as the component sends it.
+#[test]
+fn the_web_component_reads_and_completes_its_checkout_from_the_page() {
+    let s = Sandbox::start(SandboxConfig::default()).unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let api = Api::new(&s);
-    let token = api.token();
-    let bearer = format!("Bearer {token}");
-    let (_, checkout) = api.send(
+    let shop = "http://127.0.0.1:8000";
+    let (id, wct) = component_checkout(&api, Some(shop));
+
+    // The browser's preflights of the component's calls (api/Api.js headers).
+    for (method, path) in [("GET", format!("/v1/checkouts/{id}")), ("POST", format!("/v1/checkouts/{id}/complete"))] {
+        let preflight = agent
+            .options(&format!("{}{path}", s.base_url()))
+            .header("Origin", shop)
+            .header("Access-Control-Request-Method", method)
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization,content-type,idempotency-key,justifi-web-component-version",
+            )
+            .call()
+            .unwrap();
+        assert_eq!(preflight.status(), 200, "{method} {path}");
+        assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+        let allowed = preflight.headers()["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
+        for header in ["authorization", "content-type", "idempotency-key", "justifi-web-component-version"] {
+            assert!(allowed.contains(header), "{method} {path}: {header} not in {allowed}");
+        }
+    }
+
+    // fetchCheckout: the token as bearer, no Sub-Account, a key even on a GET.
+    let headers = component_headers(shop, &wct, "aB3dE5gH7j");
+    let (status, read) = api.send("GET", &format!("/v1/checkouts/{id}"), &as_refs(&headers), None);
+    assert_eq!((status, read["data"]["id"].as_str()), (200, Some(id.as_str())), "{read}");
+    let account = read["data"]["account_id"].as_str().unwrap().to_owned();
+
+    // The card iframe's tokenizing call, then complete: a decline is a 201 with payment_status
+    // failed (what the component hands to submit-event), and a new key pays.
+    let tokenize = |number: &str| {
+        let (status, pm) = api.send(
+            "POST",
+            "/v1/payment_methods",
+            &[("Authorization", &format!("Bearer {wct}")), ("Sub-Account", &account)],
+            Some(json!({"payment_method": {"card": {"number": number, "month": "12", "year": "2040"}}})),
+        );
+        assert_eq!(status, 201, "{pm}");
+        pm["id"].as_str().unwrap().to_owned()
+    };
+    let complete = format!("/v1/checkouts/{id}/complete");
+    let declined = tokenize("4000000000000002");
+    let headers = component_headers(shop, &wct, "kL9mN1pQ3r");
+    let (status, answer) = api.send(
         "POST",
-        "/v1/checkouts",
-        &[("Authorization", &bearer), ("Sub-Account", TEST_SUB_ACCOUNT)],
-        Some(json!({"amount": 1799, "description": "One Chocolate Donut", "origin_url": shop})),
+        &complete,
+        &as_refs(&headers),
+        Some(json!({"payment_mode": "ecom", "payment_token": declined})),
     );
-    let resources =
-        [format!("write:checkout:{}", checkout["id"].as_str().unwrap()), format!("write:tokenize:{TEST_SUB_ACCOUNT}")];
-    let (status, wct) = api.send(
-        "POST",
-        "/v1/web_component_tokens",
-        &[("Authorization", &bearer)],
-        Some(json!({"resources": resources})),
-    );
-    assert_eq!(status, 200, "{wct}");
-    let mut answer = agent
-        .post(&format!("{}/v1/payment_methods", s.base_url()))
-        .header("Origin", shop)
-        .header("Authorization", &format!("Bearer {}", wct["access_token"].as_str().unwrap()))
-        .content_type("application/json")
-        .send(json!({"payment_method": {"card": {"number": "4242424242424242"}}}).to_string())
-        .unwrap();
-    assert_eq!(answer.status(), 201);
-    assert_eq!(answer.headers()["access-control-allow-origin"], "*");
-    let body: Value = serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap();
-    assert!(body["data"]["id"].as_str().unwrap().starts_with("pm_"));
+    assert_eq!((status, answer["data"]["payment_status"].as_str()), (201, Some("failed")), "{answer}");
+    let paid = tokenize("4242424242424242");
+    let headers = component_headers(shop, &wct, "sT5uV7wX9y");
+    let (status, answer) =
+        api.send("POST", &complete, &as_refs(&headers), Some(json!({"payment_mode": "ecom", "payment_token": paid})));
+    assert_eq!((status, answer["data"]["payment_status"].as_str()), (201, Some("succeeded")), "{answer}");
+    assert_eq!(answer["data"]["checkout"]["status"], "completed");
+}
+
+#[test]
+fn the_web_component_works_only_from_the_checkouts_origin_url() {
+    // Seed 001: "you must set the origin_url parameter to be the domain on which you will
+    // render the component".
+    let s = Sandbox::start(SandboxConfig::default()).unwrap();
+    let api = Api::new(&s);
+    let shop = "http://127.0.0.1:8000";
+    let (id, wct) = component_checkout(&api, Some(shop));
+    let body = json!({"payment_mode": "ecom", "payment_token": "pm_test_visa"});
+    for origin in ["http://127.0.0.1:8001", "https://127.0.0.1:8000", "http://evil.example", "null"] {
+        let headers = component_headers(origin, &wct, "aB3dE5gH7j");
+        let (status, v) = api.send("GET", &format!("/v1/checkouts/{id}"), &as_refs(&headers), None);
+        assert_eq!(status, 403, "GET from {origin}: {v}");
+        let (status, v) =
+            api.send("POST", &format!("/v1/checkouts/{id}/complete"), &as_refs(&headers), Some(body.clone()));
+        assert_eq!(status, 403, "complete from {origin}: {v}");
+    }
+    let no_origin = [("Authorization", format!("Bearer {wct}")), ("Idempotency-Key", "kL9mN1pQ3r".to_owned())];
+    let no_origin: Vec<(&str, &str)> = no_origin.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(api.send("GET", &format!("/v1/checkouts/{id}"), &no_origin, None).0, 403, "a page always sends Origin");
+    let ledger = ureq::get(format!("{}/__sandbox/ledger", s.base_url())).call().unwrap().body_mut().read_to_string();
+    let ledger: Value = serde_json::from_str(&ledger.unwrap()).unwrap();
+    assert_eq!(ledger["checkouts"][&id]["completions"], 0, "no refused call completed it");
+
+    // A checkout created without origin_url cannot be used by the component at all.
+    let (bare, bare_wct) = component_checkout(&api, None);
+    let headers = component_headers(shop, &bare_wct, "aB3dE5gH7j");
+    let (status, v) = api.send("GET", &format!("/v1/checkouts/{bare}"), &as_refs(&headers), None);
+    assert_eq!(status, 403, "{v}");
+
+    // The storefront's server reads with its API token, and sends no Origin.
+    let bearer = format!("Bearer {}", api.token());
+    assert_eq!(api.send("GET", &format!("/v1/checkouts/{bare}"), &[("Authorization", &bearer)], None).0, 200);
+    // origin_url names a page origin; a trailing slash does not change it.
+    let (slash, slash_wct) = component_checkout(&api, Some("http://127.0.0.1:8000/"));
+    let headers = component_headers(shop, &slash_wct, "aB3dE5gH7j");
+    assert_eq!(api.send("GET", &format!("/v1/checkouts/{slash}"), &as_refs(&headers), None).0, 200);
 }
 
 #[test]

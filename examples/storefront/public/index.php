@@ -129,9 +129,10 @@ try {
     // Another session's order is answered as no order at all (404), whether seen or paid.
     if (preg_match('#^/orders/(ord_[0-9a-f]{16})(/pay)?$#', $path, $m) && ($order = $orders->findOwned($m[1], $shopper)) !== null) {
         if (($m[2] ?? '') === '/pay' && $order['flow'] === 'justifi_component') {
+            // The component completed the checkout in the browser: read what it did.
             if ($method === 'POST') {
-                if (($_POST['payment_method_id'] ?? '') !== '' && $order['status'] !== 'paid') {
-                    $shop->complete($order, $_POST['payment_method_id'], $orders);
+                if ($order['status'] !== 'paid') {
+                    $shop->settle($order, $orders);
                 }
                 redirect("/orders/{$order['id']}");
             }

@@ -34,7 +34,6 @@ final class Orders
                 items TEXT NOT NULL,               -- JSON: the cart's lines
                 checkout_id TEXT UNIQUE,
                 payment_intent_id TEXT UNIQUE,
-                attempt_key TEXT,                  -- idempotency key of the current payment attempt
                 status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'paid', 'failed')),
                 failure TEXT,
                 paid_via TEXT,                     -- completion | return | webhook
@@ -139,17 +138,6 @@ final class Orders
             ->execute([$checkoutId, $paymentIntentId, $id]);
     }
 
-    /**
-     * The idempotency key of the order's current payment attempt, stored before the payment
-     * is sent so that a retry after an error or a pending result sends the same key.
-     */
-    public function attemptKey(string $id): string
-    {
-        $this->db->prepare('UPDATE orders SET attempt_key = ? WHERE id = ? AND attempt_key IS NULL')
-            ->execute([$id . '-' . bin2hex(random_bytes(8)), $id]);
-        return (string) $this->find($id)['attempt_key'];
-    }
-
     /** Marks the order paid unless it already is; true when this call did. */
     public function markPaid(string $id, string $via): bool
     {
@@ -159,10 +147,10 @@ final class Orders
         return $statement->rowCount() === 1;
     }
 
-    /** A declined attempt: the order stays payable, with a new key for the next attempt. */
+    /** A declined attempt: the order stays payable. */
     public function markFailed(string $id, string $message): void
     {
-        $this->db->prepare("UPDATE orders SET status = 'failed', failure = ?, attempt_key = NULL
+        $this->db->prepare("UPDATE orders SET status = 'failed', failure = ?
             WHERE id = ? AND status <> 'paid'")->execute([$message, $id]);
     }
 

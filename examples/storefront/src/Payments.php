@@ -66,9 +66,16 @@ final class Payments
         return new Client($config);
     }
 
-    /** The URL of the `<justifi-checkout>` script: the sandbox's stand-in, or JustiFi's. */
+    /**
+     * The URL of the `<justifi-checkout>` script: `SHOP_COMPONENT_SCRIPT` when set (the browser
+     * test serves JustiFi's own package so), else the sandbox's stand-in, else JustiFi's.
+     */
     public static function componentScript(): string
     {
+        $script = getenv('SHOP_COMPONENT_SCRIPT');
+        if ($script !== false && $script !== '') {
+            return $script;
+        }
         $sandbox = getenv('SHOP_SANDBOX_URL');
         return $sandbox ? $sandbox . '/webcomponents/webcomponents.esm.js' : self::JUSTIFI_COMPONENT_SCRIPT;
     }
@@ -127,38 +134,73 @@ final class Payments
 
     /**
      * The web component for `$order`'s checkout: `<justifi-checkout ...>` with a fresh web
-     * component token (they are short lived).
+     * component token (they are short lived), preceded against the sandbox by
+     * `<justifi-config-provider>` naming the sandbox as the component's API and iframe origin
+     * (JustiFi's defaults are its own, `justifi-config-provider.js` in @justifi/webcomponents).
      *
      * @param array<string, mixed> $order
      */
     public function component(array $order): string
     {
-        return $this->client('justifi')->webComponentToken($order['checkout_id'])['html'];
+        $html = $this->client('justifi')->webComponentToken($order['checkout_id'])['html'];
+        $sandbox = getenv('SHOP_SANDBOX_URL');
+        if ($sandbox !== false && $sandbox !== '') {
+            $origin = Views::e($sandbox);
+            $html = "<justifi-config-provider api-origin=\"$origin\" iframe-origin=\"$origin\"></justifi-config-provider>$html";
+        }
+        return $html;
     }
 
     /**
-     * Completes `$order`'s JustiFi checkout with the payment method the component tokenized,
-     * under the order's stored attempt key, and records the outcome.
+     * Reads `$order`'s JustiFi checkout after the shopper paid on the component page and
+     * records what it says: paid, or failed with the latest completion's reason (the shopper
+     * may try another card); else the order stays pending for the webhook. JustiFi's component
+     * completes the checkout itself in the browser, and its `submit-event` (a decline too) is
+     * only a cue: the shop believes the checkout it reads with its own credentials.
      *
      * @param array<string, mixed> $order
      */
-    public function complete(array $order, string $paymentMethod, Orders $orders): void
+    public function settle(array $order, Orders $orders): void
     {
-        $key = $orders->attemptKey($order['id']);
-        $completion = $this->client('justifi')->complete(['checkout_id' => $order['checkout_id'],
-            'payment_token' => $paymentMethod, 'idempotency_key' => $key]);
-        match ($completion['payment_status']) {
-            'succeeded' => $orders->markPaid($order['id'], 'completion'),
-            'failed' => $orders->markFailed($order['id'], $completion['payment_error']['message'] ?? 'The payment failed.'),
-            default => null, // pending: the return page and the webhook settle it; the key is kept
+        $this->record($order, $this->client('justifi')->get($order['checkout_id']), 'completion', $orders);
+    }
+
+    /**
+     * Records what a checkout read says of `$order` (the contract's payment_status): paid, or
+     * failed when its latest attempt was declined, the order then payable again; pending or
+     * unpaid leaves the order for the webhook to settle.
+     *
+     * @param array<string, mixed> $order
+     * @param array<string, mixed> $checkout
+     */
+    private function record(array $order, array $checkout, string $via, Orders $orders): void
+    {
+        match ($checkout['payment_status']) {
+            'paid' => $orders->markPaid($order['id'], $via),
+            'failed' => $orders->markFailed($order['id'], self::latestFailure($checkout['provider_data'])),
+            default => null,
         };
     }
 
     /**
+     * The reason of a JustiFi checkout's latest completion: the completions have no published
+     * order, and JustiFi's component takes the latest by `updated_at` (`api/Checkout.js`).
+     *
+     * @param array<string, mixed> $checkout the provider's checkout
+     */
+    private static function latestFailure(array $checkout): string
+    {
+        $completions = $checkout['completions'] ?? [];
+        usort($completions, static fn (array $a, array $b) => strcmp($b['updated_at'] ?? '', $a['updated_at'] ?? ''));
+        return $completions[0]['payment_error_description'] ?? 'The payment failed.';
+    }
+
+    /**
      * Reads `$order`'s payment from the provider (seed 003: "interrogate the payment via API")
-     * and marks it paid, or failed when the latest attempt was declined, at most once per PROVIDER_READ_INTERVAL_S per order (else
-     * nothing is read and the order stays as the completion or the webhook left it). A failed
-     * read is logged, not shown: the webhook will settle the order.
+     * and records it (paid, or failed when the latest attempt was declined), at most once per
+     * PROVIDER_READ_INTERVAL_S per order (else nothing is read and the order stays as the
+     * completion or the webhook left it). A failed read is logged, not shown: the webhook will
+     * settle the order.
      *
      * @param array<string, mixed> $order
      */
@@ -181,13 +223,7 @@ final class Payments
         $checkout = $order['payment_intent_id'] !== null
             ? $client->get(paymentIntentId: $order['payment_intent_id'])
             : $client->get($order['checkout_id']);
-        // A checkout whose latest attempt failed is failed, and payable again (the contract's
-        // payment_status); pending or unpaid leaves the order for the webhook to settle.
-        match ($checkout['payment_status']) {
-            'paid' => $orders->markPaid($order['id'], 'return'),
-            'failed' => $orders->markFailed($order['id'], 'Your last attempt to pay was declined.'),
-            default => null,
-        };
+        $this->record($order, $checkout, 'return', $orders);
     }
 
     /**

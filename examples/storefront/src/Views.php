@@ -86,15 +86,26 @@ final class Views
         return <<<HTML
             <p>Order $id · <span id="order-total">$total</span></p>
             $error<div class="panel">$component</div>
-            <form method="post" action="/orders/$id/pay" id="complete-form">
-              <input type="hidden" name="payment_method_id" id="payment-method-id">
-            </form>
+            <p class="status failed" id="component-error" hidden></p>
+            <form method="post" action="/orders/$id/pay" id="read-form"></form>
             <script>
-              // The component tokenizes the card; the shop completes the checkout server side
-              // (JustiFi's own component completes it itself: the shop then only reads it).
-              document.querySelector('justifi-checkout').addEventListener('submit-event', (event) => {
-                document.getElementById('payment-method-id').value = (event.detail && event.detail.payment_method_id) || '';
-                document.getElementById('complete-form').submit();
+              // JustiFi's component completes the checkout itself and then emits submit-event,
+              // a declined card included (@justifi/webcomponents: checkout-actions.js). Its
+              // detail is the browser's word, so nothing of it is sent: the shop's server reads
+              // the checkout and shows paid or failed. A completion refused or unanswered
+              // (complete-checkout-error) or already done may still have paid: read it too.
+              const component = document.querySelector('justifi-checkout');
+              const read = () => document.getElementById('read-form').submit();
+              component.addEventListener('submit-event', read);
+              component.addEventListener('error-event', (event) => {
+                const code = event.detail && event.detail.errorCode;
+                if (code === 'complete-checkout-error' || code === 'checkout-already-completed') {
+                  read();
+                  return;
+                }
+                const shown = document.getElementById('component-error');
+                shown.textContent = (event.detail && event.detail.message) || 'The card form reported an error (' + code + ').';
+                shown.hidden = false;
               });
             </script>
             HTML;

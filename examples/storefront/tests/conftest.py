@@ -2,12 +2,14 @@
 a headless Debian Chromium driven by Selenium, and the shop's order table."""
 
 import base64
+import http.server
 import os
 import shutil
 import signal
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -67,19 +69,83 @@ class Shop:
         raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+class ComponentScripts:
+    """The `<justifi-checkout>` script the shop's card page loads (SHOP_COMPONENT_SCRIPT), on a
+    loopback port of its own: by default a redirect to the sandbox's stand-in; after
+    `use_justifi()`, JustiFi's own package (`@justifi/webcomponents`, installed by
+    scripts/browser-test into the directory JUSTIFI_WEBCOMPONENTS names), its lazily loaded
+    modules included. Module scripts are fetched in CORS mode: every answer allows any origin."""
+
+    def __init__(self):
+        self.sandbox = None
+        self.package = None
+        scripts = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                name = self.path.split("?")[0].removeprefix("/webcomponents/")
+                if scripts.package is None and name == "webcomponents.esm.js" and scripts.sandbox:
+                    self.answer(302, b"", {"Location": f"{scripts.sandbox}/webcomponents/webcomponents.esm.js"})
+                    return
+                path = scripts.package / name if scripts.package and "/" not in name and ".." not in name else None
+                if path is None or not path.is_file():
+                    self.answer(404, b"not found", {"Content-Type": "text/plain"})
+                    return
+                self.answer(200, path.read_bytes(), {"Content-Type": "text/javascript; charset=utf-8"})
+
+            def answer(self, status, body, headers):
+                self.send_response(status)
+                for name, value in {**headers, "Access-Control-Allow-Origin": "*", "Cache-Control": "no-store",
+                                    "Content-Length": str(len(body))}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webcomponents/webcomponents.esm.js"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def use_justifi(self):
+        package = os.environ.get("JUSTIFI_WEBCOMPONENTS")
+        assert package, "JUSTIFI_WEBCOMPONENTS names no installed @justifi/webcomponents (scripts/browser-test installs it)"
+        self.package = Path(package) / "dist" / "webcomponents"
+        assert (self.package / "webcomponents.esm.js").is_file(), f"no JustiFi component script in {self.package}"
+
+    def use_stand_in(self):
+        self.package = None
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @pytest.fixture(scope="session")
-def shop():
+def component_scripts():
+    scripts = ComponentScripts()
+    try:
+        yield scripts
+    finally:
+        scripts.close()
+
+
+@pytest.fixture(scope="session")
+def shop(component_scripts):
     # Directly under /tmp: run gives the data directory to the shop's unprivileged pool user,
     # who must be able to reach it (pytest's own temporary directories are private to root).
     data = Path(tempfile.mkdtemp(prefix="storefront-data-"))
     process = subprocess.Popen(
         ["bash", str(ROOT / "examples/storefront/run"), "--port", "0", "--data", str(data)],
-        stdout=subprocess.PIPE, text=True, start_new_session=True, env={**os.environ, **SECRETS},
+        stdout=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, **SECRETS, "SHOP_COMPONENT_SCRIPT": component_scripts.url},
     )
     try:
         line = process.stdout.readline()
         assert line.startswith("storefront listening on "), f"the shop did not start: {line!r}"
         url, sandbox = line.split()[3], line.split()[5].rstrip(")")
+        component_scripts.sandbox = sandbox
         yield Shop(url, sandbox, data / "shop.sqlite")
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -116,6 +182,10 @@ class Shopper:
         return WebDriverWait(self.driver, timeout, ignored_exceptions=(WebDriverException,)).until(
             expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css)))
 
+    def wait_until(self, predicate, what, timeout=15):
+        """The first true value of `predicate(driver)`, polled."""
+        return WebDriverWait(self.driver, timeout, ignored_exceptions=(WebDriverException,)).until(predicate, f"{what} never came")
+
     def wait_for_text(self, text, timeout=15):
         WebDriverWait(self.driver, timeout, ignored_exceptions=(WebDriverException,)).until(lambda d: text in d.find_element(By.TAG_NAME, "body").text,
                                                   f"{text!r} never appeared")
@@ -143,10 +213,15 @@ def pytest_configure(config):
 def shopper(request):
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
+    # The network log, so that tests can see the requests pages make (their headers).
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     marker = request.node.get_closest_marker("page_load_strategy")
     if marker:
         options.page_load_strategy = marker.args[0]
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1100,800"):
+    # Every host name but loopback's fails to resolve: the pages (JustiFi's own component checks
+    # npm for a newer version of itself) and the browser reach nothing off this machine.
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1100,800",
+                     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.set_page_load_timeout(20)

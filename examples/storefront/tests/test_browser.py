@@ -4,12 +4,14 @@ Screenshots of each step go to target/browser/."""
 
 import hashlib
 import hmac
+import json
 import re
 import time
 import urllib.error
 import urllib.request
 
 import pytest
+from selenium.webdriver.common.by import By
 
 DECLINED = "4000000000000002"  # JustiFi's generic decline test card, which the sandbox declines
 
@@ -142,29 +144,118 @@ def test_justifi_checkout_session_back_to_the_cart(shop, shopper):
     assert latest_order(shop, "justifi_session")["status"] == "pending"
 
 
+def type_card_number(shopper, number):
+    """Types into the card number field, a page of the component's iframe origin (the sandbox)."""
+    frame = shopper.wait_for("justifi-checkout iframe[name=cardNumber]")
+    shopper.driver.switch_to.frame(frame)
+    try:
+        shopper.type("input[name=card_number]", number)
+    finally:
+        shopper.driver.switch_to.default_content()
+
+
+def record_submit_event(shopper):
+    """Keeps the shape of the next submit-event's detail in the tab's sessionStorage, which
+    outlives the page the event leaves."""
+    shopper.driver.execute_script("""
+        document.addEventListener('submit-event', (event) => sessionStorage.setItem('submit-event', JSON.stringify({
+          keys: Object.keys(event.detail).sort(), message: event.detail.message,
+          payment_status: event.detail.checkout && event.detail.checkout.payment_status})), true);
+    """)
+
+
+# What JustiFi's component emits for a declined card's 201 completion (@justifi/webcomponents,
+# dist/collection/components/modular-checkout/justifi-modular-checkout.js: submitEvent.emit
+# of {checkout: <the answer's data>, message}).
+DECLINED_SUBMIT_EVENT = {"keys": ["checkout", "message"], "message": "Checkout completed successfully",
+                         "payment_status": "failed"}
+
+
+def recorded_submit_event(shopper):
+    return json.loads(shopper.driver.execute_script("return sessionStorage.getItem('submit-event')") or "null")
+
+
+def component_calls(shopper, shop):
+    """The API calls the page's component made to the sandbox since the last look: (method,
+    path, headers with lowercase names), from the browser's network log."""
+    calls = []
+    for entry in shopper.driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        request = message["params"].get("request") if message["method"] == "Network.requestWillBeSent" else None
+        if request and request["url"].startswith(shop.sandbox + "/v1/") and request["method"] in ("GET", "POST"):
+            headers = {name.lower(): value for name, value in request["headers"].items()}
+            calls.append((request["method"], request["url"][len(shop.sandbox):], headers))
+    return calls
+
+
+def assert_calls_as_justifis(calls, checkout_id):
+    """What JustiFi's component sends (@justifi/webcomponents, dist/collection/): it reads and
+    completes the checkout (api/services/checkout.service.js) with the web component token,
+    a fresh 10-character Idempotency-Key on every call (api/Api.js getAuthorizationHeader,
+    utils/utils.js generateId) and no Sub-Account."""
+    checkout_calls = [c for c in calls if c[1].startswith(f"/v1/checkouts/{checkout_id}")]
+    assert ("GET", f"/v1/checkouts/{checkout_id}") in [(m, p) for m, p, _ in checkout_calls], calls
+    assert [p for m, p, _ in checkout_calls if m == "POST"] == [f"/v1/checkouts/{checkout_id}/complete"] * 2, calls
+    keys = [headers.get("idempotency-key") for _, _, headers in checkout_calls]
+    assert all(re.fullmatch(r"[A-Za-z0-9]{10}", k or "") for k in keys) and len(set(keys)) == len(keys), keys
+    for _, _, headers in checkout_calls:
+        assert headers["authorization"].startswith("Bearer wct_") and "sub-account" not in headers, headers
+        assert headers["content-type"] == "application/json" and "justifi-web-component-version" in headers, headers
+
+
+def completions_of(shop, checkout_id):
+    request = urllib.request.Request(f"{shop.sandbox}/__sandbox/ledger")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["checkouts"][checkout_id]["completions"]
+
+
 def test_justifi_web_component(shop, shopper):
+    """The sandbox's stand-in for <justifi-checkout> completes the checkout from the browser, as
+    JustiFi's does; the shop reads the checkout on submit-event and shows what it says."""
     fill_cart(shopper, shop, "donut-box")
     shopper.click("#pay-justifi_component")
-    shopper.wait_for("justifi-checkout input[name=card_number]")  # rendered by the component script
+    shopper.wait_for("justifi-checkout button[type=submit]:enabled")  # the checkout read, the fields loaded
     order_id = order_id_in(shopper.url)
+    checkout_id = shop.order(order_id)["checkout_id"]
     assert "$24.00" in shopper.page
     shopper.screenshot("component")
 
-    shopper.type("justifi-checkout input[name=card_number]", DECLINED)
+    type_card_number(shopper, DECLINED)
+    record_submit_event(shopper)
     shopper.click("justifi-checkout button[type=submit]")
     shopper.wait_for_text("Payment failed: Your card was declined.")
     shopper.screenshot("declined")
+    assert recorded_submit_event(shopper) == DECLINED_SUBMIT_EVENT
     declined = shop.order(order_id)
     assert (declined["status"], declined["failure"]) == ("failed", "Your card was declined.")
+    assert completions_of(shop, checkout_id) == 1, "the component completed the checkout itself"
 
     shopper.click("#retry")
-    shopper.wait_for("justifi-checkout input[name=card_number]")
-    shopper.click("justifi-checkout button[type=submit]")  # the component's default test card
+    shopper.wait_for("justifi-checkout button[type=submit]:enabled")
+    shopper.click("justifi-checkout button[type=submit]")  # the card field's default test card
     shopper.wait_for_text("is paid")
     shopper.screenshot("paid")
     order = shop.order(order_id)
-    assert (order["status"], order["paid_via"], order["failure"]) == ("paid", "completion", None)
-    assert order["attempt_key"] not in (None, declined["attempt_key"]), "a new attempt after a decline has a new key"
+    # The shop's read after submit-event and JustiFi's webhook race to mark it paid.
+    assert (order["status"], order["failure"]) == ("paid", None) and order["paid_via"] in ("completion", "webhook")
+    assert completions_of(shop, checkout_id) == 2
+    assert_calls_as_justifis(component_calls(shopper, shop), checkout_id)
+
+
+def test_the_component_page_trusts_no_submit_event(shop, shopper):
+    """A submit-event the page did not get from a completion (a script on the page, or a
+    shopper's console, can dispatch one with any detail) leaves the order as the provider says."""
+    fill_cart(shopper, shop, "chocolate-donut")
+    shopper.click("#pay-justifi_component")
+    shopper.wait_for("justifi-checkout button[type=submit]:enabled")
+    order_id = order_id_in(shopper.url)
+    shopper.driver.execute_script("""
+        document.querySelector('justifi-checkout').dispatchEvent(new CustomEvent('submit-event', {bubbles: true,
+          detail: {checkout: {payment_status: 'succeeded', checkout: {status: 'completed'}}, message: 'Checkout completed successfully'}}));
+    """)
+    shopper.wait_for_text("Payment pending")
+    shopper.screenshot("forged-event")
+    assert shop.order(order_id)["status"] == "pending"
 
 
 def test_recharge_hosted_checkout(shop, shopper):
@@ -215,3 +306,96 @@ def test_paid_by_webhook_when_the_shopper_never_returns(shop, shopper):
     shopper.screenshot("tab-closed")
     assert (paid["paid_via"], paid["returned_at"]) == ("webhook", None)
     assert {e["type"] for e in events_of(shop, order["id"])} <= {"checkout.completed", "checkout.completion.succeeded"}
+
+
+# JustiFi's own <justifi-checkout> (@justifi/webcomponents, dist/collection/ files named):
+# justifi-checkout renders justifi-tokenize-payment-method (a shadow root) holding card-form's
+# iframe-input iframes (id cardNumber, ...), and a justifi-button (a shadow root) to pay. The
+# card form shows its fields (opacity 1) once every iframe has answered iframe-resizer's
+# handshake (card-form.js isReady); the Pay button is enabled before, and a click then would
+# post to pages not yet listening: the iframe is returned only once the form is ready.
+JUSTIFI_CARD_FRAME = """
+    const form = document.querySelector('justifi-checkout justifi-tokenize-payment-method');
+    const fields = form && form.shadowRoot && form.shadowRoot.querySelector('card-form .container-fluid');
+    return fields && fields.style.opacity === '1' && form.shadowRoot.querySelector('iframe#cardNumber');
+"""
+JUSTIFI_PAY_BUTTON = """
+    const button = document.querySelector('justifi-checkout justifi-button');
+    return button && button.shadowRoot && button.shadowRoot.querySelector('button:enabled');
+"""
+
+
+def justifi_element(shopper, script, what, timeout=20):
+    return shopper.wait_until(lambda d: d.execute_script(script), what, timeout)
+
+
+def click_justifi_pay(shopper):
+    """Clicks JustiFi's Pay button once it is enabled (found again if rendered anew meanwhile)."""
+    shopper.wait_until(lambda d: (button := d.execute_script(JUSTIFI_PAY_BUTTON)) and (button.click() or True),
+                       "a click on JustiFi's Pay button")
+
+
+def type_in_justifi_card_number(shopper, number):
+    """Types `number` into JustiFi's card number iframe (a page of the sandbox), again until a
+    later look finds it there: the component may render its fields anew while it loads."""
+    def typed(driver):
+        frame = driver.execute_script(JUSTIFI_CARD_FRAME)
+        if not frame:
+            return False
+        driver.switch_to.frame(frame)
+        try:
+            field = driver.find_element(By.CSS_SELECTOR, "input[name=card_number]")
+            if field.get_attribute("value") == number:
+                return True
+            field.clear()
+            field.send_keys(number)
+            return False
+        finally:
+            driver.switch_to.default_content()
+    shopper.wait_until(typed, f"{number} in JustiFi's card number field")
+
+
+def test_justifi_own_web_component(shop, shopper, component_scripts):
+    """JustiFi's own package, from node_modules, on the shop's card page against the sandbox:
+    it reads the checkout, takes the card in the sandbox's card iframes (iframe-resizer's
+    handshake, then the validate and tokenize postMessages), completes the checkout from the
+    browser and emits submit-event, on which the shop reads the checkout."""
+    component_scripts.use_justifi()
+    try:
+        fill_cart(shopper, shop, "coffee-beans")
+        shopper.click("#pay-justifi_component")
+        shopper.wait_for("justifi-checkout")
+        order_id = order_id_in(shopper.url)
+        checkout_id = shop.order(order_id)["checkout_id"]
+        justifi_element(shopper, JUSTIFI_CARD_FRAME, "JustiFi's card number iframe")
+        justifi_element(shopper, JUSTIFI_PAY_BUTTON, "JustiFi's Pay button")
+        # The billing form is JustiFi's own (not an iframe); its published fillBillingForm method.
+        shopper.driver.execute_script("""
+            return document.querySelector('justifi-checkout').fillBillingForm({name: 'Ada Lovelace',
+              address_line1: '1 Main St', address_city: 'Chicago', address_state: 'IL', address_postal_code: '60601'});
+        """)
+        shopper.screenshot("justifi-component")
+
+        type_in_justifi_card_number(shopper, DECLINED)
+        record_submit_event(shopper)
+        click_justifi_pay(shopper)
+        shopper.wait_for_text("Payment failed: Your card was declined.", timeout=20)
+        shopper.screenshot("declined")
+        assert recorded_submit_event(shopper) == DECLINED_SUBMIT_EVENT
+        assert shop.order(order_id)["status"] == "failed"
+        assert completions_of(shop, checkout_id) == 1, "JustiFi's component completed the checkout itself"
+
+        shopper.click("#retry")
+        justifi_element(shopper, JUSTIFI_CARD_FRAME, "JustiFi's card number iframe")
+        shopper.driver.execute_script("""
+            return document.querySelector('justifi-checkout').fillBillingForm({name: 'Ada Lovelace',
+              address_line1: '1 Main St', address_city: 'Chicago', address_state: 'IL', address_postal_code: '60601'});
+        """)
+        click_justifi_pay(shopper)  # the field's test card
+        shopper.wait_for_text("is paid", timeout=20)
+        shopper.screenshot("paid")
+        assert shop.order(order_id)["status"] == "paid"
+        assert completions_of(shop, checkout_id) == 2
+        assert_calls_as_justifis(component_calls(shopper, shop), checkout_id)
+    finally:
+        component_scripts.use_stand_in()
