@@ -13,7 +13,18 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+
+/// The body of `{"huge": true}`: `{"data": "xxx…"}`, 9 MiB, past the library's 8 MiB bound.
+/// Made once and shared, so that the fault costs the sandbox no work per request: building it
+/// per request kept a debug build busy long enough to delay its other answers.
+static HUGE: LazyLock<axum::body::Bytes> = LazyLock::new(|| {
+    let mut body = String::with_capacity((9 << 20) + 16);
+    body.push_str(r#"{"data": ""#);
+    body.extend(std::iter::repeat_n('x', 9 << 20));
+    body.push_str(r#""}"#);
+    body.into()
+});
 
 /// Parses a fault request: `{"status": 503, "retry_after": "2"}`, `{"reset": true}`,
 /// `{"delay_ms": 500}`, `{"truncate": true}`, `{"not_json": true}`,
@@ -97,6 +108,10 @@ async fn act_out(kind: FaultKind, real: Option<Response>) -> Response {
             r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
             r
         }
-        FaultKind::Huge => reply(StatusCode::OK, json!({ "data": "x".repeat(9 << 20) })),
+        FaultKind::Huge => {
+            let mut r = Response::new(Body::from(HUGE.clone()));
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            r
+        }
     }
 }
