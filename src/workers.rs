@@ -67,6 +67,11 @@ pub fn new_lane() -> u64 {
 /// Starts `task` on an I/O thread, or queues it behind its lane's running calls. `Err` (the
 /// task dropped, its completion never called) only when the operating system refuses a new
 /// thread and the process has none to queue it for.
+///
+/// The caller starts at most one thread per burst of calls: a new thread starts up to two
+/// more before its first call while calls are waiting for one, so that the pool doubles
+/// towards the demand off the caller's thread (an event loop's, which must not spend a
+/// thread creation on every call).
 pub fn submit(task: Task) -> Result<()> {
     let pool = Pool::current();
     let mut state = pool.lock();
@@ -76,33 +81,19 @@ pub fn submit(task: Task) -> Result<()> {
         return Ok(());
     }
     lane.running += 1;
-    if state.idle > state.ready.len() {
-        state.ready.push_back(task);
-        pool.work.notify_one();
+    state.ready.push_back(task);
+    pool.work.notify_one();
+    if state.idle >= state.ready.len() || state.starting > 0 {
         return Ok(());
     }
-    // Spawned under the lock (tens of microseconds), so that the lane's accounting cannot
-    // change until it is known whether the thread exists.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Task>(1);
-    let spawned =
-        std::thread::Builder::new().name("storefront-checkout-io".into()).stack_size(STACK_SIZE).spawn(move || {
-            if let Ok(first) = rx.recv() {
-                pool.serve(first);
-            }
-        });
-    match spawned {
-        Ok(_) => {
-            state.threads += 1;
-            // The thread waits for this send; it cannot have ended before it.
-            tx.send(task).map_err(|_| Error::new(Status::Internal, "an I/O thread ended before its first task"))
-        }
-        // Another thread will take it when it finishes its call.
-        Err(_) if state.threads > 0 => {
-            state.ready.push_back(task);
-            Ok(())
-        }
+    match pool.start_thread(&mut state) {
+        Ok(()) => Ok(()),
+        // A thread of the pool takes it when it finishes its call.
+        Err(_) if state.threads > 0 => Ok(()),
         Err(e) => {
-            state.release(task.lane);
+            if let Some(task) = state.ready.pop_back() {
+                state.release(task.lane);
+            }
             Err(Error::new(Status::Internal, format!("could not start an I/O thread ({e})")))
         }
     }
@@ -123,6 +114,8 @@ struct State {
     ready: VecDeque<Task>,
     /// Threads waiting for a task.
     idle: usize,
+    /// Threads started that have not yet taken their first task.
+    starting: usize,
     /// Threads alive.
     threads: usize,
     lanes: HashMap<u64, Lane>,
@@ -185,33 +178,56 @@ impl Pool {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// An I/O thread's life: run `first`, then the lane's waiting tasks or any ready one,
-    /// until idle for [`IDLE_RETIREMENT`].
-    fn serve(&'static self, first: Task) {
-        let mut task = first;
+    /// Starts one I/O thread, counted in `threads` and `starting` until it runs.
+    fn start_thread(&'static self, state: &mut State) -> std::io::Result<()> {
+        std::thread::Builder::new()
+            .name("storefront-checkout-io".into())
+            .stack_size(STACK_SIZE)
+            .spawn(move || self.serve())?;
+        state.threads += 1;
+        state.starting += 1;
+        Ok(())
+    }
+
+    /// An I/O thread's life: take a ready task (starting up to two more threads while more
+    /// tasks wait than threads are idle or starting), run it and then its lane's waiting
+    /// ones, and again, until idle for [`IDLE_RETIREMENT`].
+    fn serve(&'static self) {
+        let mut state = self.lock();
+        state.starting -= 1;
         loop {
-            let lane = task.lane;
-            task.run();
-            let mut state = self.lock();
-            if let Some(next) = state.finish(lane) {
-                task = next;
-                continue;
-            }
-            state.idle += 1;
-            loop {
-                if let Some(next) = state.ready.pop_front() {
-                    state.idle -= 1;
-                    task = next;
-                    break;
+            let mut task = loop {
+                if let Some(task) = state.ready.pop_front() {
+                    break task;
                 }
+                state.idle += 1;
                 let (s, waited) = self.work.wait_timeout(state, IDLE_RETIREMENT).unwrap_or_else(|e| e.into_inner());
                 state = s;
+                state.idle -= 1;
                 if waited.timed_out() && state.ready.is_empty() {
-                    state.idle -= 1;
                     state.threads -= 1;
                     return;
                 }
+            };
+            for _ in 0..2 {
+                // A refusal leaves the tasks in `ready`, for the threads there are.
+                if state.ready.len() <= state.idle + state.starting || self.start_thread(&mut state).is_err() {
+                    break;
+                }
             }
+            drop(state);
+            state = loop {
+                let lane = task.lane;
+                task.run();
+                let mut state = self.lock();
+                match state.finish(lane) {
+                    Some(next) => {
+                        drop(state);
+                        task = next;
+                    }
+                    None => break state,
+                }
+            };
         }
     }
 }
