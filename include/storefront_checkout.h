@@ -337,6 +337,16 @@ int32_t checkout_web_component_token_async(const struct CheckoutClient *client,
                                            CheckoutCallback callback,
                                            void *user_data);
 
+/*
+ Waits until no asynchronous call of this process is in flight: every call started has
+ ended and its callback has returned. For a host tearing down the runtime its callbacks run
+ in (Python at interpreter exit), so that no library thread enters it afterwards. Returns
+ `CHECKOUT_OK`, or `CHECKOUT_ERR_TIMEOUT` when calls are still in flight after `timeout_ms`
+ milliseconds. It returns no string (the caller owns nothing new) and takes no pointer (NULL
+ never applies). Must not be called from a callback (it would wait for itself).
+ */
+int32_t checkout_async_wait_idle(uint64_t timeout_ms);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -456,3 +456,20 @@ pub unsafe extern "C" fn checkout_web_component_token_async(
 ) -> i32 {
     start(client, request_json, callback, user_data, Operation::WebComponentToken)
 }
+
+/// Waits until no asynchronous call of this process is in flight: every call started has
+/// ended and its callback has returned. For a host tearing down the runtime its callbacks run
+/// in (Python at interpreter exit), so that no library thread enters it afterwards. Returns
+/// `CHECKOUT_OK`, or `CHECKOUT_ERR_TIMEOUT` when calls are still in flight after `timeout_ms`
+/// milliseconds. It returns no string (the caller owns nothing new) and takes no pointer (NULL
+/// never applies). Must not be called from a callback (it would wait for itself).
+#[no_mangle]
+pub extern "C" fn checkout_async_wait_idle(timeout_ms: u64) -> i32 {
+    boundary(CHECKOUT_ERR_INTERNAL, || {
+        if workers::wait_until_drained(std::time::Duration::from_millis(timeout_ms)) {
+            CHECKOUT_OK
+        } else {
+            crate::error::CHECKOUT_ERR_TIMEOUT
+        }
+    })
+}

@@ -78,10 +78,12 @@ pub fn submit(task: Task) -> Result<()> {
     let lane = state.lanes.entry(task.lane).or_default();
     if lane.running >= task.max_in_flight {
         lane.waiting.push_back(task);
+        state.unfinished += 1;
         return Ok(());
     }
     lane.running += 1;
     state.ready.push_back(task);
+    state.unfinished += 1;
     pool.work.notify_one();
     if state.idle >= state.ready.len() || state.starting > 0 {
         return Ok(());
@@ -93,10 +95,21 @@ pub fn submit(task: Task) -> Result<()> {
         Err(e) => {
             if let Some(task) = state.ready.pop_back() {
                 state.release(task.lane);
+                state.unfinished -= 1;
             }
             Err(Error::new(Status::Internal, format!("could not start an I/O thread ({e})")))
         }
     }
+}
+
+/// Waits until every task submitted in this process has ended and its completion returned,
+/// or `timeout` passes: whether none is left.
+pub fn wait_until_drained(timeout: Duration) -> bool {
+    let pool = Pool::current();
+    let state = pool.lock();
+    let (state, _) =
+        pool.drained.wait_timeout_while(state, timeout, |s| s.unfinished > 0).unwrap_or_else(|e| e.into_inner());
+    state.unfinished == 0
 }
 
 /// The process's I/O threads and queues.
@@ -106,6 +119,8 @@ struct Pool {
     state: Mutex<State>,
     /// Signalled when a task is put in `ready`.
     work: Condvar,
+    /// Signalled when `unfinished` drops to zero.
+    drained: Condvar,
 }
 
 #[derive(Default)]
@@ -118,6 +133,8 @@ struct State {
     starting: usize,
     /// Threads alive.
     threads: usize,
+    /// Tasks submitted whose completion has not yet returned (queued, running or calling back).
+    unfinished: usize,
     lanes: HashMap<u64, Lane>,
 }
 
@@ -163,8 +180,12 @@ impl Pool {
             if let Some(pool) = unsafe { seen.as_ref() }.filter(|p| p.pid == pid) {
                 return pool;
             }
-            let fresh: &'static mut Pool =
-                Box::leak(Box::new(Pool { pid, state: Mutex::default(), work: Condvar::new() }));
+            let fresh: &'static mut Pool = Box::leak(Box::new(Pool {
+                pid,
+                state: Mutex::default(),
+                work: Condvar::new(),
+                drained: Condvar::new(),
+            }));
             match CURRENT.compare_exchange(seen, fresh, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => return fresh,
                 // Another thread installed one first; ours was never shared, so it is freed.
@@ -220,6 +241,10 @@ impl Pool {
                 let lane = task.lane;
                 task.run();
                 let mut state = self.lock();
+                state.unfinished -= 1;
+                if state.unfinished == 0 {
+                    self.drained.notify_all();
+                }
                 match state.finish(lane) {
                     Some(next) => {
                         drop(state);

@@ -195,3 +195,23 @@ fn the_deepest_json_read_fits_the_io_threads_stacks() {
         assert_eq!(collect(&rx, 1, Duration::from_secs(30)).remove(0).0, 3);
     }
 }
+
+#[test]
+fn waiting_for_idle_returns_once_every_callback_has_returned() {
+    let s = sandbox();
+    add_fault(&s, json!({"route": "POST /v1/checkouts", "delay_ms": 500, "times": 10}));
+    let client = lib().client(&config(&s.base_url())).unwrap();
+    let (tx, rx) = mpsc::channel();
+    for _ in 0..10 {
+        assert_eq!(client.start(Op::Create, &create(), tx.clone()), 0);
+    }
+    // SAFETY: takes no pointer; called from a thread that is not a callback.
+    unsafe {
+        assert_eq!((lib().async_wait_idle)(0), 13, "calls are in flight");
+        assert_eq!((lib().async_wait_idle)(120_000), 0);
+    }
+    for i in 0..10 {
+        let (code, text) = rx.try_recv().unwrap_or_else(|_| panic!("outcome {i} was not delivered before idle"));
+        assert_eq!(code, 0, "{text}");
+    }
+}

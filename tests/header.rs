@@ -47,7 +47,7 @@ fn committed_header_matches_cbindgen() {
     );
 }
 
-const EXPORTS: [&str; 15] = [
+const EXPORTS: [&str; 16] = [
     "checkout_version",
     "checkout_client_new",
     "checkout_client_free",
@@ -63,6 +63,7 @@ const EXPORTS: [&str; 15] = [
     "checkout_complete_async",
     "session_redirect_url_async",
     "checkout_web_component_token_async",
+    "checkout_async_wait_idle",
 ];
 
 #[test]

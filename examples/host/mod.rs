@@ -57,6 +57,7 @@ pub struct CheckoutLib {
     pub complete_async: AsyncOpFn,
     pub redirect_url_async: AsyncOpFn,
     pub web_component_token_async: AsyncOpFn,
+    pub async_wait_idle: unsafe extern "C" fn(u64) -> i32,
     pub path: PathBuf,
     _lib: Library,
 }
@@ -108,6 +109,7 @@ impl CheckoutLib {
                 complete_async: sym!(b"checkout_complete_async"),
                 redirect_url_async: sym!(b"session_redirect_url_async"),
                 web_component_token_async: sym!(b"checkout_web_component_token_async"),
+                async_wait_idle: sym!(b"checkout_async_wait_idle"),
                 path: path.to_owned(),
                 _lib: lib,
             })

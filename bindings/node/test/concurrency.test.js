@@ -38,7 +38,9 @@ test('256 creates with a 300 ms provider wait on the provider together, and fs k
   console.log(`256 creates at 300 ms: ${Math.round(tookMs)} ms; readFile meanwhile: ${readMs.toFixed(1)} ms`);
   assert.equal(new Set(checkouts.map((c) => c.id)).size, 256);
   assert.ok(tookMs < 10 * 300, `256 calls took ${Math.round(tookMs)} ms`);
-  assert.ok(readMs < 100, `readFile took ${readMs.toFixed(1)} ms`);
+  // Tens of milliseconds on an idle machine; the bound leaves room for a loaded test machine
+  // (the pool's threads wait for a core too) while failing a pool held by the calls (19 s).
+  assert.ok(readMs < 500, `readFile took ${readMs.toFixed(1)} ms`);
   client.close();
 });
 

@@ -199,3 +199,24 @@ def test_a_child_forked_with_calls_in_flight_inherits_none_and_runs_its_own(sand
     checkouts, status = asyncio.run(main())
     assert len({c["id"] for c in checkouts}) == 20
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"the child failed: {status}"
+
+
+def test_the_interpreter_exits_cleanly_right_after_its_calls(sandbox_url):
+    """The last callbacks may still be returning when ``asyncio.run`` ends; an interpreter
+    that finalized under them would end those library threads with ``pthread_exit`` and abort
+    ("FATAL: exception not rethrown"). AsyncClient waits for them at exit."""
+    import subprocess
+    import sys
+
+    script = f"""
+import asyncio
+from storefront_checkout import AsyncClient
+async def main():
+    async with AsyncClient({justifi_config(sandbox_url)!r}) as client:
+        await asyncio.gather(*(client.get("cho_missing") for _ in range(200)), return_exceptions=True)
+asyncio.run(main())
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    for _ in range(8):
+        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]

@@ -35,8 +35,8 @@ _ASYNC_OPERATIONS = (
 
 #: The calls in flight in this process, by id: the loop that awaits each and its future.
 _calls: Dict[int, Tuple[asyncio.AbstractEventLoop, "asyncio.Future[Dict[str, Any]]"]] = {}
-#: Guards ``_calls``; notified when it empties (for the wait at interpreter exit).
-_calls_changed = threading.Condition()
+#: Guards ``_calls``.
+_calls_lock = threading.Lock()
 _ids = itertools.count(1)
 
 #: A start function's signature, called without releasing the GIL (``PYFUNCTYPE``): a start
@@ -45,6 +45,8 @@ _ids = itertools.count(1)
 #: starts took 1.8 s that way, measured).
 _START = ctypes.PYFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_char_p, _CALLBACK, ctypes.c_void_p)
 _starts: Dict[str, Any] = {}
+#: ``checkout_async_wait_idle``'s "no limit": every call ends by its own ``deadline_ms``.
+_FOREVER_MS = 2**64 - 1
 
 
 def _settle(future: "asyncio.Future[Dict[str, Any]]", status: int, text: str) -> None:
@@ -67,10 +69,8 @@ def _settle(future: "asyncio.Future[Dict[str, Any]]", status: int, text: str) ->
 def _on_complete(user_data: Optional[int], status: int, result_json: Optional[bytes]) -> None:
     """Called by a library I/O thread, once per call. It must not block nor raise: it takes
     the call out of ``_calls`` and queues the outcome on the call's loop."""
-    with _calls_changed:
+    with _calls_lock:
         entry = _calls.pop(user_data or 0, None)
-        if not _calls:
-            _calls_changed.notify_all()
     if entry is None:
         return
     loop, future = entry
@@ -88,6 +88,8 @@ def _on_complete(user_data: Optional[int], status: int, result_json: Optional[by
 def _declare(lib: ctypes.CDLL) -> None:
     """The asynchronous exports as :data:`_START` functions, once."""
     if not _starts:
+        lib.checkout_async_wait_idle.argtypes = [ctypes.c_uint64]
+        lib.checkout_async_wait_idle.restype = ctypes.c_int32
         for name in _ASYNC_OPERATIONS:
             _starts[name] = _START(ctypes.cast(getattr(lib, name), ctypes.c_void_p).value)
 
@@ -95,16 +97,18 @@ def _declare(lib: ctypes.CDLL) -> None:
 def _forget_parent_calls() -> None:
     """In a forked child: the parent's calls are not this process's (the library never
     completes them here), so neither waits for them nor keeps their futures."""
-    global _calls_changed
+    global _calls_lock
     _calls.clear()
-    _calls_changed = threading.Condition()
+    _calls_lock = threading.Lock()
 
 
 def _wait_for_calls_in_flight() -> None:
-    """At interpreter exit: lets the calls still running end (each by its ``deadline_ms``), so
-    that no library thread calls back into an interpreter being torn down."""
-    with _calls_changed:
-        _calls_changed.wait_for(lambda: not _calls)
+    """At interpreter exit: lets the calls still running end (each by its ``deadline_ms``) and
+    their callbacks return, so that no library thread enters an interpreter being torn down
+    (CPython ends such a thread with ``pthread_exit``, which aborts the process from inside
+    the library's thread). The library waits with the GIL released, so callbacks can run."""
+    if _starts:
+        _library().checkout_async_wait_idle(_FOREVER_MS)
 
 
 os.register_at_fork(after_in_child=_forget_parent_calls)
@@ -191,7 +195,7 @@ class AsyncClient:
         loop = asyncio.get_running_loop()
         future: "asyncio.Future[Dict[str, Any]]" = loop.create_future()
         call_id = next(_ids)
-        with _calls_changed:
+        with _calls_lock:
             _calls[call_id] = (loop, future)
         start = _starts[name]
         try:
@@ -199,12 +203,12 @@ class AsyncClient:
             # the library keeps what the call needs.
             status = self._sync._run_start(lambda handle: start(handle, request_json, _on_complete, call_id))
         except BaseException:
-            with _calls_changed:
+            with _calls_lock:
                 _calls.pop(call_id, None)
             raise
         if status != 0:
             # Not started (the callback will never come): no thread could be had.
-            with _calls_changed:
+            with _calls_lock:
                 _calls.pop(call_id, None)
             raise error_for(status, {"error": {"message": f"{name}: the call could not be started"}})
         return await future
