@@ -105,6 +105,21 @@
  */
 typedef struct CheckoutClient CheckoutClient;
 
+/*
+ The completion of an asynchronous call (`checkout_create_async`, ...), called exactly once
+ per call that was started, on one of the library's I/O threads (never the thread that
+ started the call; possibly before the start function has returned):
+ - `user_data`: the pointer given when the call was started, untouched;
+ - `status`: `CHECKOUT_OK` or a `CHECKOUT_ERR_*` code, as the synchronous export returns;
+ - `result_json`: the result or the error object, NUL-terminated JSON that the library
+   owns and frees when the callback returns: copy it to keep it, never free it.
+
+ The callback must not block (nor wait for another asynchronous call of the library): the
+ thread that runs it serves other calls afterwards. It must not unwind (throw a C++
+ exception or longjmp) into the library.
+ */
+typedef void (*CheckoutCallback)(void *user_data, int32_t status, const char *result_json);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -134,7 +149,9 @@ int32_t checkout_client_new(const char *config_json,
 
 /*
  Releases a client. Calling with NULL is fine. The handle must not be used afterwards,
- nor while another thread is still inside a call with it.
+ nor while another thread is still inside a synchronous call with it. Asynchronous calls
+ still in flight (running or queued) are safe: they keep what they need, run to their end,
+ and call their callbacks; the client's memory is released when the last one has.
 
  # Safety
  `client` must be NULL or a handle from `checkout_client_new` not yet freed.
@@ -240,6 +257,95 @@ int32_t checkout_webhook_verify(const struct CheckoutClient *client,
                                 const uint8_t *body,
                                 size_t body_len,
                                 char **out_json);
+
+/*
+ Starts `checkout_create` without blocking (docs/contract.md §8): `request_json` as for
+ `checkout_create`; the outcome reaches `callback(user_data, status, result_json)` on one
+ of the library's I/O threads, exactly once, with what `checkout_create` would return
+ (the library owns `result_json`, valid until the callback returns). Returns
+ `CHECKOUT_OK` when the call was started (the callback may run before this returns);
+ `CHECKOUT_ERR_NULL_ARGUMENT` for a NULL `client` or `callback`, or `CHECKOUT_ERR_INTERNAL`
+ when no I/O thread could be started: then the callback is never called. A NULL or bad
+ `request_json` is reported through the callback. The caller keeps ownership of
+ `request_json` (copied before this returns) and of `user_data`, which it must keep valid
+ until the callback has run. At most `max_in_flight` calls of one client run at once; the
+ next wait in a queue, and the wait counts against the call's `deadline_ms`.
+ `checkout_client_free` may be called with calls in flight.
+
+ # Safety
+ `client` must be NULL or a live handle; `request_json` NULL or a NUL-terminated string;
+ `callback` NULL or a function safe to call from any thread with `user_data`.
+ */
+int32_t checkout_create_async(const struct CheckoutClient *client,
+                              const char *request_json,
+                              CheckoutCallback callback,
+                              void *user_data);
+
+/*
+ Starts `checkout_get` without blocking; the outcome reaches `callback` on an I/O thread.
+ The library owns `result_json` (valid until the callback returns); NULL handling, threads
+ and queueing as `checkout_create_async`.
+
+ # Safety
+ As `checkout_create_async`.
+ */
+int32_t checkout_get_async(const struct CheckoutClient *client,
+                           const char *request_json,
+                           CheckoutCallback callback,
+                           void *user_data);
+
+/*
+ Starts `checkout_complete` without blocking; the outcome reaches `callback` on an I/O
+ thread. Pass an `idempotency_key` to know it before the call ends: a host that stops
+ waiting still learns the payment's outcome by calling `checkout_complete` again with that
+ key (the call itself always runs to its end). The library owns `result_json` (valid until
+ the callback returns); NULL handling, threads and queueing as `checkout_create_async`.
+
+ # Safety
+ As `checkout_create_async`.
+ */
+int32_t checkout_complete_async(const struct CheckoutClient *client,
+                                const char *request_json,
+                                CheckoutCallback callback,
+                                void *user_data);
+
+/*
+ Starts `session_redirect_url` without blocking; the outcome reaches `callback` on an I/O
+ thread. The library owns `result_json` (valid until the callback returns); NULL handling,
+ threads and queueing as `checkout_create_async`.
+
+ # Safety
+ As `checkout_create_async`.
+ */
+int32_t session_redirect_url_async(const struct CheckoutClient *client,
+                                   const char *request_json,
+                                   CheckoutCallback callback,
+                                   void *user_data);
+
+/*
+ Starts `checkout_web_component_token` without blocking; the outcome reaches `callback` on
+ an I/O thread. The library owns `result_json` (valid until the callback returns); NULL
+ handling, threads and queueing as `checkout_create_async`.
+ (`checkout_webhook_verify` has no asynchronous form: it does no I/O, only a few
+ microseconds of hashing, so calling it on an event loop's thread does not block it.)
+
+ # Safety
+ As `checkout_create_async`.
+ */
+int32_t checkout_web_component_token_async(const struct CheckoutClient *client,
+                                           const char *request_json,
+                                           CheckoutCallback callback,
+                                           void *user_data);
+
+/*
+ Waits until no asynchronous call of this process is in flight: every call started has
+ ended and its callback has returned. For a host tearing down the runtime its callbacks run
+ in (Python at interpreter exit), so that no library thread enters it afterwards. Returns
+ `CHECKOUT_OK`, or `CHECKOUT_ERR_TIMEOUT` when calls are still in flight after `timeout_ms`
+ milliseconds. It returns no string (the caller owns nothing new) and takes no pointer (NULL
+ never applies). Must not be called from a callback (it would wait for itself).
+ */
+int32_t checkout_async_wait_idle(uint64_t timeout_ms);
 
 #ifdef __cplusplus
 }  // extern "C"

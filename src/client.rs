@@ -11,11 +11,20 @@ use crate::transport;
 use crate::webhook::Headers;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::time::Instant;
 
 /// A configured checkout client; `Send + Sync`, so one may serve many threads at once.
 pub struct Client {
     provider: Box<dyn Provider>,
+    /// The most asynchronous calls of this client run at once (`max_in_flight`); more wait.
+    max_in_flight: usize,
 }
+
+/// `max_in_flight`'s default: 512 calls, each waiting on the provider on its own I/O thread.
+const DEFAULT_MAX_IN_FLIGHT: u64 = 512;
+
+/// `max_in_flight`'s largest value.
+const MAX_MAX_IN_FLIGHT: u64 = 10_000;
 
 type Request = Map<String, Value>;
 
@@ -24,9 +33,15 @@ impl Client {
     /// values are `CHECKOUT_ERR_CONFIG` naming the key.
     pub fn new(config: Request) -> Result<Client> {
         let mut f = Fields::new(config, Status::Config);
+        let max_in_flight = match f.integer_up_to("max_in_flight", MAX_MAX_IN_FLIGHT) {
+            Ok(Some(0)) | Err(_) => {
+                return Err(f.error("max_in_flight", &format!("must be an integer from 1 to {MAX_MAX_IN_FLIGHT}")))
+            }
+            Ok(n) => n.unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+        };
         let provider = providers::from_config(&mut f)?;
         f.finish()?;
-        Ok(Client { provider })
+        Ok(Client { provider, max_in_flight: max_in_flight as usize })
     }
 
     /// The provider's name, as results and errors carry it.
@@ -36,27 +51,27 @@ impl Client {
 
     /// `checkout_create`: request and result as in docs/contract.md §7.
     pub fn create(&self, request: Request) -> Result<Value> {
-        self.dispatch::<AsValue>(Operation::Create, request)
+        self.dispatch::<AsValue>(Operation::Create, request, None)
     }
 
     /// `checkout_get`: `{checkout_id}` or (JustiFi) `{payment_intent_id}`.
     pub fn get(&self, request: Request) -> Result<Value> {
-        self.dispatch::<AsValue>(Operation::Get, request)
+        self.dispatch::<AsValue>(Operation::Get, request, None)
     }
 
     /// `checkout_complete`: pays a checkout with a payment method token.
     pub fn complete(&self, request: Request) -> Result<Value> {
-        self.dispatch::<AsValue>(Operation::Complete, request)
+        self.dispatch::<AsValue>(Operation::Complete, request, None)
     }
 
     /// `session_redirect_url`: where to send the shopper to pay.
     pub fn redirect_url(&self, request: Request) -> Result<Value> {
-        self.dispatch::<AsValue>(Operation::RedirectUrl, request)
+        self.dispatch::<AsValue>(Operation::RedirectUrl, request, None)
     }
 
     /// `checkout_web_component_token` (JustiFi): a token and HTML for the checkout component.
     pub fn web_component_token(&self, request: Request) -> Result<Value> {
-        self.dispatch::<AsValue>(Operation::WebComponentToken, request)
+        self.dispatch::<AsValue>(Operation::WebComponentToken, request, None)
     }
 
     /// `checkout_webhook_verify`: the normalized event of a delivery whose signature holds.
@@ -67,7 +82,18 @@ impl Client {
 
     /// An operation's result as JSON text, serialized once: what the C ABI returns.
     pub(crate) fn json(&self, operation: Operation, request: Request) -> Result<String> {
-        self.dispatch::<AsText>(operation, request)
+        self.dispatch::<AsText>(operation, request, None)
+    }
+
+    /// [`Client::json`] for an asynchronous call queued at `since`: the wait for an I/O thread
+    /// counts against the call's `deadline_ms`.
+    pub(crate) fn json_since(&self, operation: Operation, request: Request, since: Instant) -> Result<String> {
+        self.dispatch::<AsText>(operation, request, Some(since))
+    }
+
+    /// How many asynchronous calls of this client run at once (`max_in_flight`).
+    pub(crate) fn max_in_flight(&self) -> usize {
+        self.max_in_flight
     }
 
     /// [`Client::verify_webhook`] as JSON text.
@@ -78,15 +104,16 @@ impl Client {
     /// Runs an operation. What every provider's answer must satisfy is checked here, once:
     /// a redirect URL is absolute https (loopback http for a sandbox), and an answer names
     /// the checkout or payment intent asked for, never another.
-    fn dispatch<R: Render>(&self, operation: Operation, request: Request) -> Result<R::Out> {
+    fn dispatch<R: Render>(&self, operation: Operation, request: Request, since: Option<Instant>) -> Result<R::Out> {
         let p = &self.provider;
+        let name = operation.name();
         match operation {
-            Operation::Create => self.run::<R, _>(operation.name(), || {
+            Operation::Create => self.run::<R, _>((name, since), || {
                 let req = CreateCheckout::parse(fields(request))?;
                 Refusals::check(p.name(), "checkout_create", p.refusals().create, &req.given())?;
                 p.create(req)?.checked()
             }),
-            Operation::Get => self.run::<R, _>(operation.name(), || {
+            Operation::Get => self.run::<R, _>((name, since), || {
                 let lookup = CheckoutLookup::parse(fields(request))?;
                 Refusals::check(p.name(), "checkout_get", p.refusals().get, &lookup.given())?;
                 let asked = lookup.id().to_owned();
@@ -94,7 +121,7 @@ impl Client {
                 same_object(&asked, &checkout.id)?;
                 Ok(checkout)
             }),
-            Operation::Complete => self.run::<R, _>(operation.name(), || {
+            Operation::Complete => self.run::<R, _>((name, since), || {
                 let req = Complete::parse(fields(request))?;
                 Refusals::check(p.name(), "checkout_complete", p.refusals().complete, &req.given())?;
                 let asked = req.checkout_id.clone();
@@ -105,19 +132,19 @@ impl Client {
                 })?;
                 Ok(completion)
             }),
-            Operation::RedirectUrl => self.run::<R, _>(operation.name(), || {
+            Operation::RedirectUrl => self.run::<R, _>((name, since), || {
                 let req = Redirect::parse(fields(request))?;
                 Refusals::check(p.name(), "session_redirect_url", p.refusals().redirect, &req.given())?;
                 p.redirect_url(req)?.checked()
             }),
-            Operation::WebComponentToken => self.run::<R, _>(operation.name(), || {
+            Operation::WebComponentToken => self.run::<R, _>((name, since), || {
                 p.web_component_token(WebComponentTokenRequest::parse(fields(request))?)
             }),
         }
     }
 
     fn verify<R: Render>(&self, headers: &str, body: &[u8]) -> Result<R::Out> {
-        self.run::<R, _>("checkout_webhook_verify", || {
+        self.run::<R, _>(("checkout_webhook_verify", None), || {
             let headers = Headers::parse(headers)?;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -129,8 +156,16 @@ impl Client {
 
     /// Runs one operation: its result with `attempts` (HTTP requests sent, retries
     /// included), rendered once; or its error with `provider` and `attempts`.
-    fn run<R: Render, T: Serialize>(&self, name: &'static str, op: impl FnOnce() -> Result<T>) -> Result<R::Out> {
-        let scope = transport::begin_call(name);
+    /// `call` is the operation's C name and, for an asynchronous call, when it was queued.
+    fn run<R: Render, T: Serialize>(
+        &self,
+        call: (&'static str, Option<Instant>),
+        op: impl FnOnce() -> Result<T>,
+    ) -> Result<R::Out> {
+        let scope = match call {
+            (name, Some(since)) => transport::begin_call_since(name, since),
+            (name, None) => transport::begin_call(name),
+        };
         let outcome = op();
         let attempts = scope.attempts();
         outcome

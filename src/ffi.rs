@@ -1,20 +1,41 @@
-//! The C ABI (docs/contract.md §2–§3). Every export runs inside [`guard`], one panic boundary
-//! that turns a panic into `CHECKOUT_ERR_INTERNAL`, and reads its arguments through the
-//! conversions here: NULL checks, UTF-8 checks and JSON parsing are written once.
+//! The C ABI (docs/contract.md §2–§3, §8). Every export runs inside [`boundary`], one panic
+//! boundary that turns a panic into `CHECKOUT_ERR_INTERNAL`, and reads its arguments through
+//! the conversions here: NULL checks, UTF-8 checks and JSON parsing are written once. The
+//! `*_async` exports run the same operations on the library's I/O threads (`workers`).
 
 use crate::client::{Client, Operation};
-use crate::error::{Error, Result, Status, CHECKOUT_ERR_NULL_ARGUMENT, CHECKOUT_OK};
+use crate::error::{Error, Result, Status, CHECKOUT_ERR_INTERNAL, CHECKOUT_ERR_NULL_ARGUMENT, CHECKOUT_OK};
 use crate::fields::json_object;
+use crate::workers::{self, Task};
 use serde_json::{Map, Value};
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
+use std::sync::Arc;
+use std::time::Instant;
 
 /// An opaque handle to a configured client. Thread-safe: one handle may be used from many
 /// threads at once. Create with `checkout_client_new`, release with `checkout_client_free`.
 pub struct CheckoutClient {
-    inner: Client,
+    /// Shared with the asynchronous calls in flight, which keep it alive past a free.
+    inner: Arc<Client>,
+    /// The handle's lane on the I/O threads: its `max_in_flight` bound.
+    lane: u64,
 }
+
+/// The completion of an asynchronous call (`checkout_create_async`, ...), called exactly once
+/// per call that was started, on one of the library's I/O threads (never the thread that
+/// started the call; possibly before the start function has returned):
+/// - `user_data`: the pointer given when the call was started, untouched;
+/// - `status`: `CHECKOUT_OK` or a `CHECKOUT_ERR_*` code, as the synchronous export returns;
+/// - `result_json`: the result or the error object, NUL-terminated JSON that the library
+///   owns and frees when the callback returns: copy it to keep it, never free it.
+///
+/// The callback must not block (nor wait for another asynchronous call of the library): the
+/// thread that runs it serves other calls afterwards. It must not unwind (throw a C++
+/// exception or longjmp) into the library.
+pub type CheckoutCallback =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, status: i32, result_json: *const c_char)>;
 
 /// The panic boundary every export runs in: `body`'s value, or `on_panic` if it panicked
 /// (unwinding into a C, PHP or Python host is undefined behaviour).
@@ -33,12 +54,18 @@ unsafe fn guard(out_json: *mut *mut c_char, body: impl FnOnce() -> Result<String
         return CHECKOUT_ERR_NULL_ARGUMENT;
     }
     *out_json = ptr::null_mut();
-    let (code, text) = match boundary(Err(Error::caught_panic()), body) {
-        Ok(json) => (CHECKOUT_OK, json),
-        Err(e) => (e.status.code(), e.to_json()),
-    };
+    let (code, text) = outcome(body);
     *out_json = owned_string(text);
     code
+}
+
+/// `body`'s status code and JSON text (the result, or the error object), behind the panic
+/// boundary.
+fn outcome(body: impl FnOnce() -> Result<String>) -> (i32, String) {
+    match boundary(Err(Error::caught_panic()), body) {
+        Ok(json) => (CHECKOUT_OK, json),
+        Err(e) => (e.status.code(), e.to_json()),
+    }
 }
 
 /// A string the caller owns, to free with `checkout_string_free`. JSON text has no NUL
@@ -52,10 +79,13 @@ fn owned_string(text: String) -> *mut c_char {
 /// # Safety
 /// `p` must be NULL or point to a NUL-terminated string that outlives the call.
 unsafe fn str_arg<'a>(p: *const c_char, name: &str) -> Result<&'a str> {
-    if p.is_null() {
-        return Err(Error::new(Status::NullArgument, format!("{name}: must not be NULL")));
-    }
-    CStr::from_ptr(p).to_str().map_err(|e| {
+    text_arg((!p.is_null()).then(|| CStr::from_ptr(p)), name)
+}
+
+/// The UTF-8 text of `s` (`None` for a NULL pointer), named `name` in errors.
+fn text_arg<'a>(s: Option<&'a CStr>, name: &str) -> Result<&'a str> {
+    let s = s.ok_or_else(|| Error::new(Status::NullArgument, format!("{name}: must not be NULL")))?;
+    s.to_str().map_err(|e| {
         Error::new(Status::InvalidUtf8, format!("{name}: is not valid UTF-8 (at byte {})", e.valid_up_to()))
     })
 }
@@ -73,7 +103,7 @@ unsafe fn object_arg(p: *const c_char, name: &str) -> Result<Map<String, Value>>
 /// # Safety
 /// `p` must be NULL or a handle from `checkout_client_new` not yet freed.
 unsafe fn client_arg<'a>(p: *const CheckoutClient) -> Result<&'a Client> {
-    p.as_ref().map(|c| &c.inner).ok_or_else(|| Error::new(Status::NullArgument, "client: must not be NULL"))
+    p.as_ref().map(|c| &*c.inner).ok_or_else(|| Error::new(Status::NullArgument, "client: must not be NULL"))
 }
 
 /// One operation: the handle, the request object, the result as JSON text.
@@ -120,7 +150,7 @@ pub unsafe extern "C" fn checkout_client_new(
         }
         *client_out = ptr::null_mut();
         let client = Client::new(object_arg(config_json, "config_json")?)?;
-        *client_out = Box::into_raw(Box::new(CheckoutClient { inner: client }));
+        *client_out = Box::into_raw(Box::new(CheckoutClient { inner: Arc::new(client), lane: workers::new_lane() }));
         Ok(String::new())
     });
     if code == CHECKOUT_OK || out_json.is_null() {
@@ -132,7 +162,9 @@ pub unsafe extern "C" fn checkout_client_new(
 }
 
 /// Releases a client. Calling with NULL is fine. The handle must not be used afterwards,
-/// nor while another thread is still inside a call with it.
+/// nor while another thread is still inside a synchronous call with it. Asynchronous calls
+/// still in flight (running or queued) are safe: they keep what they need, run to their end,
+/// and call their callbacks; the client's memory is released when the last one has.
 ///
 /// # Safety
 /// `client` must be NULL or a handle from `checkout_client_new` not yet freed.
@@ -270,5 +302,174 @@ pub unsafe extern "C" fn checkout_webhook_verify(
             (false, len) => std::slice::from_raw_parts(body, len),
         };
         client.verify_webhook_json(headers, body)
+    })
+}
+
+/// A host's `user_data` pointer, carried to the I/O thread that calls the callback with it.
+struct UserData(*mut c_void);
+
+// SAFETY: the library never dereferences it; the header tells the host that the callback
+// receives it on another thread.
+unsafe impl Send for UserData {}
+
+impl UserData {
+    fn get(&self) -> *mut c_void {
+        self.0
+    }
+}
+
+/// Starts `op` on an I/O thread. The request text is copied before this returns; parsing,
+/// checking and the provider's round trips happen on the I/O thread, and every outcome after
+/// a successful start (a bad request included) reaches `callback`.
+///
+/// # Safety
+/// `client` NULL or a live handle; `request_json` NULL or a NUL-terminated string; `callback`
+/// NULL or a function that may be called from another thread with `user_data`.
+unsafe fn start(
+    client: *const CheckoutClient,
+    request_json: *const c_char,
+    callback: CheckoutCallback,
+    user_data: *mut c_void,
+    op: Operation,
+) -> i32 {
+    boundary(CHECKOUT_ERR_INTERNAL, || {
+        let (Some(handle), Some(callback)) = (client.as_ref(), callback) else {
+            return CHECKOUT_ERR_NULL_ARGUMENT;
+        };
+        let since = Instant::now();
+        let request = (!request_json.is_null()).then(|| CStr::from_ptr(request_json).to_owned());
+        let client = Arc::clone(&handle.inner);
+        let user_data = UserData(user_data);
+        let task = Task {
+            lane: handle.lane,
+            max_in_flight: client.max_in_flight(),
+            work: Box::new(move || {
+                outcome(|| {
+                    let request = json_object(text_arg(request.as_deref(), "request_json")?, "request_json")?;
+                    client.json_since(op, request, since)
+                })
+            }),
+            complete: Box::new(move |code, text| {
+                let text = CString::new(text).unwrap_or_default();
+                // SAFETY: the host gave this callback for this user_data; the text lives
+                // until the callback returns.
+                unsafe { callback(user_data.get(), code, text.as_ptr()) }
+            }),
+        };
+        match workers::submit(task) {
+            Ok(()) => CHECKOUT_OK,
+            Err(e) => e.status.code(),
+        }
+    })
+}
+
+/// Starts `checkout_create` without blocking (docs/contract.md §8): `request_json` as for
+/// `checkout_create`; the outcome reaches `callback(user_data, status, result_json)` on one
+/// of the library's I/O threads, exactly once, with what `checkout_create` would return
+/// (the library owns `result_json`, valid until the callback returns). Returns
+/// `CHECKOUT_OK` when the call was started (the callback may run before this returns);
+/// `CHECKOUT_ERR_NULL_ARGUMENT` for a NULL `client` or `callback`, or `CHECKOUT_ERR_INTERNAL`
+/// when no I/O thread could be started: then the callback is never called. A NULL or bad
+/// `request_json` is reported through the callback. The caller keeps ownership of
+/// `request_json` (copied before this returns) and of `user_data`, which it must keep valid
+/// until the callback has run. At most `max_in_flight` calls of one client run at once; the
+/// next wait in a queue, and the wait counts against the call's `deadline_ms`.
+/// `checkout_client_free` may be called with calls in flight.
+///
+/// # Safety
+/// `client` must be NULL or a live handle; `request_json` NULL or a NUL-terminated string;
+/// `callback` NULL or a function safe to call from any thread with `user_data`.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_create_async(
+    client: *const CheckoutClient,
+    request_json: *const c_char,
+    callback: CheckoutCallback,
+    user_data: *mut c_void,
+) -> i32 {
+    start(client, request_json, callback, user_data, Operation::Create)
+}
+
+/// Starts `checkout_get` without blocking; the outcome reaches `callback` on an I/O thread.
+/// The library owns `result_json` (valid until the callback returns); NULL handling, threads
+/// and queueing as `checkout_create_async`.
+///
+/// # Safety
+/// As `checkout_create_async`.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_get_async(
+    client: *const CheckoutClient,
+    request_json: *const c_char,
+    callback: CheckoutCallback,
+    user_data: *mut c_void,
+) -> i32 {
+    start(client, request_json, callback, user_data, Operation::Get)
+}
+
+/// Starts `checkout_complete` without blocking; the outcome reaches `callback` on an I/O
+/// thread. Pass an `idempotency_key` to know it before the call ends: a host that stops
+/// waiting still learns the payment's outcome by calling `checkout_complete` again with that
+/// key (the call itself always runs to its end). The library owns `result_json` (valid until
+/// the callback returns); NULL handling, threads and queueing as `checkout_create_async`.
+///
+/// # Safety
+/// As `checkout_create_async`.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_complete_async(
+    client: *const CheckoutClient,
+    request_json: *const c_char,
+    callback: CheckoutCallback,
+    user_data: *mut c_void,
+) -> i32 {
+    start(client, request_json, callback, user_data, Operation::Complete)
+}
+
+/// Starts `session_redirect_url` without blocking; the outcome reaches `callback` on an I/O
+/// thread. The library owns `result_json` (valid until the callback returns); NULL handling,
+/// threads and queueing as `checkout_create_async`.
+///
+/// # Safety
+/// As `checkout_create_async`.
+#[no_mangle]
+pub unsafe extern "C" fn session_redirect_url_async(
+    client: *const CheckoutClient,
+    request_json: *const c_char,
+    callback: CheckoutCallback,
+    user_data: *mut c_void,
+) -> i32 {
+    start(client, request_json, callback, user_data, Operation::RedirectUrl)
+}
+
+/// Starts `checkout_web_component_token` without blocking; the outcome reaches `callback` on
+/// an I/O thread. The library owns `result_json` (valid until the callback returns); NULL
+/// handling, threads and queueing as `checkout_create_async`.
+/// (`checkout_webhook_verify` has no asynchronous form: it does no I/O, only a few
+/// microseconds of hashing, so calling it on an event loop's thread does not block it.)
+///
+/// # Safety
+/// As `checkout_create_async`.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_web_component_token_async(
+    client: *const CheckoutClient,
+    request_json: *const c_char,
+    callback: CheckoutCallback,
+    user_data: *mut c_void,
+) -> i32 {
+    start(client, request_json, callback, user_data, Operation::WebComponentToken)
+}
+
+/// Waits until no asynchronous call of this process is in flight: every call started has
+/// ended and its callback has returned. For a host tearing down the runtime its callbacks run
+/// in (Python at interpreter exit), so that no library thread enters it afterwards. Returns
+/// `CHECKOUT_OK`, or `CHECKOUT_ERR_TIMEOUT` when calls are still in flight after `timeout_ms`
+/// milliseconds. It returns no string (the caller owns nothing new) and takes no pointer (NULL
+/// never applies). Must not be called from a callback (it would wait for itself).
+#[no_mangle]
+pub extern "C" fn checkout_async_wait_idle(timeout_ms: u64) -> i32 {
+    boundary(CHECKOUT_ERR_INTERNAL, || {
+        if workers::wait_until_drained(std::time::Duration::from_millis(timeout_ms)) {
+            CHECKOUT_OK
+        } else {
+            crate::error::CHECKOUT_ERR_TIMEOUT
+        }
     })
 }

@@ -24,6 +24,7 @@ mod timestamp;
 mod token_cache;
 mod transport;
 mod webhook;
+mod workers;
 
 pub use client::Client;
 pub use error::{Error, Status};

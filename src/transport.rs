@@ -225,6 +225,9 @@ struct CallState {
     operation: &'static str,
     attempts: u32,
     deadline: Option<Instant>,
+    /// When the call's clock started, if before its first request: an asynchronous call's
+    /// time waiting for an I/O thread counts against its `deadline_ms` (docs/contract.md §8).
+    since: Option<Instant>,
 }
 
 thread_local! {
@@ -239,6 +242,13 @@ pub struct CallScope {
 /// Starts counting the HTTP attempts of `operation` (its C name) on this thread.
 pub fn begin_call(operation: &'static str) -> CallScope {
     let state = CallState { operation, ..CallState::default() };
+    CallScope { previous: CALL.with(|c| c.replace(Some(state))) }
+}
+
+/// As [`begin_call`], for a call whose deadline runs from `since` (when it was queued)
+/// rather than from its first request.
+pub fn begin_call_since(operation: &'static str, since: Instant) -> CallScope {
+    let state = CallState { operation, since: Some(since), ..CallState::default() };
     CallScope { previous: CALL.with(|c| c.replace(Some(state))) }
 }
 
@@ -264,16 +274,11 @@ impl Drop for CallScope {
 fn start_attempt(budget: Duration) -> Instant {
     CALL.with(|c| {
         let mut state = c.get().unwrap_or_default();
-        let deadline = *state.deadline.get_or_insert_with(|| Instant::now() + budget);
+        let deadline = *state.deadline.get_or_insert_with(|| state.since.unwrap_or_else(Instant::now) + budget);
         state.attempts += 1;
         c.set(Some(state));
         deadline
     })
-}
-
-/// The call's deadline, when one is running.
-fn call_deadline() -> Option<Instant> {
-    CALL.with(|c| c.get().and_then(|s| s.deadline))
 }
 
 /// The deadline of the call running on this thread, starting its clock now if no request
@@ -281,7 +286,7 @@ fn call_deadline() -> Option<Instant> {
 fn deadline_from_now(budget: Duration) -> Instant {
     CALL.with(|c| match c.get() {
         Some(mut state) => {
-            let deadline = *state.deadline.get_or_insert_with(|| Instant::now() + budget);
+            let deadline = *state.deadline.get_or_insert_with(|| state.since.unwrap_or_else(Instant::now) + budget);
             c.set(Some(state));
             deadline
         }
@@ -442,7 +447,7 @@ impl Transport {
         let mut retries = 0;
         loop {
             let now = Instant::now();
-            let left = before(call_deadline().unwrap_or(now + self.deadline)).saturating_duration_since(now);
+            let left = before(deadline_from_now(self.deadline)).saturating_duration_since(now);
             if left.is_zero() {
                 return Err(Error { may_have_reached_provider: retries > 0, ..deadline_passed(self.deadline) });
             }

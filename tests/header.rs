@@ -47,7 +47,7 @@ fn committed_header_matches_cbindgen() {
     );
 }
 
-const EXPORTS: [&str; 10] = [
+const EXPORTS: [&str; 16] = [
     "checkout_version",
     "checkout_client_new",
     "checkout_client_free",
@@ -58,6 +58,12 @@ const EXPORTS: [&str; 10] = [
     "checkout_web_component_token",
     "checkout_webhook_verify",
     "checkout_string_free",
+    "checkout_create_async",
+    "checkout_get_async",
+    "checkout_complete_async",
+    "session_redirect_url_async",
+    "checkout_web_component_token_async",
+    "checkout_async_wait_idle",
 ];
 
 #[test]

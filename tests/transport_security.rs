@@ -175,6 +175,36 @@ fn https_needs_a_trusted_root_and_ca_bundle_path_provides_one() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// The I/O threads of the asynchronous calls have small stacks (src/workers.rs): a rustls
+/// handshake, a refused certificate and a payment that settles all fit in them.
+#[test]
+fn asynchronous_calls_run_over_tls_on_the_io_threads() {
+    let s = sandbox();
+    let dir = std::env::temp_dir().join(format!("storefront-tls-async-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let front = tls_front(s.addr(), &dir);
+    let run = |client: &common::host::HostClient, op: Op, request: serde_json::Value| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        assert_eq!(client.start(op, &request, tx), 0);
+        let (code, text) = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("the callback ran");
+        (code, serde_json::from_str::<serde_json::Value>(&text).unwrap())
+    };
+    let mut cfg = config(&front.origin);
+    cfg["max_retries"] = 0.into();
+    let untrusting = lib().client(&cfg).unwrap();
+    let (code, e) = run(&untrusting, Op::Create, json!({"amount": 1799, "description": "x"}));
+    assert_eq!(code, 12, "{e}");
+
+    cfg["ca_bundle_path"] = front.ca_pem.to_str().unwrap().into();
+    let trusting = lib().client(&cfg).unwrap();
+    let (code, c) = run(&trusting, Op::Create, json!({"amount": 1799, "description": "Over TLS"}));
+    assert_eq!(code, 0, "{c}");
+    let token = common::tokenize(&s, "4242424242424242");
+    let (code, paid) = run(&trusting, Op::Complete, json!({"checkout_id": c["id"], "payment_token": token}));
+    assert_eq!((code, paid["payment_status"].as_str()), (0, Some("succeeded")), "{paid}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn plain_http_goes_through_the_proxy_too() {
     let s = sandbox();

@@ -20,8 +20,13 @@ export interface Config {
   /** ReCharge: accept deliveries signed only with the legacy X-Recharge-Hmac-Sha256 (no timestamp). */
   accept_legacy_webhook_signature?: boolean;
   api_key?: string;
-  /** Milliseconds for the whole call, retries and waits included. */
+  /** Milliseconds for the whole call, retries and waits included (a wait in the max_in_flight queue too). */
   deadline_ms?: number;
+  /**
+   * How many Promise-returning calls of this client run at once, each on one of the library's
+   * own I/O threads (default 512, 1 to 10000); the next wait in the library's queue.
+   */
+  max_in_flight?: number;
   /** One JSON line per HTTP attempt on stderr; never a secret. */
   log?: boolean;
   ca_bundle_path?: string;
@@ -129,6 +134,13 @@ export interface WebComponentToken {
   idempotency_key: string;
 }
 
+/**
+ * A checkout client. The Promise-returning methods run on the library's own I/O threads (never
+ * libuv's pool) and settle on the event loop; only CheckoutError subclasses reject them (a
+ * TypeError for a request that is not a plain object). The *Sync twins block the caller.
+ * A payment in flight always runs to its end: to learn the outcome of a complete() whose
+ * Promise you stopped waiting for, call complete() again with the same idempotency_key.
+ */
 export class Client {
   constructor(config: Config);
   create(request: CreateRequest): Promise<Checkout>;
@@ -143,6 +155,7 @@ export class Client {
   webComponentTokenSync(checkoutId: string, options?: { idempotencyKey?: string }): WebComponentToken;
   verifyWebhook(headers: Record<string, string | string[]>, body: Uint8Array | string): Promise<WebhookEvent>;
   verifyWebhookSync(headers: Record<string, string | string[]>, body: Uint8Array | string): WebhookEvent;
+  /** Releases the handle; calls in flight still settle. Safe to call twice. */
   close(): void;
 }
 

@@ -1,7 +1,10 @@
 'use strict';
 // storefront-checkout for Node: payment checkouts with JustiFi, ReCharge and Payfect through
-// the storefront-checkout shared library (koffi). Calls return Promises and run on koffi's
-// worker threads, off the event loop; each has a blocking twin (createSync, ...).
+// the storefront-checkout shared library (koffi). Calls return Promises backed by the library's
+// asynchronous C ABI: each runs on one of the library's own I/O threads, and its outcome comes
+// back to the event loop through one registered koffi callback (koffi queues a call from a
+// foreign thread onto the main thread), so no libuv pool thread waits on a provider. Each call
+// has a blocking twin (createSync, ...).
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -38,6 +41,45 @@ function locate() {
 
 let native = null;
 
+/**
+ * The asynchronous calls in flight in this process, by the id given to the library as the
+ * callback's user_data: `{ client, resolve, reject }`.
+ */
+const inFlight = new Map();
+let nextCallId = 1;
+/**
+ * A timer held while calls are in flight: koffi's queue to the main thread does not keep the
+ * event loop alive, so without it the process could exit with calls pending. Cleared when the
+ * last call ends, so that the process exits normally when none is in flight.
+ */
+let keepAlive = null;
+
+/**
+ * The one callback the library calls for every asynchronous call (docs/contract.md §8): koffi
+ * runs it on the main thread while the library's I/O thread waits, so `text` (owned by the
+ * library) is read here and never kept. It never throws: a failure of its own becomes the
+ * call's InternalError.
+ */
+function onComplete(id, status, text) {
+  const call = inFlight.get(Number(id));
+  if (!call) return;
+  forget(Number(id));
+  try {
+    call.resolve(settle(status, text));
+  } catch (e) {
+    call.reject(e instanceof CheckoutError ? e : internalError(e));
+  }
+}
+
+/** Forgets call `id`; the last one lets the event loop end. */
+function forget(id) {
+  inFlight.delete(id);
+  if (inFlight.size === 0 && keepAlive !== null) {
+    clearInterval(keepAlive);
+    keepAlive = null;
+  }
+}
+
 /** Loads the library once and declares its functions; owned strings are freed by the library. */
 function load() {
   if (native) return native;
@@ -45,6 +87,9 @@ function load() {
   const stringFree = lib.func('void checkout_string_free(void *s)');
   koffi.disposable('CheckoutOwnedString', 'char *', stringFree);
   const op = (name) => lib.func(`int32_t ${name}(void *client, const char *request, _Out_ CheckoutOwnedString *out)`);
+  // user_data carries a call id, so it is declared as the pointer-sized integer it holds.
+  const callback = koffi.proto('void CheckoutCallback(intptr_t user_data, int32_t status, const char *result_json)');
+  const start = (name) => lib.func(`int32_t ${name}(void *client, const char *request, CheckoutCallback *callback, intptr_t user_data)`);
   native = {
     version: lib.func('const char *checkout_version(void)'),
     clientNew: lib.func('int32_t checkout_client_new(const char *config, _Out_ void **client, _Out_ CheckoutOwnedString *out)'),
@@ -57,6 +102,15 @@ function load() {
       redirectUrl: op('session_redirect_url'),
       webComponentToken: op('checkout_web_component_token'),
     },
+    starts: {
+      create: start('checkout_create_async'),
+      get: start('checkout_get_async'),
+      complete: start('checkout_complete_async'),
+      redirectUrl: start('session_redirect_url_async'),
+      webComponentToken: start('checkout_web_component_token_async'),
+    },
+    // Registered once for the process and never unregistered: every call shares it.
+    callback: koffi.register(onComplete, koffi.pointer(callback)),
   };
   return native;
 }
@@ -116,6 +170,11 @@ function parse(text) {
   }
 }
 
+/** An InternalError for a failure of this binding's own (never a plain Error to the caller). */
+function internalError(e) {
+  return new errors.InternalError({ status: 99, code: 'internal', message: `storefront-checkout: ${e && e.name}: ${e && e.message}` });
+}
+
 function settle(status, text) {
   const body = parse(text);
   if (status !== 0) throw errorFor(status, body);
@@ -144,7 +203,6 @@ class Client {
     const status = lib.clientNew(encode(config), handle, out);
     settle(status, out[0]);
     this._handle = handle[0];
-    this._pending = 0;
     this._closing = false;
     released.register(this, this._handle, this);
   }
@@ -160,24 +218,10 @@ class Client {
     return settle(load().ops[op](this._handle, json, out), out[0]);
   }
 
-  /** Runs a koffi async call, `start(out, done)`, keeping the handle alive until it ends. */
-  _inFlight(start) {
-    const out = [null];
-    this._pending += 1;
-    return new Promise((resolve, reject) => {
-      start(out, (err, status) => {
-        this._pending -= 1;
-        if (this._closing && this._pending === 0) this._free();
-        if (err) return reject(err);
-        try {
-          resolve(settle(status, out[0]));
-        } catch (e) {
-          reject(e);
-        }
-      });
-    });
-  }
-
+  /**
+   * Starts `op` through the library's asynchronous ABI: the Promise settles when the library
+   * calls back. Beyond the client's `max_in_flight`, calls wait in the library's queue.
+   */
   _async(op, request) {
     let json;
     try {
@@ -185,7 +229,26 @@ class Client {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this._inFlight((out, done) => load().ops[op].async(this._handle, json, out, done));
+    const lib = load();
+    return new Promise((resolve, reject) => {
+      const id = nextCallId;
+      nextCallId += 1;
+      inFlight.set(id, { resolve, reject });
+      if (keepAlive === null) keepAlive = setInterval(() => {}, 2 ** 31 - 1);
+      let status;
+      try {
+        status = lib.starts[op](this._handle, json, lib.callback, id);
+      } catch (e) {
+        forget(id);
+        reject(internalError(e));
+        return;
+      }
+      if (status !== 0) {
+        // Not started (the callback will never come): NULL handle, or no thread to be had.
+        forget(id);
+        reject(errorFor(status, { error: { message: `${op}: the call could not be started` } }));
+      }
+    });
   }
 
   /** checkout_create: amount or line_items, currency, description, URLs, metadata, provider_options. */
@@ -215,13 +278,12 @@ class Client {
    * (a Buffer, as received, or a string). A failed check rejects with a SignatureError.
    */
   verifyWebhook(headers, body) {
-    let args;
+    // CPU-only (an HMAC over the body, microseconds): run on this thread, as the library allows.
     try {
-      args = this._webhookArgs(headers, body);
+      return Promise.resolve(this.verifyWebhookSync(headers, body));
     } catch (e) {
       return Promise.reject(e);
     }
-    return this._inFlight((out, done) => load().verify.async(this._handle, args.headers, args.body, args.body.length, out, done));
   }
 
   verifyWebhookSync(headers, body) {
@@ -237,19 +299,16 @@ class Client {
     return { headers: encode(headers), body: raw };
   }
 
-  /** Releases the handle once calls in flight have finished; safe to call twice. */
+  /**
+   * Releases the handle; safe to call twice. Calls in flight still settle: the library keeps
+   * what they need until they end (docs/contract.md §8).
+   */
   close() {
     if (this._closing) return;
     this._closing = true;
     released.unregister(this);
-    if (this._pending === 0) this._free();
-  }
-
-  _free() {
-    if (this._handle !== null) {
-      load().clientFree(this._handle);
-      this._handle = null;
-    }
+    load().clientFree(this._handle);
+    this._handle = null;
   }
 }
 

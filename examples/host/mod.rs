@@ -5,9 +5,10 @@
 
 use libloading::Library;
 use serde_json::Value;
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, c_void, CStr, CString};
 use std::path::{Path, PathBuf};
 use std::ptr;
+use std::sync::mpsc;
 
 /// The opaque `CheckoutClient`.
 #[repr(C)]
@@ -18,6 +19,12 @@ pub struct RawClient {
 pub type OpFn = unsafe extern "C" fn(*const RawClient, *const c_char, *mut *mut c_char) -> i32;
 pub type VerifyFn = unsafe extern "C" fn(*const RawClient, *const c_char, *const u8, usize, *mut *mut c_char) -> i32;
 pub type ClientNewFn = unsafe extern "C" fn(*const c_char, *mut *mut RawClient, *mut *mut c_char) -> i32;
+/// `CheckoutCallback`: `(user_data, status, result_json)`, on one of the library's threads.
+pub type Callback = unsafe extern "C" fn(*mut c_void, i32, *const c_char);
+/// The asynchronous operations: `int32_t op_async(client, request_json, callback, user_data)`.
+pub type AsyncOpFn = unsafe extern "C" fn(*const RawClient, *const c_char, Option<Callback>, *mut c_void) -> i32;
+/// An asynchronous call's outcome: its status and `result_json` text.
+pub type Outcome = (i32, String);
 
 /// The operations with the shape `int32_t op(client, request_json, out_json)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +52,12 @@ pub struct CheckoutLib {
     pub redirect_url: OpFn,
     pub web_component_token: OpFn,
     pub webhook_verify: VerifyFn,
+    pub create_async: AsyncOpFn,
+    pub get_async: AsyncOpFn,
+    pub complete_async: AsyncOpFn,
+    pub redirect_url_async: AsyncOpFn,
+    pub web_component_token_async: AsyncOpFn,
+    pub async_wait_idle: unsafe extern "C" fn(u64) -> i32,
     pub path: PathBuf,
     _lib: Library,
 }
@@ -91,6 +104,12 @@ impl CheckoutLib {
                 redirect_url: sym!(b"session_redirect_url"),
                 web_component_token: sym!(b"checkout_web_component_token"),
                 webhook_verify: sym!(b"checkout_webhook_verify"),
+                create_async: sym!(b"checkout_create_async"),
+                get_async: sym!(b"checkout_get_async"),
+                complete_async: sym!(b"checkout_complete_async"),
+                redirect_url_async: sym!(b"session_redirect_url_async"),
+                web_component_token_async: sym!(b"checkout_web_component_token_async"),
+                async_wait_idle: sym!(b"checkout_async_wait_idle"),
                 path: path.to_owned(),
                 _lib: lib,
             })
@@ -104,6 +123,16 @@ impl CheckoutLib {
             Op::Complete => self.complete,
             Op::RedirectUrl => self.redirect_url,
             Op::WebComponentToken => self.web_component_token,
+        }
+    }
+
+    pub fn op_async(&self, op: Op) -> AsyncOpFn {
+        match op {
+            Op::Create => self.create_async,
+            Op::Get => self.get_async,
+            Op::Complete => self.complete_async,
+            Op::RedirectUrl => self.redirect_url_async,
+            Op::WebComponentToken => self.web_component_token_async,
         }
     }
 
@@ -199,6 +228,40 @@ impl HostClient<'_> {
             Err((code, json))
         }
     }
+}
+
+/// The callback given to the asynchronous exports: `user_data` is a boxed channel sender,
+/// taken back here (the callback runs exactly once per started call).
+unsafe extern "C" fn deliver(user_data: *mut c_void, status: i32, result_json: *const c_char) {
+    let tx = Box::from_raw(user_data.cast::<mpsc::Sender<Outcome>>());
+    let text = CStr::from_ptr(result_json).to_string_lossy().into_owned();
+    tx.send((status, text)).ok();
+}
+
+impl HostClient<'_> {
+    /// Starts `op` with `request` through its `*_async` export; the outcome arrives on `tx`.
+    /// Returns the start status (on anything but 0 nothing arrives).
+    pub fn start(&self, op: Op, request: &Value, tx: mpsc::Sender<Outcome>) -> i32 {
+        let request = CString::new(request.to_string()).expect("no NUL inside");
+        self.start_raw(op, request.as_ptr(), tx)
+    }
+
+    /// As [`HostClient::start`] with the request as a raw pointer (NULL allowed).
+    pub fn start_raw(&self, op: Op, request: *const c_char, tx: mpsc::Sender<Outcome>) -> i32 {
+        let data = Box::into_raw(Box::new(tx));
+        // SAFETY: the callback takes `data` back exactly once; on a failed start it is never
+        // called, so `data` is freed here instead.
+        unsafe {
+            let code = (self.lib.op_async(op))(self.raw, request, Some(deliver), data.cast());
+            if code != 0 {
+                drop(Box::from_raw(data));
+            }
+            code
+        }
+    }
+
+    /// Frees the handle now, whatever is in flight (as `checkout_client_free` allows).
+    pub fn free(self) {}
 }
 
 impl Drop for HostClient<'_> {

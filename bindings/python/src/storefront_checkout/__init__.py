@@ -6,8 +6,12 @@ through the storefront-checkout shared library (ctypes).
     with Client({"provider": "justifi", "client_id": ..., "client_secret": ..., "sub_account": ...}) as client:
         checkout = client.create({"amount": 1799, "description": "One Chocolate Donut"})
         page = client.redirect_url({"checkout_id": checkout["id"]})
+
+    async with AsyncClient(config) as client:      # asyncio: the same calls as coroutines
+        checkout = await client.create({"amount": 1799, "description": "One Chocolate Donut"})
 """
 
+from .aio import AsyncClient
 from .client import Client, version
 from .errors import (
     AuthenticationError,
@@ -30,6 +34,7 @@ from .errors import (
 )
 
 __all__ = [
+    "AsyncClient",
     "AuthenticationError",
     "CheckoutError",
     "Client",

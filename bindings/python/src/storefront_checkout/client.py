@@ -124,6 +124,15 @@ class Client:
         if getattr(self, "_handle", None):
             self.close()
 
+    def _run_start(self, start: Callable[[int], int]) -> int:
+        """Runs ``start(handle)``, the start of an asynchronous call (it returns at once), with
+        the handle kept from a concurrent :meth:`close`; once started, the library keeps what
+        the call needs until it ends, a free included."""
+        with self._guard:
+            if self._closed or not self._handle:
+                raise ClientClosedError()
+            return start(self._handle)
+
     def _call(self, name: str, request: Mapping[str, Any]) -> Dict[str, Any]:
         request_json = _encode(request)
         function = getattr(self._lib, name)
