@@ -38,6 +38,27 @@ pub const USER_AGENT: &str = concat!("storefront-checkout/", env!("CARGO_PKG_VER
 /// network error.
 const MAX_RESPONSE_BYTES: u64 = 8 << 20;
 
+/// Bytes of each connection's input buffer, which ureq allocates once per connection and
+/// keeps while the connection lives (in flight or idle in a pool). ureq's default, 128 KiB
+/// (and as much for the output), made most of the 149–172 MiB peak RSS growth at 1,000
+/// calls in flight (BENCHMARKS.md, "Provider latency"). 16 KiB is plenty for provider
+/// answers, whose bodies are read through it in pieces of up to this size (the 8 MiB bound,
+/// [`MAX_RESPONSE_BYTES`], is on the body, not on this buffer).
+const INPUT_BUFFER_BYTES: usize = 16 << 10;
+
+/// Bytes of each connection's output buffer (ureq's default is 128 KiB, as for the input).
+/// A request body goes out through it in pieces, so it bounds no body (a caller's request
+/// is bounded by [`crate::fields::MAX_JSON_BYTES`]); ureq refuses a request only if one line
+/// of its head (the request line or one header) does not fit, and ours are far below 16 KiB.
+const OUTPUT_BUFFER_BYTES: usize = 16 << 10;
+
+/// The largest response head (status line and headers) accepted; a larger one is a network
+/// error. ureq parses the head from the input buffer, so a head must fit in
+/// [`INPUT_BUFFER_BYTES`]: with a limit below the buffer's size, a longer head is refused by
+/// this check (ureq's `LargeResponseHeader`) before the buffer is full, rather than ending
+/// in ureq's "made no progress" once it is. Provider heads are well under 2 KiB.
+const MAX_RESPONSE_HEAD_BYTES: usize = 12 << 10;
+
 /// The deepest nesting of arrays and objects accepted in a provider's body. Requests are
 /// bounded by serde_json's limit of 128 levels (127 nest; the 128th is refused); a result
 /// wraps a provider's object at most 2 levels deeper than its answer did (a checkout
@@ -604,7 +625,7 @@ fn proxy_from_env(var: impl Fn(&str) -> Option<String>) -> Option<ProxyRoute> {
 }
 
 /// An agent with a keep-alive pool (at most [`MAX_IDLE_CONNECTIONS`] idle, each for at most
-/// [`MAX_IDLE_AGE`]): `timeout` bounds each attempt, `connect_timeout` its connection; rustls
+/// [`MAX_IDLE_AGE`]) and 16 KiB buffers per connection ([`INPUT_BUFFER_BYTES`]): `timeout` bounds each attempt, `connect_timeout` its connection; rustls
 /// with the webpki roots, or the configured CA bundle; the configured proxy. Redirects are
 /// returned, never followed (an API answering 3xx is an error).
 fn build_agent(settings: &PoolKey) -> Agent {
@@ -625,7 +646,10 @@ fn build_agent(settings: &PoolKey) -> Agent {
         .max_redirects_will_error(false)
         .max_idle_connections(MAX_IDLE_CONNECTIONS)
         .max_idle_connections_per_host(MAX_IDLE_CONNECTIONS)
-        .max_idle_age(MAX_IDLE_AGE);
+        .max_idle_age(MAX_IDLE_AGE)
+        .input_buffer_size(INPUT_BUFFER_BYTES)
+        .output_buffer_size(OUTPUT_BUFFER_BYTES)
+        .max_response_header_size(MAX_RESPONSE_HEAD_BYTES);
     // Always set, so that ureq never reads the environment itself ([`proxy_from_env`] does).
     config = config.proxy(settings.proxy.as_ref().map(|route| route.proxy.clone()));
     Agent::with_parts(config.build(), DefaultConnector::new(), InlineResolver::default())

@@ -68,6 +68,42 @@ fn a_gzip_body_is_bounded_after_decompression() {
     assert_eq!(client.call(Op::Get, &json!({"checkout_id": "cho_1"})).unwrap()["id"], "cho_1", "gzip still works");
 }
 
+/// ureq reads and writes through per-connection buffers of 16 KiB (`INPUT_BUFFER_BYTES`,
+/// `OUTPUT_BUFFER_BYTES` in src/transport.rs, down from ureq's 128 KiB to bound memory with
+/// many calls in flight): bodies up to the bounds still pass, and a response head, which must
+/// fit in the input buffer, is read up to 12 KiB and refused past it with a network error.
+#[test]
+fn bodies_up_to_their_bounds_pass_and_a_response_head_past_12_kib_is_refused() {
+    let body = checkout_json((8 << 20) - 1024);
+    assert!(body.len() <= 8 << 20 && body.len() > (8 << 20) - 1024);
+    let head = |pad: usize| vec![("x-pad", "p".repeat(pad))];
+    let big = Stub::answering(r#"{"access_token": "stub-token"}"#, move || Answer {
+        status: 200,
+        headers: head(11 << 10),
+        body: body.clone().into_bytes(),
+    });
+    let client = lib().client(&config(&big.base_url)).unwrap();
+    let got = client.call(Op::Get, &json!({"checkout_id": "cho_1"})).unwrap();
+    assert_eq!(got["id"], "cho_1");
+    let pad = "y".repeat(1_000_000);
+    let created = client
+        .call(Op::Create, &json!({"amount": 1799, "description": "x", "provider_options": {"pad": pad}}))
+        .unwrap();
+    assert_eq!(created["id"], "cho_1", "a request body of 1 MB is sent whole");
+
+    let too_big = Stub::answering(r#"{"access_token": "stub-token"}"#, move || Answer {
+        status: 200,
+        headers: head(14 << 10),
+        body: checkout_json(10).into_bytes(),
+    });
+    let mut no_retry = config(&too_big.base_url);
+    no_retry["max_retries"] = json!(0);
+    let client = lib().client(&no_retry).unwrap();
+    let (code, e) = client.call(Op::Get, &json!({"checkout_id": "cho_1"})).unwrap_err();
+    assert_eq!(code, 12, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("response header is too big"), "{e}");
+}
+
 fn nested(depth: usize) -> String {
     format!("{}{}", "[".repeat(depth), "]".repeat(depth))
 }
