@@ -1,6 +1,7 @@
 """Runs every benchmark runner for several rounds against two release sandboxes, one over HTTP
 and one over HTTPS (`--tls-ca-out`, its CA trusted by every runner), and prints the figures:
-medians over rounds; ratios computed within each round, then their median."""
+medians over rounds; ratios computed within each round, then their median. Then the provider
+latency section (`latency()`); `bench.py latency` runs that section alone."""
 
 import json
 import os
@@ -13,7 +14,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+ONLY_LATENCY = sys.argv[1:2] == ["latency"]
+ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 and not ONLY_LATENCY else 5
 CHECKOUTS = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 WARM_UP = 100  # checkouts each runner makes before measuring (see the runners)
 THREADS = 8
@@ -77,8 +79,77 @@ class Sandbox:
                 "median_us": statistics.median(r["median_us"] for r in results),
                 "connections": self.counters()["connections"] - before["connections"] - 1}
 
+    def delay_every_call(self, ms):
+        """Delays every create and complete by `ms` before the sandbox processes it: its
+        `delay_ms` fault, with `times` high enough never to run out (a fault is consumed per
+        request; admin.rs)."""
+        for route in ("POST /v1/checkouts", "POST /v1/checkouts/{id}/complete"):
+            self.post("/__sandbox/faults", {"route": route, "delay_ms": ms, "times": LATENCY_FAULT_TIMES})
+
     def stop(self):
         self.process.terminate()
+
+
+LATENCY_MS = 300  # what the sandbox adds to every create and complete: about a real payment API's
+LATENCY_FAULT_TIMES = 1_000_000_000
+LATENCY_CONCURRENCY = (1, 64, 256, 1000)
+LATENCY_TARGET_AT = 256
+LATENCY_PAIRS = [  # (group, library runner, its peer)
+    ("Node Promises", ["node", "bench/latency.js", "library"], ["node", "bench/latency.js", "fetch"], "library (Promises)", "fetch"),
+    ("Python asyncio", [sys.executable, "bench/latency.py", "async_library"], [sys.executable, "bench/latency.py", "async_httpx"],
+     "library (AsyncClient)", "httpx.AsyncClient"),
+    ("Python threads", [sys.executable, "bench/latency.py", "threads_library"], [sys.executable, "bench/latency.py", "threads_requests"],
+     "library (Client, threads)", "requests (Session per thread)"),
+]
+
+
+def latency_checkouts(concurrency):
+    """Checkouts per run: four per lane, at least 40. Each lane makes its checkouts one after
+    another, so a run lasts about 4 × 2 × the latency whatever the concurrency (1,000
+    checkouts at concurrency 1 would take 10 minutes)."""
+    return max(4 * concurrency, 40)
+
+
+def latency():
+    """The provider latency section: a release sandbox over HTTP delaying every create and
+    complete by LATENCY_MS; each runner at each concurrency, once, in a process of its own."""
+    s = Sandbox()
+    rows = []
+    try:
+        s.delay_every_call(LATENCY_MS)
+        for concurrency in LATENCY_CONCURRENCY:
+            n = latency_checkouts(concurrency)
+            for group, library, peer, library_name, peer_name in LATENCY_PAIRS:
+                for name, cmd in ((library_name, library), (peer_name, peer)):
+                    got = s.run([*cmd, s.base, s.pm, str(n), str(concurrency)])
+                    rows.append({"group": group, "route": name, "peer": cmd is peer, **got})
+                    print(f"latency: {group}, {name}, {concurrency} in flight done", file=sys.stderr)
+    finally:
+        s.stop()
+    checkout_s = 2 * LATENCY_MS / 1000
+    print(f"\n### Provider latency\n\nThe sandbox (release, HTTP) delays every create and every complete by {LATENCY_MS} ms, "
+          f"so a checkout takes at least {2 * LATENCY_MS} ms and the ideal throughput is in flight ÷ {checkout_s:g} s. "
+          f"Checkouts per run: max(4 × in flight, 40) (each lane makes 4 in a row; 1,000 at concurrency 1 would take "
+          f"10 minutes); one run per row, after one warm-up checkout. Library defaults (`max_in_flight` 512: at 1,000 in "
+          f"flight, 488 wait in its queue); httpx's pool raised to the concurrency (its default is 100). RSS growth: the "
+          f"peak RSS (VmHWM) over the RSS before the run; threads: the most the process had (sampled every 10 ms; in Python, the sampling thread included).\n")
+    print("| runtime | route | in flight | checkouts | checkouts/s | ÷ ideal | p99 ms | peak RSS growth MiB | threads | errors |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        ideal = r["concurrency"] / checkout_s
+        print(f"| {r['group']} | {r['route']} | {r['concurrency']:,} | {r['checkouts']:,} | {r['per_sec']:,.0f} | "
+              f"{r['per_sec'] / ideal:.2f} | {r['p99_ms']:,.0f} | {r['rss_growth_mib']:.0f} | {r['max_threads']} | {r['errors']} |")
+    print("\n| target | runtime | figure | met |\n|---|---|---|---|")
+    for group, *_ in LATENCY_PAIRS:
+        mine = {(r["concurrency"], r["peer"]): r for r in rows if r["group"] == group}
+        at, peer = mine[(LATENCY_TARGET_AT, False)], mine[(LATENCY_TARGET_AT, True)]
+        ratio = at["per_sec"] / (LATENCY_TARGET_AT / checkout_s)
+        print(f"| throughput at {LATENCY_TARGET_AT} in flight ≥ 0.9 × ideal | {group} | {ratio:.2f} × | {'yes' if ratio >= 0.9 else 'no'} |")
+        versus = at["per_sec"] / peer["per_sec"]
+        print(f"| throughput at {LATENCY_TARGET_AT} in flight ≥ the peer's | {group} | {versus:.2f} × {peer['route']} | "
+              f"{'yes' if versus >= 1 else 'no'} |")
+        growth = mine[(1000, False)]["rss_growth_mib"]
+        print(f"| peak RSS growth at 1,000 in flight ≤ 64 MiB | {group} | {growth:.0f} MiB | {'yes' if growth <= 64 else 'no'} |")
 
 
 def runners(s, n, threads):
@@ -193,4 +264,6 @@ def main():
     print(f"- RSS after 100,000 calls through the C ABI: {rss['rss_kib'] / 1024:.1f} MiB (growth over the 100,000: {rss['growth_kib']} KiB)")
 
 
-main()
+if not ONLY_LATENCY:
+    main()
+latency()
