@@ -56,7 +56,9 @@ const OUTPUT_BUFFER_BYTES: usize = 16 << 10;
 /// error. ureq parses the head from the input buffer, so a head must fit in
 /// [`INPUT_BUFFER_BYTES`]: with a limit below the buffer's size, a longer head is refused by
 /// this check (ureq's `LargeResponseHeader`) before the buffer is full, rather than ending
-/// in ureq's "made no progress" once it is. Provider heads are well under 2 KiB.
+/// in ureq's "made no progress" once it is. The providers' published material gives no
+/// head size: 12 KiB is what the 16 KiB buffer holds with room to spare, and the
+/// sandbox's heads are a few hundred bytes.
 const MAX_RESPONSE_HEAD_BYTES: usize = 12 << 10;
 
 /// The deepest nesting of arrays and objects accepted in a provider's body. Requests are
