@@ -6,7 +6,7 @@ mod common;
 
 use checkout_sandbox::{Sandbox, SandboxConfig};
 use common::host::{HostClient, Op};
-use common::{add_fault, config, ledger, lib, recharge_config, sandbox, tokenize};
+use common::{add_fault, config, ledger, lib, recharge_config, sandbox, tokenize, Answer, Stub};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -433,51 +433,15 @@ fn clients_made_per_request_over_https_share_connections_and_tls_sessions() {
     );
 }
 
-/// A loopback provider that answers `/oauth/token` at once and every other request with its
-/// headers and the first bytes of a 1,000-byte body, then sends nothing more for 5 s.
-fn server_stalling_mid_body() -> String {
-    use std::io::{BufRead, BufReader, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base_url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { break };
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request_line = String::new();
-                reader.read_line(&mut request_line).unwrap_or(0);
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                std::io::Read::read_exact(&mut reader, &mut vec![0; length]).ok();
-                if request_line.contains("/oauth/token") {
-                    let body = r#"{"access_token": "stub-token"}"#;
-                    let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
-                    let _ = stream.write_all(format!("{head}{body}").as_bytes());
-                    return;
-                }
-                let _ = stream.write_all(
-                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"id\": \"cho_",
-                );
-                let _ = stream.flush();
-                std::thread::sleep(Duration::from_secs(5));
-            });
-        }
-    });
-    base_url
-}
-
 #[test]
 fn a_timeout_mid_body_is_a_timeout() {
-    let base_url = server_stalling_mid_body();
-    let mut cfg = config(&base_url);
+    // The headers and the first bytes of a 1,000-byte body, then nothing for 5 s.
+    let stub = Stub::answering(r#"{"access_token": "stub-token"}"#, || Answer {
+        status: 200,
+        headers: vec![("content-length", "1000".into())],
+        body: br#"{"id": "cho_"#.to_vec(),
+    });
+    let mut cfg = config(&stub.base_url);
     cfg["timeout_ms"] = 300.into();
     cfg["max_retries"] = 0.into();
     let client = lib().client(&cfg).unwrap();

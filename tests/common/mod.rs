@@ -117,7 +117,8 @@ pub fn sandbox_request(method: &str, url: &str, bearer: Option<&str>, body: Opti
 }
 
 /// A stub's answer to a request other than the token's: status, extra headers and body
-/// (status 0: silence until the client gives up).
+/// (status 0: silence until the client gives up; a `content-length` header longer than the
+/// body: the body, then silence, a stall mid-body).
 pub struct Answer {
     pub status: u16,
     pub headers: Vec<(&'static str, String)>,
@@ -184,18 +185,25 @@ impl Stub {
                         }
                         reply
                     };
+                    let declared = reply.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-length"));
+                    let stalls = declared.is_some_and(|(_, v)| v.parse().unwrap_or(0) > reply.body.len());
                     let mut head = format!(
-                        "HTTP/1.1 {} X\r\ncontent-type: application/json\r\nrequest-id: req_stub\r\n\
-                         content-length: {}\r\nconnection: close\r\n",
-                        reply.status,
-                        reply.body.len()
+                        "HTTP/1.1 {} X\r\ncontent-type: application/json\r\nrequest-id: req_stub\r\nconnection: close\r\n",
+                        reply.status
                     );
+                    if declared.is_none() {
+                        head.push_str(&format!("content-length: {}\r\n", reply.body.len()));
+                    }
                     for (name, value) in &reply.headers {
                         head.push_str(&format!("{name}: {value}\r\n"));
                     }
                     head.push_str("\r\n");
                     let _ = stream.write_all(head.as_bytes());
                     let _ = stream.write_all(&reply.body);
+                    if stalls {
+                        let _ = stream.flush();
+                        std::thread::sleep(Duration::from_secs(5));
+                    }
                 });
             }
         });
