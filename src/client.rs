@@ -4,9 +4,8 @@
 
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
-use crate::providers::{self, Provider, Refusals};
+use crate::providers::{self, engine::Engine};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
-use crate::response::same_object;
 use crate::transport;
 use crate::webhook::Headers;
 use serde::Serialize;
@@ -15,7 +14,7 @@ use std::time::Instant;
 
 /// A configured checkout client; `Send + Sync`, so one may serve many threads at once.
 pub struct Client {
-    provider: Box<dyn Provider>,
+    engine: Engine,
     /// The most asynchronous calls of this client run at once (`max_in_flight`); more wait.
     max_in_flight: usize,
 }
@@ -39,14 +38,14 @@ impl Client {
             }
             Ok(n) => n.unwrap_or(DEFAULT_MAX_IN_FLIGHT),
         };
-        let provider = providers::from_config(&mut f)?;
+        let (provider, endpoint) = providers::from_config(&mut f)?;
         f.finish()?;
-        Ok(Client { provider, max_in_flight: max_in_flight as usize })
+        Ok(Client { engine: Engine::new(provider, endpoint), max_in_flight: max_in_flight as usize })
     }
 
     /// The provider's name, as results and errors carry it.
     pub fn provider(&self) -> &'static str {
-        self.provider.name()
+        self.engine.name()
     }
 
     /// `checkout_create`: request and result as in docs/contract.md §7.
@@ -101,45 +100,19 @@ impl Client {
         self.verify::<AsText>(headers, body)
     }
 
-    /// Runs an operation. What every provider's answer must satisfy is checked here, once:
-    /// a redirect URL is absolute https (loopback http for a sandbox), and an answer names
-    /// the checkout or payment intent asked for, never another.
+    /// Runs an operation on the engine, which checks what every provider's answer must
+    /// satisfy.
     fn dispatch<R: Render>(&self, operation: Operation, request: Request, since: Option<Instant>) -> Result<R::Out> {
-        let p = &self.provider;
-        let name = operation.name();
+        let e = &self.engine;
+        let call = (operation.name(), since);
         match operation {
-            Operation::Create => self.run::<R, _>((name, since), || {
-                let req = CreateCheckout::parse(fields(request))?;
-                Refusals::check(p.name(), "checkout_create", p.refusals().create, &req.given())?;
-                p.create(req)?.checked()
-            }),
-            Operation::Get => self.run::<R, _>((name, since), || {
-                let lookup = CheckoutLookup::parse(fields(request))?;
-                Refusals::check(p.name(), "checkout_get", p.refusals().get, &lookup.given())?;
-                let asked = lookup.id().to_owned();
-                let checkout = p.get(lookup)?.checked()?;
-                same_object(&asked, &checkout.id)?;
-                Ok(checkout)
-            }),
-            Operation::Complete => self.run::<R, _>((name, since), || {
-                let req = Complete::parse(fields(request))?;
-                Refusals::check(p.name(), "checkout_complete", p.refusals().complete, &req.given())?;
-                let asked = req.checkout_id.clone();
-                let completion = p.complete(req)?;
-                same_object(&asked, &completion.checkout_id).map_err(|e| match &completion.idempotency_key {
-                    Some(key) => e.with_idempotency_key(key),
-                    None => e,
-                })?;
-                Ok(completion)
-            }),
-            Operation::RedirectUrl => self.run::<R, _>((name, since), || {
-                let req = Redirect::parse(fields(request))?;
-                Refusals::check(p.name(), "session_redirect_url", p.refusals().redirect, &req.given())?;
-                p.redirect_url(req)?.checked()
-            }),
-            Operation::WebComponentToken => self.run::<R, _>((name, since), || {
-                p.web_component_token(WebComponentTokenRequest::parse(fields(request))?)
-            }),
+            Operation::Create => self.run::<R, _>(call, || e.create(CreateCheckout::parse(fields(request))?)),
+            Operation::Get => self.run::<R, _>(call, || e.get(CheckoutLookup::parse(fields(request))?)),
+            Operation::Complete => self.run::<R, _>(call, || e.complete(Complete::parse(fields(request))?)),
+            Operation::RedirectUrl => self.run::<R, _>(call, || e.redirect_url(Redirect::parse(fields(request))?)),
+            Operation::WebComponentToken => {
+                self.run::<R, _>(call, || e.web_component_token(WebComponentTokenRequest::parse(fields(request))?))
+            }
         }
     }
 
@@ -150,7 +123,7 @@ impl Client {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or_default();
-            self.provider.verify_webhook(&headers, body, now)
+            self.engine.verify_webhook(&headers, body, now)
         })
     }
 
@@ -175,7 +148,7 @@ impl Client {
             })
             .map_err(|mut e| {
                 e.attempts = Some(attempts);
-                e.with_provider(self.provider.name())
+                e.with_provider(self.engine.name())
             })
     }
 }

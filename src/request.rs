@@ -106,12 +106,16 @@ impl CreateCheckout {
 
 impl CreateCheckout {
     /// The optional fields this request gives, named as the contract names them
-    /// (`line_items[].subscription` for any item's): what a provider's [`Refusals`] are
-    /// checked against.
+    /// (`line_items[].subscription` for any item's): what a provider's allow-list
+    /// ([`Honours`]) is checked against; a field it does not honour is refused.
     ///
-    /// [`Refusals`]: crate::providers::Refusals
+    /// [`Honours`]: crate::providers::honours::Honours
     pub fn given(&self) -> Vec<&'static str> {
         let top = [
+            (self.amount.is_some(), "amount"),
+            (self.currency.is_some(), "currency"),
+            (self.description.is_some(), "description"),
+            (!self.line_items.is_empty(), "line_items"),
             (self.success_url.is_some(), "success_url"),
             (self.cancel_url.is_some(), "cancel_url"),
             (self.callback_url.is_some(), "callback_url"),
@@ -119,11 +123,14 @@ impl CreateCheckout {
             (self.client_reference_id.is_some(), "client_reference_id"),
             (self.email.is_some(), "email"),
             (self.metadata.is_some(), "metadata"),
+            (self.provider_options.is_some(), "provider_options"),
             (self.idempotency_key.is_some(), "idempotency_key"),
         ];
         let items = self.line_items.iter().flat_map(|i| {
             [
                 (i.description.is_some(), "line_items[].description"),
+                (i.product_id.is_some(), "line_items[].product_id"),
+                (i.variant_id.is_some(), "line_items[].variant_id"),
                 (i.image_url.is_some(), "line_items[].image_url"),
                 (i.subscription.is_some(), "line_items[].subscription"),
             ]

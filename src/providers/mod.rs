@@ -1,65 +1,155 @@
-//! Payment providers behind the unified contract. A provider is one module (its connector)
-//! plus its wire types: it builds the wire request from a unified request, sends it through
-//! the transport, and reads the wire response back into a unified result.
+//! Payment providers behind the unified contract. A provider is a translator: for each
+//! operation it builds the wire request from a unified request and reads the wire answer back
+//! into a unified result ([`exchange`]), declares the fields it honours ([`honours`]) and how
+//! it authenticates, and verifies its webhooks. It sends nothing: the [`engine`] does, and
+//! owns what is common to every provider (credentials on the wire, failure classification,
+//! settling ambiguous payments by reading back, same-object and redirect-URL checks).
+//!
+//! A new provider is one module here (its translator and its `wire` types) and one line in
+//! [`from_config`].
 
+pub mod decode;
+pub mod engine;
+pub mod exchange;
+pub mod honours;
 pub mod justifi;
 pub mod payfect;
 pub mod recharge;
+#[cfg(test)]
+mod tables;
 
 use crate::config::ClientConfig;
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
 use crate::response::{Checkout, Completion, RedirectUrl, WebComponentToken};
-use crate::transport::{HttpRequest, HttpResponse, Method, Replay, Transport};
+use crate::secret::Secret;
+use crate::token_cache::TokenSlot;
+use crate::transport::Transport;
 use crate::webhook::{Headers, WebhookEvent, WebhookKeys};
-use serde_json::Value;
+use exchange::{CheckoutRead, Exchange, Failure, Fault, IdempotencyKeys, Refusal, WireRequest, WireResponse};
+use honours::Honours;
+use std::time::Duration;
 use url::Url;
 
-/// The operations of docs/contract.md §7, as one provider performs them.
+/// The translator of one provider: pure functions from unified requests to [`Exchange`]s
+/// (a [`WireRequest`] and the reader of its answer), and the provider's facts the engine
+/// needs. Built once per client; `Send + Sync`.
 pub trait Provider: Send + Sync {
     /// The provider's name in results and errors (`justifi`).
     fn name(&self) -> &'static str;
 
-    /// The optional request fields it does not honour, and why.
-    fn refusals(&self) -> &'static Refusals;
+    /// Its name in messages (`JustiFi`).
+    fn display_name(&self) -> &'static str;
 
-    fn create(&self, req: CreateCheckout) -> Result<Checkout>;
+    /// The optional request fields it honours, per operation.
+    fn honours(&self) -> &'static Honours;
 
-    fn get(&self, req: CheckoutLookup) -> Result<Checkout>;
+    /// Headers that authenticate every request (an API key); empty with [`Provider::bearer`].
+    fn credentials(&self) -> Vec<(&'static str, &str)>;
 
-    fn complete(&self, req: Complete) -> Result<Completion>;
+    /// An OAuth bearer token, when the provider authenticates so.
+    fn bearer(&self) -> Option<&dyn Bearer> {
+        None
+    }
 
-    fn redirect_url(&self, req: Redirect) -> Result<RedirectUrl>;
+    /// Its idempotency keys, when it de-duplicates requests by `Idempotency-Key`.
+    fn keys(&self) -> Option<IdempotencyKeys> {
+        None
+    }
 
-    /// Verifies a webhook delivery (raw `body`, its `headers`) against the configured
-    /// `webhook_secrets`, with timestamps judged against `now` (Unix seconds).
-    fn verify_webhook(&self, headers: &Headers, body: &[u8], now: i64) -> Result<WebhookEvent>;
+    /// A non-2xx answer as the contract's error.
+    fn refusal(&self, resp: &WireResponse) -> Refusal;
 
-    /// JustiFi only; others answer `CHECKOUT_ERR_UNSUPPORTED`.
-    fn web_component_token(&self, _req: WebComponentTokenRequest) -> Result<WebComponentToken> {
+    /// `checkout_create`, under `key` when the provider has keys.
+    fn create(&self, req: CreateCheckout, key: Option<&str>) -> Result<Exchange<'_, Checkout>>;
+
+    /// `checkout_get`: the checkout (or payment intent) `lookup` names.
+    fn get(&self, lookup: CheckoutLookup) -> Result<Exchange<'_, CheckoutRead>>;
+
+    /// `checkout_complete`'s payment request, under `key` when the provider has keys.
+    fn complete(&self, req: Complete, key: Option<&str>) -> Result<Exchange<'_, Completion>>;
+
+    /// Whether a payment refused with a 4xx may mean the checkout is closed, though the
+    /// provider publishes no code for it: the engine then reads the checkout and reports a
+    /// closed one as `CHECKOUT_ERR_CONFLICT`.
+    fn refusal_may_mean_closed(&self) -> bool {
+        false
+    }
+
+    /// How `session_redirect_url` finds the page.
+    fn redirect(&self, req: &Redirect) -> Result<RedirectPlan<'_>>;
+
+    /// The hosted page of `checkout`, read and known to be open ([`RedirectPlan::CheckoutPage`]).
+    fn hosted_page(&self, checkout: Checkout, req: &Redirect) -> std::result::Result<RedirectUrl, Failure>;
+
+    /// `checkout_web_component_token` (JustiFi); others answer `CHECKOUT_ERR_UNSUPPORTED`.
+    fn web_component_token(
+        &self,
+        _req: WebComponentTokenRequest,
+        _key: Option<&str>,
+    ) -> Result<Exchange<'_, WebComponentToken>> {
         Err(Error::new(
             Status::Unsupported,
             format!("{} has no web component; send the shopper to session_redirect_url instead", self.name()),
         ))
     }
+
+    /// Verifies a webhook delivery (raw `body`, its `headers`) against the configured
+    /// `webhook_secrets`, with timestamps judged against `now` (Unix seconds).
+    fn verify_webhook(&self, headers: &Headers, body: &[u8], now: i64) -> Result<WebhookEvent>;
 }
 
-/// The provider named by the configuration's `provider` key, reading its own keys from `f`.
-pub fn from_config(f: &mut Fields) -> Result<Box<dyn Provider>> {
+/// How `session_redirect_url` gets its page.
+pub enum RedirectPlan<'a> {
+    /// The hosted page of an existing checkout: the engine reads the checkout, requires it
+    /// open, then asks [`Provider::hosted_page`].
+    CheckoutPage(String),
+    /// A page the provider makes (JustiFi's checkout session), under `key`, which every error
+    /// of the call carries.
+    Created { exchange: Exchange<'a, RedirectUrl>, key: Option<String> },
+}
+
+/// An OAuth bearer token: fetched with [`Bearer::token_request`], cached in [`Bearer::slot`]
+/// (shared by every client with the same credentials), refreshed once when the provider
+/// answers 401.
+pub trait Bearer {
+    fn slot(&self) -> &TokenSlot;
+
+    /// The token request (its body holds the client secret).
+    fn token_request(&self) -> WireRequest;
+
+    /// The token and its lifetime from the token request's 2xx answer.
+    fn read_token(&self, resp: &WireResponse) -> std::result::Result<(Secret, Duration), Fault>;
+
+    /// The message that begins a token request's refusal with 400, 401 or 403
+    /// (`CHECKOUT_ERR_AUTHENTICATION`).
+    fn refused(&self) -> &'static str;
+}
+
+/// The client's provider, named by the configuration's `provider` key and reading its own
+/// keys from `f`, and where and how it is reached.
+pub fn from_config(f: &mut Fields) -> Result<(Box<dyn Provider>, Endpoint)> {
     match f.required_string("provider")?.as_str() {
-        "justifi" => Ok(Box::new(justifi::Justifi::from_config(f)?)),
-        "recharge" => Ok(Box::new(recharge::Recharge::from_config(f)?)),
-        "payfect" => Ok(Box::new(payfect::Payfect::from_config(f)?)),
+        "justifi" => justifi::Justifi::from_config(f).map(|(p, c)| (Box::new(p) as Box<dyn Provider>, c)),
+        "recharge" => recharge::Recharge::from_config(f).map(|(p, c)| (Box::new(p) as Box<dyn Provider>, c)),
+        "payfect" => payfect::Payfect::from_config(f).map(|(p, c)| (Box::new(p) as Box<dyn Provider>, c)),
         _ => Err(f.error("provider", "must be one of justifi, recharge, payfect")),
     }
 }
 
-/// What every provider client holds, read from the common configuration keys: the API
-/// origin, the hosted pages' origin when overridden, the transport and the webhook keys.
+/// Where the engine sends a provider's requests: the API origin, parsed once (every request's
+/// URL is built from it), and the transport.
+pub struct Endpoint {
+    pub base: Url,
+    pub transport: Transport,
+}
+
+/// The common configuration keys as read: the API origin and the transport (the engine's
+/// [`Endpoint`]), the hosted pages' origin when overridden and the webhook keys (the
+/// provider's).
 pub struct Connection {
     pub base_url: String,
-    /// `base_url`, parsed once: every request's URL is built from it.
     pub base: Url,
     pub hosted_base_url: Option<String>,
     pub transport: Transport,
@@ -75,228 +165,14 @@ impl Connection {
         Ok(Connection {
             webhook: WebhookKeys::from_config(&common),
             transport: Transport::new(&common)?,
-            base: parse_origin(&common.base_url)?,
+            base: exchange::parse_origin(&common.base_url)?,
             base_url: common.base_url,
             hosted_base_url: common.hosted_base_url,
         })
     }
-}
 
-/// Refuses a field the provider cannot honour, rather than dropping it silently.
-pub fn refuse(present: bool, field: &str, why: &str) -> Result<()> {
-    if present {
-        return Err(Error::invalid_request(format!("{field}: {why}")));
-    }
-    Ok(())
-}
-
-/// The optional unified request fields a provider does not honour, per operation, each with
-/// the reason: declared once per provider, and checked by the client before the provider
-/// sees the request, so that a field is refused (never dropped) with a message made here.
-/// Fields are named as [`CreateCheckout::given`] names them.
-pub struct Refusals {
-    pub create: &'static [(&'static str, &'static str)],
-    pub get: &'static [(&'static str, &'static str)],
-    pub complete: &'static [(&'static str, &'static str)],
-    pub redirect: &'static [(&'static str, &'static str)],
-}
-
-impl Refusals {
-    /// `CHECKOUT_ERR_INVALID_REQUEST` for the first `given` field in `refused`:
-    /// `"<field>: <provider> does not take it on <operation>: <why>"`.
-    pub fn check(provider: &str, operation: &str, refused: &[(&str, &str)], given: &[&str]) -> Result<()> {
-        match given.iter().find_map(|g| refused.iter().find(|(name, _)| name == g)) {
-            Some((field, why)) => {
-                Err(Error::invalid_request(format!("{field}: {provider} does not take it on {operation}: {why}")))
-            }
-            None => Ok(()),
-        }
-    }
-}
-
-/// An integration fault: `provider` (its display name) answered 2xx with something that
-/// cannot be read. Retryable: the provider may have acted on the request, and calling again
-/// (with the same idempotency key, where there is one) is how the storefront learns what
-/// happened; a payment call settles it by reading the checkout.
-pub fn undecodable(provider: &str, what: &str, problem: impl std::fmt::Display) -> Error {
-    Error {
-        retryable: true,
-        ..Error::new(Status::Provider, format!("{provider}'s {what} could not be read: {problem}"))
-    }
-}
-
-/// A provider's non-2xx answer as the contract's error: `status`, the provider's message
-/// (or `"<provider> answered HTTP <n>"`) and code, `http_status` and `request_id`;
-/// retryable for 429 and 5xx, which a later call may get past.
-pub fn provider_error(
-    provider: &'static str,
-    resp: &HttpResponse,
-    status: Status,
-    message: Option<String>,
-    provider_code: Option<String>,
-) -> Error {
-    let message = message.unwrap_or_else(|| format!("{provider} answered HTTP {}", resp.status));
-    let mut e = Error::new(status, message).with_provider(provider);
-    e.http_status = Some(resp.status);
-    e.provider_code = provider_code;
-    e.request_id = resp.request_id.clone();
-    e.retryable = resp.status == 429 || resp.status >= 500;
-    e
-}
-
-/// A JSON request to a provider: its URL built from path segments and its body serialized
-/// once, then sent with the provider's headers as often as its logic needs (JustiFi sends it
-/// again after refreshing its token).
-pub struct JsonRequest {
-    method: Method,
-    url: Url,
-    body: Option<String>,
-    replay: Replay,
-    settles: bool,
-}
-
-impl JsonRequest {
-    pub fn new(
-        origin: &Url,
-        method: Method,
-        segments: &[&str],
-        body: Option<&str>,
-        replay: Replay,
-    ) -> Result<JsonRequest> {
-        Ok(JsonRequest {
-            method,
-            url: endpoint_at(origin, segments)?,
-            body: body.map(str::to_owned),
-            replay,
-            settles: false,
-        })
-    }
-
-    /// A payment call whose ambiguous failure the provider settles by reading the checkout:
-    /// it leaves time for that read before the call's deadline ([`HttpRequest::settles`]).
-    pub fn settled_by_read(self) -> JsonRequest {
-        JsonRequest { settles: true, ..self }
-    }
-
-    pub fn send(&self, transport: &Transport, headers: &[(&'static str, &str)]) -> Result<HttpResponse> {
-        transport.send(&HttpRequest {
-            method: self.method,
-            url: self.url.as_str(),
-            headers,
-            body: self.body.as_deref(),
-            replay: self.replay,
-            settles: self.settles,
-        })
-    }
-}
-
-fn parse_origin(origin: &str) -> Result<Url> {
-    Url::parse(origin).map_err(|e| Error::config(format!("base_url: is not a URL ({e})")))
-}
-
-/// `origin` followed by `segments`, each percent-encoded as one path segment: an id holding
-/// `/`, `?`, `#` or `%` stays inside its segment and can never address another resource.
-/// An empty last segment gives a trailing slash. `.` and `..` (which URL resolution would
-/// drop or climb) are refused.
-pub fn endpoint(origin: &str, segments: &[&str]) -> Result<Url> {
-    endpoint_at(&parse_origin(origin)?, segments)
-}
-
-/// [`endpoint`] from an origin parsed once ([`Connection::base`]): the per-request path,
-/// which then parses no URL.
-pub fn endpoint_at(origin: &Url, segments: &[&str]) -> Result<Url> {
-    if let Some(dots) = segments.iter().find(|s| matches!(**s, "." | "..")) {
-        return Err(Error::invalid_request(format!("{dots:?} is not a valid id")));
-    }
-    let mut url = origin.clone();
-    url.path_segments_mut().map_err(|()| Error::config("base_url: cannot carry a path"))?.clear().extend(segments);
-    Ok(url)
-}
-
-/// A request body (a `Serialize` struct of the provider's wire module) as JSON text, with the
-/// unified `provider_options` merged over it: a key there replaces the typed one, as the
-/// contract says. (`#[serde(flatten)]` would send a key given in both twice.) Without options
-/// the struct is serialized straight to text.
-pub fn with_options<T: serde::Serialize>(body: &T, provider_options: Option<serde_json::Map<String, Value>>) -> String {
-    match provider_options {
-        Some(options) if !options.is_empty() => {
-            let mut value = serde_json::to_value(body).unwrap_or_default();
-            if let Value::Object(map) = &mut value {
-                map.extend(options);
-            }
-            value.to_string()
-        }
-        _ => serde_json::to_string(body).unwrap_or_default(),
-    }
-}
-
-/// A value a provider writes as a string or as a JSON number (ReCharge's prices and ids,
-/// Payfect's times): read as its text.
-#[derive(serde::Deserialize)]
-#[serde(untagged)]
-pub enum NumberOrText {
-    Text(String),
-    Number(serde_json::Number),
-}
-
-impl NumberOrText {
-    /// The value's text (`"60.00"`, `"512345678"`, `"1690532072.288761"`).
-    pub fn text(&self) -> String {
-        match self {
-            NumberOrText::Text(s) => s.clone(),
-            NumberOrText::Number(n) => n.to_string(),
-        }
-    }
-}
-
-/// A request body as the JSON text the transport sends.
-pub fn json_body<T: serde::Serialize>(body: &T) -> String {
-    with_options(body, None)
-}
-
-/// An integer amount of minor units from a JSON number (`1799` or `1799.0`), as providers
-/// documenting amounts as "number" may send either.
-pub fn minor_units(v: &serde_json::Value) -> Option<u64> {
-    v.as_u64().or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= 9.0e15).map(|f| f as u64))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn endpoint_segments_cannot_escape() {
-        let u = endpoint("http://127.0.0.1:9", &["v1", "checkouts", "../oauth/token?x=1#f", "complete"]).unwrap();
-        assert_eq!(u.as_str(), "http://127.0.0.1:9/v1/checkouts/..%2Foauth%2Ftoken%3Fx=1%23f/complete");
-        assert_eq!(
-            endpoint("http://127.0.0.1:9", &["v1", "checkouts", ".."]).unwrap_err().status,
-            Status::InvalidRequest
-        );
-        let u = endpoint("http://127.0.0.1:9", &["v1", "checkouts", "%2F"]).unwrap();
-        assert_eq!(u.path(), "/v1/checkouts/%252F");
-        let u = endpoint("https://api.payfect.finance", &["api", "v1", "checkouts", ""]).unwrap();
-        assert_eq!(u.as_str(), "https://api.payfect.finance/api/v1/checkouts/");
-    }
-
-    #[test]
-    fn refusals_name_the_field_provider_and_operation() {
-        let refused = [("line_items[].subscription", "checkouts are one-time payments"), ("email", "it has none")];
-        Refusals::check("acme", "checkout_create", &refused, &["metadata", "line_items[].image_url"]).unwrap();
-        let e = Refusals::check("acme", "checkout_create", &refused, &["origin_url", "line_items[].subscription"])
-            .unwrap_err();
-        assert_eq!(e.status, Status::InvalidRequest);
-        assert_eq!(
-            e.message,
-            "line_items[].subscription: acme does not take it on checkout_create: checkouts are one-time payments"
-        );
-    }
-
-    #[test]
-    fn minor_units_accept_integral_numbers_only() {
-        assert_eq!(minor_units(&serde_json::json!(1799)), Some(1799));
-        assert_eq!(minor_units(&serde_json::json!(1799.0)), Some(1799));
-        assert_eq!(minor_units(&serde_json::json!(17.99)), None);
-        assert_eq!(minor_units(&serde_json::json!(-1)), None);
-        assert_eq!(minor_units(&serde_json::json!("1799")), None);
+    /// The engine's part.
+    pub fn endpoint(self) -> Endpoint {
+        Endpoint { base: self.base, transport: self.transport }
     }
 }

@@ -6,15 +6,17 @@
 
 pub(crate) mod wire;
 
+use super::decode::{object, Envelope};
+use super::exchange::{Body, CheckoutRead, Exchange, Failure, Fault, Refusal, WireRequest, WireResponse};
+use super::honours::{Honoured, Honours};
+use super::{Connection, Endpoint, Provider, RedirectPlan};
 use crate::config::required_header_credential;
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
-use crate::providers::{provider_error, Connection, JsonRequest, Provider, Refusals};
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect};
-use crate::response::{same_object, Checkout, Completion, RedirectUrl};
+use crate::response::{Checkout, Completion, RedirectUrl};
 use crate::secret::Secret;
-use crate::transport::{HttpResponse, Method, Replay};
-use crate::webhook::{body_json, signature, Headers, WebhookEvent};
+use crate::webhook::{body_json, signature, Headers, WebhookEvent, WebhookKeys};
 use fernet::Fernet;
 use serde_json::Value;
 use wire::PROVIDER;
@@ -26,58 +28,72 @@ const WEBHOOK_TOLERANCE_S: u64 = 24 * 3600;
 
 /// A Payfect client: a merchant API key.
 pub struct Payfect {
-    conn: Connection,
     api_key: Secret,
+    webhook: WebhookKeys,
 }
 
 impl Payfect {
     /// Reads `api_key` (or `PAYFECT_API_KEY`) and the common keys. `hosted_base_url` does not
     /// apply: each checkout carries its own `url`.
-    pub fn from_config(f: &mut Fields) -> Result<Payfect> {
+    pub fn from_config(f: &mut Fields) -> Result<(Payfect, Endpoint)> {
         let conn = Connection::from_config(f, DEFAULT_BASE_URL, "PAYFECT_BASE_URL")?;
         if conn.hosted_base_url.is_some() {
             return Err(Error::config("hosted_base_url: Payfect gives each checkout its own url"));
         }
         let api_key = required_header_credential(f, "api_key", "PAYFECT_API_KEY")?;
-        Ok(Payfect { conn, api_key: Secret::new(format!("Api-Key {api_key}")) })
-    }
-
-    fn call(&self, method: Method, segments: &[&str], body: Option<&str>) -> Result<HttpResponse> {
-        let replay = if method == Method::Get { Replay::Safe } else { Replay::OnlyIfUnsent };
-        JsonRequest::new(&self.conn.base, method, segments, body, replay)?
-            .send(&self.conn.transport, &[("Authorization", self.api_key.expose())])
-    }
-
-    fn checkout_of(&self, resp: HttpResponse) -> Result<Checkout> {
-        if !resp.is_success() {
-            let message = wire::error_message(&resp.body);
-            return Err(provider_error(PROVIDER, &resp, Status::from_http(resp.status), message, None));
-        }
-        let (checkout, raw) = wire::checkout_object(&resp.body)?;
-        wire::checkout(checkout, raw)
+        let payfect = Payfect { api_key: Secret::new(format!("Api-Key {api_key}")), webhook: conn.webhook.clone() };
+        Ok((payfect, conn.endpoint()))
     }
 }
 
-/// The request fields Payfect does not take (Payfect docs *Create a checkout*).
-static REFUSALS: Refusals = Refusals {
-    create: &[
-        ("email", "its hosted page collects it"),
-        ("origin_url", "it has no embedded component"),
-        ("metadata", "its create takes none; use client_reference_id"),
-        ("idempotency_key", "it has no idempotency keys"),
-        ("line_items[].subscription", "checkouts are one-time payments"),
-    ],
-    get: &[("payment_intent_id", "its checkouts are read by checkout_id")],
-    complete: &[],
-    redirect: &[
-        ("success_url", "return URLs are given to checkout_create"),
-        ("cancel_url", "return URLs are given to checkout_create"),
-        ("payment_intent_id", "it makes no checkout sessions from payment intents"),
-        ("amount", "it makes no checkout sessions from an amount; create a checkout"),
-        ("currency", "it makes no checkout sessions from an amount; create a checkout"),
-        ("description", "it makes no checkout sessions from an amount; create a checkout"),
-        ("idempotency_key", "it creates nothing here"),
-    ],
+/// A checkout answer (the body is the checkout).
+fn checkout_of(resp: &WireResponse) -> std::result::Result<Checkout, Failure> {
+    let (checkout, raw): (wire::CheckoutObject, _) = object(&resp.body, Envelope::Bare, "checkout")?;
+    Ok(wire::checkout(checkout, raw)?)
+}
+
+/// The request fields Payfect honours (Payfect docs *Create a checkout*: `currency`,
+/// `invoice_items` with `price_data.product_data` `name`, `description`, `images`,
+/// `client_reference_id`, `success_url`, `cancel_url`, `callback_url`).
+static HONOURS: Honours = Honours {
+    create: Honoured {
+        fields: &[
+            "amount",
+            "currency",
+            "description",
+            "line_items",
+            "success_url",
+            "cancel_url",
+            "callback_url",
+            "client_reference_id",
+            "provider_options",
+            "line_items[].description",
+            "line_items[].image_url",
+        ],
+        refused_because: &[
+            ("email", "its hosted page collects it"),
+            ("origin_url", "it has no embedded component"),
+            ("metadata", "its create takes none; use client_reference_id"),
+            ("idempotency_key", "it has no idempotency keys"),
+            ("line_items[].subscription", "checkouts are one-time payments"),
+            ("line_items[].product_id", "its invoice items carry product_data, not product ids"),
+            ("line_items[].variant_id", "its invoice items carry product_data, not product ids"),
+        ],
+    },
+    get: Honoured { fields: &[], refused_because: &[("payment_intent_id", "its checkouts are read by checkout_id")] },
+    complete: None,
+    redirect: Honoured {
+        fields: &["checkout_id"],
+        refused_because: &[
+            ("success_url", "return URLs are given to checkout_create"),
+            ("cancel_url", "return URLs are given to checkout_create"),
+            ("payment_intent_id", "it makes no checkout sessions from payment intents"),
+            ("amount", "it makes no checkout sessions from an amount; create a checkout"),
+            ("currency", "it makes no checkout sessions from an amount; create a checkout"),
+            ("description", "it makes no checkout sessions from an amount; create a checkout"),
+            ("idempotency_key", "it creates nothing here"),
+        ],
+    },
 };
 
 impl Provider for Payfect {
@@ -85,39 +101,71 @@ impl Provider for Payfect {
         PROVIDER
     }
 
-    fn refusals(&self) -> &'static Refusals {
-        &REFUSALS
+    fn display_name(&self) -> &'static str {
+        "Payfect"
+    }
+
+    fn honours(&self) -> &'static Honours {
+        &HONOURS
+    }
+
+    fn credentials(&self) -> Vec<(&'static str, &str)> {
+        vec![("Authorization", self.api_key.expose())]
+    }
+
+    /// Payfect's error bodies are undocumented: Django REST framework's forms are read
+    /// (`{"detail": "..."}`, `{"field": ["msg"]}`), the status from the HTTP status.
+    fn refusal(&self, resp: &WireResponse) -> Refusal {
+        let message = wire::error_message(&resp.body);
+        let error = Refusal::error_of(PROVIDER, resp, Status::from_http(resp.status), message, None);
+        Refusal { error, in_flight: false }
     }
 
     /// `POST /api/v1/checkouts/`. `currency` is required (`usdt`, or an ISO 4217 code);
     /// amounts become exact decimal strings in its places, more precision being refused.
-    fn create(&self, req: CreateCheckout) -> Result<Checkout> {
+    fn create(&self, req: CreateCheckout, _key: Option<&str>) -> Result<Exchange<'_, Checkout>> {
         if !req.line_items.is_empty() {
             req.total()?;
         }
         let currency =
             req.currency.clone().ok_or_else(|| Error::invalid_request("currency: is required by Payfect"))?;
-        let body = wire::create_body(&req, &currency)?;
-        let resp = self.call(Method::Post, &["api", "v1", "checkouts", ""], Some(&body))?;
-        self.checkout_of(resp)
+        let body = Body::Json(wire::create_body(&req, &currency)?);
+        Ok(Exchange::new(WireRequest::post(&["api", "v1", "checkouts", ""], body), |resp: WireResponse| {
+            checkout_of(&resp)
+        }))
     }
 
     /// `GET /api/v1/checkouts/{id}/`: how a storefront learns the shopper paid.
-    fn get(&self, req: CheckoutLookup) -> Result<Checkout> {
-        let id = req.checkout_id()?;
-        let resp = self.call(Method::Get, &["api", "v1", "checkouts", &id, ""], None)?;
-        let checkout = self.checkout_of(resp)?;
-        same_object(&id, &checkout.id)?;
-        Ok(checkout)
+    fn get(&self, lookup: CheckoutLookup) -> Result<Exchange<'_, CheckoutRead>> {
+        let id = lookup.checkout_id()?;
+        Ok(Exchange::new(WireRequest::get(&["api", "v1", "checkouts", &id, ""]), |resp: WireResponse| {
+            checkout_of(&resp).map(CheckoutRead::from)
+        }))
     }
 
     /// Payfect has no complete call: the shopper pays on the checkout's `url`.
-    fn complete(&self, _req: Complete) -> Result<Completion> {
+    fn complete(&self, _req: Complete, _key: Option<&str>) -> Result<Exchange<'_, Completion>> {
         Err(Error::new(
             Status::Unsupported,
             "checkout_complete: Payfect has no complete call; the shopper pays on the checkout's url. \
              Read the result with checkout_get, or verify Payfect's callback to callback_url",
         ))
+    }
+
+    /// The checkout's own `url`, once it is known to be open.
+    fn redirect(&self, req: &Redirect) -> Result<RedirectPlan<'_>> {
+        Ok(RedirectPlan::CheckoutPage(req.required_checkout_id()?.to_owned()))
+    }
+
+    fn hosted_page(&self, checkout: Checkout, _req: &Redirect) -> std::result::Result<RedirectUrl, Failure> {
+        let url = checkout.redirect_url.ok_or_else(|| Fault::new("checkout", "no url"))?;
+        Ok(RedirectUrl {
+            url,
+            expires_at: checkout.expires_at,
+            payment_intent_id: None,
+            idempotency_key: None,
+            provider_data: checkout.provider_data,
+        })
     }
 
     /// `X-Payfect-Signature` is a Fernet token made with the merchant's secret key (a
@@ -128,7 +176,7 @@ impl Provider for Payfect {
     fn verify_webhook(&self, headers: &Headers, body: &[u8], _now: i64) -> Result<WebhookEvent> {
         // Fernet judges the token's age against the system clock itself, which is the clock
         // `now` comes from.
-        let secrets = self.conn.webhook.secrets()?;
+        let secrets = self.webhook.secrets()?;
         let token = headers.require("X-Payfect-Signature")?;
         let keys: Vec<Fernet> = secrets.iter().filter_map(|s| Fernet::new(s.expose())).collect();
         if keys.is_empty() {
@@ -141,7 +189,7 @@ impl Provider for Payfect {
         })?;
         // The token is authentic; its own creation time (Fernet spec) must be within the
         // tolerance, or it is a replayed callback.
-        let tolerance = self.conn.webhook.tolerance_s.unwrap_or(WEBHOOK_TOLERANCE_S);
+        let tolerance = self.webhook.tolerance_s.unwrap_or(WEBHOOK_TOLERANCE_S);
         let plaintext = match tolerance {
             0 => key.decrypt(token),
             ttl => key.decrypt_with_ttl(token, ttl),
@@ -156,20 +204,5 @@ impl Provider for Payfect {
             return Err(signature("bad signature: the decrypted X-Payfect-Signature differs from the body"));
         }
         Ok(wire::callback_event(body))
-    }
-
-    /// The checkout's own `url`, once it is known to be open.
-    fn redirect_url(&self, req: Redirect) -> Result<RedirectUrl> {
-        let id = req.required_checkout_id()?;
-        let checkout = self.get(CheckoutLookup::Checkout(id.to_owned()))?;
-        checkout.require_open()?;
-        let url = checkout.redirect_url.clone().ok_or_else(|| wire::undecodable("checkout", "no url"))?;
-        Ok(RedirectUrl {
-            url,
-            expires_at: checkout.expires_at,
-            payment_intent_id: None,
-            idempotency_key: None,
-            provider_data: checkout.provider_data,
-        })
     }
 }

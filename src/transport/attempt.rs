@@ -38,7 +38,7 @@ pub(super) fn attempt(
         builder = builder.header(*k, *v);
     }
     let sent = match req.body {
-        Some(body) => run(agent, builder.header("Content-Type", "application/json").body(body), shorter),
+        Some(body) => run(agent, builder.header("Content-Type", req.content_type).body(body), shorter),
         None => run(agent, builder.body(()), shorter),
     };
     let mut resp = sent.map_err(|e| classify(e, via))?;

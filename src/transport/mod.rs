@@ -75,8 +75,10 @@ pub struct HttpRequest<'a> {
     /// Extra headers (`Authorization`, `Idempotency-Key`, ...). Values are validated by the
     /// request layer; a value ureq refuses is an internal error, never sent.
     pub headers: &'a [(&'static str, &'a str)],
-    /// A JSON body, sent as `application/json`.
+    /// The body, sent with `content_type`.
     pub body: Option<&'a str>,
+    /// `application/json`, or `application/x-www-form-urlencoded` for a form.
+    pub content_type: &'static str,
     pub replay: Replay,
     /// A payment call whose failure the caller settles by reading the checkout: its
     /// attempts and waits end [`Transport::settle_reserve`] before the call's deadline, so

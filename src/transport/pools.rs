@@ -261,6 +261,7 @@ mod tests {
             url: &target,
             headers: &[],
             body: None,
+            content_type: "application/json",
             replay: Replay::Safe,
             settles: false,
         };

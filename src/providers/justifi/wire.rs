@@ -4,16 +4,14 @@
 //! `CheckoutCompletion`, `CardPaymentIntent`; path `/oauth/token`), the legacy payment intent
 //! and checkout session specs in the legacy specs (`tests/fixtures/justifi-spec/`), and docs/providers.md.
 
-use crate::error::{Error, Result};
-use crate::providers::minor_units;
+use crate::providers::decode::MinorUnits;
+use crate::providers::exchange::Fault;
 use crate::response::{
     Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus, ProviderData,
 };
 use crate::timestamp;
 use crate::webhook::{signature, WebhookEvent};
-use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 
@@ -68,61 +66,6 @@ impl ErrorDetail {
     }
 }
 
-/// An integration fault: JustiFi answered 2xx with something that cannot be read
-/// ([`crate::providers::undecodable`]).
-pub fn undecodable(what: &str, problem: impl std::fmt::Display) -> Error {
-    crate::providers::undecodable("JustiFi", what, problem)
-}
-
-/// A 2xx answer's object, typed as `T` (the fields this module reads), with the object's raw
-/// text kept as the `provider_data`, verbatim. The object is the `data` of the envelope
-/// `{"id", "type", "data", "page_info": null}` (`components.schemas.Envelope`) that most
-/// endpoints use, or the bare object, as the spec shows for `/payment_intents` and
-/// `/payment_intents/{id}`.
-pub fn object<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<(T, ProviderData)> {
-    #[derive(Deserialize)]
-    struct Envelope<'a> {
-        #[serde(borrow)]
-        data: Option<&'a RawValue>,
-        #[serde(rename = "type")]
-        kind: Option<IgnoredAny>,
-    }
-    let whole = || -> Result<&RawValue> {
-        let whole: &RawValue = serde_json::from_slice(body).map_err(|e| undecodable(what, e))?;
-        match whole.get().trim_start().starts_with('{') {
-            true => Ok(whole),
-            false => Err(undecodable(what, "not a JSON object")),
-        }
-    };
-    // One pass over the body finds the envelope's `data` (the usual answer); the whole body
-    // is read again only when it is not enveloped, or not an object (for the error).
-    let envelope: Envelope = match serde_json::from_slice(body) {
-        Ok(envelope) => envelope,
-        Err(e) => {
-            whole()?;
-            return Err(undecodable(what, e));
-        }
-    };
-    let raw = match (envelope.data, envelope.kind) {
-        (Some(data), Some(_)) if data.get().trim_start().starts_with('{') => data,
-        _ => whole()?,
-    };
-    let typed = serde_json::from_str(raw.get()).map_err(|e| undecodable(what, e))?;
-    Ok((typed, ProviderData::Raw(raw.to_owned())))
-}
-
-/// An amount in minor units, which the spec types `number`: an integer, or a float with no
-/// fraction (`1799.0`).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct MinorUnits(pub u64);
-
-impl<'de> Deserialize<'de> for MinorUnits {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<MinorUnits, D::Error> {
-        let v = Value::deserialize(d)?;
-        minor_units(&v).map(MinorUnits).ok_or_else(|| serde::de::Error::custom(format!("{v} is not minor units")))
-    }
-}
-
 /// `components.schemas.Checkout`, the fields read.
 #[derive(Deserialize)]
 pub struct CheckoutObject {
@@ -173,14 +116,14 @@ pub enum CheckoutState {
 }
 
 impl TryFrom<&str> for CheckoutState {
-    type Error = Error;
-    fn try_from(status: &str) -> Result<CheckoutState> {
+    type Error = Fault;
+    fn try_from(status: &str) -> Result<CheckoutState, Fault> {
         match status {
             "created" => Ok(CheckoutState::Created),
             "attempted" => Ok(CheckoutState::Attempted),
             "completed" => Ok(CheckoutState::Completed),
             "expired" => Ok(CheckoutState::Expired),
-            other => Err(undecodable("checkout", format!("unknown status {other:?}"))),
+            other => Err(Fault::new("checkout", format!("unknown status {other:?}"))),
         }
     }
 }
@@ -221,8 +164,8 @@ pub const CLIENT_REFERENCE_KEY: &str = "client_reference_id";
 /// `skipped` without saying what it means: read as `pending`, never as paid or failed.
 /// `expires_at` is `created_at` plus one week.
 impl TryFrom<(CheckoutObject, ProviderData)> for Checkout {
-    type Error = Error;
-    fn try_from((c, provider_data): (CheckoutObject, ProviderData)) -> Result<Checkout> {
+    type Error = Fault;
+    fn try_from((c, provider_data): (CheckoutObject, ProviderData)) -> Result<Checkout, Fault> {
         let state = CheckoutState::try_from(c.status.as_str())?;
         let status = match state {
             CheckoutState::Created | CheckoutState::Attempted => CheckoutStatus::Open,
@@ -290,14 +233,14 @@ pub struct PaymentIntentObject {
 /// lower case, justifi-node's `PaymentIntentStatus` writes `Canceled` and `Succeeded`: either
 /// case is read.
 impl TryFrom<(PaymentIntentObject, ProviderData)> for Checkout {
-    type Error = Error;
-    fn try_from((pi, provider_data): (PaymentIntentObject, ProviderData)) -> Result<Checkout> {
+    type Error = Fault;
+    fn try_from((pi, provider_data): (PaymentIntentObject, ProviderData)) -> Result<Checkout, Fault> {
         let (status, payment_status) = match pi.status.to_ascii_lowercase().as_str() {
             "succeeded" => (CheckoutStatus::Complete, CheckoutPaymentStatus::Paid),
             "canceled" => (CheckoutStatus::Expired, CheckoutPaymentStatus::Unpaid),
             "pending" | "requires_capture" => (CheckoutStatus::Open, CheckoutPaymentStatus::Pending),
             "requires_payment_method" => (CheckoutStatus::Open, CheckoutPaymentStatus::Unpaid),
-            other => return Err(undecodable("payment intent", format!("unknown status {other:?}"))),
+            other => return Err(Fault::new("payment intent", format!("unknown status {other:?}"))),
         };
         Ok(Checkout {
             provider: PROVIDER,
@@ -375,13 +318,13 @@ enum CompletionPayment {
 }
 
 impl TryFrom<Option<&str>> for CompletionPayment {
-    type Error = Error;
-    fn try_from(status: Option<&str>) -> Result<CompletionPayment> {
+    type Error = Fault;
+    fn try_from(status: Option<&str>) -> Result<CompletionPayment, Fault> {
         match status {
             Some("succeeded") => Ok(CompletionPayment::Succeeded),
             Some("failed" | "canceled") => Ok(CompletionPayment::Failed),
             Some("pending" | "processing" | "skipped") => Ok(CompletionPayment::Pending),
-            other => Err(undecodable("checkout completion", format!("unknown payment_status {other:?}"))),
+            other => Err(Fault::new("checkout completion", format!("unknown payment_status {other:?}"))),
         }
     }
 }
@@ -394,7 +337,7 @@ pub fn completion(
     provider_data: ProviderData,
     checkout_id: &str,
     idempotency_key: &str,
-) -> Result<Completion> {
+) -> Result<Completion, Fault> {
     let payment_status = match CompletionPayment::try_from(c.payment_status.as_deref().or(c.status.as_deref()))? {
         CompletionPayment::Succeeded => PaymentStatus::Succeeded,
         CompletionPayment::Failed => PaymentStatus::Failed,
@@ -545,7 +488,7 @@ struct EventData {
 /// A JustiFi event → the normalized event: `event_name` → `type`, `data.id` → `object_id`;
 /// the checkout and payment outcome for `checkout.completed`,
 /// `checkout.completion.succeeded|failed` and `payment_intent.succeeded`.
-pub fn event(body: Value) -> Result<WebhookEvent> {
+pub fn event(body: Value) -> Result<WebhookEvent, crate::error::Error> {
     let e = EventObject::deserialize(&body).map_err(|e| signature(format!("body is not a JustiFi event ({e})")))?;
     let kind = e.event_name.ok_or_else(|| signature("body is not a JustiFi event: no event_name"))?;
     let (checkout_id, payment_status) = match kind.as_str() {
@@ -571,18 +514,20 @@ pub fn event(body: Value) -> Result<WebhookEvent> {
 mod tests {
     use super::*;
     use crate::error::Status;
+    use crate::providers::decode::{object, Envelope};
+    use serde::de::DeserializeOwned;
     use serde_json::json;
 
     /// The real path: the answer's bytes, typed, with the raw object kept.
-    fn decoded<T: DeserializeOwned>(v: Value) -> Result<(T, ProviderData)> {
-        object(v.to_string().as_bytes(), "test")
+    fn decoded<T: DeserializeOwned>(v: Value) -> Result<(T, ProviderData), Fault> {
+        object(v.to_string().as_bytes(), Envelope::DataWhenTyped, "test")
     }
 
-    fn checkout_of(v: Value) -> Result<Checkout> {
+    fn checkout_of(v: Value) -> Result<Checkout, Fault> {
         Checkout::try_from(decoded::<CheckoutObject>(v)?)
     }
 
-    fn completion_of(v: Value, checkout_id: &str, key: &str) -> Result<Completion> {
+    fn completion_of(v: Value, checkout_id: &str, key: &str) -> Result<Completion, Fault> {
         let (c, raw) = decoded::<CompletionObject>(v)?;
         completion(c, raw, checkout_id, key)
     }
@@ -670,7 +615,7 @@ mod tests {
         }
         let refunded = decoded::<PaymentIntentObject>(json!({"id": "pi_1", "amount": 500, "status": "refunded"}));
         let e = Checkout::try_from(refunded.unwrap()).unwrap_err();
-        assert!(e.message.contains(r#"unknown status "refunded""#), "named, not defaulted: {}", e.message);
+        assert!(e.problem.contains(r#"unknown status "refunded""#), "named, not defaulted: {}", e.problem);
     }
 
     #[test]
@@ -713,18 +658,28 @@ mod tests {
             ProviderData::Parsed(v) => v.to_string(),
         };
         let enveloped = br#"{"id": "cho_1", "type": "checkout", "data": {"id": "cho_1", "other": [1, {"deep": true}]}, "page_info": null}"#;
-        let (id, raw) = object::<Id>(enveloped, "checkout").unwrap();
+        let (id, raw) = object::<Id>(enveloped, Envelope::DataWhenTyped, "checkout").unwrap();
         assert_eq!(id.id, "cho_1");
         assert_eq!(
             raw_of(raw),
             r#"{"id": "cho_1", "other": [1, {"deep": true}]}"#,
             "provider_data is the object verbatim"
         );
-        let (id, raw) = object::<Id>(br#"{"id": "pi_1", "amount": 5}"#, "x").unwrap();
+        let (id, raw) = object::<Id>(br#"{"id": "pi_1", "amount": 5}"#, Envelope::DataWhenTyped, "x").unwrap();
         assert_eq!((id.id.as_str(), raw_of(raw).as_str()), ("pi_1", r#"{"id": "pi_1", "amount": 5}"#));
-        assert_eq!(object::<Id>(b"[1]", "x").err().unwrap().status, Status::Provider);
-        assert_eq!(object::<Id>(b"{\"data\": 1", "x").err().unwrap().status, Status::Provider);
-        let e = object::<CheckoutObject>(br#"{"id": "cho_1", "status": "created"}"#, "checkout").err().unwrap();
+        assert_eq!(
+            object::<Id>(b"[1]", Envelope::DataWhenTyped, "x").err().unwrap().into_error("JustiFi").status,
+            Status::Provider
+        );
+        assert_eq!(
+            object::<Id>(b"{\"data\": 1", Envelope::DataWhenTyped, "x").err().unwrap().into_error("JustiFi").status,
+            Status::Provider
+        );
+        let e =
+            object::<CheckoutObject>(br#"{"id": "cho_1", "status": "created"}"#, Envelope::DataWhenTyped, "checkout")
+                .err()
+                .unwrap()
+                .into_error("JustiFi");
         assert!(e.message.contains("payment_amount"), "a missing field is named: {}", e.message);
     }
 
@@ -742,7 +697,7 @@ mod tests {
 
     #[test]
     fn create_body_merges_provider_options_last() {
-        let body = crate::providers::with_options(
+        let body = crate::providers::exchange::with_options(
             &CreateBody::new(1799, "One Chocolate Donut", None, Some("http://localhost:3000"), Map::new(), Some("c1")),
             json!({"payment_method_group_id": "pmg_1", "description": "override"}).as_object().cloned(),
         );

@@ -5,9 +5,10 @@
 
 use crate::error::Error;
 use crate::money;
-use crate::providers::NumberOrText;
+use crate::providers::decode::{field_messages, NumberOrText};
+use crate::providers::exchange::{with_options, Fault};
 use crate::request::CreateCheckout;
-use crate::response::{Checkout, CheckoutPaymentStatus, CheckoutStatus};
+use crate::response::{Checkout, CheckoutPaymentStatus, CheckoutStatus, ProviderData};
 use crate::timestamp;
 use crate::webhook::WebhookEvent;
 use serde::{Deserialize, Serialize};
@@ -15,32 +16,11 @@ use serde_json::{Map, Value};
 
 pub const PROVIDER: &str = "payfect";
 
-/// An integration fault: Payfect answered 2xx with something that cannot be read
-/// ([`crate::providers::undecodable`]).
-pub fn undecodable(what: &str, problem: impl std::fmt::Display) -> Error {
-    crate::providers::undecodable("Payfect", what, problem)
-}
-
 /// Payfect's error bodies are undocumented [I]; Django REST framework's forms are read:
-/// `{"detail": "..."}` and `{"field": ["msg"]}` → `field: msg; ...`.
+/// `{"detail": "..."}`, else the field messages (`{"field": ["msg"]}` → `field: msg; ...`).
 pub fn error_message(body: &[u8]) -> Option<String> {
     let v: Value = serde_json::from_slice(body).ok()?;
-    if let Some(detail) = v["detail"].as_str() {
-        return Some(detail.to_owned());
-    }
-    let parts: Vec<String> = v
-        .as_object()?
-        .iter()
-        .filter_map(|(field, msgs)| {
-            let text = match msgs {
-                Value::String(s) => s.clone(),
-                Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "),
-                _ => return None,
-            };
-            Some(format!("{field}: {text}"))
-        })
-        .collect();
-    (!parts.is_empty()).then(|| parts.join("; "))
+    v["detail"].as_str().map(str::to_owned).or_else(|| field_messages(&v))
 }
 
 /// `price_data.product_data` of an invoice item (`create.md`).
@@ -128,7 +108,7 @@ pub fn create_body(req: &CreateCheckout, currency: &str) -> Result<String, Error
         cancel_url: req.cancel_url.as_deref(),
         callback_url: req.callback_url.as_deref(),
     };
-    Ok(crate::providers::with_options(&body, req.provider_options.clone()))
+    Ok(with_options(&body, req.provider_options.clone()))
 }
 
 /// A Payfect checkout (`create.md`'s and `query.md`'s answer, camelCase), the fields read.
@@ -169,25 +149,18 @@ pub struct ProductDataObject {
     pub name: Option<String>,
 }
 
-/// A checkout answer: typed, and as received (the `provider_data`).
-pub fn checkout_object(body: &[u8]) -> Result<(CheckoutObject, Value), Error> {
-    let raw: Value = serde_json::from_slice(body).map_err(|e| undecodable("checkout", e))?;
-    let typed = CheckoutObject::deserialize(&raw).map_err(|e| undecodable("checkout", e))?;
-    Ok((typed, raw))
-}
-
 /// A Payfect checkout → the unified checkout: `status` as is (an unknown one is refused by
 /// name), `paid` once `complete`; `amount` from `amountTotal`; `redirect_url` the checkout's
 /// `url`; `createdAt` and `expiresAt` as RFC 3339.
-pub fn checkout(c: CheckoutObject, provider_data: Value) -> Result<Checkout, Error> {
+pub fn checkout(c: CheckoutObject, provider_data: ProviderData) -> Result<Checkout, Fault> {
     let status = match c.status.as_str() {
         "open" => CheckoutStatus::Open,
         "complete" => CheckoutStatus::Complete,
         "expired" => CheckoutStatus::Expired,
-        other => return Err(undecodable("checkout", format!("unknown status {other:?}"))),
+        other => return Err(Fault::new("checkout", format!("unknown status {other:?}"))),
     };
     let currency = c.currency.to_ascii_lowercase();
-    let amount = money::to_minor(&c.amount_total, &currency).map_err(|e| undecodable("checkout amountTotal", e))?;
+    let amount = money::to_minor(&c.amount_total, &currency).map_err(|e| Fault::new("checkout amountTotal", e))?;
     let names: Vec<String> = c.invoice_items.into_iter().filter_map(|i| i.price_data?.product_data?.name).collect();
     Ok(Checkout {
         provider: PROVIDER,
@@ -207,7 +180,7 @@ pub fn checkout(c: CheckoutObject, provider_data: Value) -> Result<Checkout, Err
         client_reference_id: c.client_reference_id,
         metadata: c.metadata.unwrap_or_default(),
         idempotency_key: None,
-        provider_data: provider_data.into(),
+        provider_data,
     })
 }
 
@@ -239,12 +212,13 @@ pub fn callback_event(body: Value) -> WebhookEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::decode::{object, Envelope};
     use crate::request::LineItem;
     use serde_json::json;
 
     /// A checkout answer decoded the real way.
-    fn checkout_of(v: Value) -> Result<Checkout, Error> {
-        let (typed, raw) = checkout_object(v.to_string().as_bytes())?;
+    fn checkout_of(v: Value) -> Result<Checkout, Fault> {
+        let (typed, raw) = object(v.to_string().as_bytes(), Envelope::Bare, "checkout")?;
         checkout(typed, raw)
     }
 

@@ -21,12 +21,14 @@
 
 use crate::error::Error;
 use crate::money;
-use crate::providers::NumberOrText;
+use crate::providers::decode::{field_messages, NumberOrText};
+use crate::providers::exchange::{with_options, Fault};
 use crate::request::{CreateCheckout, LineItem};
-use crate::response::{Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus};
+use crate::response::{
+    Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus, ProviderData,
+};
 use crate::timestamp;
 use crate::webhook::{signature, WebhookEvent};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -48,12 +50,6 @@ impl ApiVersion {
     }
 }
 
-/// An integration fault: ReCharge answered 2xx with something that cannot be read
-/// ([`crate::providers::undecodable`]).
-pub fn undecodable(what: &str, problem: impl std::fmt::Display) -> Error {
-    crate::providers::undecodable("ReCharge", what, problem)
-}
-
 /// ReCharge's error bodies: `{"errors": "Not Found"}`, `{"errors": {"field": ["msg"]}}`,
 /// `{"errors": {"field": "msg"}}`, and `{"error": "...", "message": "..."}` → one message,
 /// `field: msg; field: msg`.
@@ -65,18 +61,11 @@ pub struct ErrorDetail {
 impl ErrorDetail {
     pub fn parse(body: &[u8]) -> ErrorDetail {
         let v: Value = serde_json::from_slice(body).unwrap_or_default();
-        match &v["errors"] {
-            Value::String(s) => ErrorDetail { message: Some(s.clone()) },
-            Value::Object(_) => {
-                let mut parts = Vec::new();
-                flatten("", &v["errors"], &mut parts);
-                ErrorDetail { message: (!parts.is_empty()).then(|| parts.join("; ")) }
-            }
-            _ => {
-                let message = [&v["message"], &v["error"]].into_iter().find_map(|m| m.as_str().map(str::to_owned));
-                ErrorDetail { message }
-            }
-        }
+        let message = match &v["errors"] {
+            errors @ (Value::String(_) | Value::Object(_)) => field_messages(errors),
+            _ => [&v["message"], &v["error"]].into_iter().find_map(|m| m.as_str().map(str::to_owned)),
+        };
+        ErrorDetail { message }
     }
 
     /// What a refused charge's body says, by ReCharge's published messages wherever they stand
@@ -169,27 +158,6 @@ fn texts_of(body: &[u8]) -> Vec<String> {
         Err(_) => out.push(String::from_utf8_lossy(body).trim().to_owned()),
     }
     out
-}
-
-/// `field: message` for each message under `errors`, nested objects giving dotted paths
-/// (`billing_address.address1: Field may not be null.`).
-fn flatten(path: &str, v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::String(m) => out.push(format!("{path}: {m}")),
-        Value::Array(items) => {
-            let texts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
-            if !texts.is_empty() {
-                out.push(format!("{path}: {}", texts.join(" ")));
-            }
-        }
-        Value::Object(fields) => {
-            for (k, inner) in fields {
-                let path = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-                flatten(&path, inner, out);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// A 2021-01 product or variant id: an integer (ChemicalLuck v1 `CheckoutLineItem`, seed
@@ -324,7 +292,7 @@ pub fn create_body(req: &CreateCheckout, currency: &str, version: ApiVersion) ->
         currency: req.currency.as_ref().map(|_| currency.to_ascii_uppercase()),
         note: req.description.as_deref(),
     };
-    Ok(crate::providers::with_options(&body, req.provider_options.clone()))
+    Ok(with_options(&body, req.provider_options.clone()))
 }
 
 /// `POST /checkouts/{token}/charge` (ChemicalLuck `CheckoutProcessBody`: `payment_processor`,
@@ -366,42 +334,26 @@ pub struct LineItemObject {
 /// The amount of a checkout answered with `total_price: null`: its line items' prices times
 /// their quantities (a missing quantity is 1). Without a price on every item the amount
 /// cannot be known, and the answer is undecodable.
-fn line_items_total(items: &[LineItemObject], currency: &str) -> Result<u64, Error> {
-    let unknown = || undecodable("checkout", "no total_price, and line items without a price");
+fn line_items_total(items: &[LineItemObject], currency: &str) -> Result<u64, Fault> {
+    let unknown = || Fault::new("checkout", "no total_price, and line items without a price");
     if items.is_empty() {
         return Err(unknown());
     }
     items.iter().try_fold(0u64, |sum, item| {
         let price = item.unit_price.as_ref().or(item.price.as_ref()).ok_or_else(unknown)?;
-        let each = money::to_minor(&price.text(), currency).map_err(|e| undecodable("checkout line item price", e))?;
+        let each = money::to_minor(&price.text(), currency).map_err(|e| Fault::new("checkout line item price", e))?;
         each.checked_mul(item.quantity.unwrap_or(1)).and_then(|v| sum.checked_add(v)).ok_or_else(unknown)
     })
-}
-
-/// The object under `key` of an answer (`{"checkout": {...}}`, `{"checkout_charge": {...}}`):
-/// typed as `T`, and as received (the `provider_data`). An answer that is not an object, or
-/// whose `key` is missing or not an object, is undecodable.
-fn enveloped<T: DeserializeOwned>(body: &[u8], key: &str, what: &str) -> Result<(T, Value), Error> {
-    let mut answer: Map<String, Value> = serde_json::from_slice(body).map_err(|e| undecodable(what, e))?;
-    let object =
-        answer.remove(key).filter(Value::is_object).ok_or_else(|| undecodable(what, format!("no {key} object")))?;
-    let typed = T::deserialize(&object).map_err(|e| undecodable(what, e))?;
-    Ok((typed, object))
-}
-
-/// The `checkout` object of an answer: typed, and as received (the `provider_data`).
-pub fn checkout_object(body: &[u8]) -> Result<(CheckoutObject, Value), Error> {
-    enveloped(body, "checkout", "checkout")
 }
 
 /// A ReCharge checkout → the unified checkout. ReCharge has no status: `complete` and `paid`
 /// exactly when `completed_at` is set; `amount` is `total_price`; `redirect_url` is the hosted
 /// page (`hosted_url`), while the checkout is open.
-pub fn checkout(c: CheckoutObject, provider_data: Value, hosted_url: String) -> Result<Checkout, Error> {
+pub fn checkout(c: CheckoutObject, provider_data: ProviderData, hosted_url: String) -> Result<Checkout, Fault> {
     let completed = c.completed_at.is_some();
     let currency = c.currency.as_deref().unwrap_or("usd").to_ascii_lowercase();
     let amount = match &c.total_price {
-        Some(total) => money::to_minor(&total.text(), &currency).map_err(|e| undecodable("checkout total_price", e))?,
+        Some(total) => money::to_minor(&total.text(), &currency).map_err(|e| Fault::new("checkout total_price", e))?,
         None => line_items_total(&c.line_items, &currency)?,
     };
     let titles: Vec<&str> = c.line_items.iter().filter_map(|i| i.title.as_deref()).collect();
@@ -419,7 +371,7 @@ pub fn checkout(c: CheckoutObject, provider_data: Value, hosted_url: String) -> 
         client_reference_id: None,
         metadata: Map::new(),
         idempotency_key: None,
-        provider_data: provider_data.into(),
+        provider_data,
     })
 }
 
@@ -458,11 +410,6 @@ impl ChargeObject {
     }
 }
 
-/// The `checkout_charge` object of a charge's 2xx answer: typed, and as received.
-pub fn charge_object(body: &[u8]) -> Result<(ChargeObject, Value), Error> {
-    enveloped(body, "checkout_charge", "checkout charge")
-}
-
 /// A charge answered 2xx and the read of the same checkout after it (`None` when the read
 /// failed or named another checkout) → the completion. The charge carries no amount or
 /// currency, so they come from the checkout. Both the charge's own verdict and the checkout
@@ -476,7 +423,12 @@ pub fn charge_object(body: &[u8]) -> Result<(ChargeObject, Value), Error> {
 /// | unknown | failed | `pending` |
 /// | `error` | open or failed | `failed` |
 /// | `error` | completed | `pending`: the two disagree |
-pub fn charge(charge: ChargeObject, provider_data: Value, checkout: Option<Checkout>, checkout_id: &str) -> Completion {
+pub fn charge(
+    charge: ChargeObject,
+    provider_data: ProviderData,
+    checkout: Option<Checkout>,
+    checkout_id: &str,
+) -> Completion {
     let verdict = charge.verdict();
     let word = charge.status.as_deref().unwrap_or_default();
     let completed = checkout.as_ref().map(|c| c.payment_status == CheckoutPaymentStatus::Paid);
@@ -518,7 +470,7 @@ pub fn charge(charge: ChargeObject, provider_data: Value, checkout: Option<Check
         idempotency_key: None,
         confirmed_by: None,
         pending_reason,
-        provider_data: provider_data.into(),
+        provider_data,
     }
 }
 
@@ -596,12 +548,14 @@ pub fn event(body: Value, unsigned_topic: Option<&str>) -> Result<WebhookEvent, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::decode::{object, Envelope};
     use crate::request::Subscription;
     use serde_json::json;
 
     /// A checkout answer's object, decoded the real way.
-    fn checkout_of(v: Value, hosted_url: String) -> Result<Checkout, Error> {
-        let (typed, raw) = checkout_object(json!({ "checkout": v }).to_string().as_bytes())?;
+    fn checkout_of(v: Value, hosted_url: String) -> Result<Checkout, Fault> {
+        let (typed, raw) =
+            object(json!({ "checkout": v }).to_string().as_bytes(), Envelope::Key("checkout"), "checkout")?;
         checkout(typed, raw, hosted_url)
     }
 
@@ -731,13 +685,13 @@ mod tests {
     #[test]
     fn a_charge_takes_amount_and_currency_from_the_checkout() {
         let body = include_bytes!("../../../tests/fixtures/recharge_checkout_charge.json");
-        let (charge, raw) = charge_object(body).unwrap();
+        let (charge, raw) = object::<ChargeObject>(body, Envelope::Key("checkout_charge"), "checkout charge").unwrap();
         let paid = checkout_of(
             json!({"token": "t1", "total_price": "60.00", "currency": "USD", "completed_at": "2021-01-20T12:05:00"}),
             String::new(),
         )
         .unwrap();
-        let again = charge_object(body).unwrap();
+        let again = object::<ChargeObject>(body, Envelope::Key("checkout_charge"), "checkout charge").unwrap();
         let c = super::charge(charge, raw, Some(paid), "t1");
         assert_eq!(
             (c.payment_status, c.amount, c.currency.as_deref()),
@@ -749,7 +703,12 @@ mod tests {
         let c = super::charge(again.0, again.1, Some(open), "t1");
         assert_eq!(c.payment_status, PaymentStatus::Pending);
         assert!(c.pending_reason.unwrap().contains(r#"status "success""#));
-        assert!(charge_object(br#"{"checkout_charge": null}"#).is_err());
+        assert!(object::<ChargeObject>(
+            br#"{"checkout_charge": null}"#,
+            Envelope::Key("checkout_charge"),
+            "checkout charge"
+        )
+        .is_err());
     }
 
     #[test]
@@ -781,7 +740,7 @@ mod tests {
         assert_eq!(v1.unwrap().amount, 6000);
         let unpriced =
             checkout_of(json!({"token": "t1", "total_price": null, "line_items": [{"title": "Coffee"}]}), "h".into());
-        assert!(unpriced.unwrap_err().message.contains("no total_price, and line items without a price"));
+        assert!(unpriced.unwrap_err().problem.contains("no total_price, and line items without a price"));
     }
 
     #[test]
@@ -806,6 +765,6 @@ mod tests {
         .unwrap();
         assert_eq!((done.status, done.payment_status), (CheckoutStatus::Complete, CheckoutPaymentStatus::Paid));
         assert!(checkout_of(json!({"token": "t1", "total_price": "75.001"}), String::new()).is_err());
-        assert!(checkout_of(json!({"total_price": "75.00"}), String::new()).unwrap_err().message.contains("token"));
+        assert!(checkout_of(json!({"total_price": "75.00"}), String::new()).unwrap_err().problem.contains("token"));
     }
 }
