@@ -100,21 +100,6 @@ pub fn credential(f: &mut Fields, name: &str, env: &str) -> Result<Option<String
     Ok(f.string(name)?.or_else(|| std::env::var(env).ok().filter(|v| !v.is_empty())))
 }
 
-/// A required credential (see [`credential`]), naming both places it may come from.
-pub fn required_credential(f: &mut Fields, name: &str, env: &str) -> Result<String> {
-    credential(f, name, env)?.ok_or_else(|| f.error(name, &format!("is required (or set {env})")))
-}
-
-/// A required credential that travels in an HTTP header (see [`required_credential`]):
-/// printable ASCII only, so that it can never break the header it goes in.
-pub fn required_header_credential(f: &mut Fields, name: &str, env: &str) -> Result<String> {
-    let value = required_credential(f, name, env)?;
-    if !value.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(f.error(name, "must be printable ASCII (it travels in an HTTP header)"));
-    }
-    Ok(value)
-}
-
 /// Checks that `value` is an origin: `https://host[:port]`, or `http://` for loopback
 /// hosts only, with no path, query or credentials. Returns it without a trailing slash.
 fn origin(f: &Fields, name: &str, value: &str) -> Result<String> {

@@ -480,7 +480,7 @@ fn same_object(name: &str, exchange: &Value) -> Vec<String> {
     failures
 }
 
-/// The library's requests carry its `User-Agent` (`src/transport.rs`); the test's own (a
+/// The library's requests carry its `User-Agent` (`src/transport/settings.rs`); the test's own (a
 /// token and `POST /v1/payment_methods`, standing in for the web component) do not.
 const LIBRARY_USER_AGENT: &str = "storefront-checkout/";
 

@@ -248,3 +248,46 @@ fn payfect_callbacks_are_fernet_tokens_of_the_body() {
         .unwrap_err();
     assert_eq!(code, 5, "no secret is a Fernet key");
 }
+
+#[test]
+fn a_client_with_only_webhook_secrets_verifies_and_calls_nothing() {
+    use common::host::Op;
+    let secret = "whsec_only";
+    for (provider, credential, env) in [
+        ("justifi", "client_id", "JUSTIFI_CLIENT_ID"),
+        ("recharge", "api_token", "RECHARGE_API_TOKEN"),
+        ("payfect", "api_key", "PAYFECT_API_KEY"),
+    ] {
+        let verifier = lib()
+            .client(&json!({"provider": provider, "base_url": "http://127.0.0.1:9", "webhook_secrets": [secret]}))
+            .unwrap_or_else(|e| panic!("{provider}: a verify-only client is made: {e}"));
+        let (code, e) = verifier.call(Op::Create, &json!({"amount": 1799, "description": "Donut"})).unwrap_err();
+        assert_eq!((code, e["error"]["code"].as_str()), (5, Some("config")), "{e}");
+        let message = e["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("{credential}: is required (or set {env}); this client was made")),
+            "{message}"
+        );
+        assert_eq!(e["error"]["attempts"], 0, "nothing was sent: {e}");
+
+        let Err(e) = lib().client(&json!({"provider": provider, "base_url": "http://127.0.0.1:9"})) else {
+            panic!("{provider}: a client with neither credentials nor webhook_secrets is refused")
+        };
+        assert_eq!(
+            e["error"]["message"],
+            format!("{credential}: is required (or set {env})"),
+            "without webhook_secrets"
+        );
+    }
+    let body = r#"{"id":"evt_1","event_name":"checkout.completed","data":{"id":"cho_1"}}"#;
+    let t = now().to_string();
+    let verifier = lib()
+        .client(&json!({"provider": "justifi", "base_url": "http://127.0.0.1:9", "webhook_secrets": [secret]}))
+        .unwrap();
+    let event = verifier.verify(&justifi_delivery(secret, &t, body), body.as_bytes()).unwrap();
+    assert_eq!((event["type"].as_str(), event["checkout_id"].as_str()), (Some("checkout.completed"), Some("cho_1")));
+    let partial = lib().client(&json!({"provider": "justifi", "base_url": "http://127.0.0.1:9",
+        "client_id": "c", "webhook_secrets": [secret]}));
+    let Err(e) = partial else { panic!("a client with some of the credentials is refused") };
+    assert_eq!(e["error"]["message"], "client_secret: is required (or set JUSTIFI_CLIENT_SECRET)");
+}

@@ -42,6 +42,7 @@ impl Engine {
     /// the provider has keys: the caller's, or a new UUID), which every error carries too.
     pub fn create(&self, req: CreateCheckout) -> Result<Checkout> {
         let p = &*self.provider;
+        self.ready()?;
         p.honours().create.check(p.name(), "checkout_create", &req.given())?;
         let key = self.mint(req.idempotency_key.clone())?;
         let exchange = p.create(req, key.as_deref())?;
@@ -52,6 +53,7 @@ impl Engine {
     /// `checkout_get`: the checkout (or payment intent) asked for, never another.
     pub fn get(&self, lookup: CheckoutLookup) -> Result<Checkout> {
         let p = &*self.provider;
+        self.ready()?;
         p.honours().get.check(p.name(), "checkout_get", &lookup.given())?;
         self.read(lookup)?.checkout.checked()
     }
@@ -62,6 +64,7 @@ impl Engine {
     /// carries the key.
     pub fn complete(&self, req: Complete) -> Result<Completion> {
         let p = &*self.provider;
+        self.ready()?;
         honours::check(p.honours().complete.as_ref(), p.name(), "checkout_complete", &req.given())?;
         let checkout_id = req.checkout_id.clone();
         let key = self.mint(req.idempotency_key.clone())?;
@@ -88,6 +91,7 @@ impl Engine {
     /// makes; its URL absolute https (loopback http for a sandbox).
     pub fn redirect_url(&self, req: Redirect) -> Result<RedirectUrl> {
         let p = &*self.provider;
+        self.ready()?;
         p.honours().redirect.check(p.name(), "session_redirect_url", &req.given())?;
         let url = match p.redirect(&req)? {
             RedirectPlan::CheckoutPage(id) => {
@@ -104,6 +108,7 @@ impl Engine {
 
     /// `checkout_web_component_token` (JustiFi), under an idempotency key every error carries.
     pub fn web_component_token(&self, req: WebComponentTokenRequest) -> Result<WebComponentToken> {
+        self.ready()?;
         let key = self.mint(req.idempotency_key.clone())?;
         let exchange = self.provider.web_component_token(req, key.as_deref())?;
         self.run(exchange, false).map_err(|f| with_key(self.error(f), key.as_deref()))
@@ -112,6 +117,11 @@ impl Engine {
     /// `checkout_webhook_verify`: the provider's own verification (no request is sent).
     pub fn verify_webhook(&self, headers: &Headers, body: &[u8], now: i64) -> Result<WebhookEvent> {
         self.provider.verify_webhook(headers, body, now)
+    }
+
+    /// Refuses an operation that calls the provider on a verify-only client.
+    fn ready(&self) -> Result<()> {
+        self.provider.without_credentials().map_or(Ok(()), Err)
     }
 
     /// The caller's idempotency key or a new one, where the provider has keys.

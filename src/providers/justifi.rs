@@ -13,8 +13,9 @@ use super::exchange::{
     endpoint, Body, CheckoutRead, Exchange, Failure, Fault, IdempotencyKeys, Next, Refusal, WireRequest, WireResponse,
 };
 use super::honours::{Honoured, Honours};
-use super::{Bearer, Connection, Endpoint, Provider, RedirectPlan};
-use crate::config::{required_credential, required_header_credential};
+use super::{
+    credentials_or_verify_only, verify_only_error, Bearer, Connection, CredentialKey, Endpoint, Provider, RedirectPlan,
+};
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
@@ -53,33 +54,55 @@ const KEYS: IdempotencyKeys = IdempotencyKeys { max_len: 100 };
 /// `card_present`.
 const PAYMENT_MODES: [&str; 3] = ["ecom", "bnpl", "card_present"];
 
-/// A JustiFi client: credentials, a sub account, and the shared access-token slot.
+/// JustiFi's credentials: the API key pair (sent in the body of `/oauth/token`) and the sub
+/// account (a header).
+const CREDENTIALS: [CredentialKey; 3] = [
+    ("client_id", "JUSTIFI_CLIENT_ID", false),
+    ("client_secret", "JUSTIFI_CLIENT_SECRET", false),
+    ("sub_account", "JUSTIFI_SUB_ACCOUNT", true),
+];
+
+/// A JustiFi client: credentials (none on a verify-only client), the hosted pages' origin,
+/// the webhook keys.
 pub struct Justifi {
-    client_id: String,
-    client_secret: Secret,
-    sub_account: String,
-    token: Arc<TokenSlot>,
+    credentials: Option<Credentials>,
     hosted_base_url: Option<String>,
     webhook: WebhookKeys,
 }
 
+/// The API key pair, the sub account, and the access-token slot shared by every client with
+/// the same key pair.
+struct Credentials {
+    client_id: String,
+    client_secret: Secret,
+    sub_account: String,
+    token: Arc<TokenSlot>,
+}
+
 impl Justifi {
     /// Reads `client_id`, `client_secret` and `sub_account` (or `JUSTIFI_CLIENT_ID`,
-    /// `JUSTIFI_CLIENT_SECRET`, `JUSTIFI_SUB_ACCOUNT`) and the common keys.
+    /// `JUSTIFI_CLIENT_SECRET`, `JUSTIFI_SUB_ACCOUNT`; none of them on a client given only
+    /// `webhook_secrets`, which verifies webhooks) and the common keys.
     pub fn from_config(f: &mut Fields) -> Result<(Justifi, Endpoint)> {
         let conn = Connection::from_config(f, DEFAULT_BASE_URL, "JUSTIFI_BASE_URL")?;
-        let client_id = required_credential(f, "client_id", "JUSTIFI_CLIENT_ID")?;
-        let client_secret = Secret::new(required_credential(f, "client_secret", "JUSTIFI_CLIENT_SECRET")?);
-        let sub_account = required_header_credential(f, "sub_account", "JUSTIFI_SUB_ACCOUNT")?;
-        let justifi = Justifi {
-            token: token_cache::slot(&conn.base_url, &client_id, &client_secret),
-            client_id,
-            client_secret,
-            sub_account,
-            hosted_base_url: conn.hosted_base_url.clone(),
-            webhook: conn.webhook.clone(),
-        };
+        let credentials = credentials_or_verify_only(f, &CREDENTIALS, &conn.webhook)?.map(|values| {
+            let [client_id, client_secret, sub_account] = values;
+            let client_secret = Secret::new(client_secret);
+            Credentials {
+                token: token_cache::slot(&conn.base_url, &client_id, &client_secret),
+                client_id,
+                client_secret,
+                sub_account,
+            }
+        });
+        let justifi =
+            Justifi { credentials, hosted_base_url: conn.hosted_base_url.clone(), webhook: conn.webhook.clone() };
         Ok((justifi, conn.endpoint()))
+    }
+
+    /// The sub account (the engine calls nothing on a verify-only client).
+    fn sub_account(&self) -> &str {
+        self.credentials.as_ref().map_or("", |c| c.sub_account.as_str())
     }
 
     /// A request to `segments`, with `Sub-Account` where the spec takes it ([`takes_sub_account`]).
@@ -89,7 +112,7 @@ impl Justifi {
             None => WireRequest::get(segments),
         };
         match takes_sub_account(method, segments) {
-            true => request.header("Sub-Account", &self.sub_account),
+            true => request.header("Sub-Account", self.sub_account()),
             false => request,
         }
     }
@@ -159,7 +182,7 @@ impl Justifi {
     }
 }
 
-impl Bearer for Justifi {
+impl Bearer for Credentials {
     fn slot(&self) -> &TokenSlot {
         &self.token
     }
@@ -297,7 +320,11 @@ impl Provider for Justifi {
     }
 
     fn bearer(&self) -> Option<&dyn Bearer> {
-        Some(self)
+        self.credentials.as_ref().map(|c| c as &dyn Bearer)
+    }
+
+    fn without_credentials(&self) -> Option<Error> {
+        self.credentials.is_none().then(|| verify_only_error(CREDENTIALS[0]))
     }
 
     /// JustiFi docs *Idempotency*: each request may carry an `Idempotency-Key`.
@@ -465,7 +492,8 @@ impl Provider for Justifi {
         req: WebComponentTokenRequest,
         key: Option<&str>,
     ) -> Result<Exchange<'_, WebComponentToken>> {
-        let resources = [format!("write:checkout:{}", req.checkout_id), format!("write:tokenize:{}", self.sub_account)];
+        let resources =
+            [format!("write:checkout:{}", req.checkout_id), format!("write:tokenize:{}", self.sub_account())];
         let key = key.unwrap_or_default().to_owned();
         let request = self
             .request(

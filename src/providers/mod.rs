@@ -18,7 +18,7 @@ pub mod recharge;
 #[cfg(test)]
 mod tables;
 
-use crate::config::ClientConfig;
+use crate::config::{credential, ClientConfig};
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
@@ -98,6 +98,47 @@ pub trait Provider: Send + Sync {
     /// Verifies a webhook delivery (raw `body`, its `headers`) against the configured
     /// `webhook_secrets`, with timestamps judged against `now` (Unix seconds).
     fn verify_webhook(&self, headers: &Headers, body: &[u8], now: i64) -> Result<WebhookEvent>;
+
+    /// The `CHECKOUT_ERR_CONFIG` of a verify-only client (made with `webhook_secrets` and no
+    /// credentials) for any operation that calls the provider; `None` when it has credentials.
+    fn without_credentials(&self) -> Option<Error>;
+}
+
+/// A credential a provider needs: its configuration key, the environment variable that may
+/// give it instead, and whether it travels in an HTTP header (then printable ASCII only, so
+/// that it can never break the header it goes in).
+pub type CredentialKey = (&'static str, &'static str, bool);
+
+/// A provider's credentials (docs/contract.md §5): all required, or none on a client given
+/// `webhook_secrets` (a verify-only client: `None`). A missing one is `CHECKOUT_ERR_CONFIG`
+/// `"<name>: is required (or set <ENV>)"`, the first in order.
+pub fn credentials_or_verify_only<const N: usize>(
+    f: &mut Fields,
+    keys: &[CredentialKey; N],
+    webhook: &WebhookKeys,
+) -> Result<Option<[String; N]>> {
+    let mut given: [Option<String>; N] = std::array::from_fn(|_| None);
+    for (value, (name, env, _)) in given.iter_mut().zip(keys) {
+        *value = credential(f, name, env)?;
+    }
+    if given.iter().all(Option::is_none) && webhook.secrets().is_ok() {
+        return Ok(None);
+    }
+    for (value, (name, env, header)) in given.iter().zip(keys) {
+        let value = value.as_deref().ok_or_else(|| f.error(name, &format!("is required (or set {env})")))?;
+        if *header && !value.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(f.error(name, "must be printable ASCII (it travels in an HTTP header)"));
+        }
+    }
+    Ok(Some(given.map(Option::unwrap_or_default)))
+}
+
+/// The error of an operation on a verify-only client, naming its first credential.
+pub fn verify_only_error((name, env, _): CredentialKey) -> Error {
+    Error::config(format!(
+        "{name}: is required (or set {env}); this client was made with webhook_secrets only, so it verifies \
+         webhooks and calls nothing"
+    ))
 }
 
 /// How `session_redirect_url` gets its page.

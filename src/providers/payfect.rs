@@ -9,8 +9,9 @@ pub(crate) mod wire;
 use super::decode::{object, Envelope};
 use super::exchange::{Body, CheckoutRead, Exchange, Failure, Fault, Refusal, WireRequest, WireResponse};
 use super::honours::{Honoured, Honours};
-use super::{Connection, Endpoint, Provider, RedirectPlan};
-use crate::config::required_header_credential;
+use super::{
+    credentials_or_verify_only, verify_only_error, Connection, CredentialKey, Endpoint, Provider, RedirectPlan,
+};
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect};
@@ -26,9 +27,13 @@ const DEFAULT_BASE_URL: &str = "https://api.payfect.finance";
 /// documents no retry schedule, so this allows a day of delivery retries.
 const WEBHOOK_TOLERANCE_S: u64 = 24 * 3600;
 
-/// A Payfect client: a merchant API key.
+/// Payfect's credential: a merchant API key, sent as `Authorization: Api-Key <key>`.
+const API_KEY: CredentialKey = ("api_key", "PAYFECT_API_KEY", true);
+
+/// A Payfect client: a merchant API key (none on a verify-only client).
 pub struct Payfect {
-    api_key: Secret,
+    /// `Api-Key <key>`, the `Authorization` header's value.
+    api_key: Option<Secret>,
     webhook: WebhookKeys,
 }
 
@@ -40,8 +45,9 @@ impl Payfect {
         if conn.hosted_base_url.is_some() {
             return Err(Error::config("hosted_base_url: Payfect gives each checkout its own url"));
         }
-        let api_key = required_header_credential(f, "api_key", "PAYFECT_API_KEY")?;
-        let payfect = Payfect { api_key: Secret::new(format!("Api-Key {api_key}")), webhook: conn.webhook.clone() };
+        let api_key = credentials_or_verify_only(f, &[API_KEY], &conn.webhook)?
+            .map(|[key]| Secret::new(format!("Api-Key {key}")));
+        let payfect = Payfect { api_key, webhook: conn.webhook.clone() };
         Ok((payfect, conn.endpoint()))
     }
 }
@@ -110,7 +116,11 @@ impl Provider for Payfect {
     }
 
     fn credentials(&self) -> Vec<(&'static str, &str)> {
-        vec![("Authorization", self.api_key.expose())]
+        vec![("Authorization", self.api_key.as_ref().map_or("", Secret::expose))]
+    }
+
+    fn without_credentials(&self) -> Option<Error> {
+        self.api_key.is_none().then(|| verify_only_error(API_KEY))
     }
 
     /// Payfect's error bodies are undocumented: Django REST framework's forms are read

@@ -25,8 +25,9 @@ pub(crate) mod wire;
 use super::decode::{object, Envelope};
 use super::exchange::{endpoint, Body, CheckoutRead, Exchange, Failure, Next, Refusal, WireRequest, WireResponse};
 use super::honours::{Honoured, Honours};
-use super::{Connection, Endpoint, Provider, RedirectPlan};
-use crate::config::required_header_credential;
+use super::{
+    credentials_or_verify_only, verify_only_error, Connection, CredentialKey, Endpoint, Provider, RedirectPlan,
+};
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect};
@@ -41,9 +42,13 @@ const HOSTED_ORIGIN: &str = "https://checkout.rechargeapps.com";
 /// ReCharge rejects signed timestamps older than 48 h (docs/providers.md).
 const WEBHOOK_TOLERANCE_S: u64 = 48 * 3600;
 
-/// A ReCharge client: an API token with `read_checkouts` and `write_checkouts`.
+/// ReCharge's credential: an API token, sent in `X-Recharge-Access-Token`.
+const API_TOKEN: CredentialKey = ("api_token", "RECHARGE_API_TOKEN", true);
+
+/// A ReCharge client: an API token with `read_checkouts` and `write_checkouts` (none on a
+/// verify-only client).
 pub struct Recharge {
-    api_token: Secret,
+    api_token: Option<Secret>,
     version: ApiVersion,
     store_domain: Option<String>,
     hosted_base_url: Option<String>,
@@ -61,14 +66,14 @@ impl Recharge {
     /// `accept_legacy_webhook_signature` (default false) and the common keys.
     pub fn from_config(f: &mut Fields) -> Result<(Recharge, Endpoint)> {
         let conn = Connection::from_config(f, DEFAULT_BASE_URL, "RECHARGE_BASE_URL")?;
-        let api_token = required_header_credential(f, "api_token", "RECHARGE_API_TOKEN")?;
+        let api_token = credentials_or_verify_only(f, &[API_TOKEN], &conn.webhook)?.map(|[token]| Secret::new(token));
         let version = match f.string("api_version")?.as_deref() {
             None | Some("2021-01") => ApiVersion::V2021_01,
             Some("2021-11") => ApiVersion::V2021_11,
             Some(_) => return Err(f.error("api_version", "must be 2021-01 or 2021-11")),
         };
         let recharge = Recharge {
-            api_token: Secret::new(api_token),
+            api_token,
             version,
             store_domain: f.string("store_domain")?,
             hosted_base_url: conn.hosted_base_url.clone(),
@@ -162,7 +167,12 @@ impl Provider for Recharge {
     }
 
     fn credentials(&self) -> Vec<(&'static str, &str)> {
-        vec![("X-Recharge-Access-Token", self.api_token.expose()), ("X-Recharge-Version", self.version.header())]
+        let token = self.api_token.as_ref().map_or("", Secret::expose);
+        vec![("X-Recharge-Access-Token", token), ("X-Recharge-Version", self.version.header())]
+    }
+
+    fn without_credentials(&self) -> Option<Error> {
+        self.api_token.is_none().then(|| verify_only_error(API_TOKEN))
     }
 
     /// ReCharge's error answer → the contract's error. "Already processed" (422) and "in
