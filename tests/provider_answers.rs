@@ -69,7 +69,7 @@ fn a_gzip_body_is_bounded_after_decompression() {
 }
 
 /// ureq reads and writes through per-connection buffers of 16 KiB (`INPUT_BUFFER_BYTES`,
-/// `OUTPUT_BUFFER_BYTES` in src/transport.rs, down from ureq's 128 KiB to bound memory with
+/// `OUTPUT_BUFFER_BYTES` in src/transport/settings.rs, down from ureq's 128 KiB to bound memory with
 /// many calls in flight): bodies up to the bounds still pass, and a response head, which must
 /// fit in the input buffer, is read up to 12 KiB and refused past it with a network error.
 #[test]
