@@ -259,6 +259,50 @@ int32_t checkout_webhook_verify(const struct CheckoutClient *client,
                                 char **out_json);
 
 /*
+ Refunds a paid checkout: `{"checkout_id", "amount"? (minor units; default: all that is
+ still refundable), "reason"?, "metadata"?, "idempotency_key"?}` (the fields the provider
+ takes: docs/contract.md). `*out_json` is the refund (`status` `pending | succeeded |
+ failed`, `idempotency_key` to call again with, never refunding twice) or an error object
+ carrying the key; an unpaid or fully refunded checkout is `CHECKOUT_ERR_CONFLICT`, more
+ than is refundable `CHECKOUT_ERR_INVALID_REQUEST`, Payfect `CHECKOUT_ERR_UNSUPPORTED`.
+ `*out_json` is owned by the caller (free with `checkout_string_free`). NULL handling as
+ `checkout_create`.
+
+ # Safety
+ As `checkout_create`.
+ */
+int32_t checkout_refund(const struct CheckoutClient *client,
+                        const char *request_json,
+                        char **out_json);
+
+/*
+ A checkout's payment and its refunds: `{"checkout_id"}` → `{"payment_id", "currency",
+ "amount_paid", "amount_refunded", "amount_refundable" (minor units), "refunds": [...]}`.
+ `*out_json` is owned by the caller (free with `checkout_string_free`). NULL handling as
+ `checkout_create`.
+
+ # Safety
+ As `checkout_create`.
+ */
+int32_t checkout_refunds(const struct CheckoutClient *client,
+                         const char *request_json,
+                         char **out_json);
+
+/*
+ JustiFi only: voids a paid checkout's card payment before it settles (within JustiFi's
+ void window; after it, `CHECKOUT_ERR_CONFLICT`: refund instead): `{"checkout_id",
+ "idempotency_key"?}` → `{"payment_id", "status": "voided", "idempotency_key"}`. Other
+ providers answer `CHECKOUT_ERR_UNSUPPORTED`. `*out_json` is owned by the caller (free with
+ `checkout_string_free`). NULL handling as `checkout_create`.
+
+ # Safety
+ As `checkout_create`.
+ */
+int32_t checkout_void(const struct CheckoutClient *client,
+                      const char *request_json,
+                      char **out_json);
+
+/*
  Starts `checkout_create` without blocking (docs/contract.md §8): `request_json` as for
  `checkout_create`; the outcome reaches `callback(user_data, status, result_json)` on one
  of the library's I/O threads, exactly once, with what `checkout_create` would return
@@ -336,6 +380,45 @@ int32_t checkout_web_component_token_async(const struct CheckoutClient *client,
                                            const char *request_json,
                                            CheckoutCallback callback,
                                            void *user_data);
+
+/*
+ Starts `checkout_refund` without blocking; the outcome reaches `callback` on an I/O thread. The
+ library owns `result_json` (valid until the callback returns); NULL handling, threads and
+ queueing as `checkout_create_async`.
+
+ # Safety
+ As `checkout_create_async`.
+ */
+int32_t checkout_refund_async(const struct CheckoutClient *client,
+                              const char *request_json,
+                              CheckoutCallback callback,
+                              void *user_data);
+
+/*
+ Starts `checkout_refunds` without blocking; the outcome reaches `callback` on an I/O thread. The
+ library owns `result_json` (valid until the callback returns); NULL handling, threads and
+ queueing as `checkout_create_async`.
+
+ # Safety
+ As `checkout_create_async`.
+ */
+int32_t checkout_refunds_async(const struct CheckoutClient *client,
+                               const char *request_json,
+                               CheckoutCallback callback,
+                               void *user_data);
+
+/*
+ Starts `checkout_void` without blocking; the outcome reaches `callback` on an I/O thread. The
+ library owns `result_json` (valid until the callback returns); NULL handling, threads and
+ queueing as `checkout_create_async`.
+
+ # Safety
+ As `checkout_create_async`.
+ */
+int32_t checkout_void_async(const struct CheckoutClient *client,
+                            const char *request_json,
+                            CheckoutCallback callback,
+                            void *user_data);
 
 /*
  Waits until no asynchronous call of this process is in flight: every call started has

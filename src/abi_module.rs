@@ -49,6 +49,9 @@ impl CheckoutClient for Module {
                 Operation::Complete => client::Operation::Complete,
                 Operation::RedirectUrl => client::Operation::RedirectUrl,
                 Operation::WebComponentToken => client::Operation::WebComponentToken,
+                Operation::Refund => client::Operation::Refund,
+                Operation::Refunds => client::Operation::Refunds,
+                Operation::Void => client::Operation::Void,
             };
             Ok(self.0.json(operation, request)?.into())
         })

@@ -5,7 +5,9 @@
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
 use crate::providers::{self, engine::Engine};
-use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
+use crate::request::{
+    CheckoutLookup, Complete, CreateCheckout, PaymentOf, Redirect, RefundRequest, WebComponentTokenRequest,
+};
 use crate::transport;
 use crate::webhook::Headers;
 use serde::Serialize;
@@ -68,6 +70,21 @@ impl Client {
         self.dispatch::<AsValue>(Operation::RedirectUrl, request, None)
     }
 
+    /// `checkout_refund`: refunds a paid checkout, fully or partly.
+    pub fn refund(&self, request: Request) -> Result<Value> {
+        self.dispatch::<AsValue>(Operation::Refund, request, None)
+    }
+
+    /// `checkout_refunds`: a checkout's payment, its refunds and what is still refundable.
+    pub fn refunds(&self, request: Request) -> Result<Value> {
+        self.dispatch::<AsValue>(Operation::Refunds, request, None)
+    }
+
+    /// `checkout_void` (JustiFi): cancels a paid checkout's card payment before it settles.
+    pub fn void(&self, request: Request) -> Result<Value> {
+        self.dispatch::<AsValue>(Operation::Void, request, None)
+    }
+
     /// `checkout_web_component_token` (JustiFi): a token and HTML for the checkout component.
     pub fn web_component_token(&self, request: Request) -> Result<Value> {
         self.dispatch::<AsValue>(Operation::WebComponentToken, request, None)
@@ -113,6 +130,9 @@ impl Client {
             Operation::WebComponentToken => {
                 self.run::<R, _>(call, || e.web_component_token(WebComponentTokenRequest::parse(fields(request))?))
             }
+            Operation::Refund => self.run::<R, _>(call, || e.refund(RefundRequest::parse(fields(request))?)),
+            Operation::Refunds => self.run::<R, _>(call, || e.refunds(PaymentOf::parse(fields(request))?)),
+            Operation::Void => self.run::<R, _>(call, || e.void(PaymentOf::parse(fields(request))?)),
         }
     }
 
@@ -161,6 +181,9 @@ pub(crate) enum Operation {
     Complete,
     RedirectUrl,
     WebComponentToken,
+    Refund,
+    Refunds,
+    Void,
 }
 
 impl Operation {
@@ -172,6 +195,9 @@ impl Operation {
             Operation::Complete => "checkout_complete",
             Operation::RedirectUrl => "session_redirect_url",
             Operation::WebComponentToken => "checkout_web_component_token",
+            Operation::Refund => "checkout_refund",
+            Operation::Refunds => "checkout_refunds",
+            Operation::Void => "checkout_void",
         }
     }
 }

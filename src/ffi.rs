@@ -363,6 +363,59 @@ unsafe fn start(
     })
 }
 
+/// Refunds a paid checkout: `{"checkout_id", "amount"? (minor units; default: all that is
+/// still refundable), "reason"?, "metadata"?, "idempotency_key"?}` (the fields the provider
+/// takes: docs/contract.md). `*out_json` is the refund (`status` `pending | succeeded |
+/// failed`, `idempotency_key` to call again with, never refunding twice) or an error object
+/// carrying the key; an unpaid or fully refunded checkout is `CHECKOUT_ERR_CONFLICT`, more
+/// than is refundable `CHECKOUT_ERR_INVALID_REQUEST`, Payfect `CHECKOUT_ERR_UNSUPPORTED`.
+/// `*out_json` is owned by the caller (free with `checkout_string_free`). NULL handling as
+/// `checkout_create`.
+///
+/// # Safety
+/// As `checkout_create`.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_refund(
+    client: *const CheckoutClient,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    operation(client, request_json, out_json, Operation::Refund)
+}
+
+/// A checkout's payment and its refunds: `{"checkout_id"}` → `{"payment_id", "currency",
+/// "amount_paid", "amount_refunded", "amount_refundable" (minor units), "refunds": [...]}`.
+/// `*out_json` is owned by the caller (free with `checkout_string_free`). NULL handling as
+/// `checkout_create`.
+///
+/// # Safety
+/// As `checkout_create`.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_refunds(
+    client: *const CheckoutClient,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    operation(client, request_json, out_json, Operation::Refunds)
+}
+
+/// JustiFi only: voids a paid checkout's card payment before it settles (within JustiFi's
+/// void window; after it, `CHECKOUT_ERR_CONFLICT`: refund instead): `{"checkout_id",
+/// "idempotency_key"?}` → `{"payment_id", "status": "voided", "idempotency_key"}`. Other
+/// providers answer `CHECKOUT_ERR_UNSUPPORTED`. `*out_json` is owned by the caller (free with
+/// `checkout_string_free`). NULL handling as `checkout_create`.
+///
+/// # Safety
+/// As `checkout_create`.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_void(
+    client: *const CheckoutClient,
+    request_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    operation(client, request_json, out_json, Operation::Void)
+}
+
 /// Starts `checkout_create` without blocking (docs/contract.md §8): `request_json` as for
 /// `checkout_create`; the outcome reaches `callback(user_data, status, result_json)` on one
 /// of the library's I/O threads, exactly once, with what `checkout_create` would return
@@ -455,6 +508,54 @@ pub unsafe extern "C" fn checkout_web_component_token_async(
     user_data: *mut c_void,
 ) -> i32 {
     start(client, request_json, callback, user_data, Operation::WebComponentToken)
+}
+
+/// Starts `checkout_refund` without blocking; the outcome reaches `callback` on an I/O thread. The
+/// library owns `result_json` (valid until the callback returns); NULL handling, threads and
+/// queueing as `checkout_create_async`.
+///
+/// # Safety
+/// As `checkout_create_async`.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_refund_async(
+    client: *const CheckoutClient,
+    request_json: *const c_char,
+    callback: CheckoutCallback,
+    user_data: *mut c_void,
+) -> i32 {
+    start(client, request_json, callback, user_data, Operation::Refund)
+}
+
+/// Starts `checkout_refunds` without blocking; the outcome reaches `callback` on an I/O thread. The
+/// library owns `result_json` (valid until the callback returns); NULL handling, threads and
+/// queueing as `checkout_create_async`.
+///
+/// # Safety
+/// As `checkout_create_async`.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_refunds_async(
+    client: *const CheckoutClient,
+    request_json: *const c_char,
+    callback: CheckoutCallback,
+    user_data: *mut c_void,
+) -> i32 {
+    start(client, request_json, callback, user_data, Operation::Refunds)
+}
+
+/// Starts `checkout_void` without blocking; the outcome reaches `callback` on an I/O thread. The
+/// library owns `result_json` (valid until the callback returns); NULL handling, threads and
+/// queueing as `checkout_create_async`.
+///
+/// # Safety
+/// As `checkout_create_async`.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_void_async(
+    client: *const CheckoutClient,
+    request_json: *const c_char,
+    callback: CheckoutCallback,
+    user_data: *mut c_void,
+) -> i32 {
+    start(client, request_json, callback, user_data, Operation::Void)
 }
 
 /// Waits until no asynchronous call of this process is in flight: every call started has

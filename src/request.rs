@@ -341,6 +341,64 @@ impl WebComponentTokenRequest {
     }
 }
 
+/// `checkout_refund`'s request: `{"checkout_id", "amount"?, "reason"?, "metadata"?,
+/// "idempotency_key"?}`. Without `amount`, what is still refundable (the library reads it).
+#[derive(Debug, Default)]
+pub struct RefundRequest {
+    pub checkout_id: String,
+    /// Minor units.
+    pub amount: Option<u64>,
+    pub reason: Option<String>,
+    pub metadata: Option<Map<String, Value>>,
+    /// Reused by every retry; generated (a UUID v4) when absent, where the provider has keys.
+    pub idempotency_key: Option<String>,
+}
+
+impl RefundRequest {
+    pub fn parse(mut f: Fields) -> Result<RefundRequest> {
+        let req = RefundRequest {
+            checkout_id: f.required_id("checkout_id")?,
+            amount: f.positive_integer("amount")?,
+            reason: f.string("reason")?,
+            metadata: f.object("metadata")?,
+            idempotency_key: idempotency_key(&mut f)?,
+        };
+        f.finish()?;
+        Ok(req)
+    }
+
+    /// The optional fields this request gives (see [`CreateCheckout::given`]).
+    pub fn given(&self) -> Vec<&'static str> {
+        given_names([
+            (self.amount.is_some(), "amount"),
+            (self.reason.is_some(), "reason"),
+            (self.metadata.is_some(), "metadata"),
+            (self.idempotency_key.is_some(), "idempotency_key"),
+        ])
+    }
+}
+
+/// `checkout_refunds`' and `checkout_void`'s request: `{"checkout_id", "idempotency_key"?}`
+/// (the key for a void only).
+#[derive(Debug, Default)]
+pub struct PaymentOf {
+    pub checkout_id: String,
+    pub idempotency_key: Option<String>,
+}
+
+impl PaymentOf {
+    pub fn parse(mut f: Fields) -> Result<PaymentOf> {
+        let req = PaymentOf { checkout_id: f.required_id("checkout_id")?, idempotency_key: idempotency_key(&mut f)? };
+        f.finish()?;
+        Ok(req)
+    }
+
+    /// The optional fields this request gives (see [`CreateCheckout::given`]).
+    pub fn given(&self) -> Vec<&'static str> {
+        given_names([(self.idempotency_key.is_some(), "idempotency_key")])
+    }
+}
+
 /// A currency code: 3 to 10 ASCII letters, returned in lowercase.
 fn currency(f: &mut Fields, name: &str) -> Result<Option<String>> {
     match f.string(name)? {

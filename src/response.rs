@@ -261,6 +261,85 @@ pub struct WebComponentToken {
     pub idempotency_key: String,
 }
 
+/// A refund's state: `pending`, `succeeded` or `failed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundStatus {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+/// The result of `checkout_refund`. A refund the provider refused after recording it is a
+/// result (`status: failed`, `refund_error`), as a declined payment is.
+#[derive(Debug, Serialize)]
+pub struct Refund {
+    pub provider: &'static str,
+    /// The provider's id of this refund, when it gives one.
+    pub id: Option<String>,
+    pub checkout_id: String,
+    /// The refunded payment (JustiFi's payment, ReCharge's charge).
+    pub payment_id: Option<String>,
+    /// Minor units.
+    pub amount: u64,
+    pub currency: String,
+    pub status: RefundStatus,
+    pub reason: Option<String>,
+    pub refund_error: Option<PaymentError>,
+    /// The key this refund was sent under; calling again with it (and the same amount) never
+    /// refunds twice. Null where the provider has no keys.
+    pub idempotency_key: Option<String>,
+    /// `"checkout_refunds"` when the refund call ended ambiguously and the library settled it
+    /// by reading the payment's refunds; null when the provider's answer told.
+    pub confirmed_by: Option<&'static str>,
+    /// Why a `pending` refund is pending and what to do next.
+    pub pending_reason: Option<String>,
+    /// RFC 3339 UTC, when known.
+    pub created_at: Option<String>,
+    pub provider_data: ProviderData,
+}
+
+/// One refund of a payment, as `checkout_refunds` lists it.
+#[derive(Debug, Serialize)]
+pub struct RefundSummary {
+    pub id: Option<String>,
+    /// Minor units.
+    pub amount: u64,
+    pub status: RefundStatus,
+    pub reason: Option<String>,
+    /// RFC 3339 UTC, when known.
+    pub created_at: Option<String>,
+}
+
+/// The result of `checkout_refunds`: the checkout's payment and what was refunded of it.
+#[derive(Debug, Serialize)]
+pub struct Refunds {
+    pub provider: &'static str,
+    pub checkout_id: String,
+    /// The paid payment (JustiFi's payment, ReCharge's charge); null when the checkout is unpaid.
+    pub payment_id: Option<String>,
+    pub currency: String,
+    /// Minor units paid (0 when unpaid), refunded so far, and still refundable.
+    pub amount_paid: u64,
+    pub amount_refunded: u64,
+    pub amount_refundable: u64,
+    /// The refunds, when the provider lists them (ReCharge gives only the total).
+    pub refunds: Vec<RefundSummary>,
+    pub provider_data: ProviderData,
+}
+
+/// The result of `checkout_void`.
+#[derive(Debug, Serialize)]
+pub struct Void {
+    pub provider: &'static str,
+    pub checkout_id: String,
+    pub payment_id: String,
+    /// `voided`.
+    pub status: &'static str,
+    pub idempotency_key: Option<String>,
+    pub provider_data: ProviderData,
+}
+
 /// Refuses an answer about another object than the one asked for (`CHECKOUT_ERR_PROVIDER`):
 /// a completion or checkout naming another id is never reported as the requested one's.
 pub fn same_object(asked: &str, answered: &str) -> Result<(), Error> {

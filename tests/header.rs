@@ -47,7 +47,7 @@ fn committed_header_matches_cbindgen() {
     );
 }
 
-const EXPORTS: [&str; 16] = [
+const EXPORTS: [&str; 22] = [
     "checkout_version",
     "checkout_client_new",
     "checkout_client_free",
@@ -63,6 +63,12 @@ const EXPORTS: [&str; 16] = [
     "checkout_complete_async",
     "session_redirect_url_async",
     "checkout_web_component_token_async",
+    "checkout_refund",
+    "checkout_refunds",
+    "checkout_void",
+    "checkout_refund_async",
+    "checkout_refunds_async",
+    "checkout_void_async",
     "checkout_async_wait_idle",
 ];
 

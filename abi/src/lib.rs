@@ -33,6 +33,12 @@ pub enum Operation {
     RedirectUrl,
     /// `checkout_web_component_token`
     WebComponentToken,
+    /// `checkout_refund`
+    Refund,
+    /// `checkout_refunds`
+    Refunds,
+    /// `checkout_void`
+    Void,
 }
 
 /// A configured client; thread-safe like the C handle.

@@ -14,10 +14,14 @@ use super::exchange::{
     endpoint_at, Body, CheckoutRead, Exchange, Failure, IdempotencyKeys, Next, WireRequest, WireResponse,
 };
 use super::honours;
-use super::{Bearer, Endpoint, Provider, RedirectPlan};
+use super::{unsupported, Bearer, Endpoint, Provider, RedirectPlan};
 use crate::error::{Error, Result, Status};
-use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
-use crate::response::{same_object, Checkout, Completion, RedirectUrl, WebComponentToken};
+use crate::request::{
+    CheckoutLookup, Complete, CreateCheckout, PaymentOf, Redirect, RefundRequest, WebComponentTokenRequest,
+};
+use crate::response::{
+    same_object, Checkout, Completion, RedirectUrl, Refund, RefundStatus, Refunds, Void, WebComponentToken,
+};
 use crate::secret::Secret;
 use crate::transport::HttpRequest;
 use crate::webhook::{Headers, WebhookEvent};
@@ -112,6 +116,85 @@ impl Engine {
         let key = self.mint(req.idempotency_key.clone())?;
         let exchange = self.provider.web_component_token(req, key.as_deref())?;
         self.run(exchange, false).map_err(|f| with_key(self.error(f), key.as_deref()))
+    }
+
+    /// `checkout_refunds`: the checkout's payment and its refunds, never another checkout's.
+    pub fn refunds(&self, req: PaymentOf) -> Result<Refunds> {
+        self.ready()?;
+        if req.idempotency_key.is_some() {
+            return Err(Error::invalid_request("idempotency_key: checkout_refunds only reads"));
+        }
+        self.refunds_of(&req.checkout_id)
+    }
+
+    /// `checkout_refund`: refunds `amount` (default: all that is still refundable, read first)
+    /// of a paid checkout. The refund is sent under the key (where the provider has keys) and
+    /// retried with it, never sent again where the provider has none; an outcome left unknown
+    /// is settled by reading the refunds again ([`Engine::settle_refund`]). Refunding an
+    /// unpaid or fully refunded checkout is `CHECKOUT_ERR_CONFLICT`, more than is refundable
+    /// `CHECKOUT_ERR_INVALID_REQUEST`, both before anything is sent; with a caller's key the
+    /// provider judges the amount, so that a call made again replays the first. Every error
+    /// carries the key.
+    pub fn refund(&self, req: RefundRequest) -> Result<Refund> {
+        self.ready()?;
+        let p = &*self.provider;
+        let honoured =
+            p.honours().refund.as_ref().ok_or_else(|| unsupported("checkout_refund", p.display_name(), "refund"))?;
+        honoured.check(p.name(), "checkout_refund", &req.given())?;
+        let checkout_id = req.checkout_id.clone();
+        let caller_key = req.idempotency_key.is_some();
+        let key = self.mint(req.idempotency_key.clone())?;
+        let refund = (|| {
+            let before = self.refunds_of(&checkout_id)?;
+            if before.payment_id.is_none() {
+                return Err(Error::new(
+                    Status::Conflict,
+                    format!("checkout_id: checkout {checkout_id} is not paid: there is nothing to refund"),
+                ));
+            }
+            let amount = match req.amount {
+                Some(amount) if amount > before.amount_refundable && !caller_key => {
+                    return Err(Error::invalid_request(format!(
+                        "amount: {amount} minor units is more than the {} still refundable of checkout {checkout_id}",
+                        before.amount_refundable
+                    )))
+                }
+                Some(amount) => amount,
+                None if before.amount_refundable == 0 => {
+                    return Err(Error::new(
+                        Status::Conflict,
+                        format!("checkout_id: checkout {checkout_id} is fully refunded"),
+                    ))
+                }
+                None => before.amount_refundable,
+            };
+            let exchange = p.refund(req, &before, amount, key.as_deref())?;
+            match self.run(exchange, true) {
+                Ok(refund) => Ok(refund),
+                Err(f) if ambiguous(&f) => self.settle_refund(&before, amount, key.as_deref(), self.error(f)),
+                Err(f) => Err(self.error(f)),
+            }
+        })()
+        .map_err(|e| with_key(e, key.as_deref()))?;
+        same_object(&checkout_id, &refund.checkout_id).map_err(|e| with_key(e, key.as_deref()))?;
+        Ok(refund)
+    }
+
+    /// `checkout_void`: cancels the paid checkout's payment before it settles (JustiFi: cards,
+    /// within its void window), under a key every error carries.
+    pub fn void(&self, req: PaymentOf) -> Result<Void> {
+        self.ready()?;
+        let p = &*self.provider;
+        let honoured =
+            p.honours().void.as_ref().ok_or_else(|| unsupported("checkout_void", p.display_name(), "void"))?;
+        honoured.check(p.name(), "checkout_void", &req.given())?;
+        let key = self.mint(req.idempotency_key.clone())?;
+        let checkout_id = req.checkout_id.clone();
+        let void = self
+            .run(p.void(req.checkout_id, key.as_deref())?, true)
+            .map_err(|f| with_key(self.error(f), key.as_deref()))?;
+        same_object(&checkout_id, &void.checkout_id).map_err(|e| with_key(e, key.as_deref()))?;
+        Ok(void)
     }
 
     /// `checkout_webhook_verify`: the provider's own verification (no request is sent).
@@ -268,6 +351,73 @@ impl Engine {
             ),
         };
         Ok(Completion::settled(read.checkout, read.completion_id, read.payment_id, key.map(str::to_owned), reason))
+    }
+
+    /// The refunds of a checkout, refused when the answer is about another checkout.
+    fn refunds_of(&self, checkout_id: &str) -> Result<Refunds> {
+        let refunds = self.run(self.provider.refunds(checkout_id.to_owned())?, false).map_err(|f| self.error(f))?;
+        same_object(checkout_id, &refunds.checkout_id)?;
+        Ok(refunds)
+    }
+
+    /// Settles a refund that ended ambiguously by reading the payment's refunds again within
+    /// the call's deadline: refunded by at least `amount` more than `before` is a succeeded
+    /// refund confirmed by the read (`confirmed_by: "checkout_refunds"`); anything else is
+    /// `pending`, with what to do next. When the read fails too, `failure` is returned, saying
+    /// the refund may have gone through: retryable with the same key where the provider
+    /// replays keys, else not (read before refunding again). Another refund of the same payment
+    /// made meanwhile by someone else would read as this one: the key, where there is one, is
+    /// what keeps a second call from refunding twice.
+    fn settle_refund(&self, before: &Refunds, amount: u64, key: Option<&str>, failure: Error) -> Result<Refund> {
+        let display = self.provider.display_name();
+        let checkout_id = &before.checkout_id;
+        let Ok(after) = self.refunds_of(checkout_id) else {
+            let mut e = failure;
+            e.retryable = key.is_some();
+            e.message.push_str(&match key {
+                Some(_) => format!(
+                    "; the refund may have gone through: call checkout_refund again with the same idempotency_key \
+                     and amount ({display} replays it, never refunding twice), or read checkout_refunds"
+                ),
+                None => "; the refund may have gone through: read checkout_refunds before refunding again".to_owned(),
+            });
+            return Err(e);
+        };
+        let landed = after.amount_refunded >= before.amount_refunded.saturating_add(amount);
+        let new = after.refunds.iter().filter(|r| !before.refunds.iter().any(|b| b.id == r.id)).collect::<Vec<_>>();
+        let this = match new.as_slice() {
+            [only] if landed && only.amount == amount => Some(*only),
+            _ => None,
+        };
+        let pending_reason = (!landed).then(|| match key {
+            Some(_) => format!(
+                "the refund's outcome is unknown ({}) and checkout {checkout_id}'s refunds do not show it yet: read \
+                 checkout_refunds later, or call checkout_refund again with the same idempotency_key and amount, \
+                 which {display} replays without refunding twice",
+                failure.message
+            ),
+            None => format!(
+                "the refund's outcome is unknown ({}) and checkout {checkout_id}'s refunds do not show it yet: read \
+                 checkout_refunds later before refunding again ({display} has no idempotency keys)",
+                failure.message
+            ),
+        });
+        Ok(Refund {
+            provider: self.provider.name(),
+            id: this.and_then(|r| r.id.clone()),
+            checkout_id: checkout_id.clone(),
+            payment_id: after.payment_id.clone(),
+            amount,
+            currency: after.currency.clone(),
+            status: if landed { RefundStatus::Succeeded } else { RefundStatus::Pending },
+            reason: this.and_then(|r| r.reason.clone()),
+            refund_error: None,
+            idempotency_key: key.map(str::to_owned),
+            confirmed_by: Some("checkout_refunds"),
+            pending_reason,
+            created_at: this.and_then(|r| r.created_at.clone()),
+            provider_data: after.provider_data,
+        })
     }
 
     /// A payment refused with a 4xx, by a provider that publishes no code for paying a closed

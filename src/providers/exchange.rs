@@ -85,6 +85,11 @@ impl WireRequest {
         WireRequest { method: Method::Post, body: Some(body), replay: Replay::OnlyIfUnsent, ..WireRequest::get(path) }
     }
 
+    /// A POST without a body (JustiFi's `VoidPayment` takes none).
+    pub fn post_without_body(path: &[&str]) -> WireRequest {
+        WireRequest { method: Method::Post, replay: Replay::OnlyIfUnsent, ..WireRequest::get(path) }
+    }
+
     /// Under an idempotency key the provider de-duplicates: safe to send again with it.
     pub fn with_key(self, key: &str) -> WireRequest {
         WireRequest { idempotency_key: Some(key.to_owned()), replay: Replay::Safe, ..self }

@@ -20,6 +20,8 @@ pub struct Honours {
     pub get: Honoured,
     pub complete: Option<Honoured>,
     pub redirect: Honoured,
+    pub refund: Option<Honoured>,
+    pub void: Option<Honoured>,
 }
 
 impl Honoured {

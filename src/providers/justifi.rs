@@ -18,8 +18,11 @@ use super::{
 };
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
-use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
-use crate::response::{Checkout, Completion, RedirectUrl, WebComponentToken};
+use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, RefundRequest, WebComponentTokenRequest};
+use crate::response::{
+    same_object, Checkout, Completion, PaymentError, ProviderData, RedirectUrl, Refund, RefundStatus, Refunds, Void,
+    WebComponentToken,
+};
 use crate::secret::Secret;
 use crate::timestamp;
 use crate::token_cache::{self, TokenSlot};
@@ -300,7 +303,45 @@ static HONOURS: Honours = Honours {
         ],
         refused_because: &[],
     },
+    refund: Some(Honoured {
+        fields: &["amount", "idempotency_key"],
+        refused_because: &[
+            ("reason", "its checkout refunds (RefundCheckout) take only amount and currency"),
+            ("metadata", "its checkout refunds (RefundCheckout) take only amount and currency"),
+        ],
+    }),
+    void: Some(Honoured { fields: &["idempotency_key"], refused_because: &[] }),
 };
+
+/// The error codes of JustiFi's docs (*API description*, "Error Codes") that say a request
+/// with the same key, or a refund of the same payment, is under way: its outcome is unknown.
+const IN_FLIGHT: [&str; 3] =
+    ["idempotency_request_in_progress", "idempotency_concurrent_request", "refund_in_progress"];
+
+/// The codes of the same table that refuse a refund or void for the payment's state
+/// (`payment_fully_refunded`, `payment_outside_refund_window`, `payment_outside_void_window`:
+/// "Try a refund instead."): conflicts.
+const CLOSED: [&str; 3] = ["payment_fully_refunded", "payment_outside_refund_window", "payment_outside_void_window"];
+
+impl Justifi {
+    /// Reads the checkout, then sends `then` its paid payment's id (or `unpaid` for a checkout
+    /// without a `successful_payment_id`).
+    fn with_payment<'a, T: 'a>(
+        &'a self,
+        checkout_id: &str,
+        unpaid: impl FnOnce(wire::CheckoutObject, ProviderData) -> Result<T> + 'a,
+        then: impl FnOnce(String, String) -> Exchange<'a, T> + 'a,
+    ) -> Exchange<'a, T> {
+        let request = self.request(Method::Get, &["v1", "checkouts", checkout_id], None);
+        Exchange::then(request, move |resp: WireResponse| {
+            let (checkout, raw): (wire::CheckoutObject, _) = object(&resp.body, Envelope::DataWhenTyped, "checkout")?;
+            match checkout.successful_payment_id.clone() {
+                Some(payment_id) => Ok(Next::Send(then(checkout.id, payment_id))),
+                None => Ok(Next::Done(unpaid(checkout, raw)?)),
+            }
+        })
+    }
+}
 
 impl Provider for Justifi {
     fn name(&self) -> &'static str {
@@ -338,12 +379,14 @@ impl Provider for Justifi {
     /// flight), 429 and 5xx may succeed when called again.
     fn refusal(&self, resp: &WireResponse) -> Refusal {
         let detail = ErrorDetail::parse(&resp.body);
-        let in_flight = matches!(
-            detail.code.as_deref(),
-            Some("idempotency_request_in_progress" | "idempotency_concurrent_request")
-        );
-        let settled = detail.code.as_deref() == Some("idempotency_params_mismatch");
-        let status = if in_flight || settled { Status::Conflict } else { Status::from_http(resp.status) };
+        let code = detail.code.as_deref().unwrap_or_default();
+        let in_flight = IN_FLIGHT.contains(&code);
+        let settled = code == "idempotency_params_mismatch";
+        let status = if in_flight || settled || CLOSED.contains(&code) {
+            Status::Conflict
+        } else {
+            Status::from_http(resp.status)
+        };
         let mut message = detail.message.clone().or_else(|| detail.code.clone());
         if detail.code.as_deref() == Some("checkout_invalid_currency") {
             message = message.map(|m| format!("currency: {m}"));
@@ -515,6 +558,103 @@ impl Provider for Justifi {
                 access_token: t.access_token,
                 html,
                 idempotency_key: key,
+            })
+        }))
+    }
+
+    /// The checkout's payment (`GET /v1/checkouts/{id}`, then `GET /v1/payments/{id}` of its
+    /// `successful_payment_id`; `GetPayment` takes no `Sub-Account`) and its refunds. An unpaid
+    /// checkout has none: paid 0.
+    fn refunds(&self, checkout_id: String) -> Result<Exchange<'_, Refunds>> {
+        let unpaid = |checkout: wire::CheckoutObject, raw: ProviderData| {
+            Ok(Refunds {
+                provider: PROVIDER,
+                checkout_id: checkout.id,
+                payment_id: None,
+                currency: wire::currency(checkout.payment_currency.as_deref()),
+                amount_paid: 0,
+                amount_refunded: 0,
+                amount_refundable: 0,
+                refunds: Vec::new(),
+                provider_data: raw,
+            })
+        };
+        Ok(self.with_payment(&checkout_id, unpaid, move |checkout_id, payment_id| {
+            Exchange::new(WireRequest::get(&["v1", "payments", &payment_id]), move |resp: WireResponse| {
+                let (payment, raw): (wire::PaymentObject, _) = object(&resp.body, Envelope::DataWhenTyped, "payment")?;
+                same_object(&payment_id, &payment.id)?;
+                Ok(wire::refunds(&checkout_id, payment, raw)?)
+            })
+        }))
+    }
+
+    /// `POST /v1/checkouts/{id}/refunds {amount}` (`RefundCheckout`) under the key: retried
+    /// with it, so a payment is refunded at most once per key. Its answer
+    /// (`CheckoutRefund`): `succeeded`, or `failed` with `refund_response` (a result, as a
+    /// decline is).
+    fn refund(
+        &self,
+        req: RefundRequest,
+        state: &Refunds,
+        amount: u64,
+        key: Option<&str>,
+    ) -> Result<Exchange<'_, Refund>> {
+        let key = key.unwrap_or_default().to_owned();
+        let body = Body::json(&wire::RefundBody { amount });
+        let request =
+            self.request(Method::Post, &["v1", "checkouts", &req.checkout_id, "refunds"], Some(body)).with_key(&key);
+        let (payment_id, currency, checkout_id) = (state.payment_id.clone(), state.currency.clone(), req.checkout_id);
+        Ok(Exchange::new(request, move |resp: WireResponse| {
+            let (r, raw): (wire::CheckoutRefundObject, _) =
+                object(&resp.body, Envelope::DataWhenTyped, "checkout refund")?;
+            let status = wire::refund_status(Some(&r.status), "checkout refund")?;
+            Ok(Refund {
+                provider: PROVIDER,
+                id: r.id,
+                checkout_id: r.checkout_id.unwrap_or(checkout_id),
+                payment_id,
+                amount: r.refund_amount.map_or(amount, |a| a.0),
+                currency,
+                status,
+                reason: None,
+                refund_error: (status == RefundStatus::Failed).then_some(PaymentError {
+                    code: None,
+                    message: r.refund_response,
+                    decline_code: None,
+                }),
+                idempotency_key: Some(key),
+                confirmed_by: None,
+                pending_reason: None,
+                created_at: r.created_at.as_deref().and_then(timestamp::rfc3339_utc),
+                provider_data: raw,
+            })
+        }))
+    }
+
+    /// `POST /v1/payments/{id}/void` (`VoidPayment`: no body; card payments, "voidable within
+    /// 25 minutes of the original transaction") of the checkout's payment, under the key. Too
+    /// late is JustiFi's `payment_outside_void_window`, a conflict.
+    fn void(&self, checkout_id: String, key: Option<&str>) -> Result<Exchange<'_, Void>> {
+        let key = key.unwrap_or_default().to_owned();
+        let unpaid = |checkout: wire::CheckoutObject, _raw: ProviderData| {
+            Err(Error::new(
+                Status::Conflict,
+                format!("checkout_id: checkout {} is not paid: there is no payment to void", checkout.id),
+            ))
+        };
+        Ok(self.with_payment(&checkout_id, unpaid, move |checkout_id, payment_id| {
+            let request = WireRequest::post_without_body(&["v1", "payments", &payment_id, "void"]).with_key(&key);
+            Exchange::new(request, move |resp: WireResponse| {
+                let (payment, raw): (wire::PaymentObject, _) = object(&resp.body, Envelope::DataWhenTyped, "payment")?;
+                same_object(&payment_id, &payment.id)?;
+                Ok(Void {
+                    provider: PROVIDER,
+                    checkout_id,
+                    payment_id,
+                    status: "voided",
+                    idempotency_key: Some(key),
+                    provider_data: raw,
+                })
             })
         }))
     }

@@ -21,8 +21,8 @@ mod tables;
 use crate::config::{credential, ClientConfig};
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
-use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, WebComponentTokenRequest};
-use crate::response::{Checkout, Completion, RedirectUrl, WebComponentToken};
+use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, RefundRequest, WebComponentTokenRequest};
+use crate::response::{Checkout, Completion, RedirectUrl, Refund, Refunds, Void, WebComponentToken};
 use crate::secret::Secret;
 use crate::token_cache::TokenSlot;
 use crate::transport::Transport;
@@ -95,6 +95,29 @@ pub trait Provider: Send + Sync {
         ))
     }
 
+    /// `checkout_refunds`: the checkout's payment, what was refunded of it and what is still
+    /// refundable (a read of the checkout, then of its payment).
+    fn refunds(&self, _checkout_id: String) -> Result<Exchange<'_, Refunds>> {
+        Err(unsupported("checkout_refunds", self.display_name(), "refund"))
+    }
+
+    /// `checkout_refund`'s request for `amount` (minor units) of the payment `state` (read just
+    /// before), under `key` when the provider has keys.
+    fn refund(
+        &self,
+        _req: RefundRequest,
+        _state: &Refunds,
+        _amount: u64,
+        _key: Option<&str>,
+    ) -> Result<Exchange<'_, Refund>> {
+        Err(unsupported("checkout_refund", self.display_name(), "refund"))
+    }
+
+    /// `checkout_void`: cancels the checkout's payment before it settles, under `key`.
+    fn void(&self, _checkout_id: String, _key: Option<&str>) -> Result<Exchange<'_, Void>> {
+        Err(unsupported("checkout_void", self.display_name(), "void"))
+    }
+
     /// Verifies a webhook delivery (raw `body`, its `headers`) against the configured
     /// `webhook_secrets`, with timestamps judged against `now` (Unix seconds).
     fn verify_webhook(&self, headers: &Headers, body: &[u8], now: i64) -> Result<WebhookEvent>;
@@ -139,6 +162,11 @@ pub fn verify_only_error((name, env, _): CredentialKey) -> Error {
         "{name}: is required (or set {env}); this client was made with webhook_secrets only, so it verifies \
          webhooks and calls nothing"
     ))
+}
+
+/// `CHECKOUT_ERR_UNSUPPORTED` for an operation a provider publishes nothing for.
+pub fn unsupported(operation: &str, provider: &str, what: &str) -> Error {
+    Error::new(Status::Unsupported, format!("{operation}: {provider}'s published API has no {what}"))
 }
 
 /// How `session_redirect_url` gets its page.

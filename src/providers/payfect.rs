@@ -88,6 +88,8 @@ static HONOURS: Honours = Honours {
     },
     get: Honoured { fields: &[], refused_because: &[("payment_intent_id", "its checkouts are read by checkout_id")] },
     complete: None,
+    refund: None,
+    void: None,
     redirect: Honoured {
         fields: &["checkout_id"],
         refused_because: &[

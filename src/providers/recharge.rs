@@ -30,8 +30,9 @@ use super::{
 };
 use crate::error::{Error, Result, Status};
 use crate::fields::Fields;
-use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect};
-use crate::response::{Checkout, Completion, RedirectUrl};
+use crate::money;
+use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, RefundRequest};
+use crate::response::{same_object, Checkout, Completion, ProviderData, RedirectUrl, Refund, RefundStatus, Refunds};
 use crate::secret::Secret;
 use crate::webhook::{body_json, constant_time_eq, hmac_sha256_matches, signature, Headers, WebhookEvent, WebhookKeys};
 use sha2::{Digest, Sha256};
@@ -141,6 +142,18 @@ static HONOURS: Honours = Honours {
             ("idempotency_key", "it creates nothing here"),
         ],
     },
+    refund: Some(Honoured {
+        fields: &["amount"],
+        refused_because: &[
+            ("reason", "its charge refunds take only amount and full_refund"),
+            ("metadata", "its charge refunds take only amount and full_refund"),
+            (
+                "idempotency_key",
+                "it has no idempotency keys; a refund is sent once and never again after it may have arrived",
+            ),
+        ],
+    }),
+    void: None,
     complete: Some(Honoured {
         fields: &["payment_processor", "payment_type"],
         refused_because: &[
@@ -257,6 +270,83 @@ impl Provider for Recharge {
             idempotency_key: None,
             provider_data: checkout.provider_data,
         })
+    }
+
+    /// The checkout's charge (`GET /checkouts/{token}`, its `charge_id`, then `GET
+    /// /charges/{id}`) and what was refunded of it. An unpaid checkout has none: paid 0.
+    fn refunds(&self, checkout_id: String) -> Result<Exchange<'_, Refunds>> {
+        Ok(Exchange::then(WireRequest::get(&["checkouts", &checkout_id]), move |resp: WireResponse| {
+            let (checkout, raw): (wire::CheckoutObject, ProviderData) =
+                object(&resp.body, Envelope::Key("checkout"), "checkout")?;
+            let Some(charge_id) =
+                checkout.charge_id.as_ref().map(|id| id.text()).filter(|_| checkout.completed_at.is_some())
+            else {
+                return Ok(Next::Done(Refunds {
+                    provider: PROVIDER,
+                    checkout_id: checkout.token,
+                    payment_id: None,
+                    currency: checkout.currency.as_deref().unwrap_or("usd").to_ascii_lowercase(),
+                    amount_paid: 0,
+                    amount_refunded: 0,
+                    amount_refundable: 0,
+                    refunds: Vec::new(),
+                    provider_data: raw,
+                }));
+            };
+            let token = checkout.token;
+            Ok(Next::Send(Exchange::new(WireRequest::get(&["charges", &charge_id]), move |resp: WireResponse| {
+                let (charge, raw): (wire::ChargeResource, _) = object(&resp.body, Envelope::Key("charge"), "charge")?;
+                same_object(&charge_id, &charge.id.text())?;
+                Ok(wire::refunds(&token, charge, raw)?)
+            })))
+        }))
+    }
+
+    /// `POST /charges/{id}/refund {amount, full_refund}` (`full_refund` when the whole charge
+    /// is refunded at once), sent once: ReCharge has no idempotency keys. `succeeded` when the
+    /// charge answered shows `total_refunds` grown by the amount, else `pending`.
+    fn refund(
+        &self,
+        req: RefundRequest,
+        state: &Refunds,
+        amount: u64,
+        _key: Option<&str>,
+    ) -> Result<Exchange<'_, Refund>> {
+        let charge_id = state.payment_id.clone().unwrap_or_default();
+        let decimal =
+            money::to_decimal(amount, &state.currency).map_err(|e| Error::invalid_request(format!("amount: {e}")))?;
+        let body = Body::json(&wire::RefundBody {
+            amount: decimal,
+            full_refund: state.amount_refunded == 0 && amount == state.amount_paid,
+        });
+        let request = WireRequest::post(&["charges", &charge_id, "refund"], body);
+        let (checkout_id, before) = (req.checkout_id, state.amount_refunded);
+        Ok(Exchange::new(request, move |resp: WireResponse| {
+            let (charge, raw): (wire::ChargeResource, _) = object(&resp.body, Envelope::Key("charge"), "charge")?;
+            same_object(&charge_id, &charge.id.text())?;
+            let after = wire::refunds(&checkout_id, charge, raw)?;
+            let landed = after.amount_refunded >= before.saturating_add(amount);
+            Ok(Refund {
+                provider: PROVIDER,
+                id: None,
+                checkout_id,
+                payment_id: after.payment_id,
+                amount,
+                currency: after.currency,
+                status: if landed { RefundStatus::Succeeded } else { RefundStatus::Pending },
+                reason: None,
+                refund_error: None,
+                idempotency_key: None,
+                confirmed_by: None,
+                pending_reason: (!landed).then(|| {
+                    "ReCharge accepted the refund but the charge's total_refunds does not include it yet: read \
+                     checkout_refunds later before refunding again"
+                        .to_owned()
+                }),
+                created_at: None,
+                provider_data: after.provider_data,
+            })
+        }))
     }
 
     /// `X-Recharge-Webhook-Signature: t=<unix>,v1=<hex>` (docs/providers.md §ReCharge:

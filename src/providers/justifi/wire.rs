@@ -8,6 +8,7 @@ use crate::providers::decode::MinorUnits;
 use crate::providers::exchange::Fault;
 use crate::response::{
     Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus, ProviderData,
+    RefundStatus, RefundSummary, Refunds,
 };
 use crate::timestamp;
 use crate::webhook::{signature, WebhookEvent};
@@ -209,7 +210,7 @@ impl TryFrom<(CheckoutObject, ProviderData)> for Checkout {
 
 /// JustiFi sends `USD`; the contract's codes are lowercase. Sub accounts without a currency
 /// in the answer are USD accounts (the spec's only `payment_currency` value).
-fn currency(v: Option<&str>) -> String {
+pub fn currency(v: Option<&str>) -> String {
     v.unwrap_or("usd").to_ascii_lowercase()
 }
 
@@ -467,6 +468,89 @@ pub struct CheckoutSessionBody<'a> {
     pub after_payment_url: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub back_url: Option<&'a str>,
+}
+
+/// `components.schemas.CardPayment` (`GET /payments/{id}`, `POST /payments/{id}/void`), the
+/// fields read. `refunds` is not in the schema, but the spec's payment examples carry
+/// `refunds: []`: read when present, as a list of `Refund`s.
+#[derive(Deserialize)]
+pub struct PaymentObject {
+    pub id: String,
+    pub amount: MinorUnits,
+    pub amount_refunded: Option<MinorUnits>,
+    pub amount_refundable: Option<MinorUnits>,
+    pub currency: Option<String>,
+    pub refunds: Option<Vec<RefundObject>>,
+}
+
+/// `components.schemas.Refund`, the fields read.
+#[derive(Deserialize)]
+pub struct RefundObject {
+    pub id: Option<String>,
+    pub amount: MinorUnits,
+    /// `pending | succeeded | failed`.
+    pub status: Option<String>,
+    /// `duplicate | fraudulent | customer_request`.
+    pub reason: Option<String>,
+    pub created_at: Option<String>,
+}
+
+/// `components.schemas.CheckoutRefund` (`POST /checkouts/{id}/refunds` → 200), the fields
+/// read: `status` is `succeeded` or `failed` ("only succeeded or failed"), `refund_response`
+/// the failure's description.
+#[derive(Deserialize)]
+pub struct CheckoutRefundObject {
+    pub id: Option<String>,
+    pub checkout_id: Option<String>,
+    pub status: String,
+    pub refund_response: Option<String>,
+    pub refund_amount: Option<MinorUnits>,
+    pub created_at: Option<String>,
+}
+
+/// A refund's `status` (`Refund.status`, `CheckoutRefund.status`).
+pub fn refund_status(status: Option<&str>, what: &'static str) -> Result<RefundStatus, Fault> {
+    match status {
+        Some("succeeded") => Ok(RefundStatus::Succeeded),
+        Some("failed") => Ok(RefundStatus::Failed),
+        Some("pending") => Ok(RefundStatus::Pending),
+        other => Err(Fault::new(what, format!("unknown status {other:?}"))),
+    }
+}
+
+/// A payment → the refunds of `checkout_id`: paid `amount`, `amount_refunded`,
+/// `amount_refundable` (when absent: paid minus refunded), the listed refunds.
+pub fn refunds(checkout_id: &str, p: PaymentObject, provider_data: ProviderData) -> Result<Refunds, Fault> {
+    let refunded = p.amount_refunded.map_or(0, |a| a.0);
+    let mut refunds = Vec::new();
+    for r in p.refunds.unwrap_or_default() {
+        refunds.push(RefundSummary {
+            id: r.id,
+            amount: r.amount.0,
+            status: refund_status(r.status.as_deref(), "payment refund")?,
+            reason: r.reason,
+            created_at: r.created_at.as_deref().and_then(timestamp::rfc3339_utc),
+        });
+    }
+    Ok(Refunds {
+        provider: PROVIDER,
+        checkout_id: checkout_id.to_owned(),
+        payment_id: Some(p.id),
+        currency: currency(p.currency.as_deref()),
+        amount_paid: p.amount.0,
+        amount_refunded: refunded,
+        amount_refundable: p.amount_refundable.map_or(p.amount.0.saturating_sub(refunded), |a| a.0),
+        refunds,
+        provider_data,
+    })
+}
+
+/// `POST /checkouts/{id}/refunds` (`RefundCheckout`: `amount`, `currency`, both optional; the
+/// library always sends the amount, as JustiFi's default is the checkout's whole amount, wrong
+/// after a partial refund).
+#[derive(Serialize)]
+pub struct RefundBody {
+    pub amount: u64,
 }
 
 /// A JustiFi event (JustiFi docs *Events*): `id`, `event_name`, `data`; the rest is kept.

@@ -25,7 +25,7 @@ use crate::providers::decode::{field_messages, NumberOrText};
 use crate::providers::exchange::{with_options, Fault};
 use crate::request::{CreateCheckout, LineItem};
 use crate::response::{
-    Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus, ProviderData,
+    Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus, ProviderData, Refunds,
 };
 use crate::timestamp;
 use crate::webhook::{signature, WebhookEvent};
@@ -318,6 +318,8 @@ pub struct CheckoutObject {
     pub line_items: Vec<LineItemObject>,
     pub note: Option<String>,
     pub created_at: Option<String>,
+    /// The charge that paid it (ChemicalLuck `model/v2/checkout.py` `Checkout.charge_id`).
+    pub charge_id: Option<NumberOrText>,
 }
 
 /// A checkout line item as answered, the fields read: the price is `unit_price` in 2021-11
@@ -472,6 +474,49 @@ pub fn charge(
         pending_reason,
         provider_data,
     }
+}
+
+/// A charge (`GET /charges/{id}`, `POST /charges/{id}/refund`: `{"charge": {...}}`;
+/// ChemicalLuck `recharge/model/v2/charge.py` `Charge`), the fields read: decimal strings
+/// in major units.
+#[derive(Deserialize)]
+pub struct ChargeResource {
+    pub id: NumberOrText,
+    pub currency: Option<String>,
+    pub total_price: Option<NumberOrText>,
+    pub total_refunds: Option<NumberOrText>,
+}
+
+/// `POST /charges/{id}/refund` (ChemicalLuck `recharge/api/v2/charges.py` `ChargeRefundBody`:
+/// `amount`, a decimal string, required; `full_refund` optional).
+#[derive(Serialize)]
+pub struct RefundBody {
+    pub amount: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub full_refund: bool,
+}
+
+/// A charge → the refunds of `checkout_id`: paid `total_price`, refunded `total_refunds`.
+/// ReCharge lists no single refunds, only their total.
+pub fn refunds(checkout_id: &str, c: ChargeResource, provider_data: ProviderData) -> Result<Refunds, Fault> {
+    let currency = c.currency.as_deref().unwrap_or("usd").to_ascii_lowercase();
+    let minor = |v: &Option<NumberOrText>, what: &'static str| match v {
+        Some(v) => money::to_minor(&v.text(), &currency).map_err(|e| Fault::new(what, e)),
+        None => Ok(0),
+    };
+    let paid = minor(&c.total_price, "charge total_price")?;
+    let refunded = minor(&c.total_refunds, "charge total_refunds")?;
+    Ok(Refunds {
+        provider: PROVIDER,
+        checkout_id: checkout_id.to_owned(),
+        payment_id: Some(c.id.text()),
+        amount_paid: paid,
+        amount_refunded: refunded,
+        amount_refundable: paid.saturating_sub(refunded),
+        currency,
+        refunds: Vec::new(),
+        provider_data,
+    })
 }
 
 /// Stripe's refusal of a charge that needs the shopper's authentication (3-D Secure), as
