@@ -16,6 +16,7 @@ mod exchanges;
 mod faults;
 mod idempotency;
 mod justifi;
+mod justifi_refunds;
 mod pages;
 mod payfect;
 mod recharge;
@@ -70,8 +71,8 @@ pub struct SandboxConfig {
     /// Whether to serve HTTPS, with a certificate from a fresh CA ([`Sandbox::ca_pem`]).
     pub tls: bool,
     /// How many objects of each kind the sandbox keeps (checkouts, payment intents, checkout
-    /// sessions, payment methods, payments, access tokens, idempotency keys, ReCharge and
-    /// Payfect checkouts, recorded exchanges, webhook deliveries, per-path request counts):
+    /// sessions, payment methods, payments, refunds, access tokens, idempotency keys, ReCharge
+    /// and Payfect checkouts, ReCharge charges, recorded exchanges, webhook deliveries, per-path request counts):
     /// beyond it the oldest is dropped, and then answers 404 (a token 401, a key is fresh again)
     /// as if it had never existed. Bounds the sandbox's memory however long it runs; default
     /// [`DEFAULT_MAX_OBJECTS`].
@@ -109,6 +110,7 @@ pub fn router(config: SandboxConfig, port: u16) -> Router {
 fn routes(app: Arc<state::App>) -> Router {
     Router::new()
         .merge(justifi::routes())
+        .merge(justifi_refunds::routes())
         .merge(recharge::routes())
         .merge(payfect::routes())
         .merge(pages::routes())
