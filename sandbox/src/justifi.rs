@@ -479,6 +479,20 @@ pub(crate) async fn idempotent(
     delay: Duration,
     process: impl FnOnce(&mut Inner) -> (StatusCode, Value),
 ) -> Response {
+    idempotent_with(app, client, key, fingerprint, delay, |_| None, process).await
+}
+
+/// [`idempotent`], with `start` run once the key is fresh and before `delay`: its refusal, if
+/// any, is the answer (and frees the key, as any 4xx does).
+pub(crate) async fn idempotent_with(
+    app: &App,
+    client: &str,
+    key: &str,
+    fingerprint: String,
+    delay: Duration,
+    start: impl FnOnce(&mut Inner) -> Option<(StatusCode, Value)>,
+    process: impl FnOnce(&mut Inner) -> (StatusCode, Value),
+) -> Response {
     match app.lock().idempotency.begin(client, key, &fingerprint) {
         Begin::Fresh => {}
         Begin::Replay(status, body) => {
@@ -501,6 +515,13 @@ pub(crate) async fn idempotent(
                 "This Idempotency-Key was used with different request parameters",
             )
             .into_response()
+        }
+    }
+    {
+        let mut inner = app.lock();
+        if let Some((status, body)) = start(&mut inner) {
+            inner.idempotency.finish(client, key, status.as_u16(), &body);
+            return reply(status, body);
         }
     }
     if !delay.is_zero() {

@@ -28,9 +28,10 @@
 //! spec's "Unprocessable Entity" ("the request was well-formed, but was unable to be processed
 //! due to semantic errors"). Where no code fits (refunding an unpaid checkout or a voided
 //! payment, voiding twice or a bank payment) the refusal is a 422 without a code, as the rest
-//! of the sandbox answers. Not modelled: `refund_in_progress` ("A refund for this payment is
-//! already in progress", l. 354: the sandbox's refunds never stay in flight),
-//! `payment_outside_refund_window` (no window is published), `refund_error`, and a
+//! of the sandbox answers. `refund_in_progress` ("A refund for this payment is already in
+//! progress", l. 354) answers a refund of a payment while another is in flight
+//! (`SandboxConfig::refund_delay`), with 409, the spec's "Concurrent Request Error". Not
+//! modelled: `payment_outside_refund_window` (no window is published), `refund_error`, and a
 //! `CheckoutRefund` with `status: failed` and its `refund_response` (the spec's only answer
 //! is 200, and no source says what makes a refund fail).
 //!
@@ -40,8 +41,8 @@
 //! `x-webhooks.payments`). Each carries the request's `Idempotency-Key` in `idempotency_key`.
 
 use crate::justifi::{
-    api_only, authenticate, body_object, emit_keyed_event, error_body, idempotency_key, idempotent, page, sub_account,
-    uncoded_body, validation,
+    api_only, authenticate, body_object, emit_keyed_event, error_body, idempotency_key, idempotent, idempotent_with,
+    page, sub_account, uncoded_body, validation,
 };
 use crate::state::{envelope, error, new_id, now, reply, App, Inner, Refund, Refusal};
 use axum::body::Bytes;
@@ -126,6 +127,28 @@ fn refund_amount(body: &Map<String, Value>) -> Result<Option<u64>, Refusal> {
                 Err(error(StatusCode::UNPROCESSABLE_ENTITY, "amount_must_be_an_integer", "Amount must be an integer"))
             }
         },
+    }
+}
+
+/// Starts a refund of payment `py` (once its key is fresh): `refund_in_progress` while another
+/// refund of it is in flight, else it is in flight for `delay`.
+fn begin_refund(inner: &mut Inner, py: Option<&str>, delay: Duration) -> Option<Refused> {
+    let now = inner.now();
+    let payment = inner.payments.get_mut(py?)?;
+    if payment.refund_busy_until.is_some_and(|until| now < until) {
+        let body = error_body("refund_in_progress", "A refund for this payment is already in progress");
+        return Some((StatusCode::CONFLICT, body));
+    }
+    if !delay.is_zero() {
+        payment.refund_busy_until = Some(now + delay);
+    }
+    None
+}
+
+/// Ends the refund [`begin_refund`] started.
+fn end_refund(inner: &mut Inner, py: &str) {
+    if let Some(payment) = inner.payments.get_mut(py) {
+        payment.refund_busy_until = None;
     }
 }
 
@@ -234,7 +257,13 @@ async fn refund_checkout(
     }
     let fingerprint = format!("POST /v1/checkouts/{id}/refunds {}", Value::Object(body));
     let client = caller.client_id().to_owned();
-    let response = idempotent(&app, &client, &key, fingerprint, Duration::ZERO, |inner| {
+    let delay = app.config.refund_delay;
+    let start = |inner: &mut Inner| {
+        let py =
+            inner.checkout_mut(&id).filter(|c| c.status == "completed").and_then(|c| c.successful_payment_id.clone());
+        begin_refund(inner, py.as_deref(), delay)
+    };
+    let response = idempotent_with(&app, &client, &key, fingerprint, delay, start, |inner| {
         let Some(checkout) = inner.checkout_mut(&id).filter(|c| account.as_ref().is_none_or(|a| *a == c.account_id))
         else {
             return not_found("checkout", &id);
@@ -250,7 +279,9 @@ async fn refund_checkout(
             key: key.clone(),
             checkout_refund_id: Some(chr.clone()),
         };
-        match refund(inner, &py, None, amount, details) {
+        let outcome = refund(inner, &py, None, amount, details);
+        end_refund(inner, &py);
+        match outcome {
             Err(refusal) => refusal,
             Ok(re) => {
                 let r = inner.refunds.get(&re).expect("just made");
@@ -303,9 +334,13 @@ async fn refund_payment(
     };
     let fingerprint = format!("POST /v1/payments/{id}/refunds {}", Value::Object(body));
     let client = caller.client_id().to_owned();
-    let response = idempotent(&app, &client, &key, fingerprint, Duration::ZERO, |inner| {
+    let delay = app.config.refund_delay;
+    let start = |inner: &mut Inner| begin_refund(inner, Some(&id), delay);
+    let response = idempotent_with(&app, &client, &key, fingerprint, delay, start, |inner| {
         let details = Details { description, reason, metadata, key: key.clone(), checkout_refund_id: None };
-        match refund(inner, &id, account.as_deref(), amount, details) {
+        let outcome = refund(inner, &id, account.as_deref(), amount, details);
+        end_refund(inner, &id);
+        match outcome {
             Err(refusal) => refusal,
             Ok(re) => {
                 let data = inner.refunds.get(&re).expect("just made").to_json();

@@ -63,6 +63,10 @@ pub struct SandboxConfig {
     pub recharge_rate_limit: bool,
     /// Time a ReCharge charge spends in flight; lets tests observe ReCharge's 409.
     pub charge_delay: Duration,
+    /// Time a refund (JustiFi's or ReCharge's) spends in flight; lets tests observe JustiFi's
+    /// `refund_in_progress` (another refund of the payment meanwhile) and
+    /// `idempotency_request_in_progress` (the same key meanwhile), and ReCharge's 409.
+    pub refund_delay: Duration,
     /// Accepted Payfect API keys (`Authorization: Api-Key <key>`).
     pub payfect_api_keys: Vec<String>,
     /// Whether to record every provider exchange for `GET /__sandbox/exchanges` (tests that
@@ -93,6 +97,7 @@ impl Default for SandboxConfig {
             recharge_api_tokens: vec![TEST_RECHARGE_TOKEN.into()],
             recharge_rate_limit: true,
             charge_delay: Duration::ZERO,
+            refund_delay: Duration::ZERO,
             payfect_api_keys: vec![TEST_PAYFECT_KEY.into()],
             record_exchanges: false,
             tls: false,

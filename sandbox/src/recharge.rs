@@ -303,6 +303,7 @@ pub fn settle(inner: &mut Inner, token: &str, body: &Map<String, Value>) -> (Sta
         refunds: Vec::new(),
         processed_at: stamp.clone(),
         updated_at: stamp,
+        refund_busy_until: None,
     };
     inner.recharge_charges.insert(charge_id.to_string(), resource);
     inner.emit("recharge", "checkout/processed", processed, None);
@@ -468,8 +469,10 @@ fn refund_problems(body: &Map<String, Value>) -> Result<(bool, Option<Decimal>),
 ///
 /// Refusals (no source publishes ReCharge's; the shapes are its samples', the words the
 /// sandbox's): 422 `{"errors": {"amount": [...]}}` for an amount beyond what is left to refund,
-/// 422 `{"errors": "..."}` for a charge refunded in full, 404 `{"errors": "Not Found"}`.
-/// ReCharge takes no idempotency key: each request that reaches it refunds.
+/// 422 `{"errors": "..."}` for a charge refunded in full, 404 `{"errors": "Not Found"}`, and
+/// 409 `{"errors": "A call to this route is already in progress."}` while another refund of the
+/// charge is in flight (`SandboxConfig::refund_delay`). ReCharge takes no idempotency key: each
+/// request that reaches it refunds.
 async fn refund(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Answer {
     let (version, level) = match admit(&app, &headers) {
         Ok(v) => v,
@@ -483,8 +486,27 @@ async fn refund(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Path<
         Ok(v) => v,
         Err(problems) => return answer(errors(StatusCode::UNPROCESSABLE_ENTITY, problems)),
     };
+    {
+        let mut inner = app.lock();
+        let now = inner.now();
+        match inner.recharge_charges.get_mut(&id) {
+            None => return answer(not_found()),
+            // RechargeSharp `ProcessCheckoutErrorMessages`' words for a call in flight, which
+            // the sandbox also answers for a checkout's charge; no source shows them for a
+            // refund.
+            Some(c) if c.refund_busy_until.is_some_and(|until| now < until) => {
+                return answer(errors(StatusCode::CONFLICT, "A call to this route is already in progress.".into()))
+            }
+            Some(c) if !app.config.refund_delay.is_zero() => c.refund_busy_until = Some(now + app.config.refund_delay),
+            Some(_) => {}
+        }
+    }
+    if !app.config.refund_delay.is_zero() {
+        tokio::time::sleep(app.config.refund_delay).await;
+    }
     let mut inner = app.lock();
     let Some(charge) = inner.recharge_charges.get_mut(&id) else { return answer(not_found()) };
+    charge.refund_busy_until = None;
     let left = charge.total_price - charge.refunds.iter().sum::<Decimal>();
     if left <= Decimal::ZERO {
         return answer(errors(StatusCode::UNPROCESSABLE_ENTITY, "This charge has already been fully refunded.".into()));

@@ -142,6 +142,9 @@ pub struct Payment {
     pub refund_ids: Vec<String>,
     /// Voided (`POST /v1/payments/{id}/void`).
     pub canceled: bool,
+    /// Until when a refund of it is in flight (`SandboxConfig::refund_delay`); a time rather
+    /// than a flag, so that a request dropped mid-flight leaves nothing stuck.
+    pub refund_busy_until: Option<Instant>,
 }
 
 impl Payment {
@@ -267,6 +270,8 @@ pub struct RechargeCharge {
     pub refunds: Vec<rust_decimal::Decimal>,
     pub processed_at: String,
     pub updated_at: String,
+    /// Until when a refund of it is in flight (`SandboxConfig::refund_delay`).
+    pub refund_busy_until: Option<Instant>,
 }
 
 /// ReCharge's leaky bucket of one API token: 40 requests, draining 2 per second.
@@ -553,6 +558,7 @@ impl Inner {
             amount_refunded: 0,
             refund_ids: Vec::new(),
             canceled: false,
+            refund_busy_until: None,
         };
         let id = payment.id.clone();
         self.payments_made += 1;

@@ -708,3 +708,37 @@ fn recharge_refund_faults_before_record_nothing_and_after_record_once() {
         }
     }
 }
+
+#[test]
+fn a_refund_in_flight_holds_off_another_of_the_same_payment() {
+    let config = SandboxConfig { refund_delay: Duration::from_millis(400), ..SandboxConfig::default() };
+    let s = Sandbox::start(config).unwrap();
+    let j = JustiFi::new(&s);
+    let (cho, _) = j.paid_checkout(1000, "pm_test_visa");
+    let path = format!("/v1/checkouts/{cho}/refunds");
+    std::thread::scope(|scope| {
+        let first = scope.spawn(|| j.call("POST", &path, Some("k1"), Some(json!({"amount": 100}))));
+        std::thread::sleep(Duration::from_millis(150));
+        let same_key = j.call("POST", &path, Some("k1"), Some(json!({"amount": 100})));
+        refused(&same_key, 409, Some("idempotency_request_in_progress"));
+        refused(&j.call("POST", &path, Some("k2"), Some(json!({"amount": 100}))), 409, Some("refund_in_progress"));
+        assert_eq!(first.join().unwrap().status, 200);
+    });
+    assert_eq!(j.call("POST", &path, Some("k2"), Some(json!({"amount": 100}))).status, 200, "free again");
+    assert_eq!(j.api.ledger()["refunds_by_idempotency_key"], json!({"k1": 1, "k2": 1}));
+
+    let r = ReCharge::new(&s);
+    let (_, charge) = r.paid_checkout();
+    std::thread::scope(|scope| {
+        let first = scope.spawn(|| r.refund(&charge, json!({"amount": "1.00"}), None));
+        std::thread::sleep(Duration::from_millis(150));
+        let second = r.refund(&charge, json!({"amount": "1.00"}), None);
+        assert_eq!(
+            (second.status, &second.body),
+            (409, &json!({"errors": "A call to this route is already in progress."}))
+        );
+        assert_eq!(first.join().unwrap().status, 200);
+    });
+    let read = r.call("GET", &format!("/charges/{charge}"), None, None);
+    assert_eq!(read.body["charge"]["total_refunds"], "1.00");
+}
