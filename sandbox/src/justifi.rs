@@ -3,7 +3,8 @@
 //! Routes: `POST /oauth/token`; `POST|GET /v1/checkouts`; `GET /v1/checkouts/{id}`;
 //! `POST /v1/checkouts/{id}/complete`; `POST /v1/payment_methods`;
 //! `POST /v1/web_component_tokens`; `POST /v1/payment_intents`;
-//! `GET /v1/payment_intents/{id}`; `POST /v1/checkout_sessions`.
+//! `GET /v1/payment_intents/{id}`; `POST /v1/checkout_sessions`. Refunds and voids are in
+//! `justifi_refunds.rs`.
 
 use crate::idempotency::Begin;
 use crate::state::PLATFORM_ACCOUNT;
@@ -104,7 +105,7 @@ fn luhn_valid(number: &str) -> bool {
 }
 
 /// Who is calling.
-pub(crate) enum Caller {
+pub enum Caller {
     Api { client_id: String },
     WebComponent { client_id: String, roles: Vec<String> },
 }
@@ -158,12 +159,12 @@ pub(crate) fn api_only(caller: &Caller) -> Result<(), Refusal> {
 // none fits the refusal carries no code, as the docs allow ("Many of our 4XX errors will provide
 // an error code"), and is told by its HTTP status and message.
 
-pub(crate) fn forbidden(message: impl Into<String>) -> Refusal {
+fn forbidden(message: impl Into<String>) -> Refusal {
     error(StatusCode::FORBIDDEN, "not_authorized", message)
 }
 
 /// A refusal with no published code: `{"error": {"message"}}`.
-pub(crate) fn uncoded(status: StatusCode, message: impl Into<String>) -> Refusal {
+fn uncoded(status: StatusCode, message: impl Into<String>) -> Refusal {
     Refusal { status, body: json!({"error": {"message": message.into()}}) }
 }
 
@@ -192,12 +193,12 @@ pub(crate) fn validation(message: impl Into<String>) -> Refusal {
 
 /// 404 `resource_not_found`, or the table's own code for the kind (`payment_intent_not_found`,
 /// `payment_method_not_found`).
-pub(crate) fn not_found(what: &str, id: &str) -> Refusal {
+fn not_found(what: &str, id: &str) -> Refusal {
     let (status, body) = not_found_body(what, id);
     Refusal { status, body }
 }
 
-pub(crate) fn not_found_body(what: &str, id: &str) -> (StatusCode, Value) {
+fn not_found_body(what: &str, id: &str) -> (StatusCode, Value) {
     let code = match what {
         "payment intent" => "payment_intent_not_found",
         "payment method" => "payment_method_not_found",

@@ -259,8 +259,10 @@ async fn refund_checkout(
     let client = caller.client_id().to_owned();
     let delay = app.config.refund_delay;
     let start = |inner: &mut Inner| {
-        let py =
-            inner.checkout_mut(&id).filter(|c| c.status == "completed").and_then(|c| c.successful_payment_id.clone());
+        let py = inner
+            .checkout_mut(&id)
+            .filter(|c| c.status == "completed" && account.as_ref().is_none_or(|a| *a == c.account_id))
+            .and_then(|c| c.successful_payment_id.clone());
         begin_refund(inner, py.as_deref(), delay)
     };
     let response = idempotent_with(&app, &client, &key, fingerprint, delay, start, |inner| {
