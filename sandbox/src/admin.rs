@@ -2,9 +2,14 @@
 //! - `GET /__sandbox/ledger`: token grants, TCP connections accepted, requests per
 //!   `"METHOD /path"`, and per checkout
 //!   and payment intent its status, completion attempts and the payments that moved money
-//!   (at most one, exactly once).
+//!   (at most one, exactly once), the refunds of those payments (`refunds`: each with its
+//!   `re_` id, the `chr_` id of the checkout refund that made it, amount, status and
+//!   `Idempotency-Key`), `amount_refunded` and `voided`; per ReCharge checkout its `charge_id`,
+//!   `refunds` (amounts, decimal strings) and `refund_requests` (requests to its charge's refund
+//!   route, faulted ones included); `refunds_by_idempotency_key` (JustiFi refunds recorded per
+//!   key: at most one per logical call), and the totals `refunds` and `voids`.
 //! - `GET /__sandbox/counters`: the totals only (token grants, connections, requests,
-//!   checkouts, payments) and the sizes of what is stored, for benchmarks.
+//!   checkouts, payments, refunds, voids) and the sizes of what is stored, for benchmarks.
 //! - `POST /__sandbox/tokens/expire`: expires every access token now, so the next call
 //!   with one answers 401.
 //! - `POST /__sandbox/faults` `{"route": "POST /checkouts/{token}/charge", <fault>,
@@ -31,7 +36,7 @@
 //! can send cross-site only after a preflight the sandbox never answers.
 
 use crate::faults;
-use crate::state::{error, reply, App, Fault, Refusal, WebhookTarget};
+use crate::state::{error, reply, App, Fault, Payment, Refusal, WebhookTarget};
 use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
@@ -136,27 +141,61 @@ async fn ledger(State(app): State<Arc<App>>) -> Response {
     let inner = app.lock();
     let payments_for =
         |id: &str| -> Vec<Value> { inner.payments_for(id).map(|p| json!({"id": p.id, "amount": p.amount})).collect() };
+    // The refunds of the payments made for a checkout or payment intent, its amount refunded,
+    // and whether one of its payments was voided.
+    let refunds_for = |id: &str| -> (Vec<Value>, u64, bool) {
+        let payments: Vec<&Payment> = inner.payments_for(id).collect();
+        let refunds = payments
+            .iter()
+            .flat_map(|p| p.refund_ids.iter().filter_map(|r| inner.refunds.get(r)))
+            .map(|r| {
+                json!({"id": r.id, "checkout_refund_id": r.checkout_refund_id, "payment_id": r.payment_id,
+                    "amount": r.amount, "status": r.status, "idempotency_key": r.idempotency_key})
+            })
+            .collect();
+        (refunds, payments.iter().map(|p| p.amount_refunded).sum(), payments.iter().any(|p| p.canceled))
+    };
     let checkouts: Map<String, Value> = inner
         .checkouts
         .iter()
         .map(|(_, c)| {
+            let (refunds, amount_refunded, voided) = refunds_for(&c.id);
             let entry = json!({"status": c.status, "amount": c.amount, "completions": c.completions.len(),
-                "payments": payments_for(&c.id)});
+                "payments": payments_for(&c.id), "refunds": refunds, "amount_refunded": amount_refunded,
+                "voided": voided});
             (c.id.clone(), entry)
         })
         .collect();
     let payment_intents: Map<String, Value> = inner
         .payment_intents
         .iter()
-        .map(|(_, p)| (p.id.clone(), json!({"status": p.status, "amount": p.amount, "payments": payments_for(&p.id)})))
+        .map(|(_, p)| {
+            let (refunds, amount_refunded, voided) = refunds_for(&p.id);
+            let entry = json!({"status": p.status, "amount": p.amount, "payments": payments_for(&p.id),
+                "refunds": refunds, "amount_refunded": amount_refunded, "voided": voided});
+            (p.id.clone(), entry)
+        })
         .collect();
+    let mut refunds_by_key = Map::new();
+    for (_, r) in inner.refunds.iter() {
+        let n = refunds_by_key.entry(r.idempotency_key.clone()).or_insert(json!(0));
+        *n = json!(n.as_u64().unwrap_or(0) + 1);
+    }
     let recharge_checkouts: Map<String, Value> = inner
         .recharge_checkouts
         .iter()
         .map(|(token, c)| {
             let charges = inner.requests.get(&format!("POST /checkouts/{token}/charge")).copied().unwrap_or(0);
+            let charge_id = c.json["charge_id"].as_u64().map(|id| id.to_string());
+            let charge = charge_id.as_ref().and_then(|id| inner.recharge_charges.get(id));
+            let refunds: Vec<Value> =
+                charge.map(|ch| ch.refunds.iter().map(|a| json!(format!("{a:.2}"))).collect()).unwrap_or_default();
+            let refund_requests = charge_id
+                .and_then(|id| inner.requests.get(&format!("POST /charges/{id}/refund")).copied())
+                .unwrap_or(0);
             let entry = json!({"completed": !c.json["completed_at"].is_null(), "charge_requests": charges,
-                "payments": payments_for(token)});
+                "payments": payments_for(token), "charge_id": c.json["charge_id"], "refunds": refunds,
+                "refund_requests": refund_requests});
             (token.clone(), entry)
         })
         .collect();
@@ -179,6 +218,9 @@ async fn ledger(State(app): State<Arc<App>>) -> Response {
             "requests": inner.requests.iter().map(|(path, n)| (path.clone(), json!(n))).collect::<Map<_, _>>(),
             "web_component_token_grants": inner.web_component_token_grants,
             "payments": inner.payments_made,
+            "refunds": inner.refunds_made,
+            "voids": inner.voids_made,
+            "refunds_by_idempotency_key": refunds_by_key,
             "checkouts": checkouts,
             "payment_intents": payment_intents,
         }),
@@ -203,6 +245,8 @@ async fn counters(State(app): State<Arc<App>>) -> Response {
             "requests": inner.requests_total,
             "checkouts": inner.checkouts_created,
             "payments": inner.payments_made,
+            "refunds": inner.refunds_made,
+            "voids": inner.voids_made,
             "stored": inner.stored(),
         }),
     )

@@ -3,7 +3,8 @@
 //! Routes: `POST /oauth/token`; `POST|GET /v1/checkouts`; `GET /v1/checkouts/{id}`;
 //! `POST /v1/checkouts/{id}/complete`; `POST /v1/payment_methods`;
 //! `POST /v1/web_component_tokens`; `POST /v1/payment_intents`;
-//! `GET /v1/payment_intents/{id}`; `POST /v1/checkout_sessions`.
+//! `GET /v1/payment_intents/{id}`; `POST /v1/checkout_sessions`. Refunds and voids are in
+//! `justifi_refunds.rs`.
 
 use crate::idempotency::Begin;
 use crate::state::PLATFORM_ACCOUNT;
@@ -61,7 +62,7 @@ pub const TEST_PAYMENT_TOKENS: [(&str, &str); 3] = [
 /// The payment method behind each of [`TEST_PAYMENT_TOKENS`], for any sub account.
 pub fn test_payment_methods() -> impl Iterator<Item = (String, PaymentMethod)> {
     TEST_PAYMENT_TOKENS.iter().map(|(token, number)| {
-        ((*token).to_owned(), PaymentMethod { account_id: String::new(), decline: test_card(number) })
+        ((*token).to_owned(), PaymentMethod { account_id: String::new(), decline: test_card(number), bank: false })
     })
 }
 
@@ -110,7 +111,7 @@ pub enum Caller {
 }
 
 impl Caller {
-    fn client_id(&self) -> &str {
+    pub(crate) fn client_id(&self) -> &str {
         match self {
             Caller::Api { client_id } | Caller::WebComponent { client_id, .. } => client_id,
         }
@@ -130,7 +131,7 @@ fn unauthorized() -> Refusal {
 }
 
 /// The bearer token's grant: 401 when missing, unknown or expired.
-fn authenticate(app: &App, headers: &HeaderMap) -> Result<Caller, Refusal> {
+pub(crate) fn authenticate(app: &App, headers: &HeaderMap) -> Result<Caller, Refusal> {
     let value = headers.get("authorization").and_then(|v| v.to_str().ok()).ok_or_else(unauthorized)?;
     let (scheme, token) = value.trim().split_once(' ').ok_or_else(unauthorized)?;
     if !scheme.eq_ignore_ascii_case("bearer") {
@@ -147,7 +148,7 @@ fn authenticate(app: &App, headers: &HeaderMap) -> Result<Caller, Refusal> {
     })
 }
 
-fn api_only(caller: &Caller) -> Result<(), Refusal> {
+pub(crate) fn api_only(caller: &Caller) -> Result<(), Refusal> {
     match caller {
         Caller::Api { .. } => Ok(()),
         Caller::WebComponent { .. } => Err(forbidden("web component tokens cannot call this endpoint")),
@@ -168,7 +169,7 @@ fn uncoded(status: StatusCode, message: impl Into<String>) -> Refusal {
 }
 
 /// The `Sub-Account` header: 400 when required and missing, 403 when unknown.
-fn sub_account(app: &App, headers: &HeaderMap, required: bool) -> Result<Option<String>, Refusal> {
+pub(crate) fn sub_account(app: &App, headers: &HeaderMap, required: bool) -> Result<Option<String>, Refusal> {
     match headers.get("sub-account").and_then(|v| v.to_str().ok()) {
         None if required => {
             Err(error(StatusCode::BAD_REQUEST, "parameter_missing", "The Sub-Account header is required"))
@@ -179,14 +180,14 @@ fn sub_account(app: &App, headers: &HeaderMap, required: bool) -> Result<Option<
     }
 }
 
-fn body_object(body: &Bytes) -> Result<Map<String, Value>, Refusal> {
+pub(crate) fn body_object(body: &Bytes) -> Result<Map<String, Value>, Refusal> {
     match serde_json::from_slice(body) {
         Ok(Value::Object(m)) => Ok(m),
         _ => Err(uncoded(StatusCode::BAD_REQUEST, "The request body must be a JSON object")),
     }
 }
 
-fn validation(message: impl Into<String>) -> Refusal {
+pub(crate) fn validation(message: impl Into<String>) -> Refusal {
     uncoded(StatusCode::UNPROCESSABLE_ENTITY, message)
 }
 
@@ -389,11 +390,6 @@ async fn list_checkouts(
     let caller = authenticate(&app, &headers)?;
     api_only(&caller)?;
     let account = sub_account(&app, &headers, false)?;
-    let limit = match q.get("limit").map(|l| l.parse::<usize>()) {
-        None => 25,
-        Some(Ok(l)) if (1..=100).contains(&l) => l,
-        Some(_) => return Err(validation("limit must be between 1 and 100")),
-    };
     let inner = app.lock();
     let all: Vec<&Checkout> = inner
         .checkouts
@@ -403,9 +399,26 @@ async fn list_checkouts(
         .filter(|c| account.as_ref().is_none_or(|a| *a == c.account_id))
         .filter(|c| q.get("status").is_none_or(|s| s == c.status))
         .collect();
+    Ok(reply(StatusCode::OK, page(&all, |c| &c.id, |c| c.to_json(), &q)?))
+}
+
+/// One page of `all` (newest first), by `limit` (1..=100, default 25), `after_cursor` and
+/// `before_cursor` (`docs/pagination.mdx`): the list envelope `{"id": null, "type": "array",
+/// "data", "page_info"}`.
+pub(crate) fn page<T>(
+    all: &[T],
+    id: impl Fn(&T) -> &str,
+    to_json: impl Fn(&T) -> Value,
+    q: &HashMap<String, String>,
+) -> Result<Value, Refusal> {
+    let limit = match q.get("limit").map(|l| l.parse::<usize>()) {
+        None => 25,
+        Some(Ok(l)) if (1..=100).contains(&l) => l,
+        Some(_) => return Err(validation("limit must be between 1 and 100")),
+    };
     let position = |cursor: &str| {
-        let id = decode_cursor(cursor).ok_or_else(|| validation("invalid cursor"))?;
-        all.iter().position(|c| c.id == id).ok_or_else(|| validation("invalid cursor"))
+        let wanted = decode_cursor(cursor).ok_or_else(|| validation("invalid cursor"))?;
+        all.iter().position(|x| id(x) == wanted).ok_or_else(|| validation("invalid cursor"))
     };
     let (start, end) = match (q.get("after_cursor"), q.get("before_cursor")) {
         (Some(after), _) => {
@@ -419,14 +432,14 @@ async fn list_checkouts(
         (None, None) => (0, limit.min(all.len())),
     };
     let page = &all[start..end];
-    let data: Vec<Value> = page.iter().map(|c| c.to_json()).collect();
+    let data: Vec<Value> = page.iter().map(&to_json).collect();
     let page_info = json!({
         "has_previous": start > 0,
         "has_next": end < all.len(),
-        "start_cursor": page.first().map(|c| encode_cursor(&c.id)),
-        "end_cursor": page.last().map(|c| encode_cursor(&c.id)),
+        "start_cursor": page.first().map(|x| encode_cursor(id(x))),
+        "end_cursor": page.last().map(|x| encode_cursor(id(x))),
     });
-    Ok(reply(StatusCode::OK, json!({"id": null, "type": "array", "data": data, "page_info": page_info})))
+    Ok(json!({"id": null, "type": "array", "data": data, "page_info": page_info}))
 }
 
 /// Cursors are opaque: the id, hex-encoded.
@@ -444,7 +457,7 @@ fn decode_cursor(cursor: &str) -> Option<String> {
 }
 
 /// The `Idempotency-Key` header: 400 when required and missing, 422 beyond 100 characters.
-fn idempotency_key(headers: &HeaderMap, required: bool) -> Result<Option<String>, Refusal> {
+pub(crate) fn idempotency_key(headers: &HeaderMap, required: bool) -> Result<Option<String>, Refusal> {
     match headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
         None if required => {
             Err(error(StatusCode::BAD_REQUEST, "idempotency_key_required", "The Idempotency-Key header is required"))
@@ -459,12 +472,26 @@ fn idempotency_key(headers: &HeaderMap, required: bool) -> Result<Option<String>
 
 /// Runs `process` at most once per (client, key): replays, in-flight 409s and mismatches as
 /// the idempotency docs say. `delay` is time spent "processing" with the key in flight.
-async fn idempotent(
+pub(crate) async fn idempotent(
     app: &App,
     client: &str,
     key: &str,
     fingerprint: String,
     delay: Duration,
+    process: impl FnOnce(&mut Inner) -> (StatusCode, Value),
+) -> Response {
+    idempotent_with(app, client, key, fingerprint, delay, |_| None, process).await
+}
+
+/// [`idempotent`], with `start` run once the key is fresh and before `delay`: its refusal, if
+/// any, is the answer (and frees the key, as any 4xx does).
+pub(crate) async fn idempotent_with(
+    app: &App,
+    client: &str,
+    key: &str,
+    fingerprint: String,
+    delay: Duration,
+    start: impl FnOnce(&mut Inner) -> Option<(StatusCode, Value)>,
     process: impl FnOnce(&mut Inner) -> (StatusCode, Value),
 ) -> Response {
     match app.lock().idempotency.begin(client, key, &fingerprint) {
@@ -489,6 +516,13 @@ async fn idempotent(
                 "This Idempotency-Key was used with different request parameters",
             )
             .into_response()
+        }
+    }
+    {
+        let mut inner = app.lock();
+        if let Some((status, body)) = start(&mut inner) {
+            inner.idempotency.finish(client, key, status.as_u16(), &body);
+            return reply(status, body);
         }
     }
     if !delay.is_zero() {
@@ -518,11 +552,11 @@ async fn maybe_idempotent(
     }
 }
 
-fn error_body(code: &str, message: &str) -> Value {
+pub(crate) fn error_body(code: &str, message: &str) -> Value {
     json!({"error": {"code": code, "message": message}})
 }
 
-fn uncoded_body(message: &str) -> Value {
+pub(crate) fn uncoded_body(message: &str) -> Value {
     json!({"error": {"message": message}})
 }
 
@@ -544,7 +578,7 @@ pub fn complete(inner: &mut Inner, id: &str, pm: &str, mode: &str) -> (StatusCod
     }
     let outcome = inner.charge(pm, amount, id);
     let payment_response = match &outcome {
-        Ok(py) => envelope("payment", inner.payment(py).map(|p| p.to_json()).unwrap_or_default()),
+        Ok(py) => envelope("payment", inner.payment_json(py).unwrap_or_default()),
         Err(decline) => json!({ "error": decline.to_json() }),
     };
     let checkout = inner.checkout_mut(id).expect("checkout found above");
@@ -590,9 +624,15 @@ pub fn complete(inner: &mut Inner, id: &str, pm: &str, mode: &str) -> (StatusCod
 /// Queues a JustiFi event (JustiFi docs *Events*): `{id: "evt_...", account_id, account_type,
 /// platform_account_id, idempotency_key, request_id, version: "v1", data, event_name}`.
 pub fn emit_event(inner: &mut Inner, account: &str, name: &str, data: Value) {
+    emit_keyed_event(inner, account, name, data, None);
+}
+
+/// [`emit_event`], with the `idempotency_key` of the request that caused the event (the spec's
+/// `Event.idempotency_key`).
+pub fn emit_keyed_event(inner: &mut Inner, account: &str, name: &str, data: Value, key: Option<&str>) {
     let event = json!({
         "id": new_id("evt_"), "account_id": account, "account_type": "test", "platform_account_id": PLATFORM_ACCOUNT,
-        "idempotency_key": null, "request_id": new_id("req_"), "version": "v1", "data": data, "event_name": name,
+        "idempotency_key": key, "request_id": new_id("req_"), "version": "v1", "data": data, "event_name": name,
     });
     inner.emit("justifi", name, event, None);
 }
@@ -656,7 +696,7 @@ pub fn tokenize_card(inner: &mut Inner, account: &str, card: &Map<String, Value>
     });
     inner
         .payment_methods
-        .insert(id.clone(), PaymentMethod { account_id: account.to_owned(), decline: test_card(&number) });
+        .insert(id.clone(), PaymentMethod { account_id: account.to_owned(), decline: test_card(&number), bank: false });
     Ok(data)
 }
 
@@ -697,7 +737,7 @@ async fn create_payment_method(State(app): Shared, headers: HeaderMap, body: Byt
         let data = json!({"id": id, "type": "bank_account", "status": "valid",
             "bank_account": {"id": id, "token": id, "account_owner_name": bank.get("account_owner_name"),
                 "account_type": bank.get("account_type"), "acct_last_four": &number[number.len().saturating_sub(4)..]}});
-        inner.payment_methods.insert(id, PaymentMethod { account_id: account, decline: None });
+        inner.payment_methods.insert(id, PaymentMethod { account_id: account, decline: None, bank: true });
         return Ok(reply(StatusCode::CREATED, envelope("payment_method", data)));
     }
     Err(validation("payment_method must hold a card or a bank_account"))

@@ -16,6 +16,7 @@ mod exchanges;
 mod faults;
 mod idempotency;
 mod justifi;
+mod justifi_refunds;
 mod pages;
 mod payfect;
 mod recharge;
@@ -62,6 +63,10 @@ pub struct SandboxConfig {
     pub recharge_rate_limit: bool,
     /// Time a ReCharge charge spends in flight; lets tests observe ReCharge's 409.
     pub charge_delay: Duration,
+    /// Time a refund (JustiFi's or ReCharge's) spends in flight; lets tests observe JustiFi's
+    /// `refund_in_progress` (another refund of the payment meanwhile) and
+    /// `idempotency_request_in_progress` (the same key meanwhile), and ReCharge's 409.
+    pub refund_delay: Duration,
     /// Accepted Payfect API keys (`Authorization: Api-Key <key>`).
     pub payfect_api_keys: Vec<String>,
     /// Whether to record every provider exchange for `GET /__sandbox/exchanges` (tests that
@@ -70,8 +75,8 @@ pub struct SandboxConfig {
     /// Whether to serve HTTPS, with a certificate from a fresh CA ([`Sandbox::ca_pem`]).
     pub tls: bool,
     /// How many objects of each kind the sandbox keeps (checkouts, payment intents, checkout
-    /// sessions, payment methods, payments, access tokens, idempotency keys, ReCharge and
-    /// Payfect checkouts, recorded exchanges, webhook deliveries, per-path request counts):
+    /// sessions, payment methods, payments, refunds, access tokens, idempotency keys, ReCharge
+    /// and Payfect checkouts, ReCharge charges, recorded exchanges, webhook deliveries, per-path request counts):
     /// beyond it the oldest is dropped, and then answers 404 (a token 401, a key is fresh again)
     /// as if it had never existed. Bounds the sandbox's memory however long it runs; default
     /// [`DEFAULT_MAX_OBJECTS`].
@@ -92,6 +97,7 @@ impl Default for SandboxConfig {
             recharge_api_tokens: vec![TEST_RECHARGE_TOKEN.into()],
             recharge_rate_limit: true,
             charge_delay: Duration::ZERO,
+            refund_delay: Duration::ZERO,
             payfect_api_keys: vec![TEST_PAYFECT_KEY.into()],
             record_exchanges: false,
             tls: false,
@@ -109,6 +115,7 @@ pub fn router(config: SandboxConfig, port: u16) -> Router {
 fn routes(app: Arc<state::App>) -> Router {
     Router::new()
         .merge(justifi::routes())
+        .merge(justifi_refunds::routes())
         .merge(recharge::routes())
         .merge(payfect::routes())
         .merge(pages::routes())

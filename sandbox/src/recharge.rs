@@ -9,12 +9,16 @@
 //! 2021-11 `external_product_id`/`external_variant_id` `{"ecommerce": id}`, `title`,
 //! `unit_price`, `purchase_item_type`, `subscription_preferences`.
 //!
+//! Refunds: the checkout's charge (`checkout_charge.charge_id`) becomes a charge resource,
+//! `GET /charges/{id}` → `{"charge": {...}}`, refunded by `POST /charges/{id}/refund` (see
+//! [`refund`]), which sends the `charge/refunded` webhook.
+//!
 //! Test payment tokens (Stripe's names): `tok_chargeDeclined`, `tok_chargeDeclinedDoNotHonor`
 //! and `tok_chargeDeclinedInsufficientFunds` decline (422, the message as a string `errors`);
 //! `tok_authenticationRequired` needs 3-D Secure (RechargeSharp's `AuthorizationRequired`
 //! message); any other token pays.
 
-use crate::state::{now, random_hex, reply, App, Bucket, Inner, RechargeCheckout};
+use crate::state::{now, random_hex, reply, App, Bucket, Inner, RechargeCharge, RechargeCheckout};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -31,6 +35,8 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/checkouts", post(create))
         .route("/checkouts/{token}", get(read))
         .route("/checkouts/{token}/charge", post(charge))
+        .route("/charges/{id}", get(read_charge))
+        .route("/charges/{id}/refund", post(refund))
 }
 
 const BUCKET_SIZE: f64 = 40.0;
@@ -279,11 +285,27 @@ pub fn settle(inner: &mut Inner, token: &str, body: &Map<String, Value>) -> (Sta
     inner.record_payment(cents.parse().unwrap_or(0), token, &payment_token);
     let charge_id = fastrand::u64(100_000_000..1_000_000_000);
     let stamp = naive_now();
+    let transaction_id = format!("ch_{}", random_hex(24));
     let c = inner.recharge_checkouts.get_mut(token).expect("found above");
     c.json["completed_at"] = stamp.clone().into();
     c.json["charge_id"] = charge_id.into();
     c.json["updated_at"] = stamp.clone().into();
     let processed = json!({ "checkout": c.json });
+    let resource = RechargeCharge {
+        id: charge_id,
+        total_price: decimal(&c.json["total_price"]).unwrap_or_default(),
+        subtotal_price: c.json["subtotal_price"].clone(),
+        total_tax: c.json["total_tax"].clone(),
+        currency: c.json["currency"].clone(),
+        line_items: c.json["line_items"].clone(),
+        payment_processor: body.get("payment_processor").cloned().unwrap_or(Value::Null),
+        transaction_id: transaction_id.clone(),
+        refunds: Vec::new(),
+        processed_at: stamp.clone(),
+        updated_at: stamp,
+        refund_busy_until: None,
+    };
+    inner.recharge_charges.insert(charge_id.to_string(), resource);
     inner.emit("recharge", "checkout/processed", processed, None);
     // ChemicalLuck `CheckoutCharge` (and RechargeSharp's): no amount, currency or checkout
     // token. `CheckoutCharge.status` is a plain `str`; "success" is a word of the charge
@@ -292,7 +314,7 @@ pub fn settle(inner: &mut Inner, token: &str, body: &Map<String, Value>) -> (Sta
     let charge = json!({
         "charge_id": charge_id, "free": false, "payment_processor": body.get("payment_processor"),
         "payment_token": payment_token, "payment_type": body.get("payment_type").cloned().unwrap_or("CREDIT_CARD".into()),
-        "payment_processor_transaction_id": format!("ch_{}", random_hex(24)),
+        "payment_processor_transaction_id": transaction_id,
         "processor_customer_token": format!("cus_{}", random_hex(14)),
         "processor_payment_method_token": format!("pm_{}", random_hex(24)), "status": "success",
     });
@@ -341,4 +363,175 @@ async fn charge(State(app): State<Arc<App>>, headers: HeaderMap, Path(token): Pa
     drop(inner);
     crate::webhooks::flush(&app);
     answer(outcome)
+}
+
+/// The charge resource in `version`'s shape, `{"charge": {...}}` as ChemicalLuck
+/// (`recharge/api/v2/charges.py` `object_dict_key = "charge"`; its tests mock `{"charge": ...}`)
+/// and RechargeSharp (`Services/Charges/ChargeService.cs` reads `ChargeResponse.Charge`) read it.
+/// Fields are those both SDKs' `Charge` models name (ChemicalLuck `recharge/model/v1/charge.py`
+/// for 2021-01 and `model/v2/charge.py` for 2021-11, RechargeSharp
+/// `Entities/Charges/Charge.cs`): `total_refunds` a decimal string; `status` a `ChargeStatus`
+/// (`SUCCESS`, `REFUNDED`, `PARTIALLY_REFUNDED`, ...), upper case in 2021-01 (ChemicalLuck's v1
+/// model and RechargeSharp's enum take it as is) and lower case in 2021-11 (ChemicalLuck's v2
+/// model upper-cases `status` and `type` before reading them, so the API sends them otherwise);
+/// `type` `CHECKOUT` (ChemicalLuck v2 `ChargeType`). The processor's reference: 2021-01
+/// `processor_name` and `transaction_id`; 2021-11 `payment_processor` and
+/// `external_transaction_id.payment_processor`.
+fn charge_json(c: &RechargeCharge, version: &str) -> Value {
+    let refunded: Decimal = c.refunds.iter().sum();
+    let status = if refunded.is_zero() {
+        "SUCCESS"
+    } else if refunded >= c.total_price {
+        "REFUNDED"
+    } else {
+        "PARTIALLY_REFUNDED"
+    };
+    let case = |s: &str| if version == "2021-11" { s.to_lowercase() } else { s.to_owned() };
+    let mut charge = json!({
+        "id": c.id, "status": case(status), "type": case("CHECKOUT"), "line_items": c.line_items,
+        "subtotal_price": c.subtotal_price, "total_line_items_price": c.subtotal_price, "total_tax": c.total_tax,
+        "total_discounts": "0.00", "total_price": format!("{:.2}", c.total_price),
+        "total_refunds": format!("{refunded:.2}"), "processed_at": c.processed_at, "created_at": c.processed_at,
+        "updated_at": c.updated_at,
+    });
+    if version == "2021-11" {
+        charge["currency"] = c.currency.clone();
+        charge["payment_processor"] = c.payment_processor.clone();
+        charge["external_transaction_id"] = json!({"payment_processor": c.transaction_id});
+    } else {
+        charge["processor_name"] = c.payment_processor.clone();
+        charge["transaction_id"] = c.transaction_id.clone().into();
+    }
+    json!({ "charge": charge })
+}
+
+/// `GET /charges/{id}` → `200 {"charge": {...}}`; 404 `{"errors": "Not Found"}`.
+async fn read_charge(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Path<String>) -> Answer {
+    let (version, level) = match admit(&app, &headers) {
+        Ok(v) => v,
+        Err(a) => return a,
+    };
+    let (s, v) = match app.lock().recharge_charges.get(&id) {
+        Some(c) => (StatusCode::OK, charge_json(c, version)),
+        None => not_found(),
+    };
+    Answer(s, v, level)
+}
+
+/// Problems with a refund's body, in the `{"errors": {"field": ["msg"]}}` form of ReCharge's
+/// samples (`tests/fixtures/recharge-errors/`).
+fn refund_problems(body: &Map<String, Value>) -> Result<(bool, Option<Decimal>), Value> {
+    let mut problems = Map::new();
+    let full = match body.get("full_refund") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            problems.insert("full_refund".into(), json!(["Not a valid boolean."]));
+            false
+        }
+    };
+    let amount = match body.get("amount") {
+        None | Some(Value::Null) => None,
+        Some(v) => match decimal(v).filter(|d| d.normalize().scale() <= 2) {
+            Some(d) if d.is_sign_positive() && !d.is_zero() => Some(d),
+            Some(_) => {
+                problems.insert("amount".into(), json!(["Must be greater than 0."]));
+                None
+            }
+            None => {
+                problems.insert("amount".into(), json!(["Not a valid decimal."]));
+                None
+            }
+        },
+    };
+    if !full && amount.is_none() && !problems.contains_key("amount") {
+        problems.insert("amount".into(), json!(["Missing data for required field."]));
+    }
+    if problems.is_empty() {
+        Ok((full, amount))
+    } else {
+        Err(Value::Object(problems))
+    }
+}
+
+/// `POST /charges/{id}/refund` `{"amount": "5.00", "full_refund": false}` → `200 {"charge":
+/// {...}}`, the refunded charge (ChemicalLuck `api/v1/charges.py` and `api/v2/charges.py`
+/// `refund` return a `Charge`; RechargeSharp `RefundChargeAsync` reads a `ChargeResponse`).
+///
+/// The body [ChemicalLuck v1 and v2 `ChargeRefundBody`: `amount: str` required, `full_refund:
+/// bool` optional; RechargeSharp `RefundChargeRequest {amount}` (a JSON number) and
+/// `TotalRefundChargeRequest {full_refund}` alone]: the sources disagree on whether a full
+/// refund carries an `amount` and on its JSON type, so the sandbox takes `amount` as a decimal
+/// string or number of major units (at most 2 places) and `{"full_refund": true}` with or
+/// without it. With both, the amount must be what is left to refund: no source says what
+/// ReCharge does with a different one. ChemicalLuck v2 also lists `retry`, `error` and
+/// `error_type`, which no source explains: ignored.
+///
+/// Refusals (no source publishes ReCharge's; the shapes are its samples', the words the
+/// sandbox's): 422 `{"errors": {"amount": [...]}}` for an amount beyond what is left to refund,
+/// 422 `{"errors": "..."}` for a charge refunded in full, 404 `{"errors": "Not Found"}`, and
+/// 409 `{"errors": "A call to this route is already in progress."}` while another refund of the
+/// charge is in flight (`SandboxConfig::refund_delay`). ReCharge takes no idempotency key: each
+/// request that reaches it refunds.
+async fn refund(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Answer {
+    let (version, level) = match admit(&app, &headers) {
+        Ok(v) => v,
+        Err(a) => return a,
+    };
+    let answer = |(s, v): (StatusCode, Value)| Answer(s, v, level);
+    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&body) else {
+        return answer(errors(StatusCode::BAD_REQUEST, "The request body must be a JSON object".into()));
+    };
+    let (full, amount) = match refund_problems(&body) {
+        Ok(v) => v,
+        Err(problems) => return answer(errors(StatusCode::UNPROCESSABLE_ENTITY, problems)),
+    };
+    {
+        let mut inner = app.lock();
+        let now = inner.now();
+        match inner.recharge_charges.get_mut(&id) {
+            None => return answer(not_found()),
+            // RechargeSharp `ProcessCheckoutErrorMessages`' words for a call in flight, which
+            // the sandbox also answers for a checkout's charge; no source shows them for a
+            // refund.
+            Some(c) if c.refund_busy_until.is_some_and(|until| now < until) => {
+                return answer(errors(StatusCode::CONFLICT, "A call to this route is already in progress.".into()))
+            }
+            Some(c) if !app.config.refund_delay.is_zero() => c.refund_busy_until = Some(now + app.config.refund_delay),
+            Some(_) => {}
+        }
+    }
+    if !app.config.refund_delay.is_zero() {
+        tokio::time::sleep(app.config.refund_delay).await;
+    }
+    let mut inner = app.lock();
+    let Some(charge) = inner.recharge_charges.get_mut(&id) else { return answer(not_found()) };
+    charge.refund_busy_until = None;
+    let left = charge.total_price - charge.refunds.iter().sum::<Decimal>();
+    if left <= Decimal::ZERO {
+        return answer(errors(StatusCode::UNPROCESSABLE_ENTITY, "This charge has already been fully refunded.".into()));
+    }
+    let amount = match (full, amount) {
+        (true, Some(a)) if a != left => {
+            let message = format!("A full refund must be of the amount left to refund ({left:.2}).");
+            return answer(errors(StatusCode::UNPROCESSABLE_ENTITY, json!({ "amount": [message] })));
+        }
+        (true, _) => left,
+        (false, a) => a.unwrap_or_default(),
+    };
+    if amount > left {
+        let message = format!("Refund amount exceeds the amount left to refund ({left:.2}).");
+        return answer(errors(StatusCode::UNPROCESSABLE_ENTITY, json!({ "amount": [message] })));
+    }
+    charge.refunds.push(amount);
+    charge.updated_at = naive_now();
+    let refunded = charge_json(charge, version);
+    inner.refunds_made += 1;
+    // Topic `charge/refunded`: ChemicalLuck `recharge/model/v2/webhook.py` (and v1)
+    // `WebhookTopic`, RechargeSharp `Entities/Webhooks/WebhookTopic.cs` `ChargeRefunded`. No
+    // source shows its payload: the charge, as `checkout/processed` carries the checkout.
+    inner.emit("recharge", "charge/refunded", refunded.clone(), None);
+    drop(inner);
+    crate::webhooks::flush(&app);
+    answer((StatusCode::OK, refunded))
 }

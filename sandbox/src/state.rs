@@ -105,6 +105,9 @@ pub struct PaymentMethod {
     pub account_id: String,
     /// What a payment with it does: `None` succeeds, else the decline.
     pub decline: Option<Decline>,
+    /// A bank account rather than a card: its payments cannot be voided (spec `VoidPayment`:
+    /// "Only payments created with a card payment_method are eligible to be voided").
+    pub bank: bool,
 }
 
 #[derive(Clone)]
@@ -124,17 +127,89 @@ impl Decline {
 pub struct Payment {
     pub id: String,
     pub amount: u64,
-    /// `cho_...` or `pi_...`.
+    /// `cho_...` or `pi_...` (JustiFi), a ReCharge checkout token or a Payfect checkout id.
     pub paid_for: String,
     pub payment_method_id: String,
     pub created_at: String,
+    pub updated_at: String,
+    /// When it was made, on the sandbox's clock: the void window counts from it.
+    pub made: Instant,
+    /// Paid with a bank account: never voidable.
+    pub bank: bool,
+    /// The sum of its refunds, in cents (spec `CardPayment.amount_refunded`).
+    pub amount_refunded: u64,
+    /// Its refunds (`re_...`), oldest first.
+    pub refund_ids: Vec<String>,
+    /// Voided (`POST /v1/payments/{id}/void`).
+    pub canceled: bool,
+    /// Until when a refund of it is in flight (`SandboxConfig::refund_delay`); a time rather
+    /// than a flag, so that a request dropped mid-flight leaves nothing stuck.
+    pub refund_busy_until: Option<Instant>,
 }
 
 impl Payment {
+    /// The spec's `CardPayment` (`components.schemas.CardPayment`), for `account` and with
+    /// `refunds` (the `Refund`s of this payment). `status` is a value of its enum: `canceled`
+    /// once voided (the `VoidPayment` example `Card_payment_voided`), `partially_refunded` or
+    /// `fully_refunded` once refunded, else `succeeded`. `amount_refundable` is "amount of this
+    /// payment currently able to be refunded": 0 once voided, although the spec's voided
+    /// example still shows the whole amount (an example left unedited, as its `refunded: false`
+    /// beside `status: canceled` shows nothing either way). `refunds` is not a property of the
+    /// schema but is in every payment example of the spec (`refunds: []`, never with an
+    /// element): the sandbox lists `Refund` objects in it.
+    pub fn to_json(&self, account: &str, refunds: Vec<Value>) -> Value {
+        let status = if self.canceled {
+            "canceled"
+        } else if self.amount_refunded >= self.amount {
+            "fully_refunded"
+        } else if self.amount_refunded > 0 {
+            "partially_refunded"
+        } else {
+            "succeeded"
+        };
+        let refundable = if self.canceled { 0 } else { self.amount - self.amount_refunded.min(self.amount) };
+        let mut payment = json!({"id": self.id, "account_id": account, "amount": self.amount, "currency": "usd",
+            "status": status, "captured": true, "capture_strategy": "automatic", "is_test": true,
+            "payment_method": {"id": self.payment_method_id},
+            "description": format!("Payment for {}", self.paid_for), "amount_refunded": self.amount_refunded,
+            "amount_refundable": refundable, "refunded": self.amount_refunded > 0, "refunds": refunds,
+            "created_at": self.created_at, "updated_at": self.updated_at});
+        let link = if self.paid_for.starts_with("pi_") { "payment_intent_id" } else { "checkout_id" };
+        payment[link] = self.paid_for.clone().into();
+        payment
+    }
+}
+
+/// A JustiFi refund (`re_...`), as the spec's `Refund` describes it.
+pub struct Refund {
+    pub id: String,
+    pub payment_id: String,
+    pub account_id: String,
+    /// In cents.
+    pub amount: u64,
+    pub description: Option<String>,
+    /// `duplicate`, `fraudulent` or `customer_request` (spec `Refund.reason`).
+    pub reason: Option<String>,
+    pub metadata: Value,
+    /// `pending`, `succeeded` or `failed` (spec `Refund.status`); the sandbox's refunds succeed.
+    pub status: &'static str,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The `chr_...` of the checkout refund that made it (`POST /v1/checkouts/{id}/refunds`).
+    pub checkout_refund_id: Option<String>,
+    /// The `Idempotency-Key` of the request that made it, for the ledger.
+    pub idempotency_key: String,
+}
+
+impl Refund {
+    /// The spec's `Refund`, which has no nullable property: a description or reason not given
+    /// is absent.
     pub fn to_json(&self) -> Value {
-        json!({"id": self.id, "amount": self.amount, "currency": "usd", "status": "succeeded",
-            "captured": true, "payment_method": {"id": self.payment_method_id},
-            "description": format!("Payment for {}", self.paid_for), "created_at": self.created_at})
+        let mut refund = json!({"id": self.id, "payment_id": self.payment_id, "amount": self.amount,
+            "description": self.description, "reason": self.reason, "status": self.status,
+            "metadata": self.metadata, "created_at": self.created_at, "updated_at": self.updated_at});
+        refund.as_object_mut().expect("an object").retain(|_, v| !v.is_null());
+        refund
     }
 }
 
@@ -177,6 +252,26 @@ pub struct CheckoutSession {
 pub struct RechargeCheckout {
     pub json: Value,
     pub charge_in_flight: bool,
+}
+
+/// The charge a ReCharge checkout's payment made (`checkout_charge.charge_id`), readable with
+/// `GET /charges/{id}` and refunded with `POST /charges/{id}/refund` (see `recharge.rs`).
+pub struct RechargeCharge {
+    pub id: u64,
+    /// The checkout's `total_price`, `subtotal_price`, `total_tax` and `currency`.
+    pub total_price: rust_decimal::Decimal,
+    pub subtotal_price: Value,
+    pub total_tax: Value,
+    pub currency: Value,
+    pub line_items: Value,
+    pub payment_processor: Value,
+    pub transaction_id: String,
+    /// Each refund's amount, in major units, oldest first.
+    pub refunds: Vec<rust_decimal::Decimal>,
+    pub processed_at: String,
+    pub updated_at: String,
+    /// Until when a refund of it is in flight (`SandboxConfig::refund_delay`).
+    pub refund_busy_until: Option<Instant>,
 }
 
 /// ReCharge's leaky bucket of one API token: 40 requests, draining 2 per second.
@@ -251,12 +346,13 @@ pub struct Delivery {
 }
 
 /// Everything the sandbox holds, bounded: each kind of object (checkouts, payment intents,
-/// checkout sessions, payment methods, payments, tokens, idempotency keys, ReCharge and Payfect
-/// checkouts, recorded exchanges, webhook deliveries, per-path request counts) keeps at most
+/// checkout sessions, payment methods, payments, refunds, tokens, idempotency keys, ReCharge and
+/// Payfect checkouts, ReCharge charges, recorded exchanges, webhook deliveries, per-path request
+/// counts) keeps at most
 /// `max_objects` entries, dropping the oldest first.
 /// Tokens and checkout sessions also go once past their documented lifetime (see
 /// [`Inner::expire`]). The totals (`token_grants`, `checkouts_created`, `payments_made`,
-/// `requests_total`) count everything since the start.
+/// `refunds_made`, `voids_made`, `requests_total`) count everything since the start.
 pub struct Inner {
     /// How far the sandbox's clock is ahead of the machine's (`POST /__sandbox/clock`).
     pub clock_offset: std::time::Duration,
@@ -282,6 +378,13 @@ pub struct Inner {
     pub checkout_sessions: Bounded<String, CheckoutSession>,
     pub idempotency: Idempotency,
     pub recharge_checkouts: Bounded<String, RechargeCheckout>,
+    /// ReCharge charges by id (decimal text).
+    pub recharge_charges: Bounded<String, RechargeCharge>,
+    /// JustiFi refunds by id, in creation order (lists page through this).
+    pub refunds: Bounded<String, Refund>,
+    /// Refunds recorded (JustiFi and ReCharge) and JustiFi payments voided, since the start.
+    pub refunds_made: u64,
+    pub voids_made: u64,
     pub recharge_buckets: HashMap<String, Bucket>,
     pub payfect_checkouts: Bounded<String, PayfectCheckout>,
     /// Faults still to act out; one is dropped once used up.
@@ -316,6 +419,10 @@ impl Inner {
             checkout_sessions: Bounded::new(max_objects),
             idempotency: Idempotency::new(max_objects),
             recharge_checkouts: Bounded::new(max_objects),
+            recharge_charges: Bounded::new(max_objects),
+            refunds: Bounded::new(max_objects),
+            refunds_made: 0,
+            voids_made: 0,
             recharge_buckets: HashMap::new(),
             payfect_checkouts: Bounded::new(max_objects),
             faults: HashMap::new(),
@@ -382,7 +489,8 @@ impl Inner {
             "payment_methods": self.payment_methods.len(), "payments": self.payments.len(),
             "payment_intents": self.payment_intents.len(), "checkout_sessions": self.checkout_sessions.len(),
             "idempotency_keys": self.idempotency.len(), "recharge_checkouts": self.recharge_checkouts.len(),
-            "payfect_checkouts": self.payfect_checkouts.len(), "request_paths": self.requests.len(),
+            "payfect_checkouts": self.payfect_checkouts.len(), "recharge_charges": self.recharge_charges.len(),
+            "refunds": self.refunds.len(), "request_paths": self.requests.len(),
             "exchanges": self.exchanges.len(), "webhook_deliveries": self.deliveries.len(),
         })
     }
@@ -408,19 +516,26 @@ impl Inner {
         if let Some(d) = &method.decline {
             return Err(d.clone());
         }
-        let id = new_id("py_");
-        self.add_payment(Payment {
-            id: id.clone(),
-            amount,
-            paid_for: paid_for.to_owned(),
-            payment_method_id: pm.to_owned(),
-            created_at: now(),
-        });
-        Ok(id)
+        let bank = method.bank;
+        Ok(self.add_payment(amount, paid_for, pm, bank))
     }
 
-    pub fn payment(&self, id: &str) -> Option<&Payment> {
-        self.payments.get(id)
+    /// A JustiFi payment (one made for a checkout or a payment intent) and its sub account.
+    pub fn justifi_payment(&self, id: &str) -> Option<(&Payment, &str)> {
+        let payment = self.payments.get(id)?;
+        let account = match &payment.paid_for {
+            p if p.starts_with("cho_") => self.checkouts.get(p).map(|c| c.account_id.as_str()),
+            p if p.starts_with("pi_") => self.payment_intents.get(p).map(|i| i.account_id.as_str()),
+            _ => None,
+        }?;
+        Some((payment, account))
+    }
+
+    /// The `CardPayment` of JustiFi payment `id`, its refunds included.
+    pub fn payment_json(&self, id: &str) -> Option<Value> {
+        let (payment, account) = self.justifi_payment(id)?;
+        let refunds = payment.refund_ids.iter().filter_map(|r| self.refunds.get(r)).map(Refund::to_json).collect();
+        Some(payment.to_json(account, refunds))
     }
 
     /// Adds a checkout, indexed by id.
@@ -429,10 +544,27 @@ impl Inner {
         self.checkouts.insert(checkout.id.clone(), checkout);
     }
 
-    fn add_payment(&mut self, payment: Payment) {
+    fn add_payment(&mut self, amount: u64, paid_for: &str, method: &str, bank: bool) -> String {
+        let created_at = now();
+        let payment = Payment {
+            id: new_id("py_"),
+            amount,
+            paid_for: paid_for.to_owned(),
+            payment_method_id: method.to_owned(),
+            updated_at: created_at.clone(),
+            created_at,
+            made: self.now(),
+            bank,
+            amount_refunded: 0,
+            refund_ids: Vec::new(),
+            canceled: false,
+            refund_busy_until: None,
+        };
+        let id = payment.id.clone();
         self.payments_made += 1;
         self.payments_by_target.get_or_insert_with(payment.paid_for.clone(), Vec::new).push(payment.id.clone());
         self.payments.insert(payment.id.clone(), payment);
+        id
     }
 
     /// The payments made for a checkout or payment intent (those still held).
@@ -443,15 +575,7 @@ impl Inner {
     /// Records a payment for `paid_for` that needs no card (a ReCharge processor token, a
     /// Payfect crypto payment); the payment id.
     pub fn record_payment(&mut self, amount: u64, paid_for: &str, method: &str) -> String {
-        let id = new_id("py_");
-        self.add_payment(Payment {
-            id: id.clone(),
-            amount,
-            paid_for: paid_for.to_owned(),
-            payment_method_id: method.to_owned(),
-            created_at: now(),
-        });
-        id
+        self.add_payment(amount, paid_for, method, false)
     }
 
     /// The fault for `route` at this point (`after` processing or before), used up once.
