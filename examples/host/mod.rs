@@ -34,10 +34,14 @@ pub enum Op {
     Complete,
     RedirectUrl,
     WebComponentToken,
+    Refund,
+    Refunds,
+    Void,
 }
 
 impl Op {
-    pub const ALL: [Op; 5] = [Op::Create, Op::Get, Op::Complete, Op::RedirectUrl, Op::WebComponentToken];
+    pub const ALL: [Op; 8] =
+        [Op::Create, Op::Get, Op::Complete, Op::RedirectUrl, Op::WebComponentToken, Op::Refund, Op::Refunds, Op::Void];
 }
 
 /// The library and its exports.
@@ -51,12 +55,18 @@ pub struct CheckoutLib {
     pub complete: OpFn,
     pub redirect_url: OpFn,
     pub web_component_token: OpFn,
+    pub refund: OpFn,
+    pub refunds: OpFn,
+    pub void: OpFn,
     pub webhook_verify: VerifyFn,
     pub create_async: AsyncOpFn,
     pub get_async: AsyncOpFn,
     pub complete_async: AsyncOpFn,
     pub redirect_url_async: AsyncOpFn,
     pub web_component_token_async: AsyncOpFn,
+    pub refund_async: AsyncOpFn,
+    pub refunds_async: AsyncOpFn,
+    pub void_async: AsyncOpFn,
     pub async_wait_idle: unsafe extern "C" fn(u64) -> i32,
     pub path: PathBuf,
     _lib: Library,
@@ -103,12 +113,18 @@ impl CheckoutLib {
                 complete: sym!(b"checkout_complete"),
                 redirect_url: sym!(b"session_redirect_url"),
                 web_component_token: sym!(b"checkout_web_component_token"),
+                refund: sym!(b"checkout_refund"),
+                refunds: sym!(b"checkout_refunds"),
+                void: sym!(b"checkout_void"),
                 webhook_verify: sym!(b"checkout_webhook_verify"),
                 create_async: sym!(b"checkout_create_async"),
                 get_async: sym!(b"checkout_get_async"),
                 complete_async: sym!(b"checkout_complete_async"),
                 redirect_url_async: sym!(b"session_redirect_url_async"),
                 web_component_token_async: sym!(b"checkout_web_component_token_async"),
+                refund_async: sym!(b"checkout_refund_async"),
+                refunds_async: sym!(b"checkout_refunds_async"),
+                void_async: sym!(b"checkout_void_async"),
                 async_wait_idle: sym!(b"checkout_async_wait_idle"),
                 path: path.to_owned(),
                 _lib: lib,
@@ -123,6 +139,9 @@ impl CheckoutLib {
             Op::Complete => self.complete,
             Op::RedirectUrl => self.redirect_url,
             Op::WebComponentToken => self.web_component_token,
+            Op::Refund => self.refund,
+            Op::Refunds => self.refunds,
+            Op::Void => self.void,
         }
     }
 
@@ -133,6 +152,9 @@ impl CheckoutLib {
             Op::Complete => self.complete_async,
             Op::RedirectUrl => self.redirect_url_async,
             Op::WebComponentToken => self.web_component_token_async,
+            Op::Refund => self.refund_async,
+            Op::Refunds => self.refunds_async,
+            Op::Void => self.void_async,
         }
     }
 

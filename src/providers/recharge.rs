@@ -293,10 +293,14 @@ impl Provider for Recharge {
                     provider_data: raw,
                 }));
             };
-            let token = checkout.token;
+            let (token, currency) = (checkout.token, checkout.currency);
             Ok(Next::Send(Exchange::new(WireRequest::get(&["charges", &charge_id]), move |resp: WireResponse| {
-                let (charge, raw): (wire::ChargeResource, _) = object(&resp.body, Envelope::Key("charge"), "charge")?;
+                let (mut charge, raw): (wire::ChargeResource, _) =
+                    object(&resp.body, Envelope::Key("charge"), "charge")?;
                 same_object(&charge_id, &charge.id.text())?;
+                // A 2021-01 charge carries no currency (ChemicalLuck `model/v1/charge.py`): the
+                // checkout's is the charge's.
+                charge.currency = charge.currency.or(currency);
                 Ok(wire::refunds(&token, charge, raw)?)
             })))
         }))
