@@ -62,6 +62,26 @@ def test_recharge_flow(recharge):
     assert recharge.get(checkout["id"])["status"] == "complete"
 
 
+def test_the_readme_variables_keep_a_sandbox_checkout_on_the_sandbox(sandbox_url, monkeypatch):
+    """The README's JUSTIFI_* exports name no hosted origin: a loopback base_url serves its own
+    hosted pages, and *_HOSTED_BASE_URL names another origin."""
+    monkeypatch.setenv("JUSTIFI_BASE_URL", sandbox_url)
+    monkeypatch.setenv("JUSTIFI_CLIENT_ID", "test_sandbox_client_id")
+    monkeypatch.setenv("JUSTIFI_CLIENT_SECRET", "test_sandbox_client_secret")
+    monkeypatch.setenv("JUSTIFI_SUB_ACCOUNT", "acc_5Et9iXrSSAZR2KSouQGAWi")
+    with sc.Client({"provider": "justifi"}) as client:
+        checkout = donut(client)
+        assert client.redirect_url({"checkout_id": checkout["id"]})["url"] == f"{sandbox_url}/hosted-checkout/{checkout['id']}"
+    monkeypatch.setenv("RECHARGE_HOSTED_BASE_URL", "https://pay.shop.test")
+    with sc.Client({"provider": "recharge", "base_url": sandbox_url, "api_token": "test_recharge_token"}) as client:
+        checkout = client.create({"provider_options": SEED_002})
+        assert client.redirect_url({"checkout_id": checkout["id"]})["url"].startswith("https://pay.shop.test/r/checkout/")
+    monkeypatch.setenv("PAYFECT_HOSTED_BASE_URL", "https://pay.shop.test")
+    with sc.Client({"provider": "payfect", "base_url": sandbox_url, "api_key": "test_payfect_key"}) as client:
+        checkout = client.create({"amount": 2050, "currency": "usdt", "description": "Standard Plan"})
+        assert client.redirect_url({"checkout_id": checkout["id"]})["url"].startswith(f"{sandbox_url}/payfect/")
+
+
 def test_payfect_flow(payfect):
     checkout = payfect.create({"amount": 2050, "currency": "usdt", "description": "Standard Plan"})
     url = payfect.redirect_url({"checkout_id": checkout["id"]})["url"]
