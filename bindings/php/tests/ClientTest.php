@@ -121,7 +121,7 @@ final class ClientTest extends TestCase
             $client->create(['amount' => '17.99', 'description' => 'x']);
             $this->fail('no exception');
         } catch (InvalidRequestException $e) {
-            $this->assertSame([4, 4, 'invalid_request', 'amount: must be a positive integer'],
+            $this->assertSame([4, 4, 'invalid_request', 'amount: must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)'],
                 [$e->status, $e->getCode(), $e->errorCode, $e->getMessage()]);
         }
         try {
@@ -145,6 +145,33 @@ final class ClientTest extends TestCase
         $settled = $recharge->complete(['checkout_id' => $other['id'], 'payment_token' => 'tok_visa']);
         $this->assertSame(['pending', 'checkout_get'], [$settled['payment_status'], $settled['confirmed_by']]);
         $this->assertStringContainsString('before charging again', $settled['pending_reason']);
+    }
+
+    private const MINOR_UNITS = 'amount: must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)';
+
+    public function testADecimalAmountSaysMinorUnits(): void
+    {
+        try {
+            self::justifi()->create(['amount' => 17.99, 'description' => 'x']);
+            $this->fail('no exception');
+        } catch (InvalidRequestException $e) {
+            $this->assertSame(self::MINOR_UNITS, $e->getMessage());
+        }
+    }
+
+    public function testACurrencyOutsideIso4217IsRefusedBeforeAnythingIsSent(): void
+    {
+        [, $before] = Sandbox::http('GET', Sandbox::url() . '/__sandbox/counters');
+        try {
+            self::justifi()->create(['amount' => 1799, 'currency' => 'dollars', 'description' => 'x']);
+            $this->fail('no exception');
+        } catch (InvalidRequestException $e) {
+            $this->assertSame('currency: dollars is not an ISO 4217 currency with minor units, nor usdt or usdc',
+                $e->getMessage());
+        }
+        [, $after] = Sandbox::http('GET', Sandbox::url() . '/__sandbox/counters');
+        $this->assertSame([$before['token_grants'], $before['requests']], [$after['token_grants'], $after['requests']],
+            'no token fetch, no request');
     }
 
     public function testNetworkTimeoutAndRateLimitErrors(): void

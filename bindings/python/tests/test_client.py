@@ -92,7 +92,7 @@ def test_payfect_flow(payfect):
 def test_error_classes_carry_the_error_object(justifi, recharge, payfect, sandbox_url):
     with pytest.raises(sc.InvalidRequestError) as e:
         justifi.create({"amount": "17.99", "description": "x"})
-    assert (e.value.status, e.value.code, e.value.message) == (4, "invalid_request", "amount: must be a positive integer")
+    assert (e.value.status, e.value.code, e.value.message) == (4, "invalid_request", "amount: must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)")
     with pytest.raises(sc.NotFoundError) as e:
         justifi.get("cho_missing")
     assert (e.value.http_status, e.value.provider_code, e.value.provider) == (404, "resource_not_found", "justifi")
@@ -112,6 +112,26 @@ def test_error_classes_carry_the_error_object(justifi, recharge, payfect, sandbo
     settled = recharge.complete({"checkout_id": other["id"], "payment_token": "tok_visa"})
     assert (settled["payment_status"], settled["confirmed_by"]) == ("pending", "checkout_get")
     assert "before charging again" in settled["pending_reason"]
+
+
+MINOR_UNITS = "amount: must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)"
+
+
+def test_a_decimal_amount_says_minor_units(justifi):
+    with pytest.raises(sc.InvalidRequestError) as e:
+        justifi.create({"amount": 17.99, "description": "x"})
+    assert e.value.message == MINOR_UNITS
+
+
+def test_a_currency_outside_iso_4217_is_refused_before_anything_is_sent(sandbox_url):
+    before = http("GET", f"{sandbox_url}/__sandbox/counters")[1]
+    with sc.Client(justifi_config(sandbox_url)) as client:
+        with pytest.raises(sc.InvalidRequestError) as e:
+            client.create({"amount": 1799, "currency": "dollars", "description": "x"})
+    assert e.value.message == "currency: dollars is not an ISO 4217 currency with minor units, nor usdt or usdc"
+    after = http("GET", f"{sandbox_url}/__sandbox/counters")[1]
+    assert (after["token_grants"], after["requests"]) == (before["token_grants"], before["requests"]), \
+        "no token fetch, no request"
 
 
 def test_network_timeout_and_rate_limit_errors(sandbox_url):
