@@ -174,6 +174,24 @@ final class ClientTest extends TestCase
             'no token fetch, no request');
     }
 
+    /** PHP-FPM's default ffi.enable=preload forbids FFI outside preloaded code, as 0 does everywhere. */
+    public function testARestrictedFfiIsAConfigExceptionNamingTheReadmeSection(): void
+    {
+        $src = dirname(__DIR__) . '/src';
+        $script = 'foreach (["exceptions.php", "Library.php", "Client.php"] as $f) { require ' . var_export($src, true)
+            . ' . "/" . $f; } try { new StorefrontCheckout\\Client(["provider" => "justifi"]); echo "no exception"; } '
+            . 'catch (StorefrontCheckout\\CheckoutException $e) { echo get_class($e), "|", $e->getCode(), "|", $e->getMessage(); }';
+        $process = proc_open([PHP_BINARY, '-d', 'ffi.enable=0', '-r', $script],
+            [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+        $out = stream_get_contents($pipes[1]);
+        $err = stream_get_contents($pipes[2]);
+        $this->assertSame(0, proc_close($process), $out . $err);
+        [$class, $code, $message] = explode('|', $out, 3) + ['', '', ''];
+        $this->assertSame(['StorefrontCheckout\\ConfigException', '5'], [$class, $code], $out . $err);
+        $this->assertStringStartsWith('ffi: FFI is not allowed here (ffi.enable=0: ', $message);
+        $this->assertStringEndsWith('see README.md, "PHP under PHP-FPM"', $message);
+    }
+
     public function testNetworkTimeoutAndRateLimitErrors(): void
     {
         $closed = stream_socket_server('tcp://127.0.0.1:0');
