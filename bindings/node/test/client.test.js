@@ -124,6 +124,27 @@ test('a currency outside ISO 4217 is refused before anything is sent', async () 
   assert.deepEqual([after.token_grants, after.requests], [before.token_grants, before.requests], 'no token fetch, no request');
 });
 
+test('a BigInt is the binding\'s own error naming the field, not a bare TypeError', async () => {
+  const client = new sc.Client(justifiConfig());
+  const bigint = '{field}: must be a Number, not a BigInt (JSON has none: write 1799, not 1799n; amounts are integers in minor units)';
+  await assert.rejects(client.create({ amount: 1799n, description: 'x' }), (e) => {
+    assert.ok(e instanceof sc.InvalidRequestError && e instanceof sc.CheckoutError);
+    assert.deepEqual([e.status, e.code, e.message], [4, 'invalid_request', bigint.replace('{field}', 'amount')]);
+    return true;
+  });
+  assert.throws(() => client.createSync({ line_items: [{ name: 'x', unit_amount: 250n, quantity: 1 }] }), (e) => {
+    assert.ok(e instanceof sc.InvalidRequestError);
+    assert.equal(e.message, bigint.replace('{field}', 'line_items[0].unit_amount'));
+    return true;
+  });
+  assert.throws(() => new sc.Client(justifiConfig({ timeout_ms: 5000n })), (e) => {
+    assert.ok(e instanceof sc.ConfigError);
+    assert.deepEqual([e.status, e.code, e.message], [5, 'config', bigint.replace('{field}', 'timeout_ms')]);
+    return true;
+  });
+  client.close();
+});
+
 test('network, timeout and rate-limit errors', async () => {
   const closed = net.createServer();
   await new Promise((r) => closed.listen(0, '127.0.0.1', r));
