@@ -14,7 +14,11 @@ use url::Url;
 pub struct ClientConfig {
     /// The provider API's origin, without a trailing slash (`https://api.justifi.ai`).
     pub base_url: String,
-    /// The origin of the provider's hosted pages, when overridden (`hosted_base_url`).
+    /// The origin of the provider's hosted pages, when overridden: `hosted_base_url`, else
+    /// the provider's hosted-origin variable (`JUSTIFI_HOSTED_BASE_URL`,
+    /// `RECHARGE_HOSTED_BASE_URL`), else `base_url` itself when that is a loopback origin (the
+    /// sandbox serves the hosted pages on the API's origin, so a sandbox checkout is never sent
+    /// to the production page). `None` means the provider's production page.
     pub hosted_base_url: Option<String>,
     /// The deadline of one HTTP attempt (`timeout_ms`, default 30 000 ms).
     pub timeout: Duration,
@@ -47,13 +51,32 @@ impl ClientConfig {
     /// Reads the common keys; `default_base_url` is the provider's production origin, and
     /// `base_url_env` the environment variable that gives `base_url` when the configuration
     /// does not (`JUSTIFI_BASE_URL`, ...), as credentials come from the environment too.
+    /// The hosted pages' variable is named after it ([`hosted_base_url_env`]).
     pub fn read(f: &mut Fields, default_base_url: &str, base_url_env: &str) -> Result<ClientConfig> {
+        Self::read_with(f, default_base_url, base_url_env, hosted_base_url_env(base_url_env))
+    }
+
+    /// [`ClientConfig::read`], with `hosted_env` the variable giving `hosted_base_url` (and
+    /// allowing the loopback default), or `None` for a provider without hosted pages of its own.
+    fn read_with(
+        f: &mut Fields,
+        default_base_url: &str,
+        base_url_env: &str,
+        hosted_env: Option<&str>,
+    ) -> Result<ClientConfig> {
         let base_url = match credential(f, "base_url", base_url_env)? {
             Some(s) => origin(f, "base_url", &s)?,
             None => default_base_url.to_owned(),
         };
-        let hosted_base_url = match f.string("hosted_base_url")? {
+        let hosted = match hosted_env {
+            Some(env) => credential(f, "hosted_base_url", env)?,
+            None => f.string("hosted_base_url")?,
+        };
+        let hosted_base_url = match hosted {
             Some(s) => Some(origin(f, "hosted_base_url", &s)?),
+            None if hosted_env.is_some() && Url::parse(&base_url).is_ok_and(|u| is_loopback(&u)) => {
+                Some(base_url.clone())
+            }
             None => None,
         };
         let ms = |v: Option<u64>, default: u64| Duration::from_millis(v.unwrap_or(default));
@@ -92,6 +115,15 @@ impl ClientConfig {
             log,
         })
     }
+}
+
+/// The variable giving `hosted_base_url` for the provider whose `base_url` variable is
+/// `base_url_env`: `JUSTIFI_HOSTED_BASE_URL`, `RECHARGE_HOSTED_BASE_URL`. Payfect has none, as
+/// each of its checkouts carries its own `url` and it refuses `hosted_base_url`.
+pub fn hosted_base_url_env(base_url_env: &str) -> Option<&'static str> {
+    const HOSTED: [(&str, &str); 2] =
+        [("JUSTIFI_BASE_URL", "JUSTIFI_HOSTED_BASE_URL"), ("RECHARGE_BASE_URL", "RECHARGE_HOSTED_BASE_URL")];
+    HOSTED.iter().find(|(base, _)| *base == base_url_env).map(|(_, hosted)| *hosted)
 }
 
 /// A credential from the configuration, or else from the environment variable `env`
@@ -169,6 +201,38 @@ mod tests {
             assert_eq!(e.status, Status::Config, "{bad}");
             assert!(e.message.starts_with("base_url: "), "{}", e.message);
         }
+    }
+
+    fn read_hosted(v: serde_json::Value, hosted_env: Option<&str>) -> Result<Option<String>> {
+        let mut f = Fields::new(v.as_object().unwrap().clone(), Status::Config);
+        let c =
+            ClientConfig::read_with(&mut f, "https://api.example.test", "STOREFRONT_TEST_UNSET_BASE_URL", hosted_env)?;
+        f.finish()?;
+        Ok(c.hosted_base_url)
+    }
+
+    #[test]
+    fn hosted_base_url_comes_from_the_config_the_environment_or_a_loopback_base_url() {
+        assert_eq!(hosted_base_url_env("JUSTIFI_BASE_URL"), Some("JUSTIFI_HOSTED_BASE_URL"));
+        assert_eq!(hosted_base_url_env("RECHARGE_BASE_URL"), Some("RECHARGE_HOSTED_BASE_URL"));
+        assert_eq!(hosted_base_url_env("PAYFECT_BASE_URL"), None);
+        let hosted = Some("STOREFRONT_TEST_HOSTED_BASE_URL");
+        // A sandbox on loopback serves the hosted pages itself: its checkouts never get the
+        // production page.
+        let sandbox = json!({"base_url": "http://127.0.0.1:8088"});
+        assert_eq!(read_hosted(sandbox.clone(), hosted).unwrap().as_deref(), Some("http://127.0.0.1:8088"));
+        assert_eq!(read_hosted(json!({"base_url": "https://api.example.test"}), hosted).unwrap(), None);
+        assert_eq!(read_hosted(json!({}), hosted).unwrap(), None);
+        let given = json!({"base_url": "http://127.0.0.1:8088", "hosted_base_url": "https://pay.example.test/"});
+        assert_eq!(read_hosted(given, hosted).unwrap().as_deref(), Some("https://pay.example.test"));
+        // No variable (Payfect): nothing derived, so its refusal of hosted_base_url holds.
+        assert_eq!(read_hosted(sandbox, None).unwrap(), None);
+        std::env::set_var("STOREFRONT_TEST_HOSTED_BASE_URL", "http://localhost:9000");
+        let from_env = read_hosted(json!({"base_url": "https://api.example.test"}), hosted);
+        let bad = read_hosted(json!({"hosted_base_url": "http://pay.example.test"}), hosted).unwrap_err();
+        std::env::remove_var("STOREFRONT_TEST_HOSTED_BASE_URL");
+        assert_eq!(from_env.unwrap().as_deref(), Some("http://localhost:9000"));
+        assert!(bad.message.starts_with("hosted_base_url: must use https"), "{}", bad.message);
     }
 
     #[test]

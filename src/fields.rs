@@ -30,6 +30,10 @@ pub fn json_object(text: &str, name: &str) -> Result<Map<String, Value>> {
     }
 }
 
+/// What an amount must be: the refusal of a decimal, a string or a non-positive amount, the same
+/// in every binding (the bindings' own checks, such as Node's for a `BigInt`, say it too).
+pub const MINOR_UNITS: &str = "must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)";
+
 /// The fields of one JSON object, taken one at a time.
 ///
 /// `status` is the error status for bad fields: `InvalidRequest` for operation requests,
@@ -134,6 +138,12 @@ impl Fields {
         }
     }
 
+    /// An optional amount in a currency's minor units: a positive integer. A refusal says so
+    /// with an example ([`MINOR_UNITS`]), as a decimal such as 17.99 is the usual mistake.
+    pub fn minor_units(&mut self, name: &str) -> Result<Option<u64>> {
+        self.positive_integer(name).map_err(|_| self.error(name, MINOR_UNITS))
+    }
+
     /// An optional integer in `0..=max`.
     pub fn integer_up_to(&mut self, name: &str, max: u64) -> Result<Option<u64>> {
         match self.take(name) {
@@ -211,6 +221,14 @@ mod tests {
             let err = fields(v).positive_integer("n").unwrap_err();
             assert_eq!(err.message, msg);
         }
+        for v in [json!(17.99), json!("1799"), json!(0), json!(-1)] {
+            let err = fields(json!({ "amount": v })).minor_units("amount").unwrap_err();
+            assert_eq!(
+                err.message,
+                "amount: must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)"
+            );
+        }
+        assert_eq!(fields(json!({"amount": 1799})).minor_units("amount").unwrap(), Some(1799));
         let err = fields(json!({"a": "x".repeat(MAX_STRING_BYTES + 1)})).string("a").unwrap_err();
         assert_eq!(err.message, "a: must be at most 65536 bytes");
         let err = fields(json!({"a": "x\r\ny"})).string("a").unwrap_err();

@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::fields::Fields;
+use crate::money;
 use serde_json::{Map, Value};
 use url::Url;
 
@@ -12,7 +13,7 @@ use url::Url;
 pub struct CreateCheckout {
     /// The total in the currency's minor units; required unless `line_items` give it.
     pub amount: Option<u64>,
-    /// Lowercase ISO 4217 code, or a provider's crypto code such as `usdt`.
+    /// Lowercase ISO 4217 code with minor units, or a crypto code of [`money`]'s table (`usdt`).
     pub currency: Option<String>,
     pub description: Option<String>,
     pub line_items: Vec<LineItem>,
@@ -64,7 +65,7 @@ impl CreateCheckout {
             line_items.push(LineItem::parse(f.nested(&format!("line_items[{i}]"), item)?)?);
         }
         let req = CreateCheckout {
-            amount: f.positive_integer("amount")?,
+            amount: f.minor_units("amount")?,
             currency: currency(&mut f, "currency")?,
             description: f.string("description")?,
             line_items,
@@ -148,7 +149,7 @@ impl LineItem {
         let item = LineItem {
             name: f.required_string("name")?,
             description: f.string("description")?,
-            unit_amount: f.positive_integer("unit_amount")?.ok_or_else(|| f.error("unit_amount", "is required"))?,
+            unit_amount: f.minor_units("unit_amount")?.ok_or_else(|| f.error("unit_amount", "is required"))?,
             quantity: f.positive_integer("quantity")?.ok_or_else(|| f.error("quantity", "is required"))?,
             product_id: f.string_or_integer("product_id")?,
             variant_id: f.string_or_integer("variant_id")?,
@@ -289,7 +290,7 @@ impl Redirect {
         let req = Redirect {
             checkout_id: f.id("checkout_id")?,
             payment_intent_id: f.id("payment_intent_id")?,
-            amount: f.positive_integer("amount")?,
+            amount: f.minor_units("amount")?,
             currency: currency(&mut f, "currency")?,
             description: f.string("description")?,
             success_url: web_url(&mut f, "success_url")?,
@@ -358,7 +359,7 @@ impl RefundRequest {
     pub fn parse(mut f: Fields) -> Result<RefundRequest> {
         let req = RefundRequest {
             checkout_id: f.required_id("checkout_id")?,
-            amount: f.positive_integer("amount")?,
+            amount: f.minor_units("amount")?,
             reason: f.string("reason")?,
             metadata: f.object("metadata")?,
             idempotency_key: idempotency_key(&mut f)?,
@@ -399,10 +400,13 @@ impl PaymentOf {
     }
 }
 
-/// A currency code: 3 to 10 ASCII letters, returned in lowercase.
+/// A currency code, returned in lowercase: an ISO 4217 currency with minor units, or a crypto
+/// code of [`money`]'s table (`usdt`, `usdc`, Payfect's): checked here, before any token is
+/// fetched or request sent, so that a word such as `dollars` never reaches a provider.
 fn currency(f: &mut Fields, name: &str) -> Result<Option<String>> {
     match f.string(name)? {
         Some(c) if (3..=10).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            money::exponent(&c).map_err(|problem| f.error(name, &problem))?;
             Ok(Some(c.to_ascii_lowercase()))
         }
         Some(_) => Err(f.error(name, "must be an ISO 4217 code such as usd, or a crypto code such as usdt")),
@@ -482,8 +486,14 @@ mod tests {
     #[test]
     fn bad_fields_are_named() {
         let cases = [
-            (json!({"amount": "1799"}), "amount: must be a positive integer"),
-            (json!({"amount": 17.99}), "amount: must be a positive integer"),
+            (json!({"amount": "1799"}), "amount: must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)"),
+            (json!({"amount": 17.99}), "amount: must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)"),
+            (
+                json!({"line_items": [{"name": "x", "unit_amount": 2.5, "quantity": 1}]}),
+                "line_items[0].unit_amount: must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)",
+            ),
+            (json!({"currency": "dollars"}), "currency: dollars is not an ISO 4217 currency with minor units, nor usdt or usdc"),
+            (json!({"currency": "xau"}), "currency: xau is not an ISO 4217 currency with minor units, nor usdt or usdc"),
             (
                 json!({"currency": "us dollars"}),
                 "currency: must be an ISO 4217 code such as usd, or a crypto code such as usdt",
@@ -503,6 +513,20 @@ mod tests {
             assert_eq!(e.message, msg);
             assert_eq!(e.status, Status::InvalidRequest);
         }
+    }
+
+    #[test]
+    fn iso_4217_and_payfect_crypto_codes_pass() {
+        for (given, read) in
+            [("usd", "usd"), ("EUR", "eur"), ("jpy", "jpy"), ("kwd", "kwd"), ("USDT", "usdt"), ("usdc", "usdc")]
+        {
+            let req = CreateCheckout::parse(fields(json!({ "currency": given }))).unwrap();
+            assert_eq!(req.currency.as_deref(), Some(read));
+            let req = Redirect::parse(fields(json!({ "currency": given }))).unwrap();
+            assert_eq!(req.currency.as_deref(), Some(read));
+        }
+        let e = Redirect::parse(fields(json!({"amount": 1799, "currency": "dollars"}))).unwrap_err();
+        assert_eq!(e.message, "currency: dollars is not an ISO 4217 currency with minor units, nor usdt or usdc");
     }
 
     #[test]

@@ -164,11 +164,31 @@ fn bad_request_fields_are_invalid_request_naming_the_field() {
     let s = sandbox();
     let client = lib().client(&config(&s.base_url())).unwrap();
     let cases = [
-        (Op::Create, json!({"amount": "1799", "description": "x"}), "amount: must be a positive integer"),
-        (Op::Create, json!({"amount": 17.99, "description": "x"}), "amount: must be a positive integer"),
-        (Op::Create, json!({"amount": -5, "description": "x"}), "amount: must be a positive integer"),
-        (Op::Create, json!({"amount": 0, "description": "x"}), "amount: must be a positive integer"),
-        (Op::Create, json!({"amount": 1e30, "description": "x"}), "amount: must be a positive integer"),
+        (
+            Op::Create,
+            json!({"amount": "1799", "description": "x"}),
+            "amount: must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)",
+        ),
+        (
+            Op::Create,
+            json!({"amount": 17.99, "description": "x"}),
+            "amount: must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)",
+        ),
+        (
+            Op::Create,
+            json!({"amount": -5, "description": "x"}),
+            "amount: must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)",
+        ),
+        (
+            Op::Create,
+            json!({"amount": 0, "description": "x"}),
+            "amount: must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)",
+        ),
+        (
+            Op::Create,
+            json!({"amount": 1e30, "description": "x"}),
+            "amount: must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)",
+        ),
         (
             Op::Create,
             json!({"amount": 49, "description": "x"}),

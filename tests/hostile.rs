@@ -29,7 +29,8 @@ fn valid(op: Op) -> Value {
         Op::Create => json!({"amount": 1799, "description": "x"}),
         Op::Complete => json!({"checkout_id": "cho_x", "payment_token": "pm_x", "idempotency_key": "k"}),
         Op::RedirectUrl => json!({"checkout_id": "cho_x"}),
-        Op::Get | Op::WebComponentToken => json!({"checkout_id": "cho_x"}),
+        Op::Get | Op::WebComponentToken | Op::Refunds | Op::Void => json!({"checkout_id": "cho_x"}),
+        Op::Refund => json!({"checkout_id": "cho_x", "amount": 500}),
     }
 }
 

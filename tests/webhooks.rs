@@ -39,6 +39,13 @@ fn refused(result: Result<Value, (i32, Value)>) -> String {
     e["error"]["message"].as_str().unwrap().to_owned()
 }
 
+/// What a signature that matches no secret says: the secrets, and first the body, as a
+/// framework's parsed and re-encoded JSON is the usual cause.
+const RAW_BODY: &str =
+    "the body must be the raw bytes received, not re-serialized JSON, and webhook_secrets the endpoint's signing secrets";
+const JUSTIFI_BAD_SIGNATURE: &str = "bad signature: JUSTIFI-SIGNATURE matches none of the webhook_secrets; \
+    the body must be the raw bytes received, not re-serialized JSON, and webhook_secrets the endpoint's signing secrets";
+
 fn justifi_delivery(secret: &str, timestamp: &str, body: &str) -> Value {
     let sig = hmac_hex(secret, format!("{timestamp}.{body}").as_bytes());
     json!({"Justifi-Timestamp": timestamp, "JUSTIFI-SIGNATURE": sig, "Content-Type": "application/json"})
@@ -76,7 +83,7 @@ fn justifi_checks_signature_secret_rotation_and_time() {
     c.verify(&justifi_delivery("sigk_old", &ts, body), body.as_bytes()).expect("a rotated-out secret still verifies");
 
     let bad = refused(c.verify(&justifi_delivery("sigk_wrong", &ts, body), body.as_bytes()));
-    assert_eq!(bad, "bad signature: JUSTIFI-SIGNATURE matches none of the webhook_secrets");
+    assert_eq!(bad, JUSTIFI_BAD_SIGNATURE);
     let tampered = body.replace("succeeded", "failed");
     refused(c.verify(&justifi_delivery("sigk_new", &ts, body), tampered.as_bytes()));
 
@@ -110,6 +117,31 @@ fn justifi_checks_signature_secret_rotation_and_time() {
 
     let failure = format!("{:?}", c.verify(&justifi_delivery("sigk_wrong", &ts, body), body.as_bytes()));
     assert!(!failure.contains("sigk_new") && !failure.contains("sigk_old"), "a configured secret leaked: {failure}");
+}
+
+#[test]
+fn a_re_serialized_body_is_pointed_at() {
+    let raw =
+        r#"{"id":"evt_1","event_name":"checkout.completion.succeeded","data":{"id":"chc_1","checkout_id":"cho_1"}}"#;
+    let reserialized = serde_json::to_string_pretty(&serde_json::from_str::<Value>(raw).unwrap()).unwrap();
+    let ts = now().to_string();
+    let justifi = client("justifi", json!({"webhook_secrets": ["sigk_1"]}));
+    let headers = justifi_delivery("sigk_1", &ts, raw);
+    justifi.verify(&headers, raw.as_bytes()).expect("the raw bytes verify");
+    assert_eq!(refused(justifi.verify(&headers, reserialized.as_bytes())), JUSTIFI_BAD_SIGNATURE);
+
+    let recharge = client("recharge", json!({"webhook_secrets": ["shpss_1"], "accept_legacy_webhook_signature": true}));
+    let v1 = hmac_hex("shpss_1", format!("{ts}.{raw}").as_bytes());
+    let e = refused(
+        recharge.verify(&json!({"X-Recharge-Webhook-Signature": format!("t={ts},v1={v1}")}), reserialized.as_bytes()),
+    );
+    assert_eq!(
+        e,
+        format!("bad signature: no v1 in X-Recharge-Webhook-Signature matches the webhook_secrets; {RAW_BODY}")
+    );
+    let legacy = hex::encode(Sha256::new().chain_update("shpss_1").chain_update(raw).finalize());
+    let e = refused(recharge.verify(&json!({"X-Recharge-Hmac-Sha256": legacy}), reserialized.as_bytes()));
+    assert_eq!(e, format!("bad signature: X-Recharge-Hmac-Sha256 matches none of the webhook_secrets; {RAW_BODY}"));
 }
 
 #[test]

@@ -1,4 +1,6 @@
-// Types for storefront-checkout (docs/contract.md). Amounts are integers in minor units.
+// Types for storefront-checkout (docs/contract.md). Amounts are integers in minor units, as
+// Numbers: a BigInt anywhere in a request is an InvalidRequestError (a ConfigError in a
+// configuration) naming the field, as JSON has no BigInt.
 
 export type Provider = 'justifi' | 'recharge' | 'payfect';
 

@@ -181,9 +181,33 @@ function settle(status, text) {
   return body;
 }
 
-function encode(value) {
+/**
+ * The path (`amount`, `line_items[0].unit_amount`) of the first BigInt inside `value`, or null.
+ * JSON has no BigInt, so JSON.stringify would throw a bare TypeError naming no field.
+ */
+function bigIntPath(value, path) {
+  if (typeof value === 'bigint') return path;
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, item] of Object.entries(value)) {
+    const found = bigIntPath(item, Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/**
+ * `value` (a request, or with `Refusal` = ConfigError a configuration) as JSON text. A BigInt
+ * anywhere in it is refused with the binding's own error naming the field, as the library
+ * refuses a bad field.
+ */
+function encode(value, Refusal = errors.InvalidRequestError) {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new TypeError('a request is a plain object');
+  }
+  const path = bigIntPath(value, '');
+  if (path !== null) {
+    throw new Refusal({ status: Refusal.status, code: Refusal === errors.ConfigError ? 'config' : 'invalid_request',
+      message: `${path}: must be a Number, not a BigInt (JSON has none: write 1799, not 1799n; amounts are integers in minor units)` });
   }
   return JSON.stringify(value);
 }
@@ -200,7 +224,7 @@ class Client {
     const lib = load();
     const handle = [null];
     const out = [null];
-    const status = lib.clientNew(encode(config), handle, out);
+    const status = lib.clientNew(encode(config, errors.ConfigError), handle, out);
     settle(status, out[0]);
     this._handle = handle[0];
     this._closing = false;

@@ -15,6 +15,9 @@ from setuptools.dist import Distribution
 
 HERE = Path(__file__).resolve().parent
 RUST = HERE / "rust"
+# The project's README, the package's long description: beside this file in the wheel's and
+# the sdist's build trees (scripts/package puts it there), two levels up in a checkout.
+README = next(p for p in (HERE / "README.md", HERE.parents[1] / "README.md") if p.is_file())
 
 
 class BuildWithCargo(build_py):
@@ -42,4 +45,9 @@ class PlatformDistribution(Distribution):
         return RUST.is_dir()
 
 
-setup(cmdclass={"build_py": BuildWithCargo}, distclass=PlatformDistribution)
+setup(
+    cmdclass={"build_py": BuildWithCargo},
+    distclass=PlatformDistribution,
+    long_description=README.read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+)

@@ -668,7 +668,11 @@ impl Provider for Justifi {
         let sig = headers.require("JUSTIFI-SIGNATURE")?;
         let message: [&[u8]; 3] = [timestamp.as_bytes(), b".", body];
         if !secrets.iter().any(|secret| hmac_sha256_matches(secret, &message, sig)) {
-            return Err(signature("bad signature: JUSTIFI-SIGNATURE matches none of the webhook_secrets"));
+            return Err(signature(
+                "bad signature: JUSTIFI-SIGNATURE matches none of the webhook_secrets; \
+                the body must be the raw bytes received, not re-serialized JSON, and webhook_secrets \
+                the endpoint's signing secrets",
+            ));
         }
         let signed_at = unix_seconds(timestamp)
             .ok_or_else(|| signature("JUSTIFI-TIMESTAMP is neither Unix seconds nor ISO 8601"))?;

@@ -367,7 +367,9 @@ impl Provider for Recharge {
             let valid = secrets.iter().any(|s| signatures.iter().any(|sig| hmac_sha256_matches(s, &message, sig)));
             if !valid {
                 return Err(signature(
-                    "bad signature: no v1 in X-Recharge-Webhook-Signature matches the webhook_secrets",
+                    "bad signature: no v1 in X-Recharge-Webhook-Signature matches the webhook_secrets; \
+                        the body must be the raw bytes received, not re-serialized JSON, and webhook_secrets \
+                        the endpoint's signing secrets",
                 ));
             }
             self.webhook.check_timestamp(signed_at, now, WEBHOOK_TOLERANCE_S)?;
@@ -385,7 +387,11 @@ impl Provider for Recharge {
                 constant_time_eq(&digest, &given)
             });
             if !valid {
-                return Err(signature("bad signature: X-Recharge-Hmac-Sha256 matches none of the webhook_secrets"));
+                return Err(signature(
+                    "bad signature: X-Recharge-Hmac-Sha256 matches none of the webhook_secrets; \
+                    the body must be the raw bytes received, not re-serialized JSON, and webhook_secrets \
+                    the endpoint's signing secrets",
+                ));
             }
         } else {
             return Err(signature(

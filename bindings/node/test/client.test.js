@@ -75,7 +75,7 @@ test('errors carry the error object, one class per status', async () => {
   const client = new sc.Client(justifiConfig());
   await assert.rejects(client.create({ amount: '17.99', description: 'x' }), (e) => {
     assert.ok(e instanceof sc.InvalidRequestError && e instanceof sc.CheckoutError && e instanceof Error);
-    assert.deepEqual([e.status, e.code, e.message], [4, 'invalid_request', 'amount: must be a positive integer']);
+    assert.deepEqual([e.status, e.code, e.message], [4, 'invalid_request', 'amount: must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)']);
     return true;
   });
   await assert.rejects(client.get('cho_missing'), (e) => {
@@ -96,6 +96,52 @@ test('errors carry the error object, one class per status', async () => {
   const settled = await recharge.complete({ checkout_id: other.id, payment_token: 'tok_visa' });
   assert.deepEqual([settled.payment_status, settled.confirmed_by], ['pending', 'checkout_get']);
   assert.match(settled.pending_reason, /before charging again/);
+  client.close();
+});
+
+const MINOR_UNITS = 'amount: must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)';
+
+test('a decimal amount says minor units', async () => {
+  const client = new sc.Client(justifiConfig());
+  await assert.rejects(client.create({ amount: 17.99, description: 'x' }), (e) => {
+    assert.ok(e instanceof sc.InvalidRequestError);
+    assert.equal(e.message, MINOR_UNITS);
+    return true;
+  });
+  client.close();
+});
+
+test('a currency outside ISO 4217 is refused before anything is sent', async () => {
+  const before = (await http('GET', `${sandbox.url}/__sandbox/counters`)).body;
+  const client = new sc.Client(justifiConfig());
+  await assert.rejects(client.create({ amount: 1799, currency: 'dollars', description: 'x' }), (e) => {
+    assert.ok(e instanceof sc.InvalidRequestError);
+    assert.equal(e.message, 'currency: dollars is not an ISO 4217 currency with minor units, nor usdt or usdc');
+    return true;
+  });
+  client.close();
+  const after = (await http('GET', `${sandbox.url}/__sandbox/counters`)).body;
+  assert.deepEqual([after.token_grants, after.requests], [before.token_grants, before.requests], 'no token fetch, no request');
+});
+
+test('a BigInt is the binding\'s own error naming the field, not a bare TypeError', async () => {
+  const client = new sc.Client(justifiConfig());
+  const bigint = '{field}: must be a Number, not a BigInt (JSON has none: write 1799, not 1799n; amounts are integers in minor units)';
+  await assert.rejects(client.create({ amount: 1799n, description: 'x' }), (e) => {
+    assert.ok(e instanceof sc.InvalidRequestError && e instanceof sc.CheckoutError);
+    assert.deepEqual([e.status, e.code, e.message], [4, 'invalid_request', bigint.replace('{field}', 'amount')]);
+    return true;
+  });
+  assert.throws(() => client.createSync({ line_items: [{ name: 'x', unit_amount: 250n, quantity: 1 }] }), (e) => {
+    assert.ok(e instanceof sc.InvalidRequestError);
+    assert.equal(e.message, bigint.replace('{field}', 'line_items[0].unit_amount'));
+    return true;
+  });
+  assert.throws(() => new sc.Client(justifiConfig({ timeout_ms: 5000n })), (e) => {
+    assert.ok(e instanceof sc.ConfigError);
+    assert.deepEqual([e.status, e.code, e.message], [5, 'config', bigint.replace('{field}', 'timeout_ms')]);
+    return true;
+  });
   client.close();
 });
 

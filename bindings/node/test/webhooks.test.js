@@ -23,6 +23,17 @@ test('a valid delivery verifies, async and sync, from a Buffer or a string', asy
   client.close();
 });
 
+test('a re-serialized body is pointed at', async () => {
+  const client = justifi(['sigk_1']);
+  const reencoded = JSON.stringify(JSON.parse(BODY), null, 2);
+  await assert.rejects(client.verifyWebhook(signed('sigk_1'), reencoded), (e) => {
+    assert.ok(e instanceof sc.SignatureError);
+    assert.equal(e.message, "bad signature: JUSTIFI-SIGNATURE matches none of the webhook_secrets; the body must be the raw bytes received, not re-serialized JSON, and webhook_secrets the endpoint's signing secrets");
+    return true;
+  });
+  client.close();
+});
+
 test('refusals say which check failed', async () => {
   const client = justifi(['sigk_1']);
   const cases = [

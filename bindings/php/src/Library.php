@@ -21,21 +21,44 @@ final class Library
     /** The FFI scope of the header writePreloadHeader() writes. */
     public const SCOPE = 'STOREFRONT_CHECKOUT';
 
+    /** The README section that says how to allow FFI under PHP-FPM. */
+    public const FPM_SECTION = 'README.md, "PHP under PHP-FPM"';
+
     /**
      * The library: the scope `ffi.preload` declared at server start when there is one (see
      * writePreloadHeader(); the way for `ffi.enable=preload`, PHP's default), else loaded here
      * (which needs `ffi.enable=true`, or the CLI).
+     *
+     * @throws ConfigException when PHP has no FFI or its `ffi.enable` setting forbids it here
+     *     (PHP-FPM's default): the message names the setting and the README section to read,
+     *     so that `catch (CheckoutException)` sees it instead of a blank 500.
      */
     public static function ffi(): \FFI
     {
         if (self::$ffi === null) {
+            if (!extension_loaded('ffi')) {
+                throw self::restricted('PHP has no FFI extension (install or enable it, e.g. Debian\'s php-ffi)');
+            }
             try {
                 self::$ffi = \FFI::scope(self::SCOPE);
             } catch (\FFI\Exception) {
-                self::$ffi = \FFI::cdef(self::declarations(self::header()), self::path());
+                try {
+                    self::$ffi = \FFI::cdef(self::declarations(self::header()), self::path());
+                } catch (\FFI\Exception $e) {
+                    throw self::restricted('FFI is not allowed here (ffi.enable=' . ini_get('ffi.enable') . ': '
+                        . $e->getMessage() . ')');
+                }
             }
         }
         return self::$ffi;
+    }
+
+    /** The ConfigException for a PHP that cannot load the library through FFI. */
+    private static function restricted(string $why): ConfigException
+    {
+        return new ConfigException(['status' => 5, 'code' => 'config', 'message' => "ffi: $why. Under PHP-FPM, set "
+            . 'php_admin_value[ffi.enable] = true in the pool, or preload the library with ffi.preload: see '
+            . self::FPM_SECTION]);
     }
 
     /**

@@ -121,7 +121,7 @@ final class ClientTest extends TestCase
             $client->create(['amount' => '17.99', 'description' => 'x']);
             $this->fail('no exception');
         } catch (InvalidRequestException $e) {
-            $this->assertSame([4, 4, 'invalid_request', 'amount: must be a positive integer'],
+            $this->assertSame([4, 4, 'invalid_request', 'amount: must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)'],
                 [$e->status, $e->getCode(), $e->errorCode, $e->getMessage()]);
         }
         try {
@@ -145,6 +145,51 @@ final class ClientTest extends TestCase
         $settled = $recharge->complete(['checkout_id' => $other['id'], 'payment_token' => 'tok_visa']);
         $this->assertSame(['pending', 'checkout_get'], [$settled['payment_status'], $settled['confirmed_by']]);
         $this->assertStringContainsString('before charging again', $settled['pending_reason']);
+    }
+
+    private const MINOR_UNITS = 'amount: must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)';
+
+    public function testADecimalAmountSaysMinorUnits(): void
+    {
+        try {
+            self::justifi()->create(['amount' => 17.99, 'description' => 'x']);
+            $this->fail('no exception');
+        } catch (InvalidRequestException $e) {
+            $this->assertSame(self::MINOR_UNITS, $e->getMessage());
+        }
+    }
+
+    public function testACurrencyOutsideIso4217IsRefusedBeforeAnythingIsSent(): void
+    {
+        [, $before] = Sandbox::http('GET', Sandbox::url() . '/__sandbox/counters');
+        try {
+            self::justifi()->create(['amount' => 1799, 'currency' => 'dollars', 'description' => 'x']);
+            $this->fail('no exception');
+        } catch (InvalidRequestException $e) {
+            $this->assertSame('currency: dollars is not an ISO 4217 currency with minor units, nor usdt or usdc',
+                $e->getMessage());
+        }
+        [, $after] = Sandbox::http('GET', Sandbox::url() . '/__sandbox/counters');
+        $this->assertSame([$before['token_grants'], $before['requests']], [$after['token_grants'], $after['requests']],
+            'no token fetch, no request');
+    }
+
+    /** PHP-FPM's default ffi.enable=preload forbids FFI outside preloaded code, as 0 does everywhere. */
+    public function testARestrictedFfiIsAConfigExceptionNamingTheReadmeSection(): void
+    {
+        $src = dirname(__DIR__) . '/src';
+        $script = 'foreach (["exceptions.php", "Library.php", "Client.php"] as $f) { require ' . var_export($src, true)
+            . ' . "/" . $f; } try { new StorefrontCheckout\\Client(["provider" => "justifi"]); echo "no exception"; } '
+            . 'catch (StorefrontCheckout\\CheckoutException $e) { echo get_class($e), "|", $e->getCode(), "|", $e->getMessage(); }';
+        $process = proc_open([PHP_BINARY, '-d', 'ffi.enable=0', '-r', $script],
+            [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+        $out = stream_get_contents($pipes[1]);
+        $err = stream_get_contents($pipes[2]);
+        $this->assertSame(0, proc_close($process), $out . $err);
+        [$class, $code, $message] = explode('|', $out, 3) + ['', '', ''];
+        $this->assertSame(['StorefrontCheckout\\ConfigException', '5'], [$class, $code], $out . $err);
+        $this->assertStringStartsWith('ffi: FFI is not allowed here (ffi.enable=0: ', $message);
+        $this->assertStringEndsWith('see README.md, "PHP under PHP-FPM"', $message);
     }
 
     public function testNetworkTimeoutAndRateLimitErrors(): void

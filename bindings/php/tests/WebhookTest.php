@@ -35,6 +35,18 @@ final class WebhookTest extends TestCase
         $this->assertSame('evt_1', $client->verifyWebhook(self::signed('sigk_old'), self::BODY)['event_id']);
     }
 
+    /** A framework's parsed and re-encoded JSON body: the message points at the body. */
+    public function testAReSerializedBodyIsPointedAt(): void
+    {
+        $reencoded = json_encode(json_decode(self::BODY, true), JSON_PRETTY_PRINT);
+        try {
+            self::justifi(['sigk_new'])->verifyWebhook(self::signed('sigk_new'), $reencoded);
+            $this->fail('accepted a re-serialized body');
+        } catch (SignatureException $e) {
+            $this->assertSame("bad signature: JUSTIFI-SIGNATURE matches none of the webhook_secrets; the body must be the raw bytes received, not re-serialized JSON, and webhook_secrets the endpoint's signing secrets", $e->getMessage());
+        }
+    }
+
     public function testEveryRefusalSaysWhichCheckFailed(): void
     {
         $client = self::justifi(['sigk_new']);

@@ -62,6 +62,26 @@ def test_recharge_flow(recharge):
     assert recharge.get(checkout["id"])["status"] == "complete"
 
 
+def test_the_readme_variables_keep_a_sandbox_checkout_on_the_sandbox(sandbox_url, monkeypatch):
+    """The README's JUSTIFI_* exports name no hosted origin: a loopback base_url serves its own
+    hosted pages, and *_HOSTED_BASE_URL names another origin."""
+    monkeypatch.setenv("JUSTIFI_BASE_URL", sandbox_url)
+    monkeypatch.setenv("JUSTIFI_CLIENT_ID", "test_sandbox_client_id")
+    monkeypatch.setenv("JUSTIFI_CLIENT_SECRET", "test_sandbox_client_secret")
+    monkeypatch.setenv("JUSTIFI_SUB_ACCOUNT", "acc_5Et9iXrSSAZR2KSouQGAWi")
+    with sc.Client({"provider": "justifi"}) as client:
+        checkout = donut(client)
+        assert client.redirect_url({"checkout_id": checkout["id"]})["url"] == f"{sandbox_url}/hosted-checkout/{checkout['id']}"
+    monkeypatch.setenv("RECHARGE_HOSTED_BASE_URL", "https://pay.shop.test")
+    with sc.Client({"provider": "recharge", "base_url": sandbox_url, "api_token": "test_recharge_token"}) as client:
+        checkout = client.create({"provider_options": SEED_002})
+        assert client.redirect_url({"checkout_id": checkout["id"]})["url"].startswith("https://pay.shop.test/r/checkout/")
+    monkeypatch.setenv("PAYFECT_HOSTED_BASE_URL", "https://pay.shop.test")
+    with sc.Client({"provider": "payfect", "base_url": sandbox_url, "api_key": "test_payfect_key"}) as client:
+        checkout = client.create({"amount": 2050, "currency": "usdt", "description": "Standard Plan"})
+        assert client.redirect_url({"checkout_id": checkout["id"]})["url"].startswith(f"{sandbox_url}/payfect/")
+
+
 def test_payfect_flow(payfect):
     checkout = payfect.create({"amount": 2050, "currency": "usdt", "description": "Standard Plan"})
     url = payfect.redirect_url({"checkout_id": checkout["id"]})["url"]
@@ -72,7 +92,7 @@ def test_payfect_flow(payfect):
 def test_error_classes_carry_the_error_object(justifi, recharge, payfect, sandbox_url):
     with pytest.raises(sc.InvalidRequestError) as e:
         justifi.create({"amount": "17.99", "description": "x"})
-    assert (e.value.status, e.value.code, e.value.message) == (4, "invalid_request", "amount: must be a positive integer")
+    assert (e.value.status, e.value.code, e.value.message) == (4, "invalid_request", "amount: must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)")
     with pytest.raises(sc.NotFoundError) as e:
         justifi.get("cho_missing")
     assert (e.value.http_status, e.value.provider_code, e.value.provider) == (404, "resource_not_found", "justifi")
@@ -92,6 +112,26 @@ def test_error_classes_carry_the_error_object(justifi, recharge, payfect, sandbo
     settled = recharge.complete({"checkout_id": other["id"], "payment_token": "tok_visa"})
     assert (settled["payment_status"], settled["confirmed_by"]) == ("pending", "checkout_get")
     assert "before charging again" in settled["pending_reason"]
+
+
+MINOR_UNITS = "amount: must be a positive integer in minor units (1799 for 17.99 USD, 1799 for 1799 JPY)"
+
+
+def test_a_decimal_amount_says_minor_units(justifi):
+    with pytest.raises(sc.InvalidRequestError) as e:
+        justifi.create({"amount": 17.99, "description": "x"})
+    assert e.value.message == MINOR_UNITS
+
+
+def test_a_currency_outside_iso_4217_is_refused_before_anything_is_sent(sandbox_url):
+    before = http("GET", f"{sandbox_url}/__sandbox/counters")[1]
+    with sc.Client(justifi_config(sandbox_url)) as client:
+        with pytest.raises(sc.InvalidRequestError) as e:
+            client.create({"amount": 1799, "currency": "dollars", "description": "x"})
+    assert e.value.message == "currency: dollars is not an ISO 4217 currency with minor units, nor usdt or usdc"
+    after = http("GET", f"{sandbox_url}/__sandbox/counters")[1]
+    assert (after["token_grants"], after["requests"]) == (before["token_grants"], before["requests"]), \
+        "no token fetch, no request"
 
 
 def test_network_timeout_and_rate_limit_errors(sandbox_url):

@@ -43,6 +43,13 @@ def test_justifi_valid_and_rotated():
     assert client.verify_webhook(lower, BODY)["type"] == "checkout.completed"
 
 
+def test_a_re_serialized_body_is_pointed_at():
+    reencoded = json.dumps(json.loads(BODY), indent=2).encode()
+    with pytest.raises(sc.SignatureError) as e:
+        justifi(["sigk_current"]).verify_webhook(signed("sigk_current"), reencoded)
+    assert e.value.message == ("bad signature: JUSTIFI-SIGNATURE matches none of the webhook_secrets; the body must be the raw bytes received, not re-serialized JSON, and webhook_secrets the endpoint's signing secrets")
+
+
 @pytest.mark.parametrize("headers, body, message", [
     (signed("sigk_current"), BODY.replace(b"cho_1", b"cho_2"), "bad signature"),
     (signed("sigk_wrong"), BODY, "bad signature"),
