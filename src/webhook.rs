@@ -147,8 +147,28 @@ pub struct WebhookEvent {
     /// `X-Recharge-Topic`), as received: anyone on the path can change it, so nothing in the
     /// event is derived from it. Null for providers that sign their event name.
     pub unsigned_topic: Option<String>,
+    /// For an event about a refund (JustiFi `payment.refunded`, `payment.refund.updated`; a
+    /// signed ReCharge charge whose `total_refunds` is above zero): what it says of the refund,
+    /// from the signed body. Null for other events.
+    pub refund: Option<RefundEvent>,
     /// The event's payload as received.
     pub data: Value,
+}
+
+/// A refund as a webhook reports it.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct RefundEvent {
+    /// JustiFi's refund id (`re_...`); null for ReCharge, which numbers no refunds.
+    pub id: Option<String>,
+    /// The refunded payment (JustiFi's payment, ReCharge's charge).
+    pub payment_id: Option<String>,
+    /// This refund's amount, minor units (JustiFi); null where the event gives only a total.
+    pub amount: Option<u64>,
+    /// Everything refunded of the payment so far, minor units (ReCharge's `total_refunds`);
+    /// null where the event does not say.
+    pub amount_refunded: Option<u64>,
+    /// `pending | succeeded | failed`, where the event says.
+    pub status: Option<String>,
 }
 
 #[cfg(test)]

@@ -331,6 +331,22 @@ fn a_refused_connection_is_a_retryable_network_error() {
 }
 
 #[test]
+fn a_refused_connection_names_the_origin_and_says_what_to_do() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cfg = config(&format!("http://127.0.0.1:{port}"));
+    cfg["max_retries"] = 0.into();
+    let client = lib().client(&cfg).unwrap();
+    let (_, e) = client.call(Op::Create, &json!({"amount": 1799, "description": "x"})).unwrap_err();
+    assert_eq!(
+        e["error"]["message"],
+        format!(
+            "connection refused by http://127.0.0.1:{port}: nothing is listening there; if it is the local sandbox, \
+             start it (checkout-sandbox --port {port}), or check base_url"
+        )
+    );
+}
+
+#[test]
 fn a_silent_provider_is_a_timeout() {
     let stub = Stub::start(0, "");
     let mut cfg = payfect_config(&stub.base_url);

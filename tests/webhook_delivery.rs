@@ -123,3 +123,53 @@ fn the_sandbox_never_delivers_off_loopback() {
     }
     panic!("no delivery was recorded");
 }
+
+/// Refund events (JustiFi `payment.refunded`, ReCharge's refunded charge) verify, and carry
+/// the refund as the signed body gives it.
+#[test]
+fn refund_events_verify_and_carry_the_refund() {
+    let s = sandbox();
+    let receiver = Receiver::start(0);
+    set_webhook(&s, "justifi", &receiver.url, "sigk_sandbox");
+    set_webhook(&s, "recharge", &receiver.url, "recharge-client-secret");
+    let mut cfg = config(&s.base_url());
+    cfg["webhook_secrets"] = json!(["sigk_sandbox"]);
+    let justifi = lib().client(&cfg).unwrap();
+    let id = justifi.call(Op::Create, &json!({"amount": 1799, "description": "Donut"})).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    justifi.call(Op::Complete, &json!({"checkout_id": id, "payment_token": tokenize(&s, "4242424242424242")})).unwrap();
+    let before = receiver.wait_for(2).len();
+    justifi.call(Op::Refund, &json!({"checkout_id": id, "amount": 500})).unwrap();
+    let refunds = justifi.call(Op::Refunds, &json!({"checkout_id": id})).unwrap();
+    let events: Vec<Value> = receiver.wait_for(before + 1).iter().map(|d| verify(&justifi, d)).collect();
+    let event = events.iter().find(|e| e["type"] == "payment.refunded").expect("a payment.refunded event");
+    assert_eq!(
+        event["refund"],
+        json!({"id": refunds["refunds"][0]["id"], "payment_id": refunds["payment_id"], "amount": 500,
+            "amount_refunded": null, "status": "succeeded"})
+    );
+    assert!(events.iter().filter(|e| e["type"] != "payment.refunded").all(|e| e["refund"].is_null()));
+
+    let mut rcfg = recharge_config(&s.base_url());
+    rcfg["webhook_secrets"] = json!(["recharge-client-secret"]);
+    let recharge = lib().client(&rcfg).unwrap();
+    let token =
+        recharge.call(Op::Create, &json!({"provider_options": common::fixture("seed_002_create.json")})).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    recharge.call(Op::Complete, &json!({"checkout_id": token, "payment_token": "tok_visa"})).unwrap();
+    let seen = receiver.wait_for(events.len() + 1).len();
+    recharge.call(Op::Refund, &json!({"checkout_id": token, "amount": 1000})).unwrap();
+    let refunds = recharge.call(Op::Refunds, &json!({"checkout_id": token})).unwrap();
+    let deliveries = receiver.wait_for(seen + 1);
+    let event = verify(&recharge, deliveries.last().unwrap());
+    assert_eq!((event["type"].as_str(), event["unsigned_topic"].as_str()), (Some("charge"), Some("charge/refunded")));
+    assert_eq!(
+        event["refund"],
+        json!({"id": null, "payment_id": refunds["payment_id"], "amount": null, "amount_refunded": 1000,
+            "status": "succeeded"})
+    );
+}

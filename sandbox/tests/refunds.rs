@@ -711,14 +711,16 @@ fn recharge_refund_faults_before_record_nothing_and_after_record_once() {
 
 #[test]
 fn a_refund_in_flight_holds_off_another_of_the_same_payment() {
-    let config = SandboxConfig { refund_delay: Duration::from_millis(400), ..SandboxConfig::default() };
+    // Long enough that the second and third calls arrive while the first is in flight, even on
+    // a loaded machine.
+    let config = SandboxConfig { refund_delay: Duration::from_millis(2000), ..SandboxConfig::default() };
     let s = Sandbox::start(config).unwrap();
     let j = JustiFi::new(&s);
     let (cho, _) = j.paid_checkout(1000, "pm_test_visa");
     let path = format!("/v1/checkouts/{cho}/refunds");
     std::thread::scope(|scope| {
         let first = scope.spawn(|| j.call("POST", &path, Some("k1"), Some(json!({"amount": 100}))));
-        std::thread::sleep(Duration::from_millis(150));
+        std::thread::sleep(Duration::from_millis(300));
         let same_key = j.call("POST", &path, Some("k1"), Some(json!({"amount": 100})));
         refused(&same_key, 409, Some("idempotency_request_in_progress"));
         refused(&j.call("POST", &path, Some("k2"), Some(json!({"amount": 100}))), 409, Some("refund_in_progress"));
@@ -731,7 +733,7 @@ fn a_refund_in_flight_holds_off_another_of_the_same_payment() {
     let (_, charge) = r.paid_checkout();
     std::thread::scope(|scope| {
         let first = scope.spawn(|| r.refund(&charge, json!({"amount": "1.00"}), None));
-        std::thread::sleep(Duration::from_millis(150));
+        std::thread::sleep(Duration::from_millis(300));
         let second = r.refund(&charge, json!({"amount": "1.00"}), None);
         assert_eq!(
             (second.status, &second.body),

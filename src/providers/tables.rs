@@ -18,12 +18,12 @@ fn provider(config: Value) -> Box<dyn Provider> {
 }
 
 fn justifi() -> Box<dyn Provider> {
-    provider(json!({"provider": "justifi", "base_url": "http://127.0.0.1:9", "client_id": "id",
+    provider(json!({"provider": "justifi", "base_url": "https://api.justifi.example", "client_id": "id",
         "client_secret": "secret", "sub_account": "acc_1"}))
 }
 
 fn recharge() -> Box<dyn Provider> {
-    provider(json!({"provider": "recharge", "base_url": "http://127.0.0.1:9", "api_token": "tok"}))
+    provider(json!({"provider": "recharge", "base_url": "https://api.recharge.example", "api_token": "tok"}))
 }
 
 fn payfect() -> Box<dyn Provider> {

@@ -41,12 +41,12 @@ pub(super) fn attempt(
         Some(body) => run(agent, builder.header("Content-Type", req.content_type).body(body), shorter),
         None => run(agent, builder.body(()), shorter),
     };
-    let mut resp = sent.map_err(|e| classify(e, via))?;
+    let mut resp = sent.map_err(|e| classify(e, via, req.url))?;
     let status = resp.status().as_u16();
     let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let request_id = header("request-id");
     let retry_after = header("retry-after").and_then(|v| retry_after(&v, SystemTime::now()));
-    let body = read_body(resp.body_mut(), via)?;
+    let body = read_body(resp.body_mut(), via, req.url)?;
     Ok(HttpResponse { status, request_id, retry_after, body })
 }
 
@@ -54,7 +54,7 @@ pub(super) fn attempt(
 /// after decompression: ureq's own limit counts the bytes on the wire, so a small gzip body
 /// could inflate to gigabytes. A larger body, or one nesting JSON deeper than
 /// [`MAX_JSON_DEPTH`], is a failure of an attempt that reached the server.
-fn read_body(body: &mut ureq::Body, via: Option<&ProxyRoute>) -> std::result::Result<Vec<u8>, Failure> {
+fn read_body(body: &mut ureq::Body, via: Option<&ProxyRoute>, url: &str) -> std::result::Result<Vec<u8>, Failure> {
     use std::io::Read;
     let sent = |status, message: String| Failure { error: Box::new(Error::new(status, message)), unsent: false };
     // Room for the whole body at once where its length is known (and plausible), so that
@@ -64,7 +64,7 @@ fn read_body(body: &mut ureq::Body, via: Option<&ProxyRoute>) -> std::result::Re
     body.as_reader().take(MAX_RESPONSE_BYTES + 1).read_to_end(&mut out).map_err(|e| {
         // The reader wraps ureq's own errors (a timeout mid-body among them) in `io::Error`;
         // `From` unwraps them, so that a timeout is classified as one and not as I/O.
-        let mut f = classify(ureq::Error::from(e), via);
+        let mut f = classify(ureq::Error::from(e), via, url);
         f.unsent = false;
         f
     })?;
@@ -100,21 +100,39 @@ fn run<S: ureq::AsSendBody>(
 /// nothing is sent before the connection (to the provider or through `via`, the proxy) is
 /// made and its TLS handshake done, so a refused or failed connection, a proxy refusing the
 /// tunnel and a failed handshake are never sent.
-fn classify(e: ureq::Error, via: Option<&ProxyRoute>) -> Failure {
+///
+/// The message names what refused or failed: the proxy (host and port, never credentials), or
+/// the request's origin (scheme, host and port: a path could carry an id), and says what to
+/// check, for a loopback origin that the local sandbox may not be running.
+fn classify(e: ureq::Error, via: Option<&ProxyRoute>, url: &str) -> Failure {
     use ureq::Error as U;
     use ureq::Timeout as T;
     let unsent = |status, message: String| Failure { error: Box::new(Error::new(status, message)), unsent: true };
     let maybe_sent = |status, message: String| Failure { error: Box::new(Error::new(status, message)), unsent: false };
-    // What the connection is made to: the proxy when there is one, else the provider's host;
+    // What the connection is made to: the proxy when there is one, else the provider's origin;
     // and who a TLS handshake was with (an https proxy makes one of its own first).
-    let peer = via.map_or_else(|| "the provider's host".to_owned(), ProxyRoute::describe);
+    let origin = url::Url::parse(url).ok();
+    let peer = match (via, &origin) {
+        (Some(route), _) => route.describe(),
+        (None, Some(o)) => o.origin().ascii_serialization(),
+        (None, None) => "the provider's host".to_owned(),
+    };
+    let refused_hint = match (via, &origin) {
+        (Some(_), _) => ": check the proxy settings (proxy, HTTPS_PROXY)".to_owned(),
+        (None, Some(o)) if crate::config::is_loopback(o) => format!(
+            ": nothing is listening there; if it is the local sandbox, start it (checkout-sandbox --port {}), \
+             or check base_url",
+            o.port_or_known_default().unwrap_or_default()
+        ),
+        (None, _) => ": check base_url and the network".to_owned(),
+    };
     let tls_peer = match via {
         Some(route) if route.proxy.protocol() == ProxyProtocol::Https => format!("{peer} or the provider"),
         _ => "the provider".to_owned(),
     };
     match e {
         U::Io(io) if io.kind() == io::ErrorKind::ConnectionRefused => {
-            unsent(Status::Network, format!("connection refused by {peer}"))
+            unsent(Status::Network, format!("connection refused by {peer}{refused_hint}"))
         }
         U::Io(io) if io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()).is_some_and(in_handshake) => {
             unsent(Status::Network, format!("TLS handshake with {tls_peer} failed: {io}"))

@@ -11,7 +11,7 @@ use crate::response::{
     RefundStatus, RefundSummary, Refunds,
 };
 use crate::timestamp;
-use crate::webhook::{signature, WebhookEvent};
+use crate::webhook::{signature, RefundEvent, WebhookEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
@@ -562,11 +562,15 @@ struct EventObject {
     data: EventData,
 }
 
-/// The `data` of an event, the fields read.
+/// The `data` of an event, the fields read (a refund event's `data` is a `Refund`: spec
+/// `x-webhooks.refunds`).
 #[derive(Deserialize, Default)]
 struct EventData {
     id: Option<String>,
     checkout_id: Option<String>,
+    payment_id: Option<String>,
+    amount: Option<MinorUnits>,
+    status: Option<String>,
 }
 
 /// A JustiFi event → the normalized event: `event_name` → `type`, `data.id` → `object_id`;
@@ -575,6 +579,19 @@ struct EventData {
 pub fn event(body: Value) -> Result<WebhookEvent, crate::error::Error> {
     let e = EventObject::deserialize(&body).map_err(|e| signature(format!("body is not a JustiFi event ({e})")))?;
     let kind = e.event_name.ok_or_else(|| signature("body is not a JustiFi event: no event_name"))?;
+    let refund = matches!(kind.as_str(), "payment.refunded" | "payment.refund.updated").then(|| RefundEvent {
+        id: e.data.id.clone(),
+        payment_id: e.data.payment_id.clone(),
+        amount: e.data.amount.map(|a| a.0),
+        amount_refunded: None,
+        // `Refund.status` (spec: `pending | succeeded | failed`; justifi-node's `RefundStatus`
+        // writes `success`).
+        status: match e.data.status.as_deref() {
+            Some("succeeded" | "success") => Some("succeeded".to_owned()),
+            Some(s @ ("pending" | "failed")) => Some(s.to_owned()),
+            _ => None,
+        },
+    });
     let (checkout_id, payment_status) = match kind.as_str() {
         "checkout.completed" => (e.data.id.clone(), Some("succeeded")),
         "checkout.completion.succeeded" => (e.data.checkout_id, Some("succeeded")),
@@ -590,6 +607,7 @@ pub fn event(body: Value) -> Result<WebhookEvent, crate::error::Error> {
         payment_status: payment_status.map(str::to_owned),
         kind,
         unsigned_topic: None,
+        refund,
         data: body,
     })
 }

@@ -205,6 +205,7 @@ pub fn callback_event(body: Value) -> WebhookEvent {
         checkout_id: callback.id,
         payment_status: callback.status.filter(|s| s == "succeeded"),
         unsigned_topic: None,
+        refund: None,
         data: body,
     }
 }

@@ -28,7 +28,7 @@ use crate::response::{
     Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus, ProviderData, Refunds,
 };
 use crate::timestamp;
-use crate::webhook::{signature, WebhookEvent};
+use crate::webhook::{signature, RefundEvent, WebhookEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -570,6 +570,9 @@ pub fn event(body: Value, unsigned_topic: Option<&str>) -> Result<WebhookEvent, 
         token: Option<String>,
         id: Option<NumberOrText>,
         completed_at: Option<String>,
+        /// A charge's (ChemicalLuck `model/v2/charge.py` `Charge.total_refunds`, `currency`).
+        total_refunds: Option<NumberOrText>,
+        currency: Option<String>,
     }
     let (name, object) = body
         .as_object()
@@ -577,6 +580,22 @@ pub fn event(body: Value, unsigned_topic: Option<&str>) -> Result<WebhookEvent, 
         .ok_or_else(|| signature("body is not a ReCharge webhook: no object"))?;
     let object = Object::deserialize(object).map_err(|e| signature(format!("body is not a ReCharge webhook ({e})")))?;
     let is_checkout = name == "checkout";
+    // A signed charge refunded in part or in full (the `charge/refunded` topic of ChemicalLuck
+    // `model/v2/webhook.py` and RechargeSharp `WebhookTopic.ChargeRefunded`; the topic header
+    // is unsigned, so the signed `total_refunds` decides).
+    let currency = object.currency.as_deref().unwrap_or("usd").to_ascii_lowercase();
+    let refunded = object
+        .total_refunds
+        .as_ref()
+        .and_then(|t| money::to_minor(&t.text(), &currency).ok())
+        .filter(|minor| name == "charge" && *minor > 0);
+    let refund = refunded.map(|minor| RefundEvent {
+        id: None,
+        payment_id: object.id.as_ref().map(NumberOrText::text),
+        amount: None,
+        amount_refunded: Some(minor),
+        status: Some("succeeded".to_owned()),
+    });
     let object_id = object.token.clone().or_else(|| object.id.as_ref().map(NumberOrText::text));
     Ok(WebhookEvent {
         provider: PROVIDER,
@@ -586,6 +605,7 @@ pub fn event(body: Value, unsigned_topic: Option<&str>) -> Result<WebhookEvent, 
         checkout_id: if is_checkout { object.token } else { None },
         payment_status: (is_checkout && object.completed_at.is_some()).then(|| "succeeded".to_owned()),
         unsigned_topic: unsigned_topic.map(str::to_owned),
+        refund,
         data: body,
     })
 }
