@@ -43,7 +43,7 @@ struct Reading {
 }
 
 /// Every reading of the spec beyond JSON Schema's letter.
-const READINGS: [Reading; 8] = [
+const READINGS: [Reading; 11] = [
     Reading {
         line: 7236,
         quote: "type: null",
@@ -65,7 +65,25 @@ const READINGS: [Reading; 8] = [
         quote: "will include the payment method once one is attached",
         why: "a payment intent without a payment method is both a `CardPaymentIntent` and a \
               `BankAccountPaymentIntent` (line 7707), so the `oneOf` of the two in the payment intent answers \
-              is read as `anyOf`; every other `oneOf` stays one",
+              is read as `anyOf`; every other `oneOf` but the payments' (below) stays one",
+    },
+    Reading {
+        line: 10238,
+        quote: "additional refund info (or null)",
+        why: "`CheckoutRefund.refund_response`, typed `string`, is \"additional refund info (or null)\" when the \
+              refund succeeded",
+    },
+    Reading {
+        line: 2531,
+        quote: "oneOf:",
+        why: "`GetPayment` answers a `oneOf` `CardPayment` and `BankAccountPayment`, schemas that require \
+              nothing and close nothing, so every payment is both (a card payment's `payment_method.card` is an \
+              extra property of `BankAccountPaymentMethod`): read as `anyOf`, here and in `VoidPayment` (line 3185)",
+    },
+    Reading {
+        line: 3185,
+        quote: "oneOf:",
+        why: "`VoidPayment`'s answer: the same `oneOf` of the two payments, read as `anyOf`",
     },
     Reading {
         line: 107,
@@ -153,6 +171,9 @@ fn required_by_library(operation: &str) -> Value {
         }
         "POST /v1/checkout_sessions" => enveloped(json!({"required": ["checkout_session_id"]})),
         "POST /v1/payment_intents" | "GET /v1/payment_intents/{id}" => json!({"required": ["id", "amount", "status"]}),
+        // `PaymentObject`: the payment named, and its amount; `CheckoutRefundObject`: `status`.
+        "GET /v1/payments/{id}" | "POST /v1/payments/{id}/void" => enveloped(json!({"required": ["id", "amount"]})),
+        "POST /v1/checkouts/{id}/refunds" => enveloped(json!({"required": ["status"]})),
         other => panic!("{other}: the library does not call it"),
     }
 }
@@ -281,11 +302,18 @@ impl Spec {
                 schema["anyOf"] = choices;
             }
         }
+        for (path, method) in [("/payments/{id}", "get"), ("/payments/{id}/void", "post")] {
+            let data = &mut root["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+                ["allOf"][1]["properties"]["data"];
+            let choices = data.as_object_mut().unwrap().remove("oneOf").expect("the spec's oneOf");
+            data["anyOf"] = choices;
+        }
         for (schema, property, _) in NULLABLE_PER_WEB_COMPONENT {
             let at = &mut root["components"]["schemas"][schema]["properties"][property];
             at["nullable"] = true.into();
         }
         root["components"]["schemas"]["Checkout"]["properties"]["payment"]["nullable"] = true.into();
+        root["components"]["schemas"]["CheckoutRefund"]["properties"]["refund_response"]["nullable"] = true.into();
         json_schema(&mut root);
         let servers = root["servers"].clone();
         let mut operations = BTreeMap::new();
@@ -512,6 +540,14 @@ fn exchanges() -> &'static [Value] {
         client.call(Op::Get, &json!({"checkout_id": id})).unwrap();
         // A refusal, so that an error answer is checked too.
         client.call(Op::Complete, &json!({"checkout_id": id, "payment_token": pm})).unwrap_err();
+        client.call(Op::Refunds, &json!({"checkout_id": id})).unwrap();
+        client.call(Op::Refund, &json!({"checkout_id": id, "amount": 500})).unwrap();
+        client.call(Op::Refund, &json!({"checkout_id": id})).unwrap();
+        // With the caller's key the library leaves the amount to JustiFi, which refuses it.
+        client.call(Op::Refund, &json!({"checkout_id": id, "amount": 100, "idempotency_key": "too-much"})).unwrap_err();
+        let voided = client.call(Op::Create, &json!({"amount": 700, "description": "Voided"})).unwrap();
+        client.call(Op::Complete, &json!({"checkout_id": voided["id"], "payment_token": pm})).unwrap();
+        client.call(Op::Void, &json!({"checkout_id": voided["id"]})).unwrap();
         let session = client
             .call(
                 Op::RedirectUrl,
@@ -572,10 +608,15 @@ fn every_justifi_request_and_answer_follows_the_published_spec() {
         "POST /v1/payment_intents",
         "GET /v1/payment_intents/{id}",
         "POST /v1/checkout_sessions",
+        "GET /v1/payments/{id}",
+        "POST /v1/checkouts/{id}/refunds",
+        "POST /v1/payments/{id}/void",
     ] {
         let (requests, answers) = checked.get(route).copied().unwrap_or_default();
         assert!(answers > 0, "{route}: no answer was checked");
-        assert!(requests > 0 || route.starts_with("GET"), "{route}: no request was checked");
+        // GETs and `VoidPayment` have no request body.
+        let bodiless = route.starts_with("GET") || route.ends_with("/void");
+        assert!(requests > 0 || bodiless, "{route}: no request was checked");
     }
     let statuses: Vec<u64> = exchanges().iter().filter_map(|e| e["status"].as_u64()).collect();
     assert!(statuses.iter().any(|s| *s >= 400), "no error answer was checked: {statuses:?}");
@@ -646,6 +687,16 @@ fn the_spec_check_fails_on_each_departure() {
     }
 }
 
+/// The recorded read of the paid checkout whose payment is `payment_id`, and its id.
+fn paid_checkout_of(payment_id: &Value) -> (Answer, String) {
+    let read = exchanges()
+        .iter()
+        .find(|e| name(e) == "GET /v1/checkouts/{id}" && &e["response"]["data"]["successful_payment_id"] == payment_id)
+        .unwrap_or_else(|| panic!("a read of the checkout paid by {payment_id} was recorded"));
+    let id = read["response"]["data"]["id"].as_str().unwrap().to_owned();
+    (Answer::json(200, read["response"].to_string()), id)
+}
+
 /// A loopback server answering the library's requests from a queue (418 when it is empty),
 /// and `/oauth/token` with the recorded grant.
 struct Feeder {
@@ -697,6 +748,27 @@ impl Feeder {
             }
             "POST /v1/checkout_sessions" => {
                 (vec![fed], Op::RedirectUrl, json!({"payment_intent_id": "pi_fed", "success_url": success_url}))
+            }
+            // The reads a refund or void makes first: the paid checkout whose payment is the
+            // one answered, and (for a refund) that payment before any refund.
+            "GET /v1/payments/{id}" => {
+                let (checkout, id) = paid_checkout_of(&answer["data"]["id"]);
+                (vec![checkout, fed], Op::Refunds, json!({"checkout_id": id}))
+            }
+            "POST /v1/payments/{id}/void" => {
+                let (checkout, id) = paid_checkout_of(&answer["data"]["id"]);
+                (vec![checkout, fed], Op::Void, json!({"checkout_id": id}))
+            }
+            "POST /v1/checkouts/{id}/refunds" => {
+                let id = answer["data"]["checkout_id"].as_str().map(str::to_owned);
+                let payment = exchanges()
+                    .iter()
+                    .find(|e| self::name(e) == "GET /v1/payments/{id}" && e["response"]["data"]["amount_refunded"] == 0)
+                    .unwrap();
+                let (checkout, paid_id) = paid_checkout_of(&payment["response"]["data"]["id"]);
+                let payment = Answer::json(200, payment["response"].to_string());
+                let id = id.unwrap_or(paid_id);
+                (vec![checkout, payment, fed], Op::Refund, json!({"checkout_id": id, "amount": 500}))
             }
             "POST /oauth/token" => {
                 let token: &'static str = Box::leak(answer.to_string().into_boxed_str());

@@ -7,8 +7,8 @@ use super::exchange::{Exchange, Next, Refusal, WireRequest, WireResponse};
 use super::{from_config, Provider, RedirectPlan};
 use crate::error::Status;
 use crate::fields::Fields;
-use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect};
-use crate::response::{CheckoutPaymentStatus, CheckoutStatus, PaymentStatus};
+use crate::request::{CheckoutLookup, Complete, CreateCheckout, Redirect, RefundRequest};
+use crate::response::{CheckoutPaymentStatus, CheckoutStatus, PaymentStatus, ProviderData, RefundStatus, Refunds};
 use crate::transport::{Method, Replay};
 use serde_json::{json, Value};
 
@@ -246,4 +246,91 @@ fn payfect_create_from_seed_004() {
         panic!("Payfect's page is the checkout's own")
     };
     assert_eq!(id, "c_1");
+}
+
+/// A paid payment's refund state, as `checkout_refunds` reads it.
+fn paid_state(provider: &'static str, payment_id: &str, paid: u64, refunded: u64) -> Refunds {
+    Refunds {
+        provider,
+        checkout_id: "c_1".into(),
+        payment_id: Some(payment_id.into()),
+        currency: "usd".into(),
+        amount_paid: paid,
+        amount_refunded: refunded,
+        amount_refundable: paid - refunded,
+        refunds: Vec::new(),
+        provider_data: ProviderData::Parsed(Value::Null),
+    }
+}
+
+#[test]
+fn justifi_refunds_read_the_payment_then_refund_the_checkout_under_the_key() {
+    let p = justifi();
+    let ex = p.refunds("c_1".into()).unwrap();
+    assert_eq!(line(&ex.request).1, "v1/checkouts/c_1");
+    let Ok(Next::Send(payment)) = (ex.read)(answer(
+        200,
+        json!({"id": "c_1", "type": "checkout", "data": {"id": "c_1", "status": "completed", "payment_amount": 1799,
+            "successful_payment_id": "py_1"}}),
+    )) else {
+        panic!("the payment is read next")
+    };
+    assert_eq!(line(&payment.request), (Method::Get, "v1/payments/py_1".into(), vec![], None, Replay::Safe));
+    let state = done(
+        payment,
+        answer(
+            200,
+            json!({"id": "py_1", "type": "payment", "data": {"id": "py_1", "amount": 1799, "amount_refunded": 500,
+                "amount_refundable": 1299, "currency": "usd",
+                "refunds": [{"id": "re_1", "amount": 500, "status": "succeeded"}, {"id": "re_x"}]}}),
+        ),
+    );
+    assert_eq!((state.amount_paid, state.amount_refunded, state.amount_refundable), (1799, 500, 1299));
+    assert_eq!(state.refunds.len(), 1, "an entry without amount or status is left out of the list");
+
+    let req = request(json!({"checkout_id": "c_1", "amount": 700}), RefundRequest::parse);
+    let ex = p.refund(req, &state, 700, Some("key-r")).unwrap();
+    assert_eq!(
+        line(&ex.request),
+        (Method::Post, "v1/checkouts/c_1/refunds".into(), vec![], Some("key-r".into()), Replay::Safe)
+    );
+    assert_eq!(ex.request.json().unwrap(), json!({"amount": 700}), "RefundCheckout: amount (and currency)");
+    let refund = done(
+        ex,
+        answer(
+            200,
+            json!({"id": "chr_1", "type": "checkout_refund", "data": {"id": "chr_1", "checkout_id": "c_1",
+                "status": "failed", "refund_response": "invalid_amount", "refund_amount": 700}}),
+        ),
+    );
+    assert_eq!((refund.status, refund.payment_id.as_deref()), (RefundStatus::Failed, Some("py_1")));
+    assert_eq!(refund.refund_error.unwrap().message.as_deref(), Some("invalid_amount"));
+}
+
+#[test]
+fn recharge_refunds_the_charge_once_in_the_sdk_body() {
+    let p = recharge();
+    // ChemicalLuck `recharge/api/v2/charges.py` `ChargeRefundBody`: `amount` a decimal string,
+    // `full_refund` optional.
+    let state = paid_state("recharge", "512345678", 7500, 0);
+    let req = request(json!({"checkout_id": "c_1"}), RefundRequest::parse);
+    let ex = p.refund(req, &state, 7500, None).unwrap();
+    assert_eq!(
+        line(&ex.request),
+        (Method::Post, "charges/512345678/refund".into(), vec![], None, Replay::OnlyIfUnsent)
+    );
+    assert_eq!(ex.request.json().unwrap(), json!({"amount": "75.00", "full_refund": true}));
+    let part = paid_state("recharge", "512345678", 7500, 1250);
+    let ex = p.refund(request(json!({"checkout_id": "c_1"}), RefundRequest::parse), &part, 1250, None).unwrap();
+    assert_eq!(ex.request.json().unwrap(), json!({"amount": "12.50"}), "a partial refund is no full_refund");
+    let refund = done(
+        ex,
+        answer(
+            200,
+            json!({"charge": {"id": 512345678, "status": "PARTIALLY_REFUNDED", "total_price": "75.00",
+                "total_refunds": "25.00", "currency": "USD"}}),
+        ),
+    );
+    assert_eq!((refund.status, refund.amount, refund.idempotency_key), (RefundStatus::Succeeded, 1250, None));
+    assert!(payfect().refund(request(json!({"checkout_id": "c_1"}), RefundRequest::parse), &part, 1, None).is_err());
 }
