@@ -154,36 +154,6 @@ fn recharge_refunds_the_checkouts_charge_and_payfect_has_none() {
     assert_eq!(e["error"]["attempts"], 0);
 }
 
-/// Every kind of fault the sandbox injects, before the request is processed and after. The
-/// delay outlasts the clients' 1 s timeout of the fault table, which leaves a loaded machine
-/// time to answer the other requests.
-fn every_fault() -> Vec<Value> {
-    let kinds = [
-        json!({"status": 500}),
-        json!({"status": 502}),
-        json!({"status": 503}),
-        json!({"status": 429}),
-        json!({"reset": true}),
-        json!({"delay_ms": 1500}),
-        json!({"truncate": true}),
-        json!({"not_json": true}),
-        json!({"wrong_content_type": true}),
-        json!({"huge": true}),
-    ];
-    [false, true]
-        .iter()
-        .flat_map(|after| {
-            kinds.iter().map(move |k| {
-                Value::Object({
-                    let mut f = k.as_object().unwrap().clone();
-                    f.insert("after".into(), (*after).into());
-                    f
-                })
-            })
-        })
-        .collect()
-}
-
 /// The fault table for refunds: each ends in a definite answer or `pending` (never an error
 /// to guess from), the provider's ledger shows at most one refund for the call, and a fault
 /// after processing reads back as `succeeded`.
@@ -204,7 +174,9 @@ fn a_refund_meets_every_fault_and_is_made_at_most_once() {
     // After a delayed request, until the sandbox has run it.
     let settle =
         |fault: &Value| std::thread::sleep(Duration::from_millis(if fault["delay_ms"].is_null() { 50 } else { 900 }));
-    for fault in every_fault() {
+    // The delay outlasts the clients' 1 s timeout, which leaves a loaded machine time to
+    // answer the other requests.
+    for fault in common::every_fault(1500) {
         let id = paid(&justifi, &pm, 1799);
         let mut f = fault.clone();
         f["route"] = REFUND.into();

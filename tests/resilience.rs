@@ -185,31 +185,6 @@ fn a_thousand_faulted_completes_charge_each_checkout_at_most_once() {
     assert!(faults > 700 && recovered > 300, "the mix exercised the faults ({faults}, {recovered})");
 }
 
-/// Every kind of fault the sandbox injects, before the request is processed and after.
-fn every_fault() -> Vec<Value> {
-    let kinds = [
-        json!({"status": 500}),
-        json!({"status": 502}),
-        json!({"status": 503}),
-        json!({"status": 429}),
-        json!({"reset": true}),
-        json!({"delay_ms": 400}),
-        json!({"truncate": true}),
-        json!({"not_json": true}),
-        json!({"wrong_content_type": true}),
-        json!({"huge": true}),
-    ];
-    let mut faults = Vec::new();
-    for after in [false, true] {
-        for kind in &kinds {
-            let mut fault = kind.clone();
-            fault["after"] = after.into();
-            faults.push(fault);
-        }
-    }
-    faults
-}
-
 /// The ambiguity table: a ReCharge charge meets every fault, before and after ReCharge
 /// processes it. ReCharge has no idempotency keys, so the charge is sent once and the library
 /// settles the outcome by reading the checkout: the storefront gets `succeeded` (confirmed by
@@ -222,7 +197,7 @@ fn a_recharge_charge_is_never_sent_twice_and_always_settled() {
     cfg["timeout_ms"] = 200.into();
     let client = lib().client(&cfg).unwrap();
     let mut table = Vec::new();
-    for fault in every_fault() {
+    for fault in common::every_fault(400) {
         let token = client
             .call(Op::Create, &json!({"provider_options": common::fixture("seed_002_create.json")}))
             .unwrap()["id"]
@@ -267,7 +242,7 @@ fn a_justifi_completion_is_settled_under_every_fault() {
     cfg["timeout_ms"] = 200.into();
     cfg["max_retries"] = 0.into();
     let client = lib().client(&cfg).unwrap();
-    for fault in every_fault() {
+    for fault in common::every_fault(400) {
         let id = donut(&client);
         let mut f = fault.clone();
         f["route"] = COMPLETE.into();

@@ -51,6 +51,32 @@ pub fn fixture(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect("fixture is JSON")
 }
 
+/// Every kind of fault the sandbox injects (`docs/sandbox.md`), before the request is
+/// processed and after, with a delay of `delay_ms` (past the test client's timeout).
+pub fn every_fault(delay_ms: u64) -> Vec<Value> {
+    let kinds = [
+        json!({"status": 500}),
+        json!({"status": 502}),
+        json!({"status": 503}),
+        json!({"status": 429}),
+        json!({"reset": true}),
+        json!({"delay_ms": delay_ms}),
+        json!({"truncate": true}),
+        json!({"not_json": true}),
+        json!({"wrong_content_type": true}),
+        json!({"huge": true}),
+    ];
+    let mut faults = Vec::new();
+    for after in [false, true] {
+        for kind in &kinds {
+            let mut fault = kind.clone();
+            fault["after"] = after.into();
+            faults.push(fault);
+        }
+    }
+    faults
+}
+
 /// Asks the sandbox for a fault (`POST /__sandbox/faults`).
 pub fn add_fault(sandbox: &Sandbox, fault: Value) {
     let (status, v) = http("POST", &format!("{}/__sandbox/faults", sandbox.base_url()), None, Some(&fault));
