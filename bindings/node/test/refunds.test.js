@@ -99,7 +99,8 @@ test('refunding more than is refundable is an InvalidRequestError', async () => 
     return true;
   });
   assert.equal((await ledgerRefunds(id)).length, 1, 'nothing was refunded');
-  await assert.rejects(client.refund({ checkout_id: id, amount: 5n }), (e) => e instanceof sc.InvalidRequestError && /^amount: must be a Number/.test(e.message));
+  await assert.rejects(client.refund({ checkout_id: id, amount: 5n }),
+    (e) => e instanceof sc.InvalidRequestError && /^amount: must be a Number/.test(e.message));
   client.close();
 });
 
