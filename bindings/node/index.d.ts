@@ -136,6 +136,88 @@ export interface WebComponentToken {
   idempotency_key: string;
 }
 
+export interface RefundRequest {
+  checkout_id: string;
+  /** Minor units (500 refunds 5.00 USD); absent: all that is still refundable. */
+  amount?: number;
+  /** Where the provider takes it (neither JustiFi nor ReCharge does: an InvalidRequestError). */
+  reason?: string;
+  /** Where the provider takes it (neither JustiFi nor ReCharge does: an InvalidRequestError). */
+  metadata?: Record<string, unknown>;
+  /**
+   * JustiFi: the key to refund under (generated and returned when absent); calling again with
+   * the same key and amount never refunds twice. ReCharge takes none (an InvalidRequestError).
+   */
+  idempotency_key?: string;
+}
+
+export type RefundStatus = 'pending' | 'succeeded' | 'failed';
+
+/** The result of refund() (docs/contract.md, "checkout_refund"). */
+export interface Refund {
+  provider: Provider;
+  /** The provider's id of the refund, when it gives one. */
+  id: string | null;
+  checkout_id: string;
+  /** The refunded payment: JustiFi's payment, ReCharge's charge. */
+  payment_id: string | null;
+  /** Minor units. */
+  amount: number;
+  currency: string;
+  /** 'failed': recorded and refused by the provider (refund_error says why). */
+  status: RefundStatus;
+  reason: string | null;
+  refund_error: { code: string | null; message: string | null; decline_code?: string } | null;
+  /** The key the refund was sent under (JustiFi); null where the provider has no keys. */
+  idempotency_key: string | null;
+  /** 'checkout_refunds' when an ambiguous refund call was settled by reading the payment back. */
+  confirmed_by: 'checkout_refunds' | null;
+  /** Why a pending refund is pending, and what to do next. */
+  pending_reason: string | null;
+  /** RFC 3339 UTC, when known. */
+  created_at: string | null;
+  provider_data: Record<string, unknown>;
+  /** The HTTP requests the call sent. */
+  attempts: number;
+}
+
+/** One refund of a payment, as refunds() lists it. */
+export interface RefundSummary {
+  id: string | null;
+  /** Minor units. */
+  amount: number;
+  status: RefundStatus;
+  reason: string | null;
+  created_at: string | null;
+}
+
+/** The result of refunds(): the checkout's payment and what was refunded of it, in minor units. */
+export interface Refunds {
+  provider: Provider;
+  checkout_id: string;
+  /** Null (and the amounts 0) while the checkout is unpaid. */
+  payment_id: string | null;
+  currency: string;
+  amount_paid: number;
+  amount_refunded: number;
+  amount_refundable: number;
+  /** Empty where the provider gives only the total (ReCharge). */
+  refunds: RefundSummary[];
+  provider_data: Record<string, unknown>;
+  attempts: number;
+}
+
+/** The result of void() (JustiFi only). */
+export interface Void {
+  provider: Provider;
+  checkout_id: string;
+  payment_id: string;
+  status: 'voided';
+  idempotency_key: string | null;
+  provider_data: Record<string, unknown>;
+  attempts: number;
+}
+
 /**
  * A checkout client. The Promise-returning methods run on the library's own I/O threads (never
  * libuv's pool) and settle on the event loop; only CheckoutError subclasses reject them (a
@@ -155,6 +237,19 @@ export class Client {
   redirectUrlSync(request: RedirectRequest): RedirectUrl;
   webComponentToken(checkoutId: string, options?: { idempotencyKey?: string }): Promise<WebComponentToken>;
   webComponentTokenSync(checkoutId: string, options?: { idempotencyKey?: string }): WebComponentToken;
+  /**
+   * Refunds a paid checkout, fully (no amount) or partly. Rejects with ConflictError (an unpaid
+   * or, without amount, fully refunded checkout), InvalidRequestError (more than is refundable),
+   * UnsupportedError (Payfect). JustiFi: the same idempotency_key and amount never refund twice;
+   * ReCharge: read refunds() before refunding again after a pending refund or an error.
+   */
+  refund(request: RefundRequest): Promise<Refund>;
+  refundSync(request: RefundRequest): Refund;
+  refunds(checkoutId: string): Promise<Refunds>;
+  refundsSync(checkoutId: string): Refunds;
+  /** JustiFi only; too late (25 minutes) or unpaid rejects with ConflictError. */
+  void(checkoutId: string, options?: { idempotencyKey?: string }): Promise<Void>;
+  voidSync(checkoutId: string, options?: { idempotencyKey?: string }): Void;
   verifyWebhook(headers: Record<string, string | string[]>, body: Uint8Array | string): Promise<WebhookEvent>;
   verifyWebhookSync(headers: Record<string, string | string[]>, body: Uint8Array | string): WebhookEvent;
   /** Releases the handle; calls in flight still settle. Safe to call twice. */

@@ -101,6 +101,9 @@ function load() {
       complete: op('checkout_complete'),
       redirectUrl: op('session_redirect_url'),
       webComponentToken: op('checkout_web_component_token'),
+      refund: op('checkout_refund'),
+      refunds: op('checkout_refunds'),
+      void: op('checkout_void'),
     },
     starts: {
       create: start('checkout_create_async'),
@@ -108,6 +111,9 @@ function load() {
       complete: start('checkout_complete_async'),
       redirectUrl: start('session_redirect_url_async'),
       webComponentToken: start('checkout_web_component_token_async'),
+      refund: start('checkout_refund_async'),
+      refunds: start('checkout_refunds_async'),
+      void: start('checkout_void_async'),
     },
     // Registered once for the process and never unregistered: every call shares it.
     callback: koffi.register(onComplete, koffi.pointer(callback)),
@@ -292,8 +298,41 @@ class Client {
   redirectUrlSync(request) { return this._sync('redirectUrl', request); }
 
   /** checkout_web_component_token (JustiFi): `{ access_token, expires_in, html }`. */
-  webComponentToken(checkoutId, options = {}) { return this._async('webComponentToken', wctRequest(checkoutId, options)); }
-  webComponentTokenSync(checkoutId, options = {}) { return this._sync('webComponentToken', wctRequest(checkoutId, options)); }
+  webComponentToken(checkoutId, options = {}) { return this._async('webComponentToken', keyed(checkoutId, options)); }
+  webComponentTokenSync(checkoutId, options = {}) { return this._sync('webComponentToken', keyed(checkoutId, options)); }
+
+  /**
+   * checkout_refund: refunds a paid checkout, fully or partly. `request` is `{ checkout_id,
+   * amount?, reason?, metadata?, idempotency_key? }`: `amount` in minor units (500 refunds
+   * 5.00 USD); without it, all that is still refundable (read first, so right after partial
+   * refunds too). Resolves to the refund `{ id, checkout_id, payment_id, amount, currency,
+   * status: 'succeeded' | 'failed' | 'pending', refund_error, idempotency_key, confirmed_by,
+   * pending_reason, created_at, provider_data, attempts }`.
+   * Never twice: JustiFi's refund goes under `idempotency_key` (yours, or generated and
+   * returned, on an error too); calling again with the same key and amount replays it. ReCharge
+   * takes no key and a refund that may have reached it is never resent: read refunds() before
+   * refunding again. Rejects with ConflictError (unpaid checkout; no amount on a fully refunded
+   * one), InvalidRequestError (an amount above what is refundable; reason or metadata, which
+   * neither JustiFi nor ReCharge takes), UnsupportedError (Payfect publishes no refund).
+   */
+  refund(request) { return this._async('refund', request); }
+  refundSync(request) { return this._sync('refund', request); }
+
+  /**
+   * checkout_refunds: `{ payment_id, currency, amount_paid, amount_refunded, amount_refundable,
+   * refunds: [{ id, amount, status, reason, created_at }] }`, amounts in minor units (ReCharge
+   * gives only the totals; an unpaid checkout reads payment_id null and zeros).
+   */
+  refunds(checkoutId) { return this._async('refunds', { checkout_id: checkoutId }); }
+  refundsSync(checkoutId) { return this._sync('refunds', { checkout_id: checkoutId }); }
+
+  /**
+   * checkout_void (JustiFi only): voids the paid checkout's card payment before it settles
+   * (within 25 minutes) → `{ payment_id, status: 'voided', idempotency_key }`. Too late, or an
+   * unpaid checkout, rejects with ConflictError (refund instead); other providers UnsupportedError.
+   */
+  void(checkoutId, options = {}) { return this._async('void', keyed(checkoutId, options)); }
+  voidSync(checkoutId, options = {}) { return this._sync('void', keyed(checkoutId, options)); }
 
   /**
    * checkout_webhook_verify: checks a delivery's signature against the configured
@@ -336,7 +375,8 @@ class Client {
   }
 }
 
-function wctRequest(checkoutId, { idempotencyKey } = {}) {
+/** `{ checkout_id, idempotency_key? }`: the request of webComponentToken() and void(). */
+function keyed(checkoutId, { idempotencyKey } = {}) {
   const request = { checkout_id: checkoutId };
   if (idempotencyKey !== undefined) request.idempotency_key = idempotencyKey;
   return request;

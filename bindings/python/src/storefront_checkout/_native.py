@@ -50,6 +50,9 @@ OPERATIONS = (
     "checkout_complete",
     "session_redirect_url",
     "checkout_web_component_token",
+    "checkout_refund",
+    "checkout_refunds",
+    "checkout_void",
 )
 
 

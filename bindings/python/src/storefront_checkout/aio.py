@@ -31,6 +31,9 @@ _ASYNC_OPERATIONS = (
     "checkout_complete_async",
     "session_redirect_url_async",
     "checkout_web_component_token_async",
+    "checkout_refund_async",
+    "checkout_refunds_async",
+    "checkout_void_async",
 )
 
 #: The calls in flight in this process, by id: the loop that awaits each and its future.
@@ -173,6 +176,27 @@ class AsyncClient:
         if idempotency_key is not None:
             request["idempotency_key"] = idempotency_key
         return await self._call("checkout_web_component_token_async", request)
+
+    async def refund(self, request: Mapping[str, Any]) -> Dict[str, Any]:
+        """``checkout_refund``, as :meth:`Client.refund <storefront_checkout.Client.refund>`:
+        ``{"checkout_id", "amount"? (minor units; default all that is still refundable),
+        "idempotency_key"?}`` → the refund. Pass ``idempotency_key`` to know it before the call
+        starts: calling again with the same key and amount never refunds twice (JustiFi; a
+        ReCharge refund is never resent: read :meth:`refunds` before refunding again)."""
+        return await self._call("checkout_refund_async", request)
+
+    async def refunds(self, checkout_id: str) -> Dict[str, Any]:
+        """``checkout_refunds``, as :meth:`Client.refunds <storefront_checkout.Client.refunds>`:
+        ``amount_paid``, ``amount_refunded``, ``amount_refundable`` (minor units), ``refunds``."""
+        return await self._call("checkout_refunds_async", {"checkout_id": checkout_id})
+
+    async def void(self, checkout_id: str, *, idempotency_key: Optional[str] = None) -> Dict[str, Any]:
+        """``checkout_void`` (JustiFi only), as :meth:`Client.void <storefront_checkout.Client.void>`
+        → ``{"payment_id", "status": "voided", "idempotency_key", ...}``."""
+        request: Dict[str, Any] = {"checkout_id": checkout_id}
+        if idempotency_key is not None:
+            request["idempotency_key"] = idempotency_key
+        return await self._call("checkout_void_async", request)
 
     async def verify_webhook(self, headers: Mapping[str, Union[str, Sequence[str]]], body: bytes) -> Dict[str, Any]:
         """``checkout_webhook_verify``, run on the loop's thread: it does no I/O (an HMAC over

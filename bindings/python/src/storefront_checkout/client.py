@@ -87,6 +87,58 @@ class Client:
             request["idempotency_key"] = idempotency_key
         return self._call("checkout_web_component_token", request)
 
+    def refund(self, request: Mapping[str, Any]) -> Dict[str, Any]:
+        """``checkout_refund``: refunds a paid checkout, fully or partly.
+
+        ``request`` is ``{"checkout_id", "amount"?, "reason"?, "metadata"?,
+        "idempotency_key"?}``: ``amount`` in minor units (500 refunds 5.00 USD); without it,
+        all that is still refundable (the library reads it first, so it is right after
+        partial refunds too). Partial refunds may follow one another up to the amount paid.
+        ``reason`` and ``metadata`` only where the provider takes them (neither JustiFi nor
+        ReCharge does: :class:`~storefront_checkout.InvalidRequestError`).
+
+        Returns the refund: ``{"provider", "id", "checkout_id", "payment_id", "amount",
+        "currency", "status", "reason", "refund_error", "idempotency_key", "confirmed_by",
+        "pending_reason", "created_at", "provider_data", "attempts"}``, ``status``
+        ``succeeded``, ``failed`` (recorded and refused by the provider: ``refund_error``
+        says why) or ``pending`` (``pending_reason`` says what to do).
+
+        Never twice: JustiFi's refund is sent under ``idempotency_key`` (yours, or one
+        generated and returned, also on an error); calling again with the same key and
+        amount replays the first refund and never refunds twice, so persist the key before
+        calling. ReCharge takes no key: a refund that may have reached it is never resent,
+        so read :meth:`refunds` before refunding again after a ``pending`` result or an error.
+
+        Raises :class:`~storefront_checkout.ConflictError` for an unpaid checkout, or no
+        ``amount`` on a fully refunded one (and JustiFi's ``payment_fully_refunded``,
+        ``payment_outside_refund_window``), :class:`~storefront_checkout.InvalidRequestError`
+        for an ``amount`` above what is refundable, :class:`~storefront_checkout.UnsupportedError`
+        with Payfect (it publishes no refund). docs/contract.md, "checkout_refund"."""
+        return self._call("checkout_refund", request)
+
+    def refunds(self, checkout_id: str) -> Dict[str, Any]:
+        """``checkout_refunds``: the checkout's payment and what was refunded of it, ``{"provider",
+        "checkout_id", "payment_id", "currency", "amount_paid", "amount_refunded",
+        "amount_refundable", "refunds", "provider_data", "attempts"}``, amounts in minor units;
+        ``refunds`` lists ``{"id", "amount", "status", "reason", "created_at"}`` where the
+        provider lists them (ReCharge gives only the total: ``refunds`` is empty). An unpaid
+        checkout reads ``payment_id`` None and zeros. Payfect:
+        :class:`~storefront_checkout.UnsupportedError`."""
+        return self._call("checkout_refunds", {"checkout_id": checkout_id})
+
+    def void(self, checkout_id: str, *, idempotency_key: Optional[str] = None) -> Dict[str, Any]:
+        """``checkout_void`` (JustiFi only): voids the paid checkout's card payment before it
+        settles (JustiFi: within 25 minutes of the payment) → ``{"provider", "checkout_id",
+        "payment_id", "status": "voided", "idempotency_key", "provider_data", "attempts"}``.
+        ``idempotency_key``: the key to send it under (an error's key, to call again with).
+        Too late (JustiFi's ``payment_outside_void_window``: refund instead) or an unpaid
+        checkout raises :class:`~storefront_checkout.ConflictError`; other providers
+        :class:`~storefront_checkout.UnsupportedError`."""
+        request: Dict[str, Any] = {"checkout_id": checkout_id}
+        if idempotency_key is not None:
+            request["idempotency_key"] = idempotency_key
+        return self._call("checkout_void", request)
+
     def verify_webhook(self, headers: Mapping[str, Union[str, Sequence[str]]], body: bytes) -> Dict[str, Any]:
         """``checkout_webhook_verify``: checks a delivery's signature against the configured
         ``webhook_secrets`` and returns the normalized event (``type``, ``object_id``,
