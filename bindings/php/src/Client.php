@@ -95,6 +95,88 @@ final class Client
     }
 
     /**
+     * checkout_refund: refunds a paid checkout, fully or partly (docs/contract.md §7
+     * "checkout_refund"). Several partial refunds may follow one another up to the amount paid.
+     *
+     * $request: `checkout_id` (the checkout's id, never a JustiFi payment intent's: the
+     * hosted-session flow's payments have no checkout to refund); `amount` (int, minor units:
+     * 500 for $5.00; absent, all that is still refundable, which the library reads first);
+     * `idempotency_key` (JustiFi only; generated when absent and returned). `reason` and
+     * `metadata` are refused (InvalidRequestException) by every provider so far: neither
+     * JustiFi's RefundCheckout nor ReCharge's charge refund takes them.
+     *
+     * Never twice: calling again with the returned `idempotency_key` and the same `amount`
+     * replays the first refund (JustiFi); ReCharge takes no key (passing one is an
+     * InvalidRequestException) and a refund that may have reached it is never sent again by
+     * the library: read refunds() before refunding again. A refund that ended ambiguously
+     * and could not be settled by reading back is `status` `pending` with `pending_reason`
+     * saying what to do; when it was settled by that read, `confirmed_by` is
+     * `"checkout_refunds"`. A refund the provider recorded and refused is `status` `failed`
+     * with `refund_error`.
+     *
+     * Errors (a CheckoutException subclass; `$e->idempotencyKey` carries the key of a call that
+     * may have gone through): ConflictException (status 9) for an unpaid checkout, a fully
+     * refunded one refunded without `amount`, or JustiFi's `payment_fully_refunded` /
+     * `payment_outside_refund_window`; InvalidRequestException (4) for an `amount` above what
+     * is refundable (with a caller's `idempotency_key`, JustiFi judges it, so that a call
+     * again replays the first one: `providerCode` `refund_exceeds_amount_available` or
+     * `refund_exceeds_payment_amount`) or a
+     * field the provider does not take; UnsupportedException (6) for Payfect, which publishes
+     * no refund; NotFoundException (8) for an unknown checkout; NetworkException (12),
+     * TimeoutException (13), ProviderException (11), RateLimitedException (10) when the
+     * provider could not be reached or read back (the refund may have gone through: call again
+     * with `$e->idempotencyKey`, or read refunds() for ReCharge).
+     *
+     * @param array{checkout_id: string, amount?: int, idempotency_key?: string} $request
+     * @return array{provider: string, id: ?string, checkout_id: string, payment_id: ?string,
+     *     amount: int, currency: string, status: 'pending'|'succeeded'|'failed', reason: ?string,
+     *     refund_error: ?array{code: ?string, message: ?string, decline_code?: string},
+     *     idempotency_key: ?string, confirmed_by: ?string, pending_reason: ?string,
+     *     created_at: ?string, provider_data: array<string, mixed>, attempts: int}
+     */
+    public function refund(array $request): array
+    {
+        return $this->call('checkout_refund', $request);
+    }
+
+    /**
+     * checkout_refunds: a checkout's payment and what was refunded of it (docs/contract.md §7
+     * "checkout_refunds"). Amounts in minor units. An unpaid checkout reads `payment_id` null
+     * and zeros. ReCharge gives only the total refunded (`refunds` is empty); JustiFi lists
+     * the payment's refunds. Errors: NotFoundException for an unknown checkout,
+     * UnsupportedException for Payfect, the network and provider classes as for get().
+     *
+     * @param array{checkout_id: string} $request
+     * @return array{provider: string, checkout_id: string, payment_id: ?string, currency: string,
+     *     amount_paid: int, amount_refunded: int, amount_refundable: int,
+     *     refunds: list<array{id: ?string, amount: int, status: 'pending'|'succeeded'|'failed',
+     *     reason: ?string, created_at: ?string}>, provider_data: array<string, mixed>, attempts: int}
+     */
+    public function refunds(array $request): array
+    {
+        return $this->call('checkout_refunds', $request);
+    }
+
+    /**
+     * checkout_void (JustiFi only): voids a paid checkout's card payment before it settles
+     * (JustiFi's VoidPayment: "voidable within 25 minutes of the original transaction", cards
+     * only; docs/contract.md §7 "checkout_void"). $request: `checkout_id`, `idempotency_key`
+     * (generated when absent and returned; calling again with it never voids twice).
+     *
+     * Errors: ConflictException (status 9) for an unpaid checkout or too late
+     * (`providerCode` `payment_outside_void_window`: refund instead); UnsupportedException (6)
+     * for ReCharge and Payfect; the network and provider classes as for refund().
+     *
+     * @param array{checkout_id: string, idempotency_key?: string} $request
+     * @return array{provider: string, checkout_id: string, payment_id: string, status: 'voided',
+     *     idempotency_key: ?string, provider_data: array<string, mixed>, attempts: int}
+     */
+    public function void(array $request): array
+    {
+        return $this->call('checkout_void', $request);
+    }
+
+    /**
      * checkout_webhook_verify: checks a delivery's signature against the configured
      * webhook_secrets and returns the normalized event (type, object_id, checkout_id,
      * payment_status, unsigned_topic, data). $headers maps header names (any case) to values; $body is the
@@ -168,10 +250,18 @@ final class Client
         }
     }
 
-    /** @param array<string, mixed> $value */
+    /**
+     * The request as JSON. A float stays a float (JSON_PRESERVE_ZERO_FRACTION): PHP writes
+     * 5.00 as `5` otherwise, which the library would take as 5 minor units, so that
+     * `'amount' => 5.00` meant as dollars would charge or refund 5 cents; as `5.0` it is the
+     * InvalidRequestException an amount in major units gets.
+     *
+     * @param array<string, mixed> $value
+     */
     private static function encode(array $value): string
     {
-        return json_encode($value === [] ? new \stdClass() : $value, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES);
+        return json_encode($value === [] ? new \stdClass() : $value,
+            JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES | JSON_PRESERVE_ZERO_FRACTION);
     }
 
     /**

@@ -62,6 +62,9 @@ final class ClientTest extends TestCase
         $this->assertStringNotContainsString('#', $decls);
         $this->assertStringNotContainsString('extern "C"', $decls);
         $this->assertStringContainsString('int32_t checkout_create(', $decls);
+        foreach (['checkout_refund', 'checkout_refunds', 'checkout_void'] as $function) {
+            $this->assertStringContainsString("int32_t $function(const struct CheckoutClient *client,", $decls);
+        }
     }
 
     public function testJustifiFlow(): void
@@ -114,6 +117,140 @@ final class ClientTest extends TestCase
         $payfect->complete(['checkout_id' => $crypto['id'], 'payment_token' => 'x']);
     }
 
+    /** A paid JustiFi checkout of $amount minor units. */
+    private static function paid(Client $client, int $amount = 1799): string
+    {
+        $checkout = $client->create(['amount' => $amount, 'description' => 'Donuts']);
+        $done = $client->complete(['checkout_id' => $checkout['id'], 'payment_token' => Sandbox::tokenize()]);
+        self::assertSame('succeeded', $done['payment_status']);
+        return $checkout['id'];
+    }
+
+    /** The refunds the sandbox's ledger holds for a JustiFi checkout (what JustiFi would have made). */
+    private static function refundsMade(string $checkoutId): int
+    {
+        [, $ledger] = Sandbox::http('GET', Sandbox::url() . '/__sandbox/ledger');
+        return count($ledger['checkouts'][$checkoutId]['refunds'] ?? []);
+    }
+
+    public function testJustifiRefundsPartlyThenFully(): void
+    {
+        $client = self::justifi();
+        $id = self::paid($client);
+        $before = $client->refunds(['checkout_id' => $id]);
+        $this->assertSame([1799, 0, 1799, []], [$before['amount_paid'], $before['amount_refunded'],
+            $before['amount_refundable'], $before['refunds']]);
+        $this->assertStringStartsWith('py_', $before['payment_id']);
+
+        $request = ['checkout_id' => $id, 'amount' => 500, 'idempotency_key' => 'php-refund-1'];
+        $part = $client->refund($request);
+        $this->assertSame(['succeeded', 500, 'usd', 'php-refund-1', null, $before['payment_id']],
+            [$part['status'], $part['amount'], $part['currency'], $part['idempotency_key'], $part['confirmed_by'],
+                $part['payment_id']]);
+        $this->assertStringStartsWith('chr_', $part['id']);
+        $again = $client->refund($request);
+        $this->assertSame([$part['id'], 'succeeded'], [$again['id'], $again['status']], 'the same key replays the refund');
+        $this->assertSame(1, self::refundsMade($id));
+
+        $rest = $client->refund(['checkout_id' => $id]);
+        $this->assertSame(['succeeded', 1299], [$rest['status'], $rest['amount']], 'no amount: what is still refundable');
+        $this->assertIsString($rest['idempotency_key'], 'a key is minted and returned');
+        $after = $client->refunds(['checkout_id' => $id]);
+        $this->assertSame([1799, 0], [$after['amount_refunded'], $after['amount_refundable']]);
+        $this->assertSame([500, 1299], array_column($after['refunds'], 'amount'));
+        $this->assertSame(['succeeded', 'succeeded'], array_column($after['refunds'], 'status'));
+        $this->assertSame(2, self::refundsMade($id));
+
+        try {
+            $client->refund(['checkout_id' => $id]);
+            $this->fail('no exception');
+        } catch (ConflictException $e) {
+            $this->assertSame([9, 'conflict'], [$e->status, $e->errorCode]);
+            $this->assertStringEndsWith('is fully refunded', $e->getMessage());
+        }
+        $this->assertSame(2, self::refundsMade($id));
+    }
+
+    public function testRefundRefusals(): void
+    {
+        $client = self::justifi();
+        $unpaid = self::donut($client);
+        try {
+            $client->refund(['checkout_id' => $unpaid['id']]);
+            $this->fail('no exception');
+        } catch (ConflictException $e) {
+            $this->assertStringContainsString('is not paid', $e->getMessage());
+        }
+        $this->assertSame([null, 0], array_values(array_intersect_key($client->refunds(['checkout_id' => $unpaid['id']]),
+            ['payment_id' => 0, 'amount_paid' => 0])));
+
+        $id = self::paid($client);
+        try {
+            $client->refund(['checkout_id' => $id, 'amount' => 1800]);
+            $this->fail('no exception');
+        } catch (InvalidRequestException $e) {
+            $this->assertStringStartsWith('amount: 1800 minor units is more than the 1799', $e->getMessage());
+        }
+        try {
+            $client->refund(['checkout_id' => $id, 'amount' => 1800, 'idempotency_key' => 'php-over-1']);
+            $this->fail('no exception');
+        } catch (InvalidRequestException $e) {
+            // With a caller's key JustiFi judges the amount (so that a call again replays the first).
+            $this->assertSame(['refund_exceeds_payment_amount', 'php-over-1'], [$e->providerCode, $e->idempotencyKey]);
+        }
+        $this->assertThrows(InvalidRequestException::class,
+            static fn () => $client->refund(['checkout_id' => $id, 'reason' => 'requested_by_customer']));
+        $this->assertThrows(NotFoundException::class, static fn () => $client->refund(['checkout_id' => 'cho_missing']));
+        $this->assertSame(0, self::refundsMade($id), 'nothing refused was refunded');
+
+        $this->assertThrows(InvalidRequestException::class,
+            static fn () => self::recharge()->refund(['checkout_id' => 'x', 'idempotency_key' => 'k']));
+        $payfect = new Client(['provider' => 'payfect', 'base_url' => Sandbox::url(), 'api_key' => 'test_payfect_key']);
+        try {
+            $payfect->refund(['checkout_id' => 'c_1']);
+            $this->fail('no exception');
+        } catch (UnsupportedException $e) {
+            $this->assertSame([6, "checkout_refund: Payfect's published API has no refund"], [$e->status, $e->getMessage()]);
+        }
+        $this->assertThrows(UnsupportedException::class, static fn () => $payfect->void(['checkout_id' => 'c_1']));
+    }
+
+    public function testRechargeRefundsTheCheckoutsCharge(): void
+    {
+        $recharge = self::recharge();
+        $checkout = $recharge->create(['provider_options' => self::SEED_002]);
+        $recharge->complete(['checkout_id' => $checkout['id'], 'payment_token' => 'tok_visa']);
+        $part = $recharge->refund(['checkout_id' => $checkout['id'], 'amount' => 1250]);
+        $this->assertSame(['succeeded', 1250, null], [$part['status'], $part['amount'], $part['idempotency_key']]);
+        $state = $recharge->refunds(['checkout_id' => $checkout['id']]);
+        $this->assertSame([6000, 1250, 4750], [$state['amount_paid'], $state['amount_refunded'], $state['amount_refundable']]);
+        $this->assertSame(4750, $recharge->refund(['checkout_id' => $checkout['id']])['amount']);
+        [, $ledger] = Sandbox::http('GET', Sandbox::url() . '/__sandbox/ledger');
+        $this->assertCount(2, $ledger['recharge_checkouts'][$checkout['id']]['refunds']);
+        $this->assertThrows(UnsupportedException::class, static fn () => $recharge->void(['checkout_id' => $checkout['id']]));
+    }
+
+    public function testJustifiVoid(): void
+    {
+        $client = self::justifi();
+        $id = self::paid($client);
+        $request = ['checkout_id' => $id, 'idempotency_key' => 'php-void-1'];
+        $void = $client->void($request);
+        $this->assertSame(['voided', 'php-void-1'], [$void['status'], $void['idempotency_key']]);
+        $this->assertStringStartsWith('py_', $void['payment_id']);
+        $this->assertSame($void['payment_id'], $client->void($request)['payment_id'], 'the same key replays the void');
+        $unpaid = self::donut($client)['id'];
+        $this->assertThrows(ConflictException::class, static fn () => $client->void(['checkout_id' => $unpaid]));
+        $refunded = self::paid($client);
+        $client->refund(['checkout_id' => $refunded]);
+        try {
+            $client->void(['checkout_id' => $refunded]);
+            $this->fail('no exception');
+        } catch (ConflictException $e) {
+            $this->assertSame('payment_outside_void_window', $e->providerCode);
+        }
+    }
+
     public function testErrorClassesCarryTheErrorObject(): void
     {
         $client = self::justifi();
@@ -157,6 +294,23 @@ final class ClientTest extends TestCase
         } catch (InvalidRequestException $e) {
             $this->assertSame(self::MINOR_UNITS, $e->getMessage());
         }
+    }
+
+    /** PHP writes the float 5.00 as `5` unless told otherwise: 5 cents, where dollars were meant. */
+    public function testAWholeFloatAmountIsNotTakenAsMinorUnits(): void
+    {
+        $client = self::justifi();
+        try {
+            $client->create(['amount' => 17.00, 'description' => 'x']);
+            $this->fail('no exception');
+        } catch (InvalidRequestException $e) {
+            $this->assertSame(self::MINOR_UNITS, $e->getMessage());
+        }
+        $id = self::paid($client);
+        $this->assertThrows(InvalidRequestException::class, static fn () => $client->refund(['checkout_id' => $id, 'amount' => 5.00]));
+        $this->assertSame(0, self::refundsMade($id), 'no 5-cent refund');
+        $this->assertSame(['score' => 1.0], $client->create(['amount' => 1799, 'description' => 'x',
+            'metadata' => ['score' => 1.0]])['metadata'], 'a float in metadata stays one');
     }
 
     public function testACurrencyOutsideIso4217IsRefusedBeforeAnythingIsSent(): void

@@ -156,17 +156,41 @@ try {
         }
     }
     if ($method === 'GET' && $path === '/my-orders') {
-        $page('Your orders', Views::orders($orders->ownedBy($shopper), true));
+        $page('Your orders', Views::orders($orders->ownedBy($shopper)));
     }
-    if ($method === 'GET' && $path === '/orders') {
+    if (($method === 'GET' && $path === '/orders') || ($method === 'POST' && preg_match('#^/orders/(ord_[0-9a-f]{16})/refund$#', $path, $m))) {
         if (!isAdmin($secrets)) {
             $page('Orders', '<p>The list of all orders is for the shop\'s admin. <a href="/my-orders">Your orders</a>.</p>', 401, '',
                 ['WWW-Authenticate' => 'Basic realm="Donut Shop admin", charset="UTF-8"']);
         }
-        $page('Orders', Views::orders($orders->all(), false));
+        // The admin's forms carry this session's token: the browser sends basic credentials
+        // with a request another site's page makes, but that page cannot read the token, and
+        // the session cookie (SameSite=Lax) does not go with its cross-site POST.
+        $_SESSION['admin_csrf'] ??= bin2hex(random_bytes(32));
+        if ($method === 'POST') {
+            if (!hash_equals($_SESSION['admin_csrf'], (string) ($_POST['csrf'] ?? ''))) {
+                $page('Orders', '<p>This form has expired. <a href="/orders">Reload the orders</a> and try again.</p>', 403);
+            }
+            $order = $orders->find($m[1]);
+            if ($order === null) {
+                $page('Not found', '<p>No such order. <a href="/orders">Back to the orders</a>.</p>', 404);
+            }
+            if (!preg_match('/^ref_[0-9a-f]{32}$/D', (string) ($_POST['refund_id'] ?? ''))) {
+                respond(400, 'Bad request: refund_id must be the id the Refund form carries.');
+            }
+            $_SESSION['admin_notice'] = $shop->refund($order, $_POST['refund_id'], (string) ($_POST['amount'] ?? ''), $orders);
+            redirect("/orders#order-{$order['id']}");
+        }
+        $notice = $_SESSION['admin_notice'] ?? null;
+        unset($_SESSION['admin_notice']);
+        $page('Orders', Views::adminOrders($orders->all(), $orders->refundsByOrder(), $_SESSION['admin_csrf'], $notice));
     }
     $page('Not found', '<p>No such page. <a href="/">Back to the shop</a>.</p>', 404);
 } catch (CheckoutException $e) {
     error_log('checkout: ' . $e->getMessage());
     $page('Payment problem', Views::problem('We could not reach the payment provider: ' . $e->getMessage()), 502);
+} catch (\Throwable $e) {
+    // A page, not FPM's blank 500; the details go to the error log only.
+    error_log('shop: ' . $e);
+    $page('Something went wrong', Views::problem('Something went wrong on our side; please try again.'), 500);
 }

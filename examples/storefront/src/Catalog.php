@@ -41,6 +41,20 @@ final class Catalog
         return ['lines' => $lines, 'total' => $total];
     }
 
+    /**
+     * The minor units of an amount as an admin types it in major units, exactly (no float):
+     * 1799 for "17.99", "$17.99" or " 17.99 ", 500 for "5", "5.0" or "5.00"; null for anything
+     * else (more than two decimals, a sign, letters, more than 9 digits of major units). The
+     * inverse of money(): two decimals, as every currency this shop charges in has.
+     */
+    public static function minorUnits(string $typed): ?int
+    {
+        if (!preg_match('/^\s*\$?\s*(\d{1,9})(?:\.(\d{1,2}))?\s*$/D', $typed, $m)) {
+            return null;
+        }
+        return (int) $m[1] * 100 + (int) str_pad($m[2] ?? '', 2, '0');
+    }
+
     /** "$17.99" for 1799 cents. */
     public static function money(int $cents, string $currency = 'usd'): string
     {

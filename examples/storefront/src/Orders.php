@@ -46,6 +46,20 @@ final class Orders
                 order_id TEXT PRIMARY KEY,         -- at most one provider read per order per interval
                 read_at REAL NOT NULL              -- Unix seconds of the last read
             );
+            CREATE TABLE IF NOT EXISTS refunds (
+                id TEXT PRIMARY KEY,               -- ref_...: the per-refund nonce of the admin's form
+                order_id TEXT NOT NULL,
+                amount INTEGER NOT NULL,           -- minor units; a full refund's, resolved before sending
+                idempotency_key TEXT NOT NULL,     -- sent to JustiFi on every try of this refund
+                refunded_before INTEGER NOT NULL,  -- the provider's refunded total before it (ReCharge's read-back)
+                status TEXT NOT NULL CHECK (status IN ('sending', 'pending', 'succeeded', 'failed', 'refused')),
+                provider_refund_id TEXT,
+                message TEXT,                      -- the provider's or the library's words, for the admin
+                claimed_at REAL,                   -- Unix seconds: when a worker began sending it
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS refunds_of_order ON refunds (order_id);
             CREATE TABLE IF NOT EXISTS webhook_events (
                 event_key TEXT PRIMARY KEY,        -- provider:event id (or object id)
                 provider TEXT NOT NULL,
@@ -59,6 +73,10 @@ final class Orders
         $columns = array_column($this->db->query('PRAGMA table_info(orders)')->fetchAll(), 'name');
         if (!in_array('owner', $columns, true)) {
             $this->db->exec('ALTER TABLE orders ADD COLUMN owner TEXT');
+        }
+        // A database from before refunds: its orders have refunded nothing.
+        if (!in_array('refunded_amount', $columns, true)) {
+            $this->db->exec('ALTER TABLE orders ADD COLUMN refunded_amount INTEGER NOT NULL DEFAULT 0');
         }
     }
 
@@ -158,6 +176,90 @@ final class Orders
     {
         $this->db->prepare('UPDATE orders SET returned_at = ? WHERE id = ? AND returned_at IS NULL')
             ->execute([self::now(), $id]);
+    }
+
+    /** A refund by its id (the form's nonce), or null. */
+    public function refund(string $id): ?array
+    {
+        $statement = $this->db->prepare('SELECT * FROM refunds WHERE id = ?');
+        $statement->execute([$id]);
+        return $statement->fetch() ?: null;
+    }
+
+    /**
+     * The refunds of every order, oldest first, by order id.
+     *
+     * @return array<string, list<array<string, mixed>>>
+     */
+    public function refundsByOrder(): array
+    {
+        $byOrder = [];
+        foreach ($this->db->query('SELECT * FROM refunds ORDER BY created_at, id')->fetchAll() as $refund) {
+            $byOrder[$refund['order_id']][] = $refund;
+        }
+        return $byOrder;
+    }
+
+    /** The refund of `$orderId` not yet definite (sending or pending), if any. */
+    public function unsettledRefund(string $orderId): ?array
+    {
+        $statement = $this->db->prepare("SELECT * FROM refunds WHERE order_id = ? AND status IN ('sending', 'pending')
+            ORDER BY created_at LIMIT 1");
+        $statement->execute([$orderId]);
+        return $statement->fetch() ?: null;
+    }
+
+    /**
+     * Stores a new refund of `$orderId` as being sent by this worker, before anything is sent,
+     * so that its key outlives a crash or a lost answer; false when a refund with this id is
+     * stored already (the same form posted twice), or another refund of the order is not yet
+     * definite (one at a time: a full refund's amount depends on the ones before it).
+     */
+    public function startRefund(string $id, string $orderId, int $amount, string $key, int $refundedBefore): bool
+    {
+        $now = self::now();
+        $statement = $this->db->prepare("INSERT INTO refunds
+            (id, order_id, amount, idempotency_key, refunded_before, status, claimed_at, created_at, updated_at)
+            SELECT ?, ?, ?, ?, ?, 'sending', ?, ?, ?
+            WHERE NOT EXISTS (SELECT 1 FROM refunds WHERE id = ? OR (order_id = ? AND status IN ('sending', 'pending')))");
+        $statement->execute([$id, $orderId, $amount, $key, $refundedBefore, microtime(true), $now, $now, $id, $orderId]);
+        return $statement->rowCount() === 1;
+    }
+
+    /**
+     * Claims a pending refund for sending again (with its stored key and amount): true for one
+     * caller only. A refund left `sending` longer than `$staleS` seconds (its worker died
+     * mid-call) may be claimed again too.
+     */
+    public function claimRefund(string $id, float $staleS): bool
+    {
+        $now = microtime(true);
+        $statement = $this->db->prepare("UPDATE refunds SET status = 'sending', claimed_at = ?, updated_at = ?
+            WHERE id = ? AND (status = 'pending' OR (status = 'sending' AND claimed_at < ?))");
+        $statement->execute([$now, self::now(), $id, $now - $staleS]);
+        return $statement->rowCount() === 1;
+    }
+
+    /**
+     * Records what became of a refund (`pending`, `succeeded`, `failed` or `refused`) and the
+     * order's refunded total (its succeeded refunds), in one transaction.
+     */
+    public function finishRefund(string $id, string $status, ?string $providerRefundId, ?string $message): void
+    {
+        $this->db->beginTransaction();
+        try {
+            $this->db->prepare('UPDATE refunds SET status = ?, provider_refund_id = COALESCE(?, provider_refund_id),
+                message = ?, claimed_at = NULL, updated_at = ? WHERE id = ?')
+                ->execute([$status, $providerRefundId, $message, self::now(), $id]);
+            $this->db->prepare("UPDATE orders SET refunded_amount = (SELECT COALESCE(SUM(amount), 0) FROM refunds
+                WHERE refunds.order_id = orders.id AND status = 'succeeded')
+                WHERE id = (SELECT order_id FROM refunds WHERE id = ?)")
+                ->execute([$id]);
+            $this->db->commit();
+        } catch (\Throwable $e) {
+            $this->db->rollBack();
+            throw $e;
+        }
     }
 
     /** Records a verified webhook delivery; false when the same event was recorded before. */

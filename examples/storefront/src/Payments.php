@@ -4,8 +4,14 @@ declare(strict_types=1);
 
 namespace Shop;
 
+use StorefrontCheckout\AuthenticationException;
 use StorefrontCheckout\CheckoutException;
 use StorefrontCheckout\Client;
+use StorefrontCheckout\ConfigException;
+use StorefrontCheckout\ConflictException;
+use StorefrontCheckout\InvalidRequestException;
+use StorefrontCheckout\NotFoundException;
+use StorefrontCheckout\UnsupportedException;
 
 /**
  * The shop's side of each checkout flow, through storefront-checkout. A `Client` is made per
@@ -38,6 +44,13 @@ final class Payments
      * limit (ReCharge's leaky bucket); the webhook is the source of truth.
      */
     public const PROVIDER_READ_INTERVAL_S = 10.0;
+
+    /**
+     * A refund left `sending` longer than this many seconds was abandoned by its worker (the
+     * library's call ends within its `deadline_ms`, 60 s by default, docs/contract.md §5) and
+     * may be sent again under its key.
+     */
+    public const REFUND_STALE_S = 120.0;
 
     public function __construct(private readonly string $shopOrigin, private readonly Secrets $secrets)
     {
@@ -224,6 +237,159 @@ final class Payments
             ? $client->get(paymentIntentId: $order['payment_intent_id'])
             : $client->get($order['checkout_id']);
         $this->record($order, $checkout, 'return', $orders);
+    }
+
+    /**
+     * Why the admin cannot refund paid `$order` from the shop, or null when they can: a JustiFi
+     * order paid through a checkout (the hosted page or the web component) or a ReCharge order,
+     * with something left to refund.
+     *
+     * @param array<string, mixed> $order
+     */
+    public static function refundBlocker(array $order): ?string
+    {
+        return match (true) {
+            $order['status'] !== 'paid' => 'Not paid.',
+            $order['provider'] === 'payfect' => 'Payfect publishes no refund.',
+            // The session flow (seed 003) pays a payment intent and makes no checkout, while the
+            // library refunds a checkout (checkout_refund takes a checkout_id).
+            $order['checkout_id'] === null => 'Paid in a JustiFi checkout session: a payment intent, not a checkout, '
+                . 'and the shop refunds checkouts only. Refund it in JustiFi\'s dashboard.',
+            (int) $order['refunded_amount'] >= (int) $order['amount'] => 'Refunded in full.',
+            default => null,
+        };
+    }
+
+    /**
+     * Refunds paid `$order` from the admin's form, at most once per form: `$refundId` is the
+     * form's nonce (`ref_` and 32 hex digits), `$typed` the amount the admin typed in major
+     * units ("5.00"; empty: all that is still refundable). Returns the notice to show.
+     *
+     * A new refund's amount is resolved (a full refund's from the provider's refundable
+     * amount) and stored with its idempotency key (`shop-refund-{order}-{nonce}`) before
+     * anything is sent, so that the same form posted again (a double click, the browser's
+     * resubmission, the Retry button of a pending refund) finds it and never makes a second
+     * refund: JustiFi is sent the same key and amount, which it replays; ReCharge takes no
+     * key, so its charge is read first and the refund is sent again only when the charge
+     * shows it did not arrive. Only one refund per order is unsettled at a time.
+     *
+     * @param array<string, mixed> $order
+     */
+    public function refund(array $order, string $refundId, string $typed, Orders $orders): string
+    {
+        $blocker = self::refundBlocker($order);
+        if ($blocker !== null) {
+            return "Order {$order['id']} cannot be refunded here: $blocker";
+        }
+        $existing = $orders->refund($refundId);
+        if ($existing !== null) {
+            return $existing['order_id'] === $order['id'] ? $this->again($order, $existing, $orders)
+                : 'That refund belongs to another order.';
+        }
+        $client = $this->client($order['provider']);
+        try {
+            $state = $client->refunds(['checkout_id' => $order['checkout_id']]);
+        } catch (CheckoutException $e) {
+            return "Nothing was refunded: the order's payment could not be read ({$e->getMessage()}).";
+        }
+        $amount = trim($typed) === '' ? (int) $state['amount_refundable'] : Catalog::minorUnits($typed);
+        if ($amount === null || $amount === 0) {
+            return trim($typed) === '' ? 'Nothing is left to refund.'
+                : 'Nothing was refunded: type an amount such as 5.00, or leave the field empty to refund all that is left.';
+        }
+        $key = "shop-refund-{$order['id']}-$refundId";
+        if (!$orders->startRefund($refundId, $order['id'], $amount, $key, (int) $state['amount_refunded'])) {
+            $existing = $orders->refund($refundId); // the same form, posted twice at once
+            return $existing !== null ? $this->again($order, $existing, $orders)
+                : 'Another refund of this order is not settled yet: retry it first.';
+        }
+        return $this->sendRefund($order, $orders->refund($refundId), $client, $orders);
+    }
+
+    /**
+     * A stored refund posted again: its outcome when it is definite, else it is sent again
+     * with its key and amount (by one worker at a time).
+     *
+     * @param array<string, mixed> $order
+     * @param array<string, mixed> $refund
+     */
+    private function again(array $order, array $refund, Orders $orders): string
+    {
+        if (!in_array($refund['status'], ['sending', 'pending'], true)) {
+            return self::describe($refund);
+        }
+        if (!$orders->claimRefund($refund['id'], self::REFUND_STALE_S)) {
+            return 'The refund of ' . Catalog::money((int) $refund['amount'], $order['currency'])
+                . ' is being sent: reload the page in a moment to see its outcome.';
+        }
+        $client = $this->client($order['provider']);
+        if ($order['provider'] === 'recharge') {
+            // No key to replay with: read the charge, and send again only when it shows that
+            // the refund did not arrive (docs/contract.md, checkout_refund: "read
+            // checkout_refunds before refunding again").
+            try {
+                $state = $client->refunds(['checkout_id' => $order['checkout_id']]);
+            } catch (CheckoutException $e) {
+                $orders->finishRefund($refund['id'], 'pending', null,
+                    "ReCharge's charge could not be read ({$e->getMessage()}); retry later.");
+                return self::describe((array) $orders->refund($refund['id']));
+            }
+            if ((int) $state['amount_refunded'] >= (int) $refund['refunded_before'] + (int) $refund['amount']) {
+                $orders->finishRefund($refund['id'], 'succeeded', null, "ReCharge's charge shows it refunded.");
+                return self::describe((array) $orders->refund($refund['id']));
+            }
+        }
+        return $this->sendRefund($order, $refund, $client, $orders);
+    }
+
+    /**
+     * Sends stored `$refund` (claimed by this worker) and records its outcome: the library's
+     * status (succeeded, failed with the provider's reason, pending with what to do); a
+     * refusal (nothing refunded: an amount above what is left, a conflict) as `refused`; any
+     * other error as `pending`, since the refund may have gone through.
+     *
+     * @param array<string, mixed> $order
+     * @param array<string, mixed> $refund
+     */
+    private function sendRefund(array $order, array $refund, Client $client, Orders $orders): string
+    {
+        $request = ['checkout_id' => $order['checkout_id'], 'amount' => (int) $refund['amount']];
+        if ($order['provider'] === 'justifi') { // ReCharge takes no idempotency key
+            $request['idempotency_key'] = $refund['idempotency_key'];
+        }
+        try {
+            $result = $client->refund($request);
+            $orders->finishRefund($refund['id'], $result['status'], $result['id'], match ($result['status']) {
+                'failed' => $result['refund_error']['message'] ?? 'The provider refused the refund.',
+                'pending' => $result['pending_reason'],
+                default => null,
+            });
+        } catch (InvalidRequestException|ConflictException|UnsupportedException|NotFoundException
+            |AuthenticationException|ConfigException $e) {
+            $orders->finishRefund($refund['id'], 'refused', null, $e->getMessage());
+        } catch (CheckoutException $e) {
+            error_log("order {$order['id']}: refund {$refund['id']} ended without an answer: {$e->getMessage()}");
+            $orders->finishRefund($refund['id'], 'pending', null,
+                "It may have gone through ({$e->getMessage()}). Retry it: it is never refunded twice.");
+        }
+        return self::describe((array) $orders->refund($refund['id']));
+    }
+
+    /**
+     * What became of a refund, for the admin.
+     *
+     * @param array<string, mixed> $refund
+     */
+    public static function describe(array $refund): string
+    {
+        $amount = Catalog::money((int) $refund['amount']);
+        return match ($refund['status']) {
+            'succeeded' => "Refunded $amount.",
+            'failed' => "The refund of $amount failed: {$refund['message']}",
+            'refused' => "The refund of $amount was refused: {$refund['message']}",
+            'sending' => "The refund of $amount is being sent.",
+            default => "The refund of $amount is pending: {$refund['message']}",
+        };
     }
 
     /**

@@ -125,21 +125,71 @@ final class Views
     }
 
     /**
-     * A table of orders; `$links` links each to its page (the shopper's own orders: another
-     * session's order page answers 404, so the admin's table has no links).
+     * A shopper's own orders, each linked to its page (adminOrders() is the admin's table,
+     * without links: another session's order page answers 404).
      *
      * @param list<array<string, mixed>> $orders
      */
-    public static function orders(array $orders, bool $links): string
+    public static function orders(array $orders): string
     {
         $rows = '';
         foreach ($orders as $o) {
             $id = self::e($o['id']);
-            $rows .= '<tr><td>' . ($links ? "<a href=\"/orders/$id\">$id</a>" : $id) . '</td><td>'
+            $rows .= "<tr><td><a href=\"/orders/$id\">$id</a></td><td>"
                 . self::e($o['flow']) . '</td><td>' . Catalog::money((int) $o['amount'], $o['currency']) . '</td><td class="order-status">'
                 . self::e($o['status']) . '</td><td>' . self::e($o['paid_via'] ?? '') . '</td></tr>';
         }
         return "<table id=\"orders\"><tr><th>Order</th><th>Flow</th><th>Amount</th><th>Status</th><th>Paid via</th></tr>$rows</table>";
+    }
+
+    /**
+     * The admin's table of every order: what was refunded of each, and for a paid order that
+     * can be refunded a Refund form (an amount in dollars, empty for all that is left), each
+     * form with a fresh refund id (`ref_...`, the nonce the refund's idempotency key is made
+     * from) and the admin session's CSRF token; a pending refund instead gets a Retry button
+     * posting its own id again. `$notice` is the outcome of the last refund, shown above.
+     *
+     * @param list<array<string, mixed>> $orders
+     * @param array<string, list<array<string, mixed>>> $refunds by order id
+     */
+    public static function adminOrders(array $orders, array $refunds, string $csrf, ?string $notice): string
+    {
+        $token = '<input type="hidden" name="csrf" value="' . self::e($csrf) . '">';
+        $rows = '';
+        foreach ($orders as $o) {
+            $id = self::e($o['id']);
+            $refunded = (int) $o['refunded_amount'];
+            $state = $refunded === 0 ? '' : ($refunded >= (int) $o['amount'] ? 'refunded' : 'partly refunded');
+            $history = '';
+            $pending = null;
+            foreach ($refunds[$o['id']] ?? [] as $refund) {
+                $history .= '<li class="refund-' . self::e($refund['status']) . '">' . self::e(Payments::describe($refund)) . '</li>';
+                if (in_array($refund['status'], ['sending', 'pending'], true)) {
+                    $pending = $refund;
+                }
+            }
+            $blocker = $o['status'] === 'paid' ? Payments::refundBlocker($o) : null;
+            $action = match (true) {
+                $o['status'] !== 'paid' => '',
+                $pending !== null => "<form method=\"post\" action=\"/orders/$id/refund\" class=\"refund\">$token"
+                    . '<input type="hidden" name="refund_id" value="' . self::e($pending['id']) . '">'
+                    . "<button type=\"submit\" id=\"retry-refund-$id\">Retry refund</button></form>",
+                $blocker !== null => '<span class="refund-blocked">' . self::e($blocker) . '</span>',
+                default => "<form method=\"post\" action=\"/orders/$id/refund\" class=\"refund\">$token"
+                    . '<input type="hidden" name="refund_id" value="ref_' . bin2hex(random_bytes(16)) . '">'
+                    . "<label>\$ <input name=\"amount\" id=\"refund-amount-$id\" inputmode=\"decimal\" size=\"8\" "
+                    . 'placeholder="all that is left" aria-label="Amount to refund, in dollars; empty for all that is left"></label> '
+                    . "<button type=\"submit\" id=\"refund-$id\">Refund</button></form>",
+            };
+            $rows .= "<tr id=\"order-$id\"><td>$id</td><td>" . self::e($o['flow']) . '</td><td>'
+                . Catalog::money((int) $o['amount'], $o['currency']) . '</td><td class="order-status">' . self::e($o['status'])
+                . '</td><td>' . self::e($o['paid_via'] ?? '') . '</td><td class="refunded">'
+                . ($refunded === 0 ? '' : Catalog::money($refunded, $o['currency']) . " <span class=\"refund-state\">$state</span>")
+                . ($history === '' ? '' : "<ul>$history</ul>") . "</td><td>$action</td></tr>";
+        }
+        $shown = $notice === null ? '' : '<p class="status pending" id="refund-notice">' . self::e($notice) . '</p>';
+        return "$shown<table id=\"orders\"><tr><th>Order</th><th>Flow</th><th>Amount</th><th>Status</th><th>Paid via</th>"
+            . "<th>Refunded</th><th>Refund</th></tr>$rows</table>";
     }
 
     public static function problem(string $message): string

@@ -2,6 +2,7 @@
 would, against checkout-sandbox: what the shopper sees, and what the order table holds.
 Screenshots of each step go to target/browser/."""
 
+import base64
 import hashlib
 import hmac
 import json
@@ -399,3 +400,192 @@ def test_justifi_own_web_component(shop, shopper, component_scripts):
         assert_calls_as_justifis(component_calls(shopper, shop), checkout_id)
     finally:
         component_scripts.use_stand_in()
+
+
+def as_admin(shopper, shop):
+    """From now on every request of the tab carries the admin's basic credentials (as a browser
+    does once the admin has typed them into its prompt)."""
+    credentials = base64.b64encode(f"admin:{shop.secrets['SHOP_ADMIN_PASSWORD']}".encode()).decode()
+    shopper.driver.execute_cdp_cmd("Network.enable", {})
+    shopper.driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Authorization": "Basic " + credentials}})
+
+
+def ledger(shop):
+    with urllib.request.urlopen(f"{shop.sandbox}/__sandbox/ledger", timeout=10) as response:
+        return json.loads(response.read())
+
+
+def refund_in_admin(shopper, order_id, amount):
+    """Types `amount` (dollars; "" for all that is left) into the order's Refund form on /orders
+    and clicks Refund; returns the form's refund id."""
+    shopper.type(f"#refund-amount-{order_id}", amount)
+    refund_id = shopper.driver.execute_script(
+        f"return document.querySelector('#order-{order_id} input[name=refund_id]').value")
+    shopper.click(f"#refund-{order_id}")
+    return refund_id
+
+
+def refunded_cell(shopper, order_id):
+    return shopper.wait_for(f"#order-{order_id} td.refunded").text
+
+
+def test_admin_refunds_a_justifi_order_partly_then_fully(shop, shopper):
+    fill_cart(shopper, shop, "donut-box")
+    shopper.click("#pay-justifi_hosted")
+    shopper.click("button[type=submit]")
+    shopper.wait_for_text("is paid")
+    order_id = order_id_in(shopper.url)
+    checkout_id = shop.order(order_id)["checkout_id"]
+
+    as_admin(shopper, shop)
+    shopper.open(f"{shop.url}/orders")
+    shopper.wait_for(f"#refund-{order_id}")
+    shopper.screenshot("admin-orders")
+    form = shopper.driver.execute_script(
+        f"return Object.fromEntries(new FormData(document.querySelector('#order-{order_id} form.refund')))")
+    refund_id = refund_in_admin(shopper, order_id, "5.00")
+    shopper.wait_for_text("Refunded $5.00.")
+    assert shopper.url == f"{shop.url}/orders#order-{order_id}"
+    assert refunded_cell(shopper, order_id).startswith("$5.00 partly refunded")
+    shopper.screenshot("refunded-part")
+    assert [(r["id"], r["amount"], r["status"]) for r in
+            shop.query("SELECT * FROM refunds WHERE order_id = ?", order_id)] == [(refund_id, 500, "succeeded")]
+    assert shop.order(order_id)["refunded_amount"] == 500
+
+    # The same form posted again (a double click, the browser's resubmission) refunds nothing more.
+    status = shopper.driver.execute_script("""
+        const body = new URLSearchParams(arguments[0]);
+        return fetch(arguments[1], {method: 'POST', body, redirect: 'manual'}).then(r => r.type);
+    """, {**form, "amount": "5.00"}, f"{shop.url}/orders/{order_id}/refund")
+    assert status == "opaqueredirect"
+    shopper.open(f"{shop.url}/orders")
+    shopper.wait_for_text("Refunded $5.00.")
+    assert len(ledger(shop)["checkouts"][checkout_id]["refunds"]) == 1
+
+    # A form whose CSRF token is not the session's is refused.
+    status = shopper.driver.execute_script("""
+        const body = new URLSearchParams(arguments[0]);
+        return fetch(arguments[1], {method: 'POST', body, redirect: 'manual'}).then(r => r.status);
+    """, {**form, "csrf": "0" * 64, "refund_id": "ref_" + "0" * 32}, f"{shop.url}/orders/{order_id}/refund")
+    assert status == 403
+
+    shopper.open(f"{shop.url}/orders")
+    refund_in_admin(shopper, order_id, "")  # empty: all that is left
+    shopper.wait_for_text("Refunded $19.00.")
+    assert refunded_cell(shopper, order_id).startswith("$24.00 refunded")
+    assert "Refunded in full." in shopper.wait_for(f"#order-{order_id}").text
+    assert not shopper.driver.find_elements(By.CSS_SELECTOR, f"#refund-{order_id}")
+    shopper.screenshot("refunded-in-full")
+    assert shop.order(order_id)["refunded_amount"] == 2400
+    refunds = ledger(shop)["checkouts"][checkout_id]["refunds"]
+    assert len(refunds) == 2, f"the sandbox made {len(refunds)} refunds of {checkout_id}"
+    stored = shop.query("SELECT id FROM refunds WHERE order_id = ? ORDER BY created_at", order_id)
+    keys = [f"shop-refund-{order_id}-{r['id']}" for r in stored]
+    assert [(r["amount"], r["idempotency_key"]) for r in refunds] == list(zip([500, 1900], keys)), refunds
+
+
+def test_admin_refunds_a_recharge_order_in_full(shop, shopper):
+    fill_cart(shopper, shop, "coffee-beans", "coffee-beans")
+    shopper.click("#pay-recharge")
+    shopper.click("button[type=submit]")
+    shopper.wait_for_text("Order placed")
+    order = shop.wait_until_paid(latest_order(shop, "recharge")["id"], "ReCharge's webhook")
+
+    as_admin(shopper, shop)
+    shopper.open(f"{shop.url}/orders")
+    refund_in_admin(shopper, order["id"], "")
+    shopper.wait_for_text("Refunded $29.00.")
+    assert refunded_cell(shopper, order["id"]).startswith("$29.00 refunded")
+    shopper.screenshot("recharge-refunded")
+    charge = ledger(shop)["recharge_checkouts"][order["checkout_id"]]
+    assert (charge["refunds"], charge["refund_requests"]) == (["29.00"], 1), charge
+
+
+def test_admin_sees_why_an_order_has_no_refund_button(shop, shopper):
+    fill_cart(shopper, shop, "chocolate-donut")
+    shopper.click("#pay-payfect")
+    shopper.click("button[type=submit]")
+    shopper.wait_for_text("is paid")
+    payfect = order_id_in(shopper.url)
+    fill_cart(shopper, shop, "chocolate-donut")
+    shopper.click("#pay-justifi_session")
+    shopper.click("button[type=submit]")
+    shopper.wait_for_text("is paid")
+    session = order_id_in(shopper.url)
+
+    as_admin(shopper, shop)
+    shopper.open(f"{shop.url}/orders")
+    assert "Payfect publishes no refund." in shopper.wait_for(f"#order-{payfect}").text
+    assert "a payment intent, not a checkout" in shopper.wait_for(f"#order-{session}").text
+    for order_id in (payfect, session):
+        assert not shopper.driver.find_elements(By.CSS_SELECTOR, f"#refund-{order_id}")
+    shopper.screenshot("no-refund")
+
+
+def sandbox_post(shop, path, body, headers=None):
+    request = urllib.request.Request(f"{shop.sandbox}{path}", json.dumps(body).encode(),
+                                     {"Content-Type": "application/json", **(headers or {})})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_admin_retries_a_pending_justifi_refund_under_its_key(shop, shopper):
+    """JustiFi answers every try of the refund 503 (not processed): the library reads the payment,
+    sees no refund and answers pending; the order offers Retry instead of a new refund, and the
+    retry sends the same key and amount: one refund."""
+    fill_cart(shopper, shop, "chocolate-donut")
+    shopper.click("#pay-justifi_hosted")
+    shopper.click("button[type=submit]")
+    shopper.wait_for_text("is paid")
+    order_id = order_id_in(shopper.url)
+    checkout_id = shop.order(order_id)["checkout_id"]
+
+    route = "POST /v1/checkouts/{id}/refunds"
+    sandbox_post(shop, "/__sandbox/faults", {"route": route, "status": 503, "times": 10})
+    as_admin(shopper, shop)
+    shopper.open(f"{shop.url}/orders")
+    refund_id = refund_in_admin(shopper, order_id, "5")
+    shopper.wait_for_text("The refund of $5.00 is pending", timeout=60)
+    shopper.screenshot("pending")
+    assert shop.query("SELECT status FROM refunds WHERE id = ?", refund_id) == [{"status": "pending"}]
+    assert not shopper.driver.find_elements(By.CSS_SELECTOR, f"#refund-{order_id}"), "one unsettled refund at a time"
+    assert ledger(shop)["checkouts"][checkout_id]["refunds"] == []
+
+    sandbox_post(shop, "/__sandbox/faults", {"route": route, "status": 503, "times": 0})
+    shopper.click(f"#retry-refund-{order_id}")
+    shopper.wait_for_text("Refunded $5.00.")
+    shopper.screenshot("retried")
+    refunds = ledger(shop)["checkouts"][checkout_id]["refunds"]
+    assert [(r["amount"], r["idempotency_key"]) for r in refunds] == [(500, f"shop-refund-{order_id}-{refund_id}")]
+    assert shop.order(order_id)["refunded_amount"] == 500
+
+
+def test_admin_retries_a_pending_recharge_refund_reading_the_charge_first(shop, shopper):
+    """ReCharge takes no key: a pending refund's retry reads the charge and sends nothing when
+    the charge shows the refund (here made behind the shop's back, as a lost answer would
+    leave it), and sends it when the charge does not."""
+    orders = []
+    for _ in range(2):
+        fill_cart(shopper, shop, "coffee-beans")
+        shopper.click("#pay-recharge")
+        shopper.click("button[type=submit]")
+        shopper.wait_for_text("Order placed")
+        orders.append(shop.wait_until_paid(latest_order(shop, "recharge")["id"], "ReCharge's webhook"))
+    route = "POST /charges/{id}/refund"
+    as_admin(shopper, shop)
+    for arrived, order in zip((True, False), orders):
+        sandbox_post(shop, "/__sandbox/faults", {"route": route, "status": 503})
+        shopper.open(f"{shop.url}/orders")
+        refund_in_admin(shopper, order["id"], "4.50")
+        shopper.wait_for_text("The refund of $4.50 is pending", timeout=60)
+        charge_id = ledger(shop)["recharge_checkouts"][order["checkout_id"]]["charge_id"]
+        if arrived:
+            sandbox_post(shop, f"/charges/{charge_id}/refund", {"amount": "4.50"},
+                         {"X-Recharge-Access-Token": "test_recharge_token"})
+        shopper.click(f"#retry-refund-{order['id']}")
+        shopper.wait_for_text("Refunded $4.50.")
+        charge = ledger(shop)["recharge_checkouts"][order["checkout_id"]]
+        # The faulted request, then the one made behind the shop's back or the retry's.
+        assert (charge["refunds"], charge["refund_requests"]) == (["4.50"], 2), (arrived, charge)
+        assert refunded_cell(shopper, order["id"]).startswith("$4.50 partly refunded")
+    shopper.screenshot("retried")

@@ -1,8 +1,9 @@
 """The example shop is safe to copy (issue 18, item 5), over plain HTTP as a second shopper, an
 anonymous visitor or a local user would try it: orders belong to their session, the list of
-all orders is behind the admin password, reloading an order page cannot spend the provider's
-rate limit, list fields are refused, the secrets and the FPM socket are closed to other users
-and the PHP workers do not run as root."""
+all orders is behind the admin password, a refund needs the admin and the admin session's
+token, reloading an order page cannot spend the provider's rate limit, list fields are
+refused, the secrets and the FPM socket are closed to other users and the PHP workers do not
+run as root."""
 
 import base64
 import grp
@@ -114,6 +115,23 @@ def test_the_list_of_all_orders_needs_the_admin_password(shop):
     good = base64.b64encode(f"admin:{shop.secrets['SHOP_ADMIN_PASSWORD']}".encode()).decode()
     status, _, body = Visitor(shop).request("GET", "/orders", headers={"Authorization": "Basic " + good})
     assert status == 200 and order_id in body
+
+
+def test_a_refund_needs_the_admin_password_and_the_admin_sessions_token(shop):
+    """The Refund form's POST: refused without the admin's credentials (401), and with them but
+    without the token of the admin's session (403: a page of another site can make the browser
+    send the credentials, not read the token); nothing is stored or sent."""
+    visitor = Visitor(shop)
+    order_id = visitor.order("justifi_hosted")
+    form = {"refund_id": "ref_" + "0" * 32, "amount": "1.00"}
+    assert visitor.request("POST", f"/orders/{order_id}/refund", {**form, "csrf": "x"})[0] == 401
+    good = base64.b64encode(f"admin:{shop.secrets['SHOP_ADMIN_PASSWORD']}".encode()).decode()
+    admin = Visitor(shop)
+    for token in ({}, {"csrf": ""}, {"csrf": "0" * 64}):
+        status, _, body = admin.request("POST", f"/orders/{order_id}/refund", {**form, **token},
+                                        headers={"Authorization": "Basic " + good})
+        assert status == 403 and "expired" in body, (token, status)
+    assert shop.query("SELECT * FROM refunds WHERE order_id = ?", order_id) == []
 
 
 def test_a_burst_of_order_page_loads_reads_the_provider_once(shop):
