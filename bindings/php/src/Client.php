@@ -146,34 +146,35 @@ final class Client
      * the payment's refunds. Errors: NotFoundException for an unknown checkout,
      * UnsupportedException for Payfect, the network and provider classes as for get().
      *
-     * @param array{checkout_id: string} $request
      * @return array{provider: string, checkout_id: string, payment_id: ?string, currency: string,
      *     amount_paid: int, amount_refunded: int, amount_refundable: int,
      *     refunds: list<array{id: ?string, amount: int, status: 'pending'|'succeeded'|'failed',
      *     reason: ?string, created_at: ?string}>, provider_data: array<string, mixed>, attempts: int}
      */
-    public function refunds(array $request): array
+    public function refunds(string $checkoutId): array
     {
-        return $this->call('checkout_refunds', $request);
+        return $this->call('checkout_refunds', ['checkout_id' => $checkoutId]);
     }
 
     /**
      * checkout_void (JustiFi only): voids a paid checkout's card payment before it settles
      * (JustiFi's VoidPayment: "voidable within 25 minutes of the original transaction", cards
-     * only; docs/contract.md §7 "checkout_void"). $request: `checkout_id`, `idempotency_key`
-     * (generated when absent and returned; calling again with it never voids twice).
+     * only; docs/contract.md §7 "checkout_void"). $idempotencyKey: generated when absent and
+     * returned; calling again with it never voids twice.
      *
      * Errors: ConflictException (status 9) for an unpaid checkout or too late
      * (`providerCode` `payment_outside_void_window`: refund instead); UnsupportedException (6)
      * for ReCharge and Payfect; the network and provider classes as for refund().
      *
-     * @param array{checkout_id: string, idempotency_key?: string} $request
      * @return array{provider: string, checkout_id: string, payment_id: string, status: 'voided',
      *     idempotency_key: ?string, provider_data: array<string, mixed>, attempts: int}
      */
-    public function void(array $request): array
+    public function void(string $checkoutId, ?string $idempotencyKey = null): array
     {
-        return $this->call('checkout_void', $request);
+        return $this->call('checkout_void', array_filter(
+            ['checkout_id' => $checkoutId, 'idempotency_key' => $idempotencyKey],
+            static fn ($v) => $v !== null,
+        ));
     }
 
     /**

@@ -137,7 +137,7 @@ final class ClientTest extends TestCase
     {
         $client = self::justifi();
         $id = self::paid($client);
-        $before = $client->refunds(['checkout_id' => $id]);
+        $before = $client->refunds($id);
         $this->assertSame([1799, 0, 1799, []], [$before['amount_paid'], $before['amount_refunded'],
             $before['amount_refundable'], $before['refunds']]);
         $this->assertStringStartsWith('py_', $before['payment_id']);
@@ -155,7 +155,7 @@ final class ClientTest extends TestCase
         $rest = $client->refund(['checkout_id' => $id]);
         $this->assertSame(['succeeded', 1299], [$rest['status'], $rest['amount']], 'no amount: what is still refundable');
         $this->assertIsString($rest['idempotency_key'], 'a key is minted and returned');
-        $after = $client->refunds(['checkout_id' => $id]);
+        $after = $client->refunds($id);
         $this->assertSame([1799, 0], [$after['amount_refunded'], $after['amount_refundable']]);
         $this->assertSame([500, 1299], array_column($after['refunds'], 'amount'));
         $this->assertSame(['succeeded', 'succeeded'], array_column($after['refunds'], 'status'));
@@ -181,7 +181,7 @@ final class ClientTest extends TestCase
         } catch (ConflictException $e) {
             $this->assertStringContainsString('is not paid', $e->getMessage());
         }
-        $this->assertSame([null, 0], array_values(array_intersect_key($client->refunds(['checkout_id' => $unpaid['id']]),
+        $this->assertSame([null, 0], array_values(array_intersect_key($client->refunds($unpaid['id']),
             ['payment_id' => 0, 'amount_paid' => 0])));
 
         $id = self::paid($client);
@@ -212,7 +212,7 @@ final class ClientTest extends TestCase
         } catch (UnsupportedException $e) {
             $this->assertSame([6, "checkout_refund: Payfect's published API has no refund"], [$e->status, $e->getMessage()]);
         }
-        $this->assertThrows(UnsupportedException::class, static fn () => $payfect->void(['checkout_id' => 'c_1']));
+        $this->assertThrows(UnsupportedException::class, static fn () => $payfect->void('c_1'));
     }
 
     public function testRechargeRefundsTheCheckoutsCharge(): void
@@ -222,29 +222,28 @@ final class ClientTest extends TestCase
         $recharge->complete(['checkout_id' => $checkout['id'], 'payment_token' => 'tok_visa']);
         $part = $recharge->refund(['checkout_id' => $checkout['id'], 'amount' => 1250]);
         $this->assertSame(['succeeded', 1250, null], [$part['status'], $part['amount'], $part['idempotency_key']]);
-        $state = $recharge->refunds(['checkout_id' => $checkout['id']]);
+        $state = $recharge->refunds($checkout['id']);
         $this->assertSame([6000, 1250, 4750], [$state['amount_paid'], $state['amount_refunded'], $state['amount_refundable']]);
         $this->assertSame(4750, $recharge->refund(['checkout_id' => $checkout['id']])['amount']);
         [, $ledger] = Sandbox::http('GET', Sandbox::url() . '/__sandbox/ledger');
         $this->assertCount(2, $ledger['recharge_checkouts'][$checkout['id']]['refunds']);
-        $this->assertThrows(UnsupportedException::class, static fn () => $recharge->void(['checkout_id' => $checkout['id']]));
+        $this->assertThrows(UnsupportedException::class, static fn () => $recharge->void($checkout['id']));
     }
 
     public function testJustifiVoid(): void
     {
         $client = self::justifi();
         $id = self::paid($client);
-        $request = ['checkout_id' => $id, 'idempotency_key' => 'php-void-1'];
-        $void = $client->void($request);
+        $void = $client->void($id, 'php-void-1');
         $this->assertSame(['voided', 'php-void-1'], [$void['status'], $void['idempotency_key']]);
         $this->assertStringStartsWith('py_', $void['payment_id']);
-        $this->assertSame($void['payment_id'], $client->void($request)['payment_id'], 'the same key replays the void');
+        $this->assertSame($void['payment_id'], $client->void($id, 'php-void-1')['payment_id'], 'the same key replays the void');
         $unpaid = self::donut($client)['id'];
-        $this->assertThrows(ConflictException::class, static fn () => $client->void(['checkout_id' => $unpaid]));
+        $this->assertThrows(ConflictException::class, static fn () => $client->void($unpaid));
         $refunded = self::paid($client);
         $client->refund(['checkout_id' => $refunded]);
         try {
-            $client->void(['checkout_id' => $refunded]);
+            $client->void($refunded);
             $this->fail('no exception');
         } catch (ConflictException $e) {
             $this->assertSame('payment_outside_void_window', $e->providerCode);

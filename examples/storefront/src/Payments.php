@@ -288,7 +288,7 @@ final class Payments
         }
         $client = $this->client($order['provider']);
         try {
-            $state = $client->refunds(['checkout_id' => $order['checkout_id']]);
+            $state = $client->refunds($order['checkout_id']);
         } catch (CheckoutException $e) {
             return "Nothing was refunded: the order's payment could not be read ({$e->getMessage()}).";
         }
@@ -328,7 +328,7 @@ final class Payments
             // the refund did not arrive (docs/contract.md, checkout_refund: "read
             // checkout_refunds before refunding again").
             try {
-                $state = $client->refunds(['checkout_id' => $order['checkout_id']]);
+                $state = $client->refunds($order['checkout_id']);
             } catch (CheckoutException $e) {
                 $orders->finishRefund($refund['id'], 'pending', null,
                     "ReCharge's charge could not be read ({$e->getMessage()}); retry later.");
