@@ -1,6 +1,6 @@
 """The README's webhook handler against what the sandbox really delivers: each documented flow
 (JustiFi create + complete, its hosted checkout page, a decline, a JustiFi checkout session,
-ReCharge's charge, Payfect's page, refunds) runs against a sandbox of its own, every delivery
+ReCharge's charge and its hosted checkout, Payfect's page, refunds) runs against a sandbox of its own, every delivery
 is verified as an endpoint verifies it (the headers and the raw body), and the ``handle``
 function of the README's Webhooks snippet, run as written, must leave each order as the flow
 left the payment."""
@@ -49,9 +49,9 @@ class _Stay(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def pay_on_page(url, card="4242424242424242"):
-    """Submits a hosted page's card form, as the shopper does: the answer's status."""
-    request = urllib.request.Request(url, data=urllib.parse.urlencode({"card_number": card}).encode(), method="POST")
+def pay_on_page(url, form=(("card_number", "4242424242424242"),)):
+    """Submits a hosted page's payment form, as the shopper does: the answer's status."""
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(), method="POST")
     try:
         with urllib.request.build_opener(_Stay).open(request) as answer:
             return answer.status
@@ -175,6 +175,13 @@ def test_the_readme_handler_settles_every_documented_flow(own_sandbox):
         orders[charged["payment_id"]] = subscription
         deliver(1)
 
+        # ReCharge's hosted checkout.
+        sub = recharge.create({"provider_options": seed})
+        hosted_subscription = order(sub["id"])
+        page = recharge.redirect_url({"checkout_id": sub["id"]})["url"]
+        assert pay_on_page(page, {"payment_token": "tok_visa"}) == 200
+        deliver(1)
+
         # Payfect, paid on its page.
         crypto = payfect.create({"amount": 2050, "currency": "usdt", "description": "Standard Plan"})
         on_page = order(crypto["id"])
@@ -216,8 +223,8 @@ def test_the_readme_handler_settles_every_documented_flow(own_sandbox):
         ("recharge", "charge", "refund.created"),
         ("recharge", "checkout", "checkout.completed"),
     ]
-    assert [o["status"] for o in (completed, hosted, declined, in_session, subscription, on_page)] == [
-        "paid", "paid", "failed", "paid", "paid", "paid"]
+    paid_or_not = (completed, hosted, declined, in_session, subscription, hosted_subscription, on_page)
+    assert [o["status"] for o in paid_or_not] == ["paid", "paid", "failed", "paid", "paid", "paid", "paid"]
     refund_id = refund["data"]["id"]
     assert (completed["refunds"][refund_id]["amount"], completed["refunds"][refund_id]["status"]) == (500, "succeeded")
     assert subscription["refunds"]["total"]["amount_refunded"] == 1000
