@@ -473,3 +473,24 @@ fn payfect_published_callback_is_a_completed_checkout() {
         assert_eq!((event["checkout_id"].as_str(), event["payment_status"].clone()), (published["id"].as_str(), paid));
     }
 }
+
+/// A completion that succeeded while its payment is still `pending` (the spec's
+/// `CheckoutCompletion.payment_status`: "depending upon payment mode, the status of the
+/// payment API call, bnpl transaction, or card reader transaction") is no payment taken.
+#[test]
+fn a_justifi_completion_with_its_payment_pending_is_not_a_payment() {
+    let c = client("justifi", json!({"webhook_secrets": ["sigk_1"]}));
+    let ts = now().to_string();
+    for (payment_status, expected) in [
+        (json!("succeeded"), "payment.succeeded"),
+        (Value::Null, "payment.succeeded"),
+        (json!("pending"), "other"),
+        (json!("canceled"), "other"),
+    ] {
+        let body = json!({"id": "evt_1", "event_name": "checkout.completion.succeeded", "data": {"id": "chc_1",
+            "checkout_id": "cho_1", "status": "succeeded", "payment_mode": "bnpl", "payment_status": payment_status}})
+        .to_string();
+        let event = c.verify(&justifi_delivery("sigk_1", &ts, &body), body.as_bytes()).unwrap();
+        assert_eq!(event["type"], expected, "payment_status {payment_status}");
+    }
+}

@@ -571,6 +571,10 @@ struct EventData {
     payment_id: Option<String>,
     amount: Option<MinorUnits>,
     status: Option<String>,
+    /// A `CheckoutCompletion`'s: `succeeded | failed | pending | canceled | skipped`, "depending
+    /// upon payment mode, the status of the payment API call, bnpl transaction, or card reader
+    /// transaction" (spec).
+    payment_status: Option<String>,
 }
 
 /// A JustiFi event name → the unified type (docs/contract.md §7, "Event types"). The names
@@ -578,7 +582,10 @@ struct EventData {
 /// say what `data` each carries:
 /// - `checkout.completion.succeeded` / `checkout.completion.failed` (`x-webhooks.
 ///   checkout_completions`, `data` a `CheckoutCompletion` with its `checkout_id`): the payment
-///   of `checkout_complete`, or of the hosted checkout page, succeeded or failed;
+///   of `checkout_complete`, or of the hosted checkout page, succeeded or failed. The
+///   completion's own `payment_status` is read too: a completion that succeeded with a payment
+///   still `pending` (a BNPL transaction, a card reader's) or `canceled|skipped` is `other`,
+///   not a payment taken;
 /// - `checkout.completed` (`x-webhooks.checkouts`, `data` the `Checkout`): the checkout is paid;
 /// - `payment.succeeded` / `payment.failed` (`x-webhooks.payments`, `data` a `CardPayment` or
 ///   `BankAccountPayment`, whose `checkout_id` names the checkout);
@@ -591,11 +598,13 @@ struct EventData {
 /// `payment.pending`, `payment.authorized`, `payment.captured`, `payment.canceled` (a void),
 /// the other `payment_intent.*` events, disputes, payment methods, payouts, accounts and
 /// terminals.
-fn event_type(event_name: &str) -> EventType {
+fn event_type(event_name: &str, data: &EventData) -> EventType {
     match event_name {
-        "checkout.completion.succeeded" | "payment.succeeded" | "payment_intent.succeeded" => {
-            EventType::PaymentSucceeded
-        }
+        "checkout.completion.succeeded" => match data.payment_status.as_deref() {
+            None | Some("succeeded") => EventType::PaymentSucceeded,
+            Some(_) => EventType::Other,
+        },
+        "payment.succeeded" | "payment_intent.succeeded" => EventType::PaymentSucceeded,
         "checkout.completion.failed" | "payment.failed" => EventType::PaymentFailed,
         "checkout.completed" => EventType::CheckoutCompleted,
         "payment.refunded" => EventType::RefundCreated,
@@ -610,7 +619,7 @@ fn event_type(event_name: &str) -> EventType {
 pub fn event(body: Value) -> Result<WebhookEvent, crate::error::Error> {
     let e = EventObject::deserialize(&body).map_err(|e| signature(format!("body is not a JustiFi event ({e})")))?;
     let name = e.event_name.ok_or_else(|| signature("body is not a JustiFi event: no event_name"))?;
-    let kind = event_type(&name);
+    let kind = event_type(&name, &e.data);
     let refund = matches!(kind, EventType::RefundCreated | EventType::RefundUpdated).then(|| RefundEvent {
         id: e.data.id.clone(),
         payment_id: e.data.payment_id.clone(),
