@@ -132,16 +132,58 @@ pub fn unix_seconds(value: &str) -> Option<i64> {
     Some(iso.unix_timestamp())
 }
 
+/// The unified `type` of a verified event: what it means for an order, the same words for
+/// every provider (docs/contract.md §7, "Event types"). Each provider's mapping, with its
+/// source, is next to its `event` function; an event that means none of these is `other`.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub enum EventType {
+    /// A payment was taken (a checkout's or a payment intent's): the order is paid.
+    #[serde(rename = "payment.succeeded")]
+    PaymentSucceeded,
+    /// A payment attempt failed: the order stays unpaid, and the shopper may try again.
+    #[serde(rename = "payment.failed")]
+    PaymentFailed,
+    /// A checkout was paid and closed: the order is paid.
+    #[serde(rename = "checkout.completed")]
+    CheckoutCompleted,
+    /// A refund was made; the event's `refund` says what it is.
+    #[serde(rename = "refund.created")]
+    RefundCreated,
+    /// A refund changed (its status, its metadata); the event's `refund` says what it is now.
+    #[serde(rename = "refund.updated")]
+    RefundUpdated,
+    /// Anything else: nothing an order has to act on.
+    #[serde(rename = "other")]
+    Other,
+}
+
+impl EventType {
+    /// The `payment_status` an event of this type reports: `succeeded` for a payment taken or a
+    /// checkout completed, `failed` for a failed payment, none otherwise.
+    pub fn payment_status(self) -> Option<String> {
+        match self {
+            EventType::PaymentSucceeded | EventType::CheckoutCompleted => Some("succeeded".to_owned()),
+            EventType::PaymentFailed => Some("failed".to_owned()),
+            EventType::RefundCreated | EventType::RefundUpdated | EventType::Other => None,
+        }
+    }
+}
+
 /// The normalized event of `checkout_webhook_verify` (docs/contract.md §7).
 #[derive(Debug, Serialize, PartialEq)]
 pub struct WebhookEvent {
     pub provider: &'static str,
     pub event_id: Option<String>,
+    /// The unified type, from the signed bytes only.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: EventType,
+    /// The provider's own name of the event, from the signed bytes: JustiFi's `event_name`,
+    /// ReCharge's payload object name (`checkout`, `charge`); null for Payfect, whose callback
+    /// carries no name.
+    pub provider_type: Option<String>,
     pub object_id: Option<String>,
     pub checkout_id: Option<String>,
-    /// `succeeded` | `failed` | `pending`, where the event tells.
+    /// `succeeded` | `failed`, from the unified type ([`EventType::payment_status`]).
     pub payment_status: Option<String>,
     /// A provider's event name that travels outside the signed bytes (ReCharge's
     /// `X-Recharge-Topic`), as received: anyone on the path can change it, so nothing in the

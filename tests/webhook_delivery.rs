@@ -29,8 +29,15 @@ fn justifi_events_after_a_completion_and_a_session_payment_verify() {
     client.call(Op::Complete, &json!({"checkout_id": id, "payment_token": tokenize(&s, "4242424242424242")})).unwrap();
     let deliveries = receiver.wait_for(3);
     let events: Vec<Value> = deliveries.iter().map(|d| verify(&client, d)).collect();
-    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert!(types.contains(&"checkout.completion.succeeded") && types.contains(&"checkout.completed"), "{types:?}");
+    let mut types: Vec<(&str, &str)> =
+        events.iter().map(|e| (e["provider_type"].as_str().unwrap(), e["type"].as_str().unwrap())).collect();
+    types.sort_unstable();
+    types.dedup();
+    assert_eq!(
+        types,
+        [("checkout.completed", "checkout.completed"), ("checkout.completion.succeeded", "payment.succeeded")],
+        "the retried delivery is the same event: {types:?}"
+    );
     for e in &events {
         assert_eq!((e["checkout_id"].as_str(), e["payment_status"].as_str()), (Some(id.as_str()), Some("succeeded")));
         assert!(e["event_id"].as_str().unwrap().starts_with("evt_"));
@@ -45,8 +52,37 @@ fn justifi_events_after_a_completion_and_a_session_payment_verify() {
     agent.post(session["url"].as_str().unwrap()).send_form([("card_number", "4242424242424242")]).unwrap();
     let deliveries = receiver.wait_for(4);
     let event = verify(&client, deliveries.last().unwrap());
-    assert_eq!(event["type"], "payment_intent.succeeded");
+    assert_eq!(
+        (event["type"].as_str(), event["provider_type"].as_str()),
+        (Some("payment.succeeded"), Some("payment_intent.succeeded"))
+    );
     assert_eq!(event["object_id"], session["payment_intent_id"]);
+
+    // The hosted checkout page pays through a completion too: the same two events; a declined
+    // card, a failed payment.
+    let paid_there = client.call(Op::Create, &json!({"amount": 500, "description": "Donut"})).unwrap();
+    let page = client.call(Op::RedirectUrl, &json!({"checkout_id": paid_there["id"]})).unwrap();
+    agent.post(page["url"].as_str().unwrap()).send_form([("card_number", "4242424242424242")]).unwrap();
+    let declined = client.call(Op::Create, &json!({"amount": 500, "description": "Donut"})).unwrap();
+    client
+        .call(Op::Complete, &json!({"checkout_id": declined["id"], "payment_token": "pm_test_card_declined"}))
+        .unwrap();
+    let events: Vec<Value> = receiver.wait_for(7)[4..].iter().map(|d| verify(&client, d)).collect();
+    let mut seen: Vec<(&str, &str, &str)> = events
+        .iter()
+        .map(|e| {
+            (e["checkout_id"].as_str().unwrap(), e["provider_type"].as_str().unwrap(), e["type"].as_str().unwrap())
+        })
+        .collect();
+    seen.sort_unstable();
+    let (paid, failed) = (paid_there["id"].as_str().unwrap(), declined["id"].as_str().unwrap());
+    let mut expected = vec![
+        (paid, "checkout.completed", "checkout.completed"),
+        (paid, "checkout.completion.succeeded", "payment.succeeded"),
+        (failed, "checkout.completion.failed", "payment.failed"),
+    ];
+    expected.sort_unstable();
+    assert_eq!(seen, expected);
 }
 
 #[test]
@@ -69,9 +105,10 @@ fn recharge_and_payfect_deliveries_verify() {
     let delivery = receiver.wait_for(1).remove(0);
     let event = verify(&recharge, &delivery);
     assert_eq!(
-        (event["type"].as_str(), event["unsigned_topic"].as_str(), event["checkout_id"].as_str()),
-        (Some("checkout"), Some("checkout/processed"), Some(token.as_str()))
+        (event["type"].as_str(), event["provider_type"].as_str(), event["checkout_id"].as_str()),
+        (Some("checkout.completed"), Some("checkout"), Some(token.as_str()))
     );
+    assert_eq!(event["unsigned_topic"], "checkout/processed");
     let mut legacy_only = delivery.clone();
     legacy_only.headers.remove("x-recharge-webhook-signature");
     let (code, _) = recharge.verify(&Value::Object(legacy_only.headers.clone()), &legacy_only.body).unwrap_err();
@@ -100,6 +137,7 @@ fn recharge_and_payfect_deliveries_verify() {
         (event["type"].as_str(), event["object_id"].clone(), event["payment_status"].as_str()),
         (Some("checkout.completed"), checkout["id"].clone(), Some("succeeded"))
     );
+    assert_eq!(event["provider_type"], Value::Null, "Payfect names no events");
     assert_eq!(event["data"]["client_reference_id"], "order-7");
 }
 
@@ -144,13 +182,14 @@ fn refund_events_verify_and_carry_the_refund() {
     justifi.call(Op::Refund, &json!({"checkout_id": id, "amount": 500})).unwrap();
     let refunds = justifi.call(Op::Refunds, &json!({"checkout_id": id})).unwrap();
     let events: Vec<Value> = receiver.wait_for(before + 1).iter().map(|d| verify(&justifi, d)).collect();
-    let event = events.iter().find(|e| e["type"] == "payment.refunded").expect("a payment.refunded event");
+    let event = events.iter().find(|e| e["type"] == "refund.created").expect("a refund.created event");
+    assert_eq!(event["provider_type"], "payment.refunded");
     assert_eq!(
         event["refund"],
         json!({"id": refunds["refunds"][0]["id"], "payment_id": refunds["payment_id"], "amount": 500,
             "amount_refunded": null, "status": "succeeded"})
     );
-    assert!(events.iter().filter(|e| e["type"] != "payment.refunded").all(|e| e["refund"].is_null()));
+    assert!(events.iter().filter(|e| e["type"] != "refund.created").all(|e| e["refund"].is_null()));
 
     let mut rcfg = recharge_config(&s.base_url());
     rcfg["webhook_secrets"] = json!(["recharge-client-secret"]);
@@ -166,7 +205,10 @@ fn refund_events_verify_and_carry_the_refund() {
     let refunds = recharge.call(Op::Refunds, &json!({"checkout_id": token})).unwrap();
     let deliveries = receiver.wait_for(seen + 1);
     let event = verify(&recharge, deliveries.last().unwrap());
-    assert_eq!((event["type"].as_str(), event["unsigned_topic"].as_str()), (Some("charge"), Some("charge/refunded")));
+    assert_eq!(
+        (event["type"].as_str(), event["provider_type"].as_str(), event["unsigned_topic"].as_str()),
+        (Some("refund.created"), Some("charge"), Some("charge/refunded"))
+    );
     assert_eq!(
         event["refund"],
         json!({"id": null, "payment_id": refunds["payment_id"], "amount": null, "amount_refunded": 1000,

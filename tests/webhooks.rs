@@ -62,7 +62,8 @@ fn justifi_official_vectors_verify() {
         let sent: Value = serde_json::from_str(body).unwrap();
         assert_eq!(event["provider"], "justifi");
         assert_eq!(event["event_id"], sent["id"]);
-        assert_eq!(event["type"], sent["event_name"]);
+        assert_eq!(event["provider_type"], sent["event_name"]);
+        assert_eq!(event["type"], "other", "payment.created means nothing for an order yet");
         assert_eq!(event["object_id"], sent["data"]["id"]);
         assert_eq!(event["data"], sent);
 
@@ -79,7 +80,10 @@ fn justifi_checks_signature_secret_rotation_and_time() {
 
     let event = c.verify(&justifi_delivery("sigk_new", &ts, body), body.as_bytes()).unwrap();
     assert_eq!((event["checkout_id"].as_str(), event["payment_status"].as_str()), (Some("cho_1"), Some("succeeded")));
-    assert_eq!(event["type"], "checkout.completion.succeeded");
+    assert_eq!(
+        (event["type"].as_str(), event["provider_type"].as_str()),
+        (Some("payment.succeeded"), Some("checkout.completion.succeeded"))
+    );
     c.verify(&justifi_delivery("sigk_old", &ts, body), body.as_bytes()).expect("a rotated-out secret still verifies");
 
     let bad = refused(c.verify(&justifi_delivery("sigk_wrong", &ts, body), body.as_bytes()));
@@ -177,8 +181,13 @@ fn recharge_payment_status_comes_from_the_signed_body_not_the_topic_header() {
             .verify(&json!({"X-Recharge-Webhook-Signature": signature, "X-Recharge-Topic": topic}), body.as_bytes())
             .unwrap();
         assert_eq!(
-            (event["type"].as_str(), event["payment_status"].clone(), event["unsigned_topic"].as_str()),
-            (Some("checkout"), Value::Null, Some(topic)),
+            (event["type"].as_str(), event["provider_type"].as_str()),
+            (Some("other"), Some("checkout")),
+            "topic {topic}: an unpaid checkout, whatever the header says"
+        );
+        assert_eq!(
+            (event["payment_status"].clone(), event["unsigned_topic"].as_str()),
+            (Value::Null, Some(topic)),
             "topic {topic}"
         );
     }
@@ -200,8 +209,8 @@ fn recharge_accepts_either_scheme() {
         )
         .unwrap();
     assert_eq!(
-        (event["type"].as_str(), event["unsigned_topic"].as_str()),
-        (Some("checkout"), Some("checkout/processed"))
+        (event["type"].as_str(), event["provider_type"].as_str(), event["unsigned_topic"].as_str()),
+        (Some("checkout.completed"), Some("checkout"), Some("checkout/processed"))
     );
     assert_eq!(
         (event["checkout_id"].as_str(), event["payment_status"].as_str()),
@@ -225,7 +234,7 @@ fn recharge_accepts_either_scheme() {
     let legacy_client =
         client("recharge", json!({"webhook_secrets": ["shpss_secret"], "accept_legacy_webhook_signature": true}));
     let event = legacy_client.verify(&json!({"X-Recharge-Hmac-Sha256": legacy}), body.as_bytes()).unwrap();
-    assert_eq!(event["type"], "checkout");
+    assert_eq!(event["type"], "checkout.completed");
     let wrong = hex::encode(Sha256::new().chain_update("other").chain_update(body).finalize());
     refused(legacy_client.verify(&json!({"X-Recharge-Hmac-Sha256": wrong}), body.as_bytes()));
     let cfg = json!({"provider": "justifi", "base_url": "http://127.0.0.1:9", "client_id": "c",
@@ -245,7 +254,7 @@ fn payfect_callbacks_are_fernet_tokens_of_the_body() {
         r#"{"currency":"usdt","status":"succeeded","amount":"20.00","id":"ed8d24aa-a860-426b-8e56-87cb9f55a081"}"#;
     let token = fernet::Fernet::new(&key).unwrap().encrypt(reordered.as_bytes());
     let event = c.verify(&json!({"X-Payfect-Signature": token}), body.as_bytes()).expect("equal in value, not bytes");
-    assert_eq!(event["type"], "checkout.completed");
+    assert_eq!((event["type"].as_str(), event["provider_type"].clone()), (Some("checkout.completed"), Value::Null));
     assert_eq!(
         (event["object_id"].as_str(), event["payment_status"].as_str()),
         (Some("ed8d24aa-a860-426b-8e56-87cb9f55a081"), Some("succeeded"))
@@ -322,4 +331,166 @@ fn a_client_with_only_webhook_secrets_verifies_and_calls_nothing() {
         "client_id": "c", "webhook_secrets": [secret]}));
     let Err(e) = partial else { panic!("a client with some of the credentials is refused") };
     assert_eq!(e["error"]["message"], "client_secret: is required (or set JUSTIFI_CLIENT_SECRET)");
+}
+
+/// JustiFi's events with a unified type (docs/contract.md §7, "Event types"); every other
+/// published event is `other`.
+const JUSTIFI_TYPES: [(&str, &str); 8] = [
+    ("checkout.completion.succeeded", "payment.succeeded"),
+    ("payment.succeeded", "payment.succeeded"),
+    ("payment_intent.succeeded", "payment.succeeded"),
+    ("checkout.completion.failed", "payment.failed"),
+    ("payment.failed", "payment.failed"),
+    ("checkout.completed", "checkout.completed"),
+    ("payment.refunded", "refund.created"),
+    ("payment.refund.updated", "refund.updated"),
+];
+
+/// The event names of the spec's `x-webhooks` ("Received for the following events: a, b, and
+/// c"), and the example deliveries it gives.
+fn justifi_published_events() -> (Vec<String>, Vec<Value>) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/justifi-spec/justifi-openapi.yaml");
+    let spec: Value = serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let (mut names, mut examples) = (Vec::new(), Vec::new());
+    for entry in spec["x-webhooks"].as_object().unwrap().values() {
+        let description = entry["post"]["description"].as_str().unwrap();
+        names.extend(
+            description
+                .split([' ', ',', '\n'])
+                .map(|w| w.trim_end_matches('.'))
+                .filter(|w| w.contains('.') && w.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '.'))
+                .map(str::to_owned),
+        );
+        let content = &entry["post"]["requestBody"]["content"]["application/json"];
+        if let Some(found) = content["examples"].as_object() {
+            examples.extend(found.values().map(|e| e["value"].clone()));
+        }
+    }
+    (names, examples)
+}
+
+/// Every event JustiFi publishes gets a deliberate unified type: the eight of
+/// [`JUSTIFI_TYPES`] (each a published name), `other` for the rest; the provider's name is
+/// kept as `provider_type`, and `payment_status` agrees with the type.
+#[test]
+fn every_justifi_event_of_the_spec_has_a_unified_type() {
+    let (names, examples) = justifi_published_events();
+    assert!(names.len() > 40 && names.contains(&"checkout.completion.processing".to_owned()), "{names:?}");
+    for (name, _) in JUSTIFI_TYPES {
+        assert!(names.iter().any(|n| n == name), "{name} is not a published event");
+    }
+    let c = client("justifi", json!({"webhook_secrets": ["sigk_1"]}));
+    let ts = now().to_string();
+    for name in &names {
+        let body =
+            json!({"id": "evt_1", "event_name": name, "data": {"id": "obj_1", "checkout_id": "cho_1"}}).to_string();
+        let event = c.verify(&justifi_delivery("sigk_1", &ts, &body), body.as_bytes()).unwrap();
+        let expected = JUSTIFI_TYPES.iter().find(|(n, _)| n == name).map_or("other", |(_, t)| t);
+        assert_eq!((event["type"].as_str(), event["provider_type"].as_str()), (Some(expected), Some(name.as_str())));
+        let paid = match expected {
+            "payment.succeeded" | "checkout.completed" => json!("succeeded"),
+            "payment.failed" => json!("failed"),
+            _ => Value::Null,
+        };
+        assert_eq!(event["payment_status"], paid, "{name}");
+        let checkout = if name == "checkout.completed" { "obj_1" } else { "cho_1" };
+        assert_eq!(event["checkout_id"], checkout, "{name}");
+        assert_eq!(event["refund"].is_null(), !expected.starts_with("refund."), "{name}");
+    }
+    assert_eq!(examples.len(), 7, "the spec's example deliveries");
+    for example in examples {
+        let body = example.to_string();
+        let event = c.verify(&justifi_delivery("sigk_1", &ts, &body), body.as_bytes()).unwrap();
+        let expected = if example["event_name"] == "payment_intent.succeeded" { "payment.succeeded" } else { "other" };
+        assert_eq!(event["type"], expected, "{}", example["event_name"]);
+        assert_eq!(event["object_id"], example["data"]["id"]);
+    }
+}
+
+/// ReCharge's unified type comes from the signed object, whatever the unsigned topic says: a
+/// checkout with `completed_at`, a charge by its refunded total and its `status` (either case:
+/// 2021-01 sends `SUCCESS`, 2021-11 `success`).
+#[test]
+fn recharge_unified_types_come_from_the_signed_object() {
+    let c = client("recharge", json!({"webhook_secrets": ["shpss_secret"]}));
+    let token = "0123456789abcdef0123456789abcdef";
+    let cases = [
+        (json!({"checkout": {"token": token, "completed_at": "2024-01-01T00:00:00"}}), "checkout.completed"),
+        (json!({"checkout": {"token": token, "completed_at": null}}), "other"),
+        (json!({"charge": {"id": 501, "status": "SUCCESS", "total_refunds": "0.00"}}), "payment.succeeded"),
+        (
+            json!({"charge": {"id": 501, "status": "success", "total_refunds": "0.00", "currency": "USD"}}),
+            "payment.succeeded",
+        ),
+        (json!({"charge": {"id": 501, "status": "ERROR", "total_refunds": "0.00"}}), "payment.failed"),
+        (json!({"charge": {"id": 501, "status": "QUEUED"}}), "other"),
+        (json!({"charge": {"id": 501, "status": "PARTIALLY_REFUNDED", "total_refunds": "10.00"}}), "refund.created"),
+        (json!({"charge": {"id": 501, "status": "refunded", "total_refunds": "60.00"}}), "refund.created"),
+        (json!({"subscription": {"id": 7, "status": "ACTIVE"}}), "other"),
+    ];
+    let t = now();
+    for (payload, expected) in cases {
+        let body = payload.to_string();
+        let v1 = hmac_hex("shpss_secret", format!("{t}.{body}").as_bytes());
+        for topic in ["checkout/processed", "charge/paid", "charge/refunded"] {
+            let headers = json!({"X-Recharge-Webhook-Signature": format!("t={t},v1={v1}"), "X-Recharge-Topic": topic});
+            let event = c.verify(&headers, body.as_bytes()).unwrap();
+            let object = payload.as_object().unwrap().keys().next().unwrap();
+            assert_eq!(
+                (event["type"].as_str(), event["provider_type"].as_str(), event["unsigned_topic"].as_str()),
+                (Some(expected), Some(object.as_str()), Some(topic)),
+                "{body}"
+            );
+            assert_eq!(event["refund"].is_null(), expected != "refund.created", "{body}");
+        }
+    }
+}
+
+/// Payfect's published callback (`callback.md`, verbatim) is a completed checkout; a status
+/// `callback.md` does not publish is `other`, never a payment.
+#[test]
+fn payfect_published_callback_is_a_completed_checkout() {
+    let key = fernet::Fernet::generate_key();
+    let c = client("payfect", json!({"webhook_secrets": [key]}));
+    let fernet = fernet::Fernet::new(&key).unwrap();
+    let published = json!({
+      "id": "ed8d24aa-a860-426b-8e56-87cb9f55a081", "amount": "20.00", "status": "succeeded", "currency": "usdt",
+      "merchant": "bf065cc8-343d-4419-be7d-ed2190f1df4d", "is_livemode": false,
+      "payment_intent": "b7c30e83-5439-47b2-ac4d-81c64c1d0174",
+      "payment_method": {"id": "74fa9095-b553-4607-b282-70ef7597a2e8",
+        "payment_method_detail": {"network": "tron", "currency": "usdt"}},
+      "client_reference_id": "5ae50223-e455-4a72-a48d-fe7d85800e64"
+    });
+    for (status, expected, paid) in
+        [("succeeded", "checkout.completed", json!("succeeded")), ("expired", "other", Value::Null)]
+    {
+        let mut payload = published.clone();
+        payload["status"] = status.into();
+        let body = payload.to_string();
+        let event =
+            c.verify(&json!({"X-Payfect-Signature": fernet.encrypt(body.as_bytes())}), body.as_bytes()).unwrap();
+        assert_eq!((event["type"].as_str(), event["provider_type"].clone()), (Some(expected), Value::Null));
+        assert_eq!((event["checkout_id"].as_str(), event["payment_status"].clone()), (published["id"].as_str(), paid));
+    }
+}
+
+/// A completion that succeeded while its payment is still `pending` (the spec's
+/// `CheckoutCompletion.payment_status`: "depending upon payment mode, the status of the
+/// payment API call, bnpl transaction, or card reader transaction") is no payment taken.
+#[test]
+fn a_justifi_completion_with_its_payment_pending_is_not_a_payment() {
+    let c = client("justifi", json!({"webhook_secrets": ["sigk_1"]}));
+    let ts = now().to_string();
+    for (payment_status, expected) in [
+        (json!("succeeded"), "payment.succeeded"),
+        (Value::Null, "payment.succeeded"),
+        (json!("pending"), "other"),
+        (json!("canceled"), "other"),
+    ] {
+        let body = json!({"id": "evt_1", "event_name": "checkout.completion.succeeded", "data": {"id": "chc_1",
+            "checkout_id": "cho_1", "status": "succeeded", "payment_mode": "bnpl", "payment_status": payment_status}})
+        .to_string();
+        let event = c.verify(&justifi_delivery("sigk_1", &ts, &body), body.as_bytes()).unwrap();
+        assert_eq!(event["type"], expected, "payment_status {payment_status}");
+    }
 }

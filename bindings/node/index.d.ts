@@ -256,15 +256,43 @@ export class Client {
   close(): void;
 }
 
+/** The unified event type, the same words for every provider (docs/contract.md, "Event types"). */
+export type WebhookEventType =
+  | 'payment.succeeded'
+  | 'payment.failed'
+  | 'checkout.completed'
+  | 'refund.created'
+  | 'refund.updated'
+  | 'other';
+
+/** A refund as a webhook reports it (amounts in minor units). */
+export interface WebhookRefund {
+  /** JustiFi's refund id; null for ReCharge, which numbers no refunds. */
+  id: string | null;
+  /** The refunded payment: JustiFi's payment, ReCharge's charge. */
+  payment_id: string | null;
+  /** This refund's amount (JustiFi); null where the event gives only a total. */
+  amount: number | null;
+  /** Everything refunded of the payment so far (ReCharge); null where the event does not say. */
+  amount_refunded: number | null;
+  status: 'pending' | 'succeeded' | 'failed' | null;
+}
+
 export interface WebhookEvent {
   provider: Provider;
   event_id: string | null;
-  type: string;
+  /** What the event means for an order; act on this. */
+  type: WebhookEventType;
+  /** The provider's own name: JustiFi's event_name, ReCharge's payload object; null for Payfect. */
+  provider_type: string | null;
   object_id: string | null;
   checkout_id: string | null;
-  payment_status: 'succeeded' | 'failed' | 'pending' | null;
+  /** 'succeeded' for payment.succeeded and checkout.completed, 'failed' for payment.failed. */
+  payment_status: 'succeeded' | 'failed' | null;
   /** ReCharge's X-Recharge-Topic as received: outside the signature, so it decides nothing. */
   unsigned_topic: string | null;
+  /** Set for refund.created and refund.updated. */
+  refund: WebhookRefund | null;
   data: Record<string, unknown>;
 }
 

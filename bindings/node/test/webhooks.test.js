@@ -18,7 +18,8 @@ const signed = (secret, body = BODY, at = Math.floor(Date.now() / 1000)) => ({
 test('a valid delivery verifies, async and sync, from a Buffer or a string', async () => {
   const client = justifi(['sigk_1', 'sigk_0']);
   const event = await client.verifyWebhook(signed('sigk_1'), Buffer.from(BODY));
-  assert.deepEqual([event.type, event.object_id, event.payment_status], ['payment_intent.succeeded', 'pi_1', 'succeeded']);
+  assert.deepEqual([event.type, event.provider_type, event.object_id, event.payment_status],
+    ['payment.succeeded', 'payment_intent.succeeded', 'pi_1', 'succeeded']);
   assert.equal(client.verifyWebhookSync(signed('sigk_0'), BODY).event_id, 'evt_1', 'a rotated secret');
   client.close();
 });
@@ -61,6 +62,7 @@ test('ReCharge t=/v1= signatures', () => {
   const t = Math.floor(Date.now() / 1000);
   const v1 = crypto.createHmac('sha256', 'rc').update(`${t}.${body}`).digest('hex');
   const event = client.verifyWebhookSync({ 'x-recharge-webhook-signature': `t=${t},v1=${v1}` }, body);
-  assert.deepEqual([event.checkout_id, event.payment_status], ['c'.repeat(32), 'succeeded']);
+  assert.deepEqual([event.type, event.provider_type, event.checkout_id, event.payment_status],
+    ['checkout.completed', 'checkout', 'c'.repeat(32), 'succeeded']);
   client.close();
 });

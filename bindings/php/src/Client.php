@@ -179,8 +179,10 @@ final class Client
 
     /**
      * checkout_webhook_verify: checks a delivery's signature against the configured
-     * webhook_secrets and returns the normalized event (type, object_id, checkout_id,
-     * payment_status, unsigned_topic, data). $headers maps header names (any case) to values; $body is the
+     * webhook_secrets and returns the normalized event (type: the unified payment.succeeded |
+     * payment.failed | checkout.completed | refund.created | refund.updated | other; provider_type,
+     * object_id, checkout_id, payment_status, unsigned_topic, refund, data; docs/contract.md
+     * "Event types"). $headers maps header names (any case) to values; $body is the
      * raw request body (file_get_contents('php://input')). A failed check throws
      * SignatureException saying which.
      *

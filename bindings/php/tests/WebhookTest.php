@@ -30,8 +30,8 @@ final class WebhookTest extends TestCase
     {
         $client = self::justifi(['sigk_new', 'sigk_old']);
         $event = $client->verifyWebhook(self::signed('sigk_new'), self::BODY);
-        $this->assertSame(['checkout.completion.failed', 'cho_1', 'failed'],
-            [$event['type'], $event['checkout_id'], $event['payment_status']]);
+        $this->assertSame(['payment.failed', 'checkout.completion.failed', 'cho_1', 'failed'],
+            [$event['type'], $event['provider_type'], $event['checkout_id'], $event['payment_status']]);
         $this->assertSame('evt_1', $client->verifyWebhook(self::signed('sigk_old'), self::BODY)['event_id']);
     }
 
@@ -77,8 +77,9 @@ final class WebhookTest extends TestCase
         $body = '{"checkout":{"token":"' . str_repeat('b', 32) . '","completed_at":null}}';
         $event = $client->verifyWebhook(['X-Recharge-Hmac-Sha256' => hash('sha256', 'rc_secret' . $body),
             'X-Recharge-Topic' => 'checkout/created'], $body);
-        $this->assertSame(['checkout', 'checkout/created', str_repeat('b', 32), null],
-            [$event['type'], $event['unsigned_topic'], $event['checkout_id'], $event['payment_status']]);
+        $this->assertSame(['other', 'checkout', 'checkout/created', str_repeat('b', 32), null],
+            [$event['type'], $event['provider_type'], $event['unsigned_topic'], $event['checkout_id'],
+                $event['payment_status']]);
     }
 
     public function testNoSecretsIsAConfigurationError(): void

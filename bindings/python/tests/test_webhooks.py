@@ -80,7 +80,8 @@ def test_recharge_both_schemes():
     v1 = hmac.new(b"rc_secret", t.encode() + b"." + body, hashlib.sha256).hexdigest()
     event = client.verify_webhook({"X-Recharge-Webhook-Signature": f"t={t},v1={v1}",
                                    "X-Recharge-Topic": "checkout/processed"}, body)
-    assert (event["type"], event["unsigned_topic"], event["checkout_id"]) == ("checkout", "checkout/processed", "a" * 32)
+    assert (event["type"], event["provider_type"], event["unsigned_topic"], event["checkout_id"]) == (
+        "checkout.completed", "checkout", "checkout/processed", "a" * 32)
     legacy = hashlib.sha256(b"rc_secret" + body).hexdigest()
     with pytest.raises(sc.SignatureError, match="accept_legacy_webhook_signature"):
         client.verify_webhook({"X-Recharge-Hmac-Sha256": legacy}, body)
@@ -98,7 +99,7 @@ def test_payfect_fernet_callback():
     token = Fernet(key.encode()).encrypt(json.dumps(payload, sort_keys=True).encode()).decode()
     body = json.dumps(payload, indent=2).encode()
     event = client.verify_webhook({"X-Payfect-Signature": token}, body)
-    assert (event["type"], event["object_id"]) == ("checkout.completed", payload["id"])
+    assert (event["type"], event["provider_type"], event["object_id"]) == ("checkout.completed", None, payload["id"])
     with pytest.raises(sc.SignatureError, match="differs from the body"):
         client.verify_webhook({"X-Payfect-Signature": token}, body.replace(b"20.00", b"0.01"))
     with pytest.raises(sc.SignatureError, match="does not decrypt"):
@@ -158,7 +159,7 @@ def test_sandbox_deliveries_verify_at_the_example_endpoint(sandbox_url, justifi,
         proc.terminate()
         proc.wait(timeout=10)
     print("\n".join(lines))
-    assert "verified justifi checkout.completion.succeeded chc_" in " ".join(lines)
+    assert "verified justifi payment.succeeded chc_" in " ".join(lines)
     assert f"verified justifi checkout.completed {checkout['id']} succeeded" in lines
-    assert f"verified recharge checkout {sub['id']} succeeded" in lines
+    assert f"verified recharge checkout.completed {sub['id']} succeeded" in lines
     assert f"verified payfect checkout.completed {crypto['id']} succeeded" in lines

@@ -409,11 +409,13 @@ final class Payments
         }
         $objectId = $event['checkout_id'] ?? $event['object_id'];
         $order = $objectId === null ? null : $orders->findByProviderObject($provider, $objectId);
-        $key = $provider . ':' . ($event['event_id'] ?? "{$event['type']}:$objectId");
-        if (!$orders->recordEvent($key, $provider, $event['type'], $order['id'] ?? null, $body)) {
+        // The provider's own event name is recorded (Payfect names none: the unified type).
+        $name = $event['provider_type'] ?? $event['type'];
+        $key = $provider . ':' . ($event['event_id'] ?? "$name:$objectId");
+        if (!$orders->recordEvent($key, $provider, $name, $order['id'] ?? null, $body)) {
             return 200; // a repeated delivery
         }
-        if ($order !== null && $event['payment_status'] === 'succeeded') {
+        if ($order !== null && in_array($event['type'], ['payment.succeeded', 'checkout.completed'], true)) {
             $orders->markPaid($order['id'], 'webhook');
         }
         return 200;

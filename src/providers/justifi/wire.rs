@@ -11,7 +11,7 @@ use crate::response::{
     RefundStatus, RefundSummary, Refunds,
 };
 use crate::timestamp;
-use crate::webhook::{signature, RefundEvent, WebhookEvent};
+use crate::webhook::{signature, EventType, RefundEvent, WebhookEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
@@ -578,15 +578,56 @@ struct EventData {
     payment_id: Option<String>,
     amount: Option<MinorUnits>,
     status: Option<String>,
+    /// A `CheckoutCompletion`'s: `succeeded | failed | pending | canceled | skipped`, "depending
+    /// upon payment mode, the status of the payment API call, bnpl transaction, or card reader
+    /// transaction" (spec).
+    payment_status: Option<String>,
 }
 
-/// A JustiFi event → the normalized event: `event_name` → `type`, `data.id` → `object_id`;
-/// the checkout and payment outcome for `checkout.completed`,
-/// `checkout.completion.succeeded|failed` and `payment_intent.succeeded`.
+/// A JustiFi event name → the unified type (docs/contract.md §7, "Event types"). The names
+/// are those of JustiFi's docs *Events* (`events.md`) and the spec's `x-webhooks`, which also
+/// say what `data` each carries:
+/// - `checkout.completion.succeeded` / `checkout.completion.failed` (`x-webhooks.
+///   checkout_completions`, `data` a `CheckoutCompletion` with its `checkout_id`): the payment
+///   of `checkout_complete`, or of the hosted checkout page, succeeded or failed. The
+///   completion's own `payment_status` is read too: a completion that succeeded with a payment
+///   still `pending` (a BNPL transaction, a card reader's) or `canceled|skipped` is `other`,
+///   not a payment taken;
+/// - `checkout.completed` (`x-webhooks.checkouts`, `data` the `Checkout`): the checkout is paid;
+/// - `payment.succeeded` / `payment.failed` (`x-webhooks.payments`, `data` a `CardPayment` or
+///   `BankAccountPayment`, whose `checkout_id` names the checkout);
+/// - `payment_intent.succeeded` (`x-webhooks.payment_intents`, "Payment Intents (old)", `data`
+///   the `PaymentIntent`): the payment of a hosted checkout session (`session_redirect_url`);
+/// - `payment.refunded` / `payment.refund.updated` (`x-webhooks.refunds`, `data` a `Refund`).
+///
+/// Every other name maps to `other`: `checkout.created`, `checkout.completion.processing`
+/// (terminal payments only, per `x-webhooks.checkout_completions`), `payment.created`,
+/// `payment.pending`, `payment.authorized`, `payment.captured`, `payment.canceled` (a void),
+/// the other `payment_intent.*` events, disputes, payment methods, payouts, accounts and
+/// terminals.
+fn event_type(event_name: &str, data: &EventData) -> EventType {
+    match event_name {
+        "checkout.completion.succeeded" => match data.payment_status.as_deref() {
+            None | Some("succeeded") => EventType::PaymentSucceeded,
+            Some(_) => EventType::Other,
+        },
+        "payment.succeeded" | "payment_intent.succeeded" => EventType::PaymentSucceeded,
+        "checkout.completion.failed" | "payment.failed" => EventType::PaymentFailed,
+        "checkout.completed" => EventType::CheckoutCompleted,
+        "payment.refunded" => EventType::RefundCreated,
+        "payment.refund.updated" => EventType::RefundUpdated,
+        _ => EventType::Other,
+    }
+}
+
+/// A JustiFi event → the normalized event: `event_name` → `provider_type` and, mapped by
+/// [`event_type`], `type`; `data.id` → `object_id`; the checkout from `data` (a `Checkout`'s
+/// own id for `checkout.completed`, else `data.checkout_id`, which a `PaymentIntent` has not).
 pub fn event(body: Value) -> Result<WebhookEvent, crate::error::Error> {
     let e = EventObject::deserialize(&body).map_err(|e| signature(format!("body is not a JustiFi event ({e})")))?;
-    let kind = e.event_name.ok_or_else(|| signature("body is not a JustiFi event: no event_name"))?;
-    let refund = matches!(kind.as_str(), "payment.refunded" | "payment.refund.updated").then(|| RefundEvent {
+    let name = e.event_name.ok_or_else(|| signature("body is not a JustiFi event: no event_name"))?;
+    let kind = event_type(&name, &e.data);
+    let refund = matches!(kind, EventType::RefundCreated | EventType::RefundUpdated).then(|| RefundEvent {
         id: e.data.id.clone(),
         payment_id: e.data.payment_id.clone(),
         amount: e.data.amount.map(|a| a.0),
@@ -599,20 +640,15 @@ pub fn event(body: Value) -> Result<WebhookEvent, crate::error::Error> {
             _ => None,
         },
     });
-    let (checkout_id, payment_status) = match kind.as_str() {
-        "checkout.completed" => (e.data.id.clone(), Some("succeeded")),
-        "checkout.completion.succeeded" => (e.data.checkout_id, Some("succeeded")),
-        "checkout.completion.failed" => (e.data.checkout_id, Some("failed")),
-        "payment_intent.succeeded" => (None, Some("succeeded")),
-        _ => (e.data.checkout_id, None),
-    };
+    let checkout_id = if name == "checkout.completed" { e.data.id.clone() } else { e.data.checkout_id };
     Ok(WebhookEvent {
         provider: PROVIDER,
         event_id: e.id,
         object_id: e.data.id,
         checkout_id,
-        payment_status: payment_status.map(str::to_owned),
+        payment_status: kind.payment_status(),
         kind,
+        provider_type: Some(name),
         unsigned_topic: None,
         refund,
         data: body,

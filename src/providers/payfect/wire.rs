@@ -10,7 +10,7 @@ use crate::providers::exchange::{with_options, Fault};
 use crate::request::CreateCheckout;
 use crate::response::{Checkout, CheckoutPaymentStatus, CheckoutStatus, ProviderData};
 use crate::timestamp;
-use crate::webhook::WebhookEvent;
+use crate::webhook::{EventType, WebhookEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -192,18 +192,23 @@ struct CallbackObject {
 }
 
 /// A checkout-success callback (`callback.md`: `{id, amount, status: "succeeded", ...}`) →
-/// `checkout.completed`, `object_id` and `checkout_id` the checkout's id. `succeeded` is the
-/// only status `callback.md` publishes: any other value leaves `payment_status` null rather
-/// than passing an unknown word through as if it were one of the contract's.
+/// the normalized event, `object_id` and `checkout_id` the checkout's id. Payfect publishes
+/// one callback, "Callback for Checkout Success", and names no events: `provider_type` is null,
+/// and the unified `type` (docs/contract.md §7, "Event types") is `checkout.completed` for the
+/// published `status: "succeeded"`. `succeeded` is the only status `callback.md` publishes: any
+/// other value is `other` rather than an unknown word passed through as a payment.
 pub fn callback_event(body: Value) -> WebhookEvent {
     let callback = CallbackObject::deserialize(&body).unwrap_or(CallbackObject { id: None, status: None });
+    let kind =
+        if callback.status.as_deref() == Some("succeeded") { EventType::CheckoutCompleted } else { EventType::Other };
     WebhookEvent {
         provider: PROVIDER,
         event_id: None,
-        kind: "checkout.completed".to_owned(),
+        kind,
+        provider_type: None,
         object_id: callback.id.clone(),
         checkout_id: callback.id,
-        payment_status: callback.status.filter(|s| s == "succeeded"),
+        payment_status: kind.payment_status(),
         unsigned_topic: None,
         refund: None,
         data: body,
@@ -230,7 +235,9 @@ mod tests {
             (paid.payment_status.as_deref(), paid.checkout_id.as_deref()),
             (Some("succeeded"), Some("ed8d24aa"))
         );
-        assert_eq!(callback_event(json!({"id": "ed8d24aa", "status": "expired"})).payment_status, None);
+        assert_eq!(paid.kind, EventType::CheckoutCompleted);
+        let unknown = callback_event(json!({"id": "ed8d24aa", "status": "expired"}));
+        assert_eq!((unknown.kind, unknown.payment_status), (EventType::Other, None));
     }
 
     fn fixture(name: &str) -> Value {

@@ -28,7 +28,7 @@ use crate::response::{
     Checkout, CheckoutPaymentStatus, CheckoutStatus, Completion, PaymentError, PaymentStatus, ProviderData, Refunds,
 };
 use crate::timestamp;
-use crate::webhook::{signature, RefundEvent, WebhookEvent};
+use crate::webhook::{signature, EventType, RefundEvent, WebhookEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -557,12 +557,26 @@ pub fn signature_header(header: &str) -> Result<(i64, Vec<&str>), Error> {
     Ok((t, v1))
 }
 
-/// A ReCharge webhook payload (`{"checkout": {...}}` for the checkout topics) → the
+/// A ReCharge webhook payload (`{"checkout": {...}}`, `{"charge": {...}}`, ...) → the
 /// normalized event, from the signed body alone: the signature covers `t.body`
 /// (docs/providers.md §ReCharge), never `X-Recharge-Topic`, so the topic can be changed in
-/// transit. `type` is the payload's object name (`checkout`); the payment `succeeded` only when
-/// the signed checkout has a `completed_at`; the topic header, if given, is reported as
-/// `unsigned_topic` and decides nothing.
+/// transit; if given, it is reported as `unsigned_topic` and decides nothing. `provider_type`
+/// is the payload's object name. The unified `type` (docs/contract.md §7, "Event types"), from
+/// the topics of ChemicalLuck/recharge-api-python `recharge/model/v2/webhook.py` `WebhookTopic`
+/// and mattgenious/RechargeSharp `Entities/Webhooks/WebhookTopic.cs`, told apart by the signed
+/// object:
+/// - `checkout` with a `completed_at` (`checkout/processed`, `checkout/completed`): the checkout
+///   is paid, `checkout.completed`; without one (`checkout/created`, `checkout/updated`): `other`;
+/// - `charge` whose `total_refunds` is above zero (`charge/refunded`): `refund.created`, the
+///   charge's refunded total in `refund` (ReCharge numbers no refunds, so a later
+///   `charge/updated` of the same charge reads the same: the total is a state, not an increment);
+/// - else a `charge` by its signed `status` (ChemicalLuck `model/v2/charge.py` `ChargeStatus`,
+///   RechargeSharp `ChargeStatus.cs`; either case, as the API versions differ): `SUCCESS`
+///   `payment.succeeded`, `ERROR` `payment.failed`, any other (`QUEUED`, `SKIPPED`) `other`.
+///   No source shows the payloads of `charge/paid` or `charge/failed`, so the status decides,
+///   never the topic. A charge names no checkout: `checkout_id` is null and `object_id` the
+///   charge's id;
+/// - every other object (subscriptions, orders, customers, addresses, ...): `other`.
 pub fn event(body: Value, unsigned_topic: Option<&str>) -> Result<WebhookEvent, Error> {
     /// The payload's object (`{"checkout": {...}}`, `{"charge": {...}}`, ...), fields read.
     #[derive(Deserialize)]
@@ -570,9 +584,11 @@ pub fn event(body: Value, unsigned_topic: Option<&str>) -> Result<WebhookEvent, 
         token: Option<String>,
         id: Option<NumberOrText>,
         completed_at: Option<String>,
-        /// A charge's (ChemicalLuck `model/v2/charge.py` `Charge.total_refunds`, `currency`).
+        /// A charge's (ChemicalLuck `model/v2/charge.py` `Charge.total_refunds`, `currency`,
+        /// `status`).
         total_refunds: Option<NumberOrText>,
         currency: Option<String>,
+        status: Option<String>,
     }
     let (name, object) = body
         .as_object()
@@ -580,9 +596,6 @@ pub fn event(body: Value, unsigned_topic: Option<&str>) -> Result<WebhookEvent, 
         .ok_or_else(|| signature("body is not a ReCharge webhook: no object"))?;
     let object = Object::deserialize(object).map_err(|e| signature(format!("body is not a ReCharge webhook ({e})")))?;
     let is_checkout = name == "checkout";
-    // A signed charge refunded in part or in full (the `charge/refunded` topic of ChemicalLuck
-    // `model/v2/webhook.py` and RechargeSharp `WebhookTopic.ChargeRefunded`; the topic header
-    // is unsigned, so the signed `total_refunds` decides).
     let currency = object.currency.as_deref().unwrap_or("usd").to_ascii_lowercase();
     let refunded = object
         .total_refunds
@@ -596,14 +609,25 @@ pub fn event(body: Value, unsigned_topic: Option<&str>) -> Result<WebhookEvent, 
         amount_refunded: Some(minor),
         status: Some("succeeded".to_owned()),
     });
+    let kind = match name.as_str() {
+        "checkout" if object.completed_at.is_some() => EventType::CheckoutCompleted,
+        "charge" if refund.is_some() => EventType::RefundCreated,
+        "charge" => match object.status.as_deref().map(str::to_ascii_uppercase).as_deref() {
+            Some("SUCCESS") => EventType::PaymentSucceeded,
+            Some("ERROR") => EventType::PaymentFailed,
+            _ => EventType::Other,
+        },
+        _ => EventType::Other,
+    };
     let object_id = object.token.clone().or_else(|| object.id.as_ref().map(NumberOrText::text));
     Ok(WebhookEvent {
         provider: PROVIDER,
         event_id: None,
-        kind: name.clone(),
+        kind,
+        provider_type: Some(name.clone()),
         object_id,
         checkout_id: if is_checkout { object.token } else { None },
-        payment_status: (is_checkout && object.completed_at.is_some()).then(|| "succeeded".to_owned()),
+        payment_status: kind.payment_status(),
         unsigned_topic: unsigned_topic.map(str::to_owned),
         refund,
         data: body,

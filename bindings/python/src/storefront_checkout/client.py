@@ -141,8 +141,11 @@ class Client:
 
     def verify_webhook(self, headers: Mapping[str, Union[str, Sequence[str]]], body: bytes) -> Dict[str, Any]:
         """``checkout_webhook_verify``: checks a delivery's signature against the configured
-        ``webhook_secrets`` and returns the normalized event (``type``, ``object_id``,
-        ``checkout_id``, ``payment_status``, ``unsigned_topic``, ``data``). ``body`` is the raw bytes as received;
+        ``webhook_secrets`` and returns the normalized event (``type``: the unified
+        ``payment.succeeded`` | ``payment.failed`` | ``checkout.completed`` | ``refund.created`` |
+        ``refund.updated`` | ``other``, docs/contract.md "Event types"; ``provider_type``,
+        ``object_id``, ``checkout_id``, ``payment_status``, ``unsigned_topic``, ``refund``,
+        ``data``). ``body`` is the raw bytes as received;
         a failed check raises :class:`~storefront_checkout.SignatureError` saying which."""
         if not isinstance(body, (bytes, bytearray, memoryview)):
             raise TypeError("body must be the raw bytes of the request")
