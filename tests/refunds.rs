@@ -200,7 +200,10 @@ fn a_refund_meets_every_fault_and_is_made_at_most_once() {
         assert!(made <= 1, "{fault}: refunded {made} times");
         match r["status"].as_str().unwrap() {
             "succeeded" => assert_eq!(made, 1, "{fault}: succeeded means refunded: {r}"),
-            "pending" => assert!(r["pending_reason"].as_str().unwrap().contains("same idempotency_key"), "{r}"),
+            "pending" => {
+                let reason = r["pending_reason"].as_str().unwrap();
+                assert!(reason.contains("same idempotency_key and amount 600"), "{r}");
+            }
             other => panic!("{fault}: {other}"),
         }
         if fault["after"] == true {

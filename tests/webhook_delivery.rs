@@ -209,9 +209,12 @@ fn refund_events_verify_and_carry_the_refund() {
         (event["type"].as_str(), event["provider_type"].as_str(), event["unsigned_topic"].as_str()),
         (Some("refund.created"), Some("charge"), Some("charge/refunded"))
     );
+    // A 2021-01 charge (the sandbox's default version) names no currency, so the event cannot
+    // give the total in minor units; checkout_refunds, which knows the checkout's, does.
     assert_eq!(
         event["refund"],
-        json!({"id": null, "payment_id": refunds["payment_id"], "amount": null, "amount_refunded": 1000,
+        json!({"id": null, "payment_id": refunds["payment_id"], "amount": null, "amount_refunded": null,
             "status": "succeeded"})
     );
+    assert_eq!(refunds["amount_refunded"], 1000);
 }

@@ -20,7 +20,8 @@ use crate::request::{
     CheckoutLookup, Complete, CreateCheckout, PaymentOf, Redirect, RefundRequest, WebComponentTokenRequest,
 };
 use crate::response::{
-    same_object, Checkout, Completion, RedirectUrl, Refund, RefundStatus, Refunds, Void, WebComponentToken,
+    same_object, Checkout, Completion, PaymentError, RedirectUrl, Refund, RefundStatus, Refunds, Void,
+    WebComponentToken,
 };
 use crate::secret::Secret;
 use crate::transport::HttpRequest;
@@ -191,7 +192,7 @@ impl Engine {
         let key = self.mint(req.idempotency_key.clone())?;
         let checkout_id = req.checkout_id.clone();
         let void = self
-            .run(p.void(req.checkout_id, key.as_deref())?, true)
+            .run(p.void(req.checkout_id, key.as_deref())?, false)
             .map_err(|f| with_key(self.error(f), key.as_deref()))?;
         same_object(&checkout_id, &void.checkout_id).map_err(|e| with_key(e, key.as_deref()))?;
         Ok(void)
@@ -361,13 +362,15 @@ impl Engine {
     }
 
     /// Settles a refund that ended ambiguously by reading the payment's refunds again within
-    /// the call's deadline: refunded by at least `amount` more than `before` is a succeeded
-    /// refund confirmed by the read (`confirmed_by: "checkout_refunds"`); anything else is
-    /// `pending`, with what to do next. When the read fails too, `failure` is returned, saying
-    /// the refund may have gone through: retryable with the same key where the provider
-    /// replays keys, else not (read before refunding again). Another refund of the same payment
-    /// made meanwhile by someone else would read as this one: the key, where there is one, is
-    /// what keeps a second call from refunding twice.
+    /// the call's deadline (`confirmed_by: "checkout_refunds"`). When exactly one refund of
+    /// `amount` appeared since `before`, its own status is the answer (a `failed` one with its
+    /// reason); else refunded by at least `amount` more than `before` is `succeeded`, and
+    /// anything less `pending`, with what to do next. When the read fails too, `failure` is
+    /// returned, saying the refund may have gone through: retryable with the same key where the
+    /// provider replays keys, else not (read before refunding again). Another refund of the same
+    /// payment made meanwhile by someone else would read as this one: the key, where there is
+    /// one, is what keeps a second call from refunding twice. The `id` of a settled refund is
+    /// the payment's refund (JustiFi `re_...`), as `checkout_refunds` lists it.
     fn settle_refund(&self, before: &Refunds, amount: u64, key: Option<&str>, failure: Error) -> Result<Refund> {
         let display = self.provider.display_name();
         let checkout_id = &before.checkout_id;
@@ -377,28 +380,33 @@ impl Engine {
             e.message.push_str(&match key {
                 Some(_) => format!(
                     "; the refund may have gone through: call checkout_refund again with the same idempotency_key \
-                     and amount ({display} replays it, never refunding twice), or read checkout_refunds"
+                     and amount {amount} ({display} replays it, never refunding twice), or read checkout_refunds"
                 ),
                 None => "; the refund may have gone through: read checkout_refunds before refunding again".to_owned(),
             });
             return Err(e);
         };
-        let landed = after.amount_refunded >= before.amount_refunded.saturating_add(amount);
         let new = after.refunds.iter().filter(|r| !before.refunds.iter().any(|b| b.id == r.id)).collect::<Vec<_>>();
         let this = match new.as_slice() {
-            [only] if landed && only.amount == amount => Some(*only),
+            [only] if only.amount == amount => Some(*only),
             _ => None,
         };
-        let pending_reason = (!landed).then(|| match key {
+        let landed = after.amount_refunded >= before.amount_refunded.saturating_add(amount);
+        let status = match this {
+            Some(r) => r.status,
+            None if landed => RefundStatus::Succeeded,
+            None => RefundStatus::Pending,
+        };
+        let pending_reason = (status == RefundStatus::Pending).then(|| match key {
             Some(_) => format!(
-                "the refund's outcome is unknown ({}) and checkout {checkout_id}'s refunds do not show it yet: read \
-                 checkout_refunds later, or call checkout_refund again with the same idempotency_key and amount, \
-                 which {display} replays without refunding twice",
+                "the refund's outcome is unknown ({}) and checkout {checkout_id}'s refunds do not show it done yet: \
+                 read checkout_refunds later, or call checkout_refund again with the same idempotency_key and \
+                 amount {amount}, which {display} replays without refunding twice",
                 failure.message
             ),
             None => format!(
-                "the refund's outcome is unknown ({}) and checkout {checkout_id}'s refunds do not show it yet: read \
-                 checkout_refunds later before refunding again ({display} has no idempotency keys)",
+                "the refund's outcome is unknown ({}) and checkout {checkout_id}'s refunds do not show it done yet: \
+                 read checkout_refunds later before refunding again ({display} has no idempotency keys)",
                 failure.message
             ),
         });
@@ -409,9 +417,13 @@ impl Engine {
             payment_id: after.payment_id.clone(),
             amount,
             currency: after.currency.clone(),
-            status: if landed { RefundStatus::Succeeded } else { RefundStatus::Pending },
+            status,
             reason: this.and_then(|r| r.reason.clone()),
-            refund_error: None,
+            refund_error: (status == RefundStatus::Failed).then(|| PaymentError {
+                code: None,
+                message: Some(format!("{display} lists this refund as failed")),
+                decline_code: None,
+            }),
             idempotency_key: key.map(str::to_owned),
             confirmed_by: Some("checkout_refunds"),
             pending_reason,

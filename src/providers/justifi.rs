@@ -314,9 +314,13 @@ static HONOURS: Honours = Honours {
 };
 
 /// The error codes of JustiFi's docs (*API description*, "Error Codes") that say a request
-/// with the same key, or a refund of the same payment, is under way: its outcome is unknown.
-const IN_FLIGHT: [&str; 3] =
-    ["idempotency_request_in_progress", "idempotency_concurrent_request", "refund_in_progress"];
+/// with the same key is under way: its outcome is unknown.
+const IN_FLIGHT: [&str; 2] = ["idempotency_request_in_progress", "idempotency_concurrent_request"];
+
+/// "A refund for this payment is already in progress" (the same table): another refund, not
+/// this request, is under way; this one was refused, so it is a conflict worth calling again
+/// (with the same key) once that refund ends, never an outcome to settle by reading.
+const REFUND_IN_PROGRESS: &str = "refund_in_progress";
 
 /// The codes of the same table that refuse a refund or void for the payment's state
 /// (`payment_fully_refunded`, `payment_outside_refund_window`, `payment_outside_void_window`:
@@ -382,17 +386,15 @@ impl Provider for Justifi {
         let code = detail.code.as_deref().unwrap_or_default();
         let in_flight = IN_FLIGHT.contains(&code);
         let settled = code == "idempotency_params_mismatch";
-        let status = if in_flight || settled || CLOSED.contains(&code) {
-            Status::Conflict
-        } else {
-            Status::from_http(resp.status)
-        };
+        let conflict = in_flight || settled || code == REFUND_IN_PROGRESS || CLOSED.contains(&code);
+        let status = if conflict { Status::Conflict } else { Status::from_http(resp.status) };
         let mut message = detail.message.clone().or_else(|| detail.code.clone());
         if detail.code.as_deref() == Some("checkout_invalid_currency") {
             message = message.map(|m| format!("currency: {m}"));
         }
+        let refund_in_progress = code == REFUND_IN_PROGRESS;
         let mut error = Refusal::error_of(PROVIDER, resp, status, message, detail.code);
-        error.retryable |= resp.status == 409 && !settled;
+        error.retryable |= (resp.status == 409 && !settled) || refund_in_progress;
         Refusal { error, in_flight }
     }
 
@@ -622,9 +624,14 @@ impl Provider for Justifi {
                     message: r.refund_response,
                     decline_code: None,
                 }),
+                pending_reason: (status == RefundStatus::Pending).then(|| {
+                    format!(
+                        "JustiFi answered the refund pending: read checkout_refunds later, or call checkout_refund \
+                         again with the same idempotency_key and amount {amount}"
+                    )
+                }),
                 idempotency_key: Some(key),
                 confirmed_by: None,
-                pending_reason: None,
                 created_at: r.created_at.as_deref().and_then(timestamp::rfc3339_utc),
                 provider_data: raw,
             })
@@ -646,7 +653,11 @@ impl Provider for Justifi {
             let request = WireRequest::post_without_body(&["v1", "payments", &payment_id, "void"]).with_key(&key);
             Exchange::new(request, move |resp: WireResponse| {
                 let (payment, raw): (wire::PaymentObject, _) = object(&resp.body, Envelope::DataWhenTyped, "payment")?;
-                same_object(&payment_id, &payment.id)?;
+                if payment.id != payment_id {
+                    return Err(
+                        Fault::new("payment", format!("answered about {}, not {payment_id}", payment.id)).into()
+                    );
+                }
                 Ok(Void {
                     provider: PROVIDER,
                     checkout_id,

@@ -23,7 +23,9 @@
 pub(crate) mod wire;
 
 use super::decode::{object, Envelope};
-use super::exchange::{endpoint, Body, CheckoutRead, Exchange, Failure, Next, Refusal, WireRequest, WireResponse};
+use super::exchange::{
+    endpoint, Body, CheckoutRead, Exchange, Failure, Fault, Next, Refusal, WireRequest, WireResponse,
+};
 use super::honours::{Honoured, Honours};
 use super::{
     credentials_or_verify_only, verify_only_error, Connection, CredentialKey, Endpoint, Provider, RedirectPlan,
@@ -324,10 +326,18 @@ impl Provider for Recharge {
             full_refund: state.amount_refunded == 0 && amount == state.amount_paid,
         });
         let request = WireRequest::post(&["charges", &charge_id, "refund"], body);
-        let (checkout_id, before) = (req.checkout_id, state.amount_refunded);
+        let (checkout_id, before, currency) = (req.checkout_id, state.amount_refunded, state.currency.clone());
         Ok(Exchange::new(request, move |resp: WireResponse| {
-            let (charge, raw): (wire::ChargeResource, _) = object(&resp.body, Envelope::Key("charge"), "charge")?;
-            same_object(&charge_id, &charge.id.text())?;
+            let (mut charge, raw): (wire::ChargeResource, _) = object(&resp.body, Envelope::Key("charge"), "charge")?;
+            // A 2xx about another charge: ReCharge most likely acted on this one, so the answer
+            // is an integration fault (settled by reading), never a plain refusal.
+            if charge.id.text() != charge_id {
+                return Err(
+                    Fault::new("charge", format!("answered about {}, not {charge_id}", charge.id.text())).into()
+                );
+            }
+            // A 2021-01 charge carries no currency: the checkout's, read before, is the charge's.
+            charge.currency = charge.currency.or(Some(currency));
             let after = wire::refunds(&checkout_id, charge, raw)?;
             let landed = after.amount_refunded >= before.saturating_add(amount);
             Ok(Refund {

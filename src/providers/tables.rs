@@ -3,7 +3,7 @@
 //! body against the published fixture), then feeds a published answer (or one written with
 //! the published field names) to the reader and checks the unified result.
 
-use super::exchange::{Exchange, Next, Refusal, WireRequest, WireResponse};
+use super::exchange::{Exchange, Failure, Next, Refusal, WireRequest, WireResponse};
 use super::{from_config, Provider, RedirectPlan};
 use crate::error::Status;
 use crate::fields::Fields;
@@ -333,4 +333,33 @@ fn recharge_refunds_the_charge_once_in_the_sdk_body() {
     );
     assert_eq!((refund.status, refund.amount, refund.idempotency_key), (RefundStatus::Succeeded, 1250, None));
     assert!(payfect().refund(request(json!({"checkout_id": "c_1"}), RefundRequest::parse), &part, 1, None).is_err());
+}
+
+#[test]
+fn a_recharge_refund_answer_is_read_in_the_checkouts_currency_and_about_its_own_charge() {
+    let p = recharge();
+    // A 2021-01 charge names no currency (ChemicalLuck `model/v1/charge.py`): a yen store's
+    // totals are yen, not dollars.
+    let mut state = paid_state("recharge", "512345678", 5000, 1000);
+    state.currency = "jpy".into();
+    let req = || request(json!({"checkout_id": "c_1"}), RefundRequest::parse);
+    let ex = p.refund(req(), &state, 500, None).unwrap();
+    assert_eq!(ex.request.json().unwrap(), json!({"amount": "500"}));
+    let stale = json!({"charge": {"id": 512345678, "status": "PARTIALLY_REFUNDED", "total_price": "5000",
+        "total_refunds": "1000"}});
+    let refund = done(ex, answer(200, stale));
+    assert_eq!((refund.status, refund.currency.as_str()), (RefundStatus::Pending, "jpy"), "not yet refunded");
+
+    let ex = p.refund(req(), &state, 500, None).unwrap();
+    let other = json!({"charge": {"id": 999, "total_price": "5000", "total_refunds": "1500"}});
+    assert!(matches!((ex.read)(answer(200, other)), Err(Failure::Fault(_))), "a 2xx about another charge is a fault");
+}
+
+#[test]
+fn justifi_refund_in_progress_is_a_retryable_conflict_not_an_unknown_outcome() {
+    let r = justifi().refusal(&answer(
+        409,
+        json!({"error": {"code": "refund_in_progress", "message": "A refund for this payment is already in progress"}}),
+    ));
+    assert_eq!((r.error.status, r.error.retryable, r.in_flight), (Status::Conflict, true, false));
 }

@@ -596,17 +596,22 @@ pub fn event(body: Value, unsigned_topic: Option<&str>) -> Result<WebhookEvent, 
         .ok_or_else(|| signature("body is not a ReCharge webhook: no object"))?;
     let object = Object::deserialize(object).map_err(|e| signature(format!("body is not a ReCharge webhook ({e})")))?;
     let is_checkout = name == "checkout";
-    let currency = object.currency.as_deref().unwrap_or("usd").to_ascii_lowercase();
+    // A refund is told by `total_refunds` above zero, in whatever currency; its amount in minor
+    // units only where the payload names its currency (a 2021-01 charge names none: ChemicalLuck
+    // `model/v1/charge.py`), never in a guessed one.
     let refunded = object
         .total_refunds
         .as_ref()
-        .and_then(|t| money::to_minor(&t.text(), &currency).ok())
-        .filter(|minor| name == "charge" && *minor > 0);
-    let refund = refunded.map(|minor| RefundEvent {
+        .and_then(|t| t.text().parse::<rust_decimal::Decimal>().ok())
+        .filter(|total| name == "charge" && total.is_sign_positive() && !total.is_zero());
+    let refund = refunded.map(|_| RefundEvent {
         id: None,
         payment_id: object.id.as_ref().map(NumberOrText::text),
         amount: None,
-        amount_refunded: Some(minor),
+        amount_refunded: match (&object.total_refunds, object.currency.as_deref()) {
+            (Some(total), Some(currency)) => money::to_minor(&total.text(), &currency.to_ascii_lowercase()).ok(),
+            _ => None,
+        },
         status: Some("succeeded".to_owned()),
     });
     let kind = match name.as_str() {
@@ -637,6 +642,23 @@ pub fn event(body: Value, unsigned_topic: Option<&str>) -> Result<WebhookEvent, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refunded_charge_without_a_currency_is_a_refund_of_unknown_minor_units() {
+        let charge = json!({"charge": {"id": 7, "status": "PARTIALLY_REFUNDED", "total_refunds": "1000"}});
+        let refunded = event(charge, Some("charge/refunded")).unwrap();
+        assert_eq!(refunded.kind, EventType::RefundCreated);
+        let refund = refunded.refund.unwrap();
+        assert_eq!((refund.payment_id.as_deref(), refund.amount_refunded), (Some("7"), None));
+        let kwd = json!({"charge": {"id": 7, "currency": "KWD", "total_refunds": "1.500"}});
+        assert_eq!(event_refunded(kwd), Some(1500));
+        let none = json!({"charge": {"id": 7, "currency": "USD", "total_refunds": "0.00", "status": "SUCCESS"}});
+        assert!(event(none, None).unwrap().refund.is_none());
+    }
+
+    fn event_refunded(body: Value) -> Option<u64> {
+        event(body, None).unwrap().refund.and_then(|r| r.amount_refunded)
+    }
     use crate::providers::decode::{object, Envelope};
     use crate::request::Subscription;
     use serde_json::json;
