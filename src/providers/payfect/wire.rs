@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 pub const PROVIDER: &str = "payfect";
 
-/// Payfect's error bodies are undocumented [I]; Django REST framework's forms are read:
+/// Payfect's error bodies are undocumented (`[I]` in docs/providers.md); Django REST framework's forms are read:
 /// `{"detail": "..."}`, else the field messages (`{"field": ["msg"]}` → `field: msg; ...`).
 pub fn error_message(body: &[u8]) -> Option<String> {
     let v: Value = serde_json::from_slice(body).ok()?;
