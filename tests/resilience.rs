@@ -6,7 +6,7 @@ mod common;
 
 use checkout_sandbox::{Sandbox, SandboxConfig};
 use common::host::{HostClient, Op};
-use common::{add_fault, config, ledger, lib, recharge_config, sandbox, tokenize, Answer, Stub};
+use common::{add_fault, config, expire_tokens, ledger, lib, recharge_config, sandbox, tokenize, Answer, Stub};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -16,6 +16,12 @@ const COMPLETE: &str = "POST /v1/checkouts/{id}/complete";
 fn donut(client: &HostClient) -> String {
     let c = client.call(Op::Create, &json!({"amount": 1799, "description": "One Chocolate Donut"})).unwrap();
     c["id"].as_str().unwrap().to_owned()
+}
+
+/// Waits until the sandbox has run a request the client gave up on: a delayed one runs after
+/// its delay (1.5 s, past the 1 s timeout of the fault tables).
+fn until_run(fault: &Value) {
+    std::thread::sleep(Duration::from_millis(if fault["delay_ms"].is_null() { 50 } else { 900 }));
 }
 
 fn requests(s: &checkout_sandbox::Sandbox, key: &str) -> u64 {
@@ -194,10 +200,12 @@ fn a_thousand_faulted_completes_charge_each_checkout_at_most_once() {
 fn a_recharge_charge_is_never_sent_twice_and_always_settled() {
     let s = sandbox();
     let mut cfg = recharge_config(&s.base_url());
-    cfg["timeout_ms"] = 200.into();
+    cfg["timeout_ms"] = 1000.into();
     let client = lib().client(&cfg).unwrap();
     let mut table = Vec::new();
-    for fault in common::every_fault(400) {
+    // The delay outlasts the client's 1 s timeout, which leaves a loaded machine time to answer
+    // the other requests (a 200 ms timeout made the settling read itself time out under load).
+    for fault in common::every_fault(1500) {
         let token = client
             .call(Op::Create, &json!({"provider_options": common::fixture("seed_002_create.json")}))
             .unwrap()["id"]
@@ -212,7 +220,7 @@ fn a_recharge_charge_is_never_sent_twice_and_always_settled() {
             .unwrap_or_else(|e| panic!("{fault}: an error instead of a settled answer: {e:?}"));
         assert!(c["confirmed_by"] == "checkout_get" || fault["wrong_content_type"] == true, "{fault}: {c}");
         assert_eq!(requests(&s, &format!("POST /checkouts/{token}/charge")), 1, "{fault}: the charge was sent once");
-        std::thread::sleep(Duration::from_millis(500));
+        until_run(&fault);
         let payments = ledger(&s)["recharge_checkouts"][&token]["payments"].as_array().map_or(0, Vec::len);
         assert!(payments <= 1, "{fault}: charged {payments} times");
         match c["payment_status"].as_str().unwrap() {
@@ -239,10 +247,10 @@ fn a_justifi_completion_is_settled_under_every_fault() {
     let s = sandbox();
     let pm = tokenize(&s, "4242424242424242");
     let mut cfg = config(&s.base_url());
-    cfg["timeout_ms"] = 200.into();
+    cfg["timeout_ms"] = 1000.into();
     cfg["max_retries"] = 0.into();
     let client = lib().client(&cfg).unwrap();
-    for fault in common::every_fault(400) {
+    for fault in common::every_fault(1500) {
         let id = donut(&client);
         let mut f = fault.clone();
         f["route"] = COMPLETE.into();
@@ -258,7 +266,7 @@ fn a_justifi_completion_is_settled_under_every_fault() {
             assert_eq!(c["payment_id"], ledger(&s)["checkouts"][&id]["payments"][0]["id"], "{fault}");
         } else {
             assert_eq!(c["payment_status"], "pending", "{fault}: not processed yet when read");
-            std::thread::sleep(Duration::from_millis(500));
+            until_run(&fault);
             let again =
                 client.call(Op::Complete, &json!({"checkout_id": id, "payment_token": pm, "idempotency_key": key}));
             assert_eq!(again.unwrap()["payment_status"], "succeeded", "{fault}: the key completes it");
@@ -426,4 +434,29 @@ fn a_timeout_mid_body_is_a_timeout() {
     assert_eq!(code, 13, "the headers came, the body stalled: the timeout is what happened: {e}");
     assert_eq!(e["error"]["code"], "timeout");
     assert_eq!(e["error"]["retryable"], true);
+}
+
+#[test]
+fn a_completion_whose_token_fetch_fails_was_not_sent_so_it_is_not_ambiguous() {
+    let s = sandbox();
+    let pm = tokenize(&s, "4242424242424242");
+    let mut cfg = config(&s.base_url());
+    cfg["max_retries"] = 0.into();
+    let client = lib().client(&cfg).unwrap();
+    let id = donut(&client);
+    let reads = requests(&s, "GET /v1/checkouts/{id}");
+    // The cached token is refused (401, not processed); its refresh answers 503: the
+    // completion was never processed, so there is nothing to settle and nothing "may have
+    // succeeded".
+    expire_tokens(&s);
+    add_fault(&s, json!({"route": "POST /oauth/token", "status": 503, "times": 5}));
+    let request = json!({"checkout_id": id, "payment_token": pm, "idempotency_key": "order-token-503"});
+    let (code, e) = client.call(Op::Complete, &request).unwrap_err();
+    let message = e["error"]["message"].as_str().unwrap();
+    assert_eq!((code, e["error"]["http_status"].as_u64()), (11, Some(503)), "{e}");
+    assert!(!message.contains("may have"), "{e}");
+    assert_eq!(e["error"]["retryable"], true, "{e}");
+    assert_eq!(e["error"]["idempotency_key"], "order-token-503", "{e}");
+    assert_eq!(requests(&s, "GET /v1/checkouts/{id}"), reads, "no settling read: nothing was processed");
+    assert!(ledger(&s)["payments"].as_object().is_none_or(|p| p.is_empty()), "no payment was made");
 }

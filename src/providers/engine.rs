@@ -229,7 +229,7 @@ impl Engine {
         let mut exchange = exchange;
         let mut settles = settles;
         loop {
-            let resp = self.send(&exchange.request, settles).map_err(Failure::Transport)?;
+            let resp = self.send(&exchange.request, settles)?;
             settles = false;
             if !resp.is_success() {
                 if let Some(result) = exchange.declines.take().and_then(|declines| declines(&resp)) {
@@ -249,16 +249,17 @@ impl Engine {
     }
 
     /// Sends `req` with the provider's credentials; with a bearer token, a 401 refreshes the
-    /// token once and sends again.
-    fn send(&self, req: &WireRequest, settles: bool) -> Result<WireResponse> {
+    /// token once and sends again. A failed token fetch is [`Failure::Error`], never ambiguous:
+    /// `req` was not sent, or was refused with a 401 and not processed.
+    fn send(&self, req: &WireRequest, settles: bool) -> std::result::Result<WireResponse, Failure> {
         let bearer = self.provider.bearer();
         let mut refreshed = false;
         loop {
-            let token = bearer.map(|b| self.token(b)).transpose()?;
+            let token = bearer.map(|b| self.token(b)).transpose().map_err(Failure::Error)?;
             let authorization = token.as_ref().map(|t| format!("Bearer {}", t.expose()));
             let mut headers = self.provider.credentials();
             headers.extend(authorization.as_deref().map(|a| ("Authorization", a)));
-            let resp = self.transmit(req, headers, settles)?;
+            let resp = self.transmit(req, headers, settles).map_err(Failure::Transport)?;
             if let (401, false, Some(b), Some(t)) = (resp.status, refreshed, bearer, &token) {
                 b.slot().invalidate(t);
                 refreshed = true;
