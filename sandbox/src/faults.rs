@@ -67,7 +67,14 @@ pub async fn inject(
     };
     match before {
         Some(FaultKind::Delay(d)) => tokio::time::sleep(d).await,
-        Some(kind) => return act_out(kind, None).await,
+        Some(kind) => {
+            // The request is read to its end first, as a provider's server or load balancer
+            // does before it answers: an answer sent over an unread body makes hyper close the
+            // keep-alive connection, and the client's next request on it fails (a fault the
+            // test did not ask for).
+            let _ = to_bytes(request.into_body(), 1 << 20).await;
+            return act_out(kind, None).await;
+        }
         None => {}
     }
     let response = next.run(request).await;
@@ -100,7 +107,15 @@ async fn act_out(kind: FaultKind, real: Option<Response>) -> Response {
             let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
             let half = bytes.slice(..bytes.len() / 2);
             parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len().max(2)));
-            Response::from_parts(parts, Body::from(half))
+            // A stream, not a sized body, as a sized one makes debug builds of hyper assert that
+            // the two lengths agree. It pauses after the half, so that hyper sends it, then fails,
+            // so that hyper closes the connection.
+            let half = futures_util::stream::once(async move { Ok::<_, std::io::Error>(half) });
+            let cut = futures_util::stream::once(async {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                Err(std::io::Error::other("truncated by the sandbox's fault"))
+            });
+            Response::from_parts(parts, Body::from_stream(futures_util::StreamExt::chain(half, cut)))
         }
         FaultKind::NotJson => (StatusCode::OK, Html("<html><body>Bad Gateway</body></html>")).into_response(),
         FaultKind::WrongContentType => {
