@@ -30,9 +30,14 @@ RESULTS = {
 VALIDATED = {name: 0 for name in [*RESULTS.values(), "error"]}
 
 
+@functools.lru_cache(maxsize=None)
+def _validator(definition):
+    return jsonschema.Draft202012Validator({**SCHEMA, "$ref": f"#/$defs/{definition}"})
+
+
 def schema_problems(definition, value):
     """What in ``value`` breaks ``$defs/<definition>`` of the contract's schema (none: [])."""
-    validator = jsonschema.Draft202012Validator({**SCHEMA, "$ref": f"#/$defs/{definition}"})
+    validator = _validator(definition)
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(value)]
 
 
