@@ -1,11 +1,14 @@
 """Fixtures: the sandbox binary on a free loopback port, and clients for each provider."""
 
+import functools
+import inspect
 import json
 import os
 import subprocess
 import urllib.request
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
@@ -13,8 +16,71 @@ REPO = Path(__file__).resolve().parents[3]
 # this checkout's debug build. The binding looks nowhere else (SECURITY.md), so the suite says it.
 os.environ.setdefault("STOREFRONT_CHECKOUT_LIB", str(REPO / "target" / "debug" / "libstorefront_checkout.so"))
 
-from storefront_checkout import Client  # noqa: E402  (after the library's path is set)
+from storefront_checkout import AsyncClient, CheckoutError, Client  # noqa: E402  (after the library's path is set)
 SANDBOX_BIN = Path(os.environ.get("CHECKOUT_SANDBOX_BIN", REPO / "target" / "debug" / "checkout-sandbox"))
+
+
+SCHEMA = json.loads((REPO / "docs" / "contract.schema.json").read_text(encoding="utf-8"))
+# Each method of Client and AsyncClient, and the $def of docs/contract.schema.json its result holds.
+RESULTS = {
+    "create": "checkout", "get": "checkout", "complete": "completion", "redirect_url": "redirect_url",
+    "web_component_token": "web_component_token", "refund": "refund", "refunds": "refunds", "void": "void",
+    "verify_webhook": "webhook_event",
+}
+VALIDATED = {name: 0 for name in [*RESULTS.values(), "error"]}
+
+
+@functools.lru_cache(maxsize=None)
+def _validator(definition):
+    return jsonschema.Draft202012Validator({**SCHEMA, "$ref": f"#/$defs/{definition}"})
+
+
+def schema_problems(definition, value):
+    """What in ``value`` breaks ``$defs/<definition>`` of the contract's schema (none: [])."""
+    validator = _validator(definition)
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(value)]
+
+
+def check_schema(definition, value):
+    problems = schema_problems(definition, value)
+    assert not problems, f"{definition} breaks docs/contract.schema.json: {problems} in {value!r}"
+    VALIDATED[definition] += 1
+
+
+def _checked(method, definition):
+    if inspect.iscoroutinefunction(method):
+        @functools.wraps(method)
+        async def checked_async(*args, **kwargs):
+            result = await method(*args, **kwargs)
+            check_schema(definition, result)
+            return result
+        return checked_async
+
+    @functools.wraps(method)
+    def checked(*args, **kwargs):
+        result = method(*args, **kwargs)
+        check_schema(definition, result)
+        return result
+    return checked
+
+
+@pytest.fixture(scope="session", autouse=True)
+def results_hold_the_schema():
+    """For the whole run: every result a Client or AsyncClient returns, and every error object
+    behind a CheckoutError (the library's, and those the binding makes itself), is checked
+    against docs/contract.schema.json; a test whose call gives anything else fails there."""
+    patch = pytest.MonkeyPatch()
+    for cls in (Client, AsyncClient):
+        for method, definition in RESULTS.items():
+            patch.setattr(cls, method, _checked(getattr(cls, method), definition))
+    init = CheckoutError.__init__
+
+    def checked_init(self, error):
+        check_schema("error", {"error": dict(error)})
+        init(self, error)
+    patch.setattr(CheckoutError, "__init__", checked_init)
+    yield VALIDATED
+    patch.undo()
 
 
 @pytest.fixture(scope="session")

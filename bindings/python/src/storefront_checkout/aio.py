@@ -16,10 +16,28 @@ import itertools
 import json
 import os
 import threading
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union, cast
 
 from .client import Client, _encode, _library
 from .errors import error_for, unreadable_output
+from .types import (
+    Checkout,
+    CompleteRequest,
+    Completion,
+    Config,
+    CreateRequest,
+    GetRequest,
+    RedirectRequest,
+    RedirectUrl,
+    Refund,
+    RefundRequest,
+    Refunds,
+    VoidRequest,
+    VoidResult,
+    WebComponentToken,
+    WebComponentTokenRequest,
+    WebhookEvent,
+)
 
 #: ``void (*CheckoutCallback)(void *user_data, int32_t status, const char *result_json)``; the
 #: ``user_data`` carries a call id. ctypes takes the GIL when a library thread calls it.
@@ -68,8 +86,7 @@ def _settle(future: "asyncio.Future[Dict[str, Any]]", status: int, text: str) ->
         future.set_result(body)
 
 
-@_CALLBACK
-def _on_complete(user_data: Optional[int], status: int, result_json: Optional[bytes]) -> None:
+def _complete(user_data: Optional[int], status: int, result_json: Optional[bytes]) -> None:
     """Called by a library I/O thread, once per call. It must not block nor raise: it takes
     the call out of ``_calls`` and queues the outcome on the call's loop."""
     with _calls_lock:
@@ -88,13 +105,21 @@ def _on_complete(user_data: Optional[int], status: int, result_json: Optional[by
         pass
 
 
+#: :func:`_complete` as the C callback (wrapped by a call, not a decorator, which ctypes
+#: leaves untyped for mypy).
+_on_complete = _CALLBACK(_complete)
+
+
 def _declare(lib: ctypes.CDLL) -> None:
     """The asynchronous exports as :data:`_START` functions, once."""
     if not _starts:
         lib.checkout_async_wait_idle.argtypes = [ctypes.c_uint64]
         lib.checkout_async_wait_idle.restype = ctypes.c_int32
         for name in _ASYNC_OPERATIONS:
-            _starts[name] = _START(ctypes.cast(getattr(lib, name), ctypes.c_void_p).value)
+            address = ctypes.cast(getattr(lib, name), ctypes.c_void_p).value
+            if address is None:
+                raise OSError(f"{name}: the library exports it at no address")
+            _starts[name] = _START(address)
 
 
 def _forget_parent_calls() -> None:
@@ -140,65 +165,65 @@ class AsyncClient:
     handle; calls in flight still end and settle.
     """
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
+    def __init__(self, config: Config) -> None:
         self._sync = Client(config)
         self._lib = _library()
         _declare(self._lib)
 
-    async def create(self, request: Mapping[str, Any]) -> Dict[str, Any]:
+    async def create(self, request: CreateRequest) -> Checkout:
         """``checkout_create``, as :meth:`Client.create <storefront_checkout.Client.create>`."""
-        return await self._call("checkout_create_async", request)
+        return cast(Checkout, await self._call("checkout_create_async", request))
 
-    async def get(self, checkout_id: Optional[str] = None, *, payment_intent_id: Optional[str] = None) -> Dict[str, Any]:
+    async def get(self, checkout_id: Optional[str] = None, *, payment_intent_id: Optional[str] = None) -> Checkout:
         """``checkout_get`` by ``checkout_id``, or (JustiFi session flow) ``payment_intent_id``."""
-        request: Dict[str, Any] = {}
+        request: GetRequest = {}
         if checkout_id is not None:
             request["checkout_id"] = checkout_id
         if payment_intent_id is not None:
             request["payment_intent_id"] = payment_intent_id
-        return await self._call("checkout_get_async", request)
+        return cast(Checkout, await self._call("checkout_get_async", request))
 
-    async def complete(self, request: Mapping[str, Any]) -> Dict[str, Any]:
+    async def complete(self, request: CompleteRequest) -> Completion:
         """``checkout_complete``: ``checkout_id``, ``payment_token``, ``idempotency_key``, ...
         A declined card is a result with ``payment_status == "failed"``. Pass
         ``idempotency_key`` to know it before the call starts (see the class's note on
         cancellation)."""
-        return await self._call("checkout_complete_async", request)
+        return cast(Completion, await self._call("checkout_complete_async", request))
 
-    async def redirect_url(self, request: Mapping[str, Any]) -> Dict[str, Any]:
+    async def redirect_url(self, request: RedirectRequest) -> RedirectUrl:
         """``session_redirect_url`` → ``{"url", "expires_at", ...}``: where to send the shopper."""
-        return await self._call("session_redirect_url_async", request)
+        return cast(RedirectUrl, await self._call("session_redirect_url_async", request))
 
-    async def web_component_token(self, checkout_id: str, *, idempotency_key: Optional[str] = None) -> Dict[str, Any]:
+    async def web_component_token(self, checkout_id: str, *, idempotency_key: Optional[str] = None) -> WebComponentToken:
         """``checkout_web_component_token`` (JustiFi) → ``{"access_token", "expires_in", "html",
         "idempotency_key"}``."""
-        request: Dict[str, Any] = {"checkout_id": checkout_id}
+        request: WebComponentTokenRequest = {"checkout_id": checkout_id}
         if idempotency_key is not None:
             request["idempotency_key"] = idempotency_key
-        return await self._call("checkout_web_component_token_async", request)
+        return cast(WebComponentToken, await self._call("checkout_web_component_token_async", request))
 
-    async def refund(self, request: Mapping[str, Any]) -> Dict[str, Any]:
+    async def refund(self, request: RefundRequest) -> Refund:
         """``checkout_refund``, as :meth:`Client.refund <storefront_checkout.Client.refund>`:
         ``{"checkout_id", "amount"? (minor units; default all that is still refundable),
         "idempotency_key"?}`` → the refund. Pass ``idempotency_key`` to know it before the call
         starts: calling again with the same key and amount never refunds twice (JustiFi; a
         ReCharge refund is never resent: read :meth:`refunds` before refunding again)."""
-        return await self._call("checkout_refund_async", request)
+        return cast(Refund, await self._call("checkout_refund_async", request))
 
-    async def refunds(self, checkout_id: str) -> Dict[str, Any]:
+    async def refunds(self, checkout_id: str) -> Refunds:
         """``checkout_refunds``, as :meth:`Client.refunds <storefront_checkout.Client.refunds>`:
         ``amount_paid``, ``amount_refunded``, ``amount_refundable`` (minor units), ``refunds``."""
-        return await self._call("checkout_refunds_async", {"checkout_id": checkout_id})
+        return cast(Refunds, await self._call("checkout_refunds_async", {"checkout_id": checkout_id}))
 
-    async def void(self, checkout_id: str, *, idempotency_key: Optional[str] = None) -> Dict[str, Any]:
+    async def void(self, checkout_id: str, *, idempotency_key: Optional[str] = None) -> VoidResult:
         """``checkout_void`` (JustiFi only), as :meth:`Client.void <storefront_checkout.Client.void>`
         → ``{"payment_id", "status": "voided", "idempotency_key", ...}``."""
-        request: Dict[str, Any] = {"checkout_id": checkout_id}
+        request: VoidRequest = {"checkout_id": checkout_id}
         if idempotency_key is not None:
             request["idempotency_key"] = idempotency_key
-        return await self._call("checkout_void_async", request)
+        return cast(VoidResult, await self._call("checkout_void_async", request))
 
-    async def verify_webhook(self, headers: Mapping[str, Union[str, Sequence[str]]], body: bytes) -> Dict[str, Any]:
+    async def verify_webhook(self, headers: Mapping[str, Union[str, Sequence[str]]], body: bytes) -> WebhookEvent:
         """``checkout_webhook_verify``, run on the loop's thread: it does no I/O (an HMAC over
         the body, microseconds), so it does not hold the loop up."""
         return self._sync.verify_webhook(headers, body)

@@ -5,10 +5,28 @@ from __future__ import annotations
 import ctypes
 import json
 import threading
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Union, cast
 
 from . import _native
 from .errors import ClientClosedError, ConfigError, error_for, unreadable_output
+from .types import (
+    Checkout,
+    CompleteRequest,
+    Completion,
+    Config,
+    CreateRequest,
+    GetRequest,
+    RedirectRequest,
+    RedirectUrl,
+    Refund,
+    RefundRequest,
+    Refunds,
+    VoidRequest,
+    VoidResult,
+    WebComponentToken,
+    WebComponentTokenRequest,
+    WebhookEvent,
+)
 
 _lib: Optional[ctypes.CDLL] = None
 _lib_lock = threading.Lock()
@@ -24,7 +42,8 @@ def _library() -> ctypes.CDLL:
 
 def version() -> str:
     """The shared library's version, e.g. ``"0.1.0"``."""
-    return _library().checkout_version().decode("ascii")
+    raw: bytes = _library().checkout_version()
+    return raw.decode("ascii")
 
 
 class Client:
@@ -32,12 +51,14 @@ class Client:
 
     ``config`` is the configuration object of docs/contract.md section 5, for example
     ``{"provider": "justifi", "client_id": ..., "client_secret": ..., "sub_account": ...}``.
-    Amounts are integers in minor units (cents). Every call returns the result object as a
+    Amounts are integers in minor units (cents). Requests and results are the TypedDicts of
+    :mod:`storefront_checkout.types` (made from docs/contract.schema.json), so a type checker
+    refuses a typo'd key or a float amount. Every call returns the result object as a
     ``dict`` or raises a :class:`~storefront_checkout.CheckoutError` subclass. One client may
     be used from many threads; the library runs calls without holding the GIL.
     """
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
+    def __init__(self, config: Config) -> None:
         self._lib = _library()
         handle = ctypes.c_void_p()
         out = ctypes.c_void_p()
@@ -56,38 +77,38 @@ class Client:
         self._in_flight = 0
         self._closed = False
 
-    def create(self, request: Mapping[str, Any]) -> Dict[str, Any]:
+    def create(self, request: CreateRequest) -> Checkout:
         """``checkout_create``: ``amount`` (minor units) or ``line_items``, ``currency``,
         ``description``, URLs, ``metadata``, ``provider_options`` → the unified checkout."""
-        return self._call("checkout_create", request)
+        return cast(Checkout, self._call("checkout_create", request))
 
-    def get(self, checkout_id: Optional[str] = None, *, payment_intent_id: Optional[str] = None) -> Dict[str, Any]:
+    def get(self, checkout_id: Optional[str] = None, *, payment_intent_id: Optional[str] = None) -> Checkout:
         """``checkout_get`` by ``checkout_id``, or (JustiFi session flow) ``payment_intent_id``."""
-        request: Dict[str, Any] = {}
+        request: GetRequest = {}
         if checkout_id is not None:
             request["checkout_id"] = checkout_id
         if payment_intent_id is not None:
             request["payment_intent_id"] = payment_intent_id
-        return self._call("checkout_get", request)
+        return cast(Checkout, self._call("checkout_get", request))
 
-    def complete(self, request: Mapping[str, Any]) -> Dict[str, Any]:
+    def complete(self, request: CompleteRequest) -> Completion:
         """``checkout_complete``: ``checkout_id``, ``payment_token``, ``idempotency_key``, ...
         A declined card is a result with ``payment_status == "failed"``."""
-        return self._call("checkout_complete", request)
+        return cast(Completion, self._call("checkout_complete", request))
 
-    def redirect_url(self, request: Mapping[str, Any]) -> Dict[str, Any]:
+    def redirect_url(self, request: RedirectRequest) -> RedirectUrl:
         """``session_redirect_url`` → ``{"url", "expires_at", ...}``: where to send the shopper."""
-        return self._call("session_redirect_url", request)
+        return cast(RedirectUrl, self._call("session_redirect_url", request))
 
-    def web_component_token(self, checkout_id: str, *, idempotency_key: Optional[str] = None) -> Dict[str, Any]:
+    def web_component_token(self, checkout_id: str, *, idempotency_key: Optional[str] = None) -> WebComponentToken:
         """``checkout_web_component_token`` (JustiFi) → ``{"access_token", "expires_in", "html",
         "idempotency_key"}``; ``idempotency_key`` to call again under an error's key."""
-        request: Dict[str, Any] = {"checkout_id": checkout_id}
+        request: WebComponentTokenRequest = {"checkout_id": checkout_id}
         if idempotency_key is not None:
             request["idempotency_key"] = idempotency_key
-        return self._call("checkout_web_component_token", request)
+        return cast(WebComponentToken, self._call("checkout_web_component_token", request))
 
-    def refund(self, request: Mapping[str, Any]) -> Dict[str, Any]:
+    def refund(self, request: RefundRequest) -> Refund:
         """``checkout_refund``: refunds a paid checkout, fully or partly.
 
         ``request`` is ``{"checkout_id", "amount"?, "reason"?, "metadata"?,
@@ -114,9 +135,9 @@ class Client:
         ``payment_outside_refund_window``), :class:`~storefront_checkout.InvalidRequestError`
         for an ``amount`` above what is refundable, :class:`~storefront_checkout.UnsupportedError`
         with Payfect (it publishes no refund). docs/contract.md, "checkout_refund"."""
-        return self._call("checkout_refund", request)
+        return cast(Refund, self._call("checkout_refund", request))
 
-    def refunds(self, checkout_id: str) -> Dict[str, Any]:
+    def refunds(self, checkout_id: str) -> Refunds:
         """``checkout_refunds``: the checkout's payment and what was refunded of it, ``{"provider",
         "checkout_id", "payment_id", "currency", "amount_paid", "amount_refunded",
         "amount_refundable", "refunds", "provider_data", "attempts"}``, amounts in minor units;
@@ -124,9 +145,9 @@ class Client:
         provider lists them (ReCharge gives only the total: ``refunds`` is empty). An unpaid
         checkout reads ``payment_id`` None and zeros. Payfect:
         :class:`~storefront_checkout.UnsupportedError`."""
-        return self._call("checkout_refunds", {"checkout_id": checkout_id})
+        return cast(Refunds, self._call("checkout_refunds", {"checkout_id": checkout_id}))
 
-    def void(self, checkout_id: str, *, idempotency_key: Optional[str] = None) -> Dict[str, Any]:
+    def void(self, checkout_id: str, *, idempotency_key: Optional[str] = None) -> VoidResult:
         """``checkout_void`` (JustiFi only): voids the paid checkout's card payment before it
         settles (JustiFi: within 25 minutes of the payment) → ``{"provider", "checkout_id",
         "payment_id", "status": "voided", "idempotency_key", "provider_data", "attempts"}``.
@@ -134,12 +155,12 @@ class Client:
         Too late (JustiFi's ``payment_outside_void_window``: refund instead) or an unpaid
         checkout raises :class:`~storefront_checkout.ConflictError`; other providers
         :class:`~storefront_checkout.UnsupportedError`."""
-        request: Dict[str, Any] = {"checkout_id": checkout_id}
+        request: VoidRequest = {"checkout_id": checkout_id}
         if idempotency_key is not None:
             request["idempotency_key"] = idempotency_key
-        return self._call("checkout_void", request)
+        return cast(VoidResult, self._call("checkout_void", request))
 
-    def verify_webhook(self, headers: Mapping[str, Union[str, Sequence[str]]], body: bytes) -> Dict[str, Any]:
+    def verify_webhook(self, headers: Mapping[str, Union[str, Sequence[str]]], body: bytes) -> WebhookEvent:
         """``checkout_webhook_verify``: checks a delivery's signature against the configured
         ``webhook_secrets`` and returns the normalized event (``type``: the unified
         ``payment.succeeded`` | ``payment.failed`` | ``checkout.completed`` | ``refund.created`` |
@@ -151,9 +172,9 @@ class Client:
             raise TypeError("body must be the raw bytes of the request")
         raw = bytes(body)
         headers_json = _encode(dict(headers))
-        return self._run(lambda handle, out: self._lib.checkout_webhook_verify(
+        return cast(WebhookEvent, self._run(lambda handle, out: self._lib.checkout_webhook_verify(
             handle, headers_json, raw, len(raw), out
-        ))
+        )))
 
     def close(self) -> None:
         """Releases the handle once the calls other threads are making with it have returned.

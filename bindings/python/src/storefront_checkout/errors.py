@@ -4,6 +4,7 @@ C ABI (docs/contract.md section 4). Every error carries the fields of the librar
 from __future__ import annotations
 
 import builtins
+import re
 from typing import Any, Dict, Mapping, Optional, Type
 
 
@@ -123,4 +124,10 @@ def error_for(status: int, body: Mapping[str, Any]) -> CheckoutError:
     """The exception for a non-zero ``status`` and the library's ``{"error": {...}}``."""
     error = dict(body.get("error") or {})
     error.setdefault("status", status)
-    return _BY_STATUS.get(status, CheckoutError)(error)
+    cls = _BY_STATUS.get(status, CheckoutError)
+    if cls is not CheckoutError:
+        # The contract's code is the class's stem in snake case (tests/status_codes.rs holds
+        # the classes to the table): an object the binding completes, such as an asynchronous
+        # call that could not start, carries it as the library's do.
+        error.setdefault("code", re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__[: -len("Error")]).lower())
+    return cls(error)
