@@ -316,7 +316,8 @@ int32_t checkout_client_set_log_callback(const struct CheckoutClient *client,
  client's callback, on this thread, oldest first (none when no callback is set). A host calls
  it on its own thread, e.g. from each completion it handles there, so that an asynchronous
  call's records reach it before its result. Returns `CHECKOUT_OK`, or
- `CHECKOUT_ERR_NULL_ARGUMENT` for a NULL `client`; it returns no string.
+ `CHECKOUT_ERR_NULL_ARGUMENT` for a NULL `client`; it returns no string (the caller owns
+ nothing new; each record is the library's until its callback returns).
 
  # Safety
  `client` must be NULL or a live handle.
