@@ -317,7 +317,8 @@ pub unsafe extern "C" fn checkout_webhook_verify(
 /// to keep it, never free it. `user_data` is the pointer given with the callback, untouched.
 /// The callback must not unwind into the library, nor free the client it was given for; it
 /// may call the library (its own records are then delivered to it too).
-pub type CheckoutLogCallback = Option<unsafe extern "C" fn(user_data: *mut c_void, record_json: *const c_char, len: usize)>;
+pub type CheckoutLogCallback =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, record_json: *const c_char, len: usize)>;
 
 /// A `checkout_client_set_log_callback` flag: the records of asynchronous calls are not given
 /// to the callback on the library's I/O threads but kept in the client (at most 1000; beyond

@@ -356,7 +356,8 @@ impl Engine {
                 failure.message
             ),
         };
-        let settled = Completion::settled(read.checkout, read.completion_id, read.payment_id, key.map(str::to_owned), reason);
+        let settled =
+            Completion::settled(read.checkout, read.completion_id, read.payment_id, key.map(str::to_owned), reason);
         self.logger().settled("checkout_get", checkout_id, &settled.payment_status, key);
         Ok(settled)
     }

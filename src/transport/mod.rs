@@ -39,8 +39,8 @@ mod settings;
 
 pub use call::{begin_call, begin_call_since};
 pub use json_depth::json_depth_within;
-pub use log::{LogCallback, Logger};
 pub(crate) use json_depth::MAX_JSON_DEPTH;
+pub use log::{LogCallback, Logger};
 
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
