@@ -12,15 +12,38 @@ namespace StorefrontCheckout;
  * minor units (cents). Each call returns the result as an array, or throws a
  * CheckoutException subclass. Nested JSON objects that may be empty (metadata,
  * provider_options) are passed as arrays with keys or as `new \stdClass()`.
+ *
+ * $config['logger'] (not sent to the library): a callable `fn(string $level, string $message,
+ * array $context)` or a PSR-3-compatible object (anything with `log($level, $message, array
+ * $context)`; psr/log is not required) receiving the library's log records (README "Logging";
+ * docs/contract.md, "Logging"): `debug` per HTTP attempt, `info` for an attempt that will be
+ * retried and an ambiguous outcome settled by a read (`confirmed_by`), `warning` for a failed
+ * attempt or operation; the record's members are the context. Never a secret. They are given
+ * to the logger on the calling thread once the library call has returned, before the result
+ * (or the exception); an exception the logger throws becomes an E_USER_WARNING, never the
+ * call's outcome.
  */
 final class Client
 {
+    /** `CHECKOUT_LOG_DEFER_ASYNC` (include/storefront_checkout.h): this binding makes no
+     * asynchronous call, so no record could ever come from another thread. */
+    private const LOG_DEFER_ASYNC = 1;
+
     private \FFI $ffi;
     private ?\FFI\CData $handle;
+    /** @var (callable(string, string, array<string, mixed>): mixed)|null */
+    private $logger = null;
+    /** The records the library gave during the running call, as JSON text. */
+    private ?\ArrayObject $logs = null;
 
     /** @param array<string, mixed> $config */
     public function __construct(array $config)
     {
+        $logger = $config['logger'] ?? null;
+        unset($config['logger']);
+        if ($logger !== null) {
+            $this->logger = self::loggerFrom($logger);
+        }
         $this->ffi = Library::ffi();
         $handle = $this->ffi->new('CheckoutClient *');
         $out = $this->ffi->new('char *');
@@ -30,6 +53,93 @@ final class Client
             throw CheckoutException::fromStatus($status, $text === null ? [] : self::decode($text));
         }
         $this->handle = $handle;
+        if ($this->logger !== null) {
+            $this->listen();
+        }
+    }
+
+    /**
+     * The logger as a callable; anything else is a ConfigException naming the key.
+     *
+     * @return callable(string, string, array<string, mixed>): mixed
+     */
+    private static function loggerFrom(mixed $logger): callable
+    {
+        if (is_object($logger) && !($logger instanceof \Closure) && method_exists($logger, 'log')) {
+            return static fn (string $level, string $message, array $context) => $logger->log($level, $message, $context);
+        }
+        if (is_callable($logger)) {
+            return $logger;
+        }
+        throw new ConfigException(['status' => 5, 'code' => 'config', 'message' =>
+            'logger: must be a callable (string $level, string $message, array $context) or an object with a '
+            . 'PSR-3 log($level, $message, array $context) method']);
+    }
+
+    /**
+     * Gives the library a callback (an FFI closure) that keeps each record in a buffer, never
+     * calling the logger from inside the library. The closure holds the buffer, not this
+     * client, so the client is still destroyed (and its handle freed) when unreferenced; the
+     * free clears the callback before it returns.
+     */
+    private function listen(): void
+    {
+        $logs = new \ArrayObject();
+        $this->logs = $logs;
+        $this->ffi->checkout_client_set_log_callback(
+            $this->handle,
+            // PHP FFI hands `const char *` over as a string (read up to its NUL); nothing here
+            // may throw (PHP makes an exception in an FFI callback a fatal error).
+            static function ($userData, $record) use ($logs): void {
+                $logs[] = (string) $record;
+            },
+            null,
+            self::LOG_DEFER_ASYNC,
+        );
+    }
+
+    /** Gives the records of the call that just returned to the logger, oldest first. */
+    private function emitLogs(): void
+    {
+        if ($this->logs === null || count($this->logs) === 0) {
+            return;
+        }
+        $texts = $this->logs->getArrayCopy();
+        $this->logs->exchangeArray([]);
+        foreach ($texts as $text) {
+            $record = json_decode($text, true);
+            if (!is_array($record)) {
+                continue;
+            }
+            try {
+                ($this->logger)((string) ($record['level'] ?? 'warning'), self::logMessage($record), $record);
+            } catch (\Throwable $e) {
+                trigger_error('storefront-checkout: the logger threw ' . get_class($e) . ': ' . $e->getMessage(), E_USER_WARNING);
+            }
+        }
+    }
+
+    /**
+     * A one-line summary of a record, for loggers that print only the message (no PSR-3
+     * placeholders: the context holds every member).
+     *
+     * @param array<string, mixed> $r
+     */
+    private static function logMessage(array $r): string
+    {
+        $operation = $r['operation'] ?? '-';
+        switch ($r['event'] ?? '') {
+            case 'http_attempt':
+                $text = sprintf('%s: %s %s -> %s in %.1f ms (attempt %d)', $operation, $r['method'], $r['path'],
+                    $r['status'] ?? $r['error'], $r['ms'], $r['attempt']);
+                return isset($r['retry_in_ms']) ? $text . ", retrying in {$r['retry_in_ms']} ms" : $text;
+            case 'outcome_settled':
+                return "{$operation}: outcome {$r['outcome']} confirmed by {$r['confirmed_by']} for {$r['checkout_id']}";
+            case 'operation_failed':
+                return "{$operation}: failed with {$r['error']} after {$r['attempts']} HTTP attempt(s)";
+            default:
+                return (string) ($r['event'] ?? 'log');
+        }
     }
 
     /**
@@ -200,6 +310,7 @@ final class Client
         $out = $this->ffi->new('char *');
         $status = $this->ffi->checkout_webhook_verify($this->handle, self::encode($headers), $buffer, $length, \FFI::addr($out));
         $text = $this->take($out);
+        $this->emitLogs();
         $result = $text === null ? [] : self::decode($text);
         if ($status !== 0) {
             throw CheckoutException::fromStatus($status, $result);
@@ -233,6 +344,7 @@ final class Client
         $out = $this->ffi->new('char *');
         $status = $this->ffi->$function($this->handle, self::encode($request), \FFI::addr($out));
         $text = $this->take($out);
+        $this->emitLogs();
         $body = $text === null ? [] : self::decode($text);
         if ($status !== 0) {
             throw CheckoutException::fromStatus($status, $body);
