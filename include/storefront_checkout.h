@@ -100,10 +100,28 @@
 #define CHECKOUT_ERR_INTERNAL 99
 
 /*
+ A `checkout_client_set_log_callback` flag: the records of asynchronous calls are not given
+ to the callback on the library's I/O threads but kept in the client (at most 1000; beyond
+ that the oldest are dropped, and counted in a `log_records_dropped` record), until
+ `checkout_client_flush_log` delivers them on the thread that calls it. For hosts whose
+ callbacks cannot run on a foreign thread (Node through koffi, PHP).
+ */
+#define CHECKOUT_LOG_DEFER_ASYNC 1
+
+/*
  An opaque handle to a configured client. Thread-safe: one handle may be used from many
  threads at once. Create with `checkout_client_new`, release with `checkout_client_free`.
  */
 typedef struct CheckoutClient CheckoutClient;
+
+/*
+ The log callback (docs/contract.md, "Logging"): called with one record, `len` bytes of
+ UTF-8 JSON (also NUL-terminated) that the library owns until the callback returns: copy it
+ to keep it, never free it. `user_data` is the pointer given with the callback, untouched.
+ The callback must not unwind into the library, nor free the client it was given for; it
+ may call the library (its own records are then delivered to it too).
+ */
+typedef void (*CheckoutLogCallback)(void *user_data, const char *record_json, size_t len);
 
 /*
  The completion of an asynchronous call (`checkout_create_async`, ...), called exactly once
@@ -151,7 +169,9 @@ int32_t checkout_client_new(const char *config_json,
  Releases a client. Calling with NULL is fine. The handle must not be used afterwards,
  nor while another thread is still inside a synchronous call with it. Asynchronous calls
  still in flight (running or queued) are safe: they keep what they need, run to their end,
- and call their callbacks; the client's memory is released when the last one has.
+ and call their callbacks; the client's memory is released when the last one has. The log
+ callback is cleared first, as `checkout_client_set_log_callback` with NULL does: none runs
+ after this returns. Must not be called from the client's own log callback.
 
  # Safety
  `client` must be NULL or a handle from `checkout_client_new` not yet freed.
@@ -257,6 +277,52 @@ int32_t checkout_webhook_verify(const struct CheckoutClient *client,
                                 const uint8_t *body,
                                 size_t body_len,
                                 char **out_json);
+
+/*
+ Sets the client's log callback, replacing any previous one, or clears it when `callback` is
+ NULL (docs/contract.md, "Logging"). The callback receives one JSON record per HTTP attempt,
+ one when an ambiguous payment or refund is settled by a read, and one when an operation
+ fails; no record ever holds a secret, a token, a header value other than the idempotency
+ key, or a body.
+
+ Threads: the records of a synchronous call are delivered on the thread that made the call,
+ before it returns; those of an asynchronous (`*_async`) call on the library's I/O thread
+ running it, before its completion callback (or, with `CHECKOUT_LOG_DEFER_ASYNC` in `flags`,
+ kept for `checkout_client_flush_log`). Calls with the client may run on several threads at
+ once, so the callback may run on several threads at once.
+
+ When this returns, no callback of the previous registration is running or will start on
+ another thread (it waits for those running to return; called from inside the callback, it
+ does not wait for that one). Deferred records not yet flushed are dropped.
+ `checkout_client_free` clears the callback the same way before releasing the client, so no
+ callback runs after it returns, even for asynchronous calls still in flight.
+
+ Returns `CHECKOUT_OK`; `CHECKOUT_ERR_NULL_ARGUMENT` for a NULL `client`;
+ `CHECKOUT_ERR_INVALID_REQUEST` for an unknown bit in `flags` (nothing changed). It returns no
+ string (the caller owns nothing new).
+
+ # Safety
+ `client` must be NULL or a live handle; `callback` NULL or a function safe to call with
+ `user_data` from any thread that makes calls with the client, until a later call of this
+ function (or `checkout_client_free`) has returned.
+ */
+int32_t checkout_client_set_log_callback(const struct CheckoutClient *client,
+                                         CheckoutLogCallback callback,
+                                         void *user_data,
+                                         uint32_t flags);
+
+/*
+ Delivers the log records of asynchronous calls kept under `CHECKOUT_LOG_DEFER_ASYNC` to the
+ client's callback, on this thread, oldest first (none when no callback is set). A host calls
+ it on its own thread, e.g. from each completion it handles there, so that an asynchronous
+ call's records reach it before its result. Returns `CHECKOUT_OK`, or
+ `CHECKOUT_ERR_NULL_ARGUMENT` for a NULL `client`; it returns no string (the caller owns
+ nothing new; each record is the library's until its callback returns).
+
+ # Safety
+ `client` must be NULL or a live handle.
+ */
+int32_t checkout_client_flush_log(const struct CheckoutClient *client);
 
 /*
  Refunds a paid checkout: `{"checkout_id", "amount"? (minor units; default: all that is

@@ -159,6 +159,7 @@ impl Client {
             (name, Some(since)) => transport::begin_call_since(name, since),
             (name, None) => transport::begin_call(name),
         };
+        let began = Instant::now();
         let outcome = op();
         let attempts = scope.attempts();
         outcome
@@ -168,8 +169,29 @@ impl Client {
             })
             .map_err(|mut e| {
                 e.attempts = Some(attempts);
-                e.with_provider(self.engine.name())
+                let e = e.with_provider(self.engine.name());
+                self.engine.logger().failed(call.0, &e, began.elapsed());
+                e
             })
+    }
+
+    /// Sets or clears the log callback (`checkout_client_set_log_callback`).
+    ///
+    /// # Safety
+    /// As [`Logger::set`](crate::transport::Logger::set).
+    pub(crate) unsafe fn set_log_callback(
+        &self,
+        callback: Option<transport::LogCallback>,
+        user_data: *mut std::ffi::c_void,
+        defer_async: bool,
+    ) {
+        self.engine.logger().set(callback, user_data, defer_async)
+    }
+
+    /// Delivers the deferred log records of asynchronous calls on this thread
+    /// (`checkout_client_flush_log`).
+    pub(crate) fn flush_log(&self) {
+        self.engine.logger().flush()
     }
 }
 

@@ -164,14 +164,21 @@ pub unsafe extern "C" fn checkout_client_new(
 /// Releases a client. Calling with NULL is fine. The handle must not be used afterwards,
 /// nor while another thread is still inside a synchronous call with it. Asynchronous calls
 /// still in flight (running or queued) are safe: they keep what they need, run to their end,
-/// and call their callbacks; the client's memory is released when the last one has.
+/// and call their callbacks; the client's memory is released when the last one has. The log
+/// callback is cleared first, as `checkout_client_set_log_callback` with NULL does: none runs
+/// after this returns. Must not be called from the client's own log callback.
 ///
 /// # Safety
 /// `client` must be NULL or a handle from `checkout_client_new` not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn checkout_client_free(client: *mut CheckoutClient) {
     if !client.is_null() {
-        boundary((), || drop(Box::from_raw(client)));
+        boundary((), || {
+            let client = Box::from_raw(client);
+            // No log callback after this returns, even from the asynchronous calls in flight.
+            client.inner.set_log_callback(None, ptr::null_mut(), false);
+            drop(client)
+        });
     }
 }
 
@@ -302,6 +309,84 @@ pub unsafe extern "C" fn checkout_webhook_verify(
             (false, len) => std::slice::from_raw_parts(body, len),
         };
         client.verify_webhook_json(headers, body)
+    })
+}
+
+/// The log callback (docs/contract.md, "Logging"): called with one record, `len` bytes of
+/// UTF-8 JSON (also NUL-terminated) that the library owns until the callback returns: copy it
+/// to keep it, never free it. `user_data` is the pointer given with the callback, untouched.
+/// The callback must not unwind into the library, nor free the client it was given for; it
+/// may call the library (its own records are then delivered to it too).
+pub type CheckoutLogCallback =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, record_json: *const c_char, len: usize)>;
+
+/// A `checkout_client_set_log_callback` flag: the records of asynchronous calls are not given
+/// to the callback on the library's I/O threads but kept in the client (at most 1000; beyond
+/// that the oldest are dropped, and counted in a `log_records_dropped` record), until
+/// `checkout_client_flush_log` delivers them on the thread that calls it. For hosts whose
+/// callbacks cannot run on a foreign thread (Node through koffi, PHP).
+pub const CHECKOUT_LOG_DEFER_ASYNC: u32 = 1;
+
+/// Sets the client's log callback, replacing any previous one, or clears it when `callback` is
+/// NULL (docs/contract.md, "Logging"). The callback receives one JSON record per HTTP attempt,
+/// one when an ambiguous payment or refund is settled by a read, and one when an operation
+/// fails; no record ever holds a secret, a token, a header value other than the idempotency
+/// key, or a body.
+///
+/// Threads: the records of a synchronous call are delivered on the thread that made the call,
+/// before it returns; those of an asynchronous (`*_async`) call on the library's I/O thread
+/// running it, before its completion callback (or, with `CHECKOUT_LOG_DEFER_ASYNC` in `flags`,
+/// kept for `checkout_client_flush_log`). Calls with the client may run on several threads at
+/// once, so the callback may run on several threads at once.
+///
+/// When this returns, no callback of the previous registration is running or will start on
+/// another thread (it waits for those running to return; called from inside the callback, it
+/// does not wait for that one). Deferred records not yet flushed are dropped.
+/// `checkout_client_free` clears the callback the same way before releasing the client, so no
+/// callback runs after it returns, even for asynchronous calls still in flight.
+///
+/// Returns `CHECKOUT_OK`; `CHECKOUT_ERR_NULL_ARGUMENT` for a NULL `client`;
+/// `CHECKOUT_ERR_INVALID_REQUEST` for an unknown bit in `flags` (nothing changed). It returns no
+/// string (the caller owns nothing new).
+///
+/// # Safety
+/// `client` must be NULL or a live handle; `callback` NULL or a function safe to call with
+/// `user_data` from any thread that makes calls with the client, until a later call of this
+/// function (or `checkout_client_free`) has returned.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_client_set_log_callback(
+    client: *const CheckoutClient,
+    callback: CheckoutLogCallback,
+    user_data: *mut c_void,
+    flags: u32,
+) -> i32 {
+    boundary(CHECKOUT_ERR_INTERNAL, || {
+        let Some(handle) = client.as_ref() else { return CHECKOUT_ERR_NULL_ARGUMENT };
+        if flags & !CHECKOUT_LOG_DEFER_ASYNC != 0 {
+            return Status::InvalidRequest.code();
+        }
+        handle.inner.set_log_callback(callback, user_data, flags & CHECKOUT_LOG_DEFER_ASYNC != 0);
+        CHECKOUT_OK
+    })
+}
+
+/// Delivers the log records of asynchronous calls kept under `CHECKOUT_LOG_DEFER_ASYNC` to the
+/// client's callback, on this thread, oldest first (none when no callback is set). A host calls
+/// it on its own thread, e.g. from each completion it handles there, so that an asynchronous
+/// call's records reach it before its result. Returns `CHECKOUT_OK`, or
+/// `CHECKOUT_ERR_NULL_ARGUMENT` for a NULL `client`; it returns no string (the caller owns
+/// nothing new; each record is the library's until its callback returns).
+///
+/// # Safety
+/// `client` must be NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn checkout_client_flush_log(client: *const CheckoutClient) -> i32 {
+    boundary(CHECKOUT_ERR_INTERNAL, || match client.as_ref() {
+        Some(handle) => {
+            handle.inner.flush_log();
+            CHECKOUT_OK
+        }
+        None => CHECKOUT_ERR_NULL_ARGUMENT,
     })
 }
 

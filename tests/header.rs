@@ -47,7 +47,7 @@ fn committed_header_matches_cbindgen() {
     );
 }
 
-const EXPORTS: [&str; 22] = [
+const EXPORTS: [&str; 24] = [
     "checkout_version",
     "checkout_client_new",
     "checkout_client_free",
@@ -70,6 +70,8 @@ const EXPORTS: [&str; 22] = [
     "checkout_refunds_async",
     "checkout_void_async",
     "checkout_async_wait_idle",
+    "checkout_client_set_log_callback",
+    "checkout_client_flush_log",
 ];
 
 #[test]

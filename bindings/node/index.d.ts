@@ -39,8 +39,56 @@ export type WebhookRequestHeaders = Readonly<Record<string, string | readonly st
  * A payment in flight always runs to its end: to learn the outcome of a complete() whose
  * Promise you stopped waiting for, call complete() again with the same idempotency_key.
  */
+/**
+ * A log record (docs/contract.md, "Logging"), emitted as the client's 'log' event. Never a
+ * secret, token, card number or body.
+ */
+export type LogRecord =
+  | {
+      level: 'debug' | 'info' | 'warning';
+      event: 'http_attempt';
+      operation: string;
+      method: 'GET' | 'POST';
+      path: string;
+      status: number | null;
+      error: string | null;
+      ms: number;
+      attempt: number;
+      retry_in_ms?: number;
+      request_id: string | null;
+      idempotency_key: string | null;
+    }
+  | {
+      level: 'info';
+      event: 'outcome_settled';
+      operation: string;
+      confirmed_by: 'checkout_get' | 'checkout_refunds';
+      checkout_id: string;
+      outcome: string;
+      idempotency_key: string | null;
+    }
+  | {
+      level: 'warning';
+      event: 'operation_failed';
+      operation: string;
+      error: string;
+      http_status: number | null;
+      retryable: boolean;
+      attempts: number;
+      ms: number;
+      request_id: string | null;
+      idempotency_key: string | null;
+    }
+  | { level: 'warning'; event: 'log_records_dropped'; count: number };
+
+/** Also a Node EventEmitter (its 'log' event is typed here; no dependency on @types/node). */
 export class Client {
   constructor(config: Config);
+  /** The library's log records (README "Logging"); without a listener none is built. */
+  on(event: 'log', listener: (record: LogRecord) => void): this;
+  once(event: 'log', listener: (record: LogRecord) => void): this;
+  off(event: 'log', listener: (record: LogRecord) => void): this;
+  removeListener(event: 'log', listener: (record: LogRecord) => void): this;
   create(request: CreateRequest): Promise<Checkout>;
   createSync(request: CreateRequest): Checkout;
   get(checkoutId?: string, options?: { paymentIntentId?: string }): Promise<Checkout>;

@@ -6,6 +6,7 @@
 // foreign thread onto the main thread), so no libuv pool thread waits on a provider. Each call
 // has a blocking twin (createSync, ...).
 
+const { EventEmitter } = require('node:events');
 const fs = require('node:fs');
 const path = require('node:path');
 const koffi = require('koffi');
@@ -64,11 +65,43 @@ function onComplete(id, status, text) {
   const call = inFlight.get(Number(id));
   if (!call) return;
   forget(Number(id));
+  let outcome;
   try {
-    call.resolve(settle(status, text));
+    outcome = { value: settle(status, text) };
   } catch (e) {
-    call.reject(e instanceof CheckoutError ? e : internalError(e));
+    outcome = { error: e instanceof CheckoutError ? e : internalError(e) };
   }
+  // Once this callback has returned to koffi (and the I/O thread is free), the call's deferred
+  // log records are taken and emitted on the main thread, before the call's Promise settles.
+  queueMicrotask(() => {
+    try {
+      call.client._takeDeferredLogs();
+      call.client._emitLogs();
+    } finally {
+      if (outcome.error) call.reject(outcome.error);
+      else call.resolve(outcome.value);
+    }
+  });
+}
+
+/**
+ * The clients with a 'log' listener, by the id given to the library as the log callback's
+ * user_data; weakly held, so that an unreferenced client is still collected (and freed).
+ */
+const logging = new Map();
+let nextClientId = 1;
+
+/**
+ * The one log callback the library calls (docs/contract.md, "Logging"). It only ever runs on the
+ * main thread: during a synchronous call, or from checkout_client_flush_log, which the binding
+ * calls on the main thread; the records of asynchronous calls are kept by the library meanwhile
+ * (CHECKOUT_LOG_DEFER_ASYNC), so no I/O thread ever waits on the event loop to log (koffi would
+ * make it wait for the main thread: docs "Asynchronous callbacks"). The record is queued on its
+ * client, emitted once the call has returned; `text` is the library's and is copied here.
+ */
+function onLog(id, text) {
+  const client = logging.get(Number(id))?.deref();
+  if (client && text) client._logs.push(text);
 }
 
 /** Forgets call `id`; the last one lets the event loop end. */
@@ -90,6 +123,8 @@ function load() {
   // user_data carries a call id, so it is declared as the pointer-sized integer it holds.
   const callback = koffi.proto('void CheckoutCallback(intptr_t user_data, int32_t status, const char *result_json)');
   const start = (name) => lib.func(`int32_t ${name}(void *client, const char *request, CheckoutCallback *callback, intptr_t user_data)`);
+  // user_data carries a client id; the record's length is not needed (koffi reads to its NUL).
+  const logCallback = koffi.proto('void CheckoutLogCallback(intptr_t user_data, const char *record_json, size_t len)');
   native = {
     version: lib.func('const char *checkout_version(void)'),
     clientNew: lib.func('int32_t checkout_client_new(const char *config, _Out_ void **client, _Out_ CheckoutOwnedString *out)'),
@@ -115,8 +150,12 @@ function load() {
       refunds: start('checkout_refunds_async'),
       void: start('checkout_void_async'),
     },
+    setLogCallback: lib.func('int32_t checkout_client_set_log_callback(void *client, CheckoutLogCallback *callback, intptr_t user_data, uint32_t flags)'),
+    flushLog: lib.func('int32_t checkout_client_flush_log(void *client)'),
     // Registered once for the process and never unregistered: every call shares it.
     callback: koffi.register(onComplete, koffi.pointer(callback)),
+    // The same for the log callback, shared by every client that has a 'log' listener.
+    logCallback: koffi.register(onLog, koffi.pointer(logCallback)),
   };
   return native;
 }
@@ -218,15 +257,30 @@ function encode(value, Refusal = errors.InvalidRequestError) {
   return JSON.stringify(value);
 }
 
-const released = new FinalizationRegistry((handle) => load().clientFree(handle));
+const released = new FinalizationRegistry(({ handle, id }) => {
+  load().clientFree(handle);
+  logging.delete(id);
+});
+
+/** `CHECKOUT_LOG_DEFER_ASYNC`: records of asynchronous calls wait for checkout_client_flush_log. */
+const LOG_DEFER_ASYNC = 1;
 
 /**
  * A checkout client for one provider. `config` is the configuration object of docs/contract.md §5.
  * Amounts are integers in minor units (cents). Every call resolves to the result object or
  * rejects with a CheckoutError subclass.
+ *
+ * An EventEmitter: `client.on('log', (record) => ...)` receives the library's log records
+ * (README "Logging"; docs/contract.md, "Logging"): one per HTTP attempt (`level` 'debug', or
+ * 'info' when it will be retried, 'warning' when it failed), per ambiguous outcome settled by a
+ * read ('info', with `confirmed_by`) and per failed operation ('warning'); never a secret. They
+ * are emitted on the main thread once the library has returned: a synchronous call's before it
+ * returns, an asynchronous call's before its Promise settles. Without a listener the library
+ * builds no record.
  */
-class Client {
+class Client extends EventEmitter {
   constructor(config) {
+    super();
     const lib = load();
     const handle = [null];
     const out = [null];
@@ -234,7 +288,53 @@ class Client {
     settle(status, out[0]);
     this._handle = handle[0];
     this._closing = false;
-    released.register(this, this._handle, this);
+    this._id = nextClientId;
+    nextClientId += 1;
+    this._logs = [];
+    released.register(this, { handle: this._handle, id: this._id }, this);
+    // The library callback is set while the client has a 'log' listener, and only then.
+    this.on('newListener', (event) => {
+      if (event === 'log' && this.listenerCount('log') === 0) this._listen(true);
+    });
+    this.on('removeListener', (event) => {
+      if (event === 'log' && this.listenerCount('log') === 0) this._listen(false);
+    });
+  }
+
+  /** Sets (or clears) the library's log callback for this client. */
+  _listen(on) {
+    if (this._closing) return;
+    const lib = load();
+    if (on) {
+      logging.set(this._id, new WeakRef(this));
+      lib.setLogCallback(this._handle, lib.logCallback, this._id, LOG_DEFER_ASYNC);
+    } else {
+      // When this returns, no record of this client is delivered any more.
+      lib.setLogCallback(this._handle, null, 0, 0);
+      logging.delete(this._id);
+      this._logs = [];
+    }
+  }
+
+  /** Takes the records the library kept from this client's asynchronous calls. */
+  _takeDeferredLogs() {
+    if (!this._closing && logging.has(this._id)) load().flushLog(this._handle);
+  }
+
+  /** Emits the records taken, oldest first; a record that does not parse is skipped. */
+  _emitLogs() {
+    const texts = this._logs;
+    if (texts.length === 0) return;
+    this._logs = [];
+    for (const text of texts) {
+      let record;
+      try {
+        record = JSON.parse(text);
+      } catch {
+        continue;
+      }
+      this.emit('log', record);
+    }
   }
 
   _request(op, request) {
@@ -245,7 +345,9 @@ class Client {
   _sync(op, request) {
     const json = this._request(op, request);
     const out = [null];
-    return settle(load().ops[op](this._handle, json, out), out[0]);
+    const status = load().ops[op](this._handle, json, out);
+    this._emitLogs();
+    return settle(status, out[0]);
   }
 
   /**
@@ -263,7 +365,7 @@ class Client {
     return new Promise((resolve, reject) => {
       const id = nextCallId;
       nextCallId += 1;
-      inFlight.set(id, { resolve, reject });
+      inFlight.set(id, { client: this, resolve, reject });
       if (keepAlive === null) keepAlive = setInterval(() => {}, 2 ** 31 - 1);
       let status;
       try {
@@ -352,7 +454,9 @@ class Client {
   verifyWebhookSync(headers, body) {
     const args = this._webhookArgs(headers, body);
     const out = [null];
-    return settle(load().verify(this._handle, args.headers, args.body, args.body.length, out), out[0]);
+    const status = load().verify(this._handle, args.headers, args.body, args.body.length, out);
+    this._emitLogs();
+    return settle(status, out[0]);
   }
 
   _webhookArgs(headers, body) {
@@ -370,7 +474,10 @@ class Client {
     if (this._closing) return;
     this._closing = true;
     released.unregister(this);
+    // Frees the handle; the library clears the log callback first (no record after this).
     load().clientFree(this._handle);
+    logging.delete(this._id);
+    this._logs = [];
     this._handle = null;
   }
 }

@@ -38,6 +38,11 @@ impl Engine {
         Engine { provider, endpoint }
     }
 
+    /// The client's log (docs/contract.md, "Logging").
+    pub fn logger(&self) -> &crate::transport::Logger {
+        self.endpoint.transport.logger()
+    }
+
     /// The provider's name, as results and errors carry it.
     pub fn name(&self) -> &'static str {
         self.provider.name()
@@ -352,7 +357,10 @@ impl Engine {
                 failure.message
             ),
         };
-        Ok(Completion::settled(read.checkout, read.completion_id, read.payment_id, key.map(str::to_owned), reason))
+        let settled =
+            Completion::settled(read.checkout, read.completion_id, read.payment_id, key.map(str::to_owned), reason);
+        self.logger().settled("checkout_get", checkout_id, &settled.payment_status, key);
+        Ok(settled)
     }
 
     /// The refunds of a checkout, refused when the answer is about another checkout.
@@ -411,6 +419,7 @@ impl Engine {
                 failure.message
             ),
         });
+        self.logger().settled("checkout_refunds", checkout_id, &status, key);
         Ok(Refund {
             provider: self.provider.name(),
             id: this.and_then(|r| r.id.clone()),

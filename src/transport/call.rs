@@ -48,6 +48,12 @@ pub(super) fn call_operation() -> &'static str {
     CALL.with(|c| c.get().map_or("", |s| s.operation))
 }
 
+/// Whether the running call is an asynchronous one (queued for an I/O thread), whose log
+/// records a host may ask to be deferred.
+pub(super) fn call_is_queued() -> bool {
+    CALL.with(|c| c.get().is_some_and(|s| s.since.is_some()))
+}
+
 impl CallScope {
     /// HTTP requests sent so far in this call, retries included.
     pub fn attempts(&self) -> u32 {

@@ -25,7 +25,8 @@
 //! - `settings`: the settings a pool's agent is built from (TLS roots, proxy, buffers);
 //! - `attempt`: one HTTP attempt, its body read within bounds, and what its failure means;
 //! - `retry`: the retry policy as a pure function, the backoff and `Retry-After`;
-//! - `log`: the JSON line logged for each attempt;
+//! - `log`: the client's log records (each attempt's, settled outcomes, failed operations),
+//!   to the host's callback and to stderr;
 //! - `json_depth`: the nesting bound on provider and webhook bodies.
 
 mod attempt;
@@ -39,12 +40,12 @@ mod settings;
 pub use call::{begin_call, begin_call_since};
 pub use json_depth::json_depth_within;
 pub(crate) use json_depth::MAX_JSON_DEPTH;
+pub use log::{LogCallback, Logger};
 
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use attempt::attempt;
 use call::{deadline_from_now, deadline_passed, start_attempt};
-use log::log_attempt;
 use pools::{lock, sweep, sweep_if_due, Pool, PoolKey, PoolState, POOLS};
 use retry::{backoff, decide, Decision, Outcome};
 use settings::{proxy_from_env, read_ca_bundle, ProxyRoute};
@@ -111,8 +112,8 @@ pub struct Transport {
     pool: Arc<Pool>,
     max_retries: u32,
     deadline: Duration,
-    /// Whether each attempt is logged to stderr (`log`).
-    log: bool,
+    /// The client's log: each attempt's record, to the host's callback and to stderr (`log`).
+    log: Logger,
 }
 
 impl Transport {
@@ -139,7 +140,12 @@ impl Transport {
             })
             .clone();
         sweep_if_due(Instant::now());
-        Ok(Transport { pool, max_retries: config.max_retries, deadline: config.deadline, log: config.log })
+        Ok(Transport { pool, max_retries: config.max_retries, deadline: config.deadline, log: Logger::new(config.log) })
+    }
+
+    /// The client's log, for the records of settled outcomes and failed operations.
+    pub fn logger(&self) -> &Logger {
+        &self.log
     }
 
     /// The running call's deadline (`deadline_ms` from its first request, or from now when
@@ -176,19 +182,22 @@ impl Transport {
             let began = Instant::now();
             let via = ProxyRoute::for_url(self.pool.settings.proxy.as_ref(), req.url);
             let outcome = attempt(agent, req, (left < self.pool.settings.timeout).then_some(left), via);
-            if self.log {
-                log_attempt(req, &outcome, began.elapsed(), retries + 1);
-            }
+            let took = began.elapsed();
             let seen = match &outcome {
                 Ok(r) => Outcome::Answered { status: r.status, retry_after: r.retry_after },
                 Err(f) => Outcome::Failed { retryable: f.error.retryable, unsent: f.unsent },
             };
-            match decide(seen, req.replay, retries, self.max_retries, backoff(retries)) {
-                Decision::Retry(wait) if Instant::now() + wait < deadline => {
+            let retry = match decide(seen, req.replay, retries, self.max_retries, backoff(retries)) {
+                Decision::Retry(wait) if Instant::now() + wait < deadline => Some(wait),
+                _ => None,
+            };
+            self.log.attempt(req, &outcome, took, retries + 1, retry);
+            match retry {
+                Some(wait) => {
                     std::thread::sleep(wait);
                     retries += 1;
                 }
-                _ => return outcome.map_err(|f| Error { may_have_reached_provider: !f.unsent, ..*f.error }),
+                None => return outcome.map_err(|f| Error { may_have_reached_provider: !f.unsent, ..*f.error }),
             }
         }
     }

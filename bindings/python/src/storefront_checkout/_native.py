@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Iterator, Optional
 
+from . import _log
+
 _NAMES = {"darwin": "libstorefront_checkout.dylib", "win32": "storefront_checkout.dll"}
 LIBRARY_NAME = _NAMES.get(sys.platform, "libstorefront_checkout.so")
 
@@ -85,6 +87,7 @@ def load(path: Optional[Path] = None) -> ctypes.CDLL:
         ctypes.POINTER(ctypes.c_void_p),
     ]
     lib.checkout_webhook_verify.restype = ctypes.c_int32
+    _log.declare(lib)
     return lib
 
 

@@ -7,7 +7,7 @@ import json
 import threading
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Union, cast
 
-from . import _native
+from . import _log, _native
 from .errors import ClientClosedError, ConfigError, error_for, unreadable_output
 from .types import (
     Checkout,
@@ -55,7 +55,9 @@ class Client:
     :mod:`storefront_checkout.types` (made from docs/contract.schema.json), so a type checker
     refuses a typo'd key or a float amount. Every call returns the result object as a
     ``dict`` or raises a :class:`~storefront_checkout.CheckoutError` subclass. One client may
-    be used from many threads; the library runs calls without holding the GIL.
+    be used from many threads; the library runs calls without holding the GIL. Each HTTP
+    attempt, settled outcome and failure is logged to the ``storefront_checkout`` logger
+    (:mod:`logging`; README "Logging").
     """
 
     def __init__(self, config: Config) -> None:
@@ -73,6 +75,7 @@ class Client:
         if not handle.value:
             raise ConfigError({"status": 5, "code": "config", "message": "no client was created"})
         self._handle: Optional[int] = handle.value
+        _log.register(self._lib, handle.value)
         self._guard = threading.Lock()
         self._in_flight = 0
         self._closed = False
