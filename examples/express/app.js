@@ -140,7 +140,7 @@ app.get('/orders/:orderId', (req, res) => {
 app.post('/webhooks/justifi', express.raw({ type: '*/*' }), async (req, res) => {
   const event = await client.verifyWebhook(req.headers, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
   apply(event);
-  res.sendStatus(204);
+  res.sendStatus(200); // JustiFi's docs (webhooks.md): answer 200 within 5 s, anything else is retried
 });
 
 // Express 5 hands a rejected handler's error here.

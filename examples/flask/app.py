@@ -197,7 +197,7 @@ def create_app() -> Flask:
         # The raw body, as received: re-encoded JSON would not match the signature.
         event = client.verify_webhook(dict(request.headers), request.get_data())
         orders.apply(event)
-        return "", 204
+        return "", 200  # JustiFi's docs (webhooks.md): answer 200 within 5 s, anything else is retried
 
     return app
 

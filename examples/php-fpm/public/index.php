@@ -105,7 +105,7 @@ try {
         // The raw body, as received: re-encoded JSON would not match the signature.
         $event = $client->verifyWebhook(getallheaders(), (string) file_get_contents('php://input'));
         $orders->apply($event);
-        http_response_code(204);
+        http_response_code(200); // JustiFi's docs (webhooks.md): answer 200 within 5 s, anything else is retried
     } else {
         json_answer(404, ['error' => 'not_found', 'message' => "no route $method $path"]);
     }
