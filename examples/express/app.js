@@ -46,8 +46,11 @@ function apply(event) {
     case 'payment.failed': {
       const order = [...orders.values()].find((o) => o.checkout_id === event.checkout_id);
       if (!order) return;
-      if (event.type !== 'payment.failed') order.status = 'paid';
-      else if (order.status === 'pending') order.status = 'failed'; // the shopper may try again
+      if (event.type === 'payment.failed') {
+        if (order.status === 'pending') order.status = 'failed'; // the shopper may try again
+      } else if (order.status === 'pending' || order.status === 'failed') {
+        order.status = 'paid'; // a late delivery never undoes a refund
+      }
       return;
     }
     case 'refund.created':

@@ -94,7 +94,8 @@ class Orders:
                 if order is None:
                     return
                 if kind != "payment.failed":
-                    order.status = "paid"
+                    if order.status in ("pending", "failed"):  # a late delivery never undoes a refund
+                        order.status = "paid"
                 elif order.status == "pending":
                     order.status = "failed"  # the shopper may try again with another card
             elif kind in ("refund.created", "refund.updated"):

@@ -57,7 +57,9 @@ final class Orders
                             continue;
                         }
                         if ($event['type'] !== 'payment.failed') {
-                            $order['status'] = 'paid';
+                            if (in_array($order['status'], ['pending', 'failed'], true)) {
+                                $order['status'] = 'paid'; // a late delivery never undoes a refund
+                            }
                         } elseif ($order['status'] === 'pending') {
                             $order['status'] = 'failed'; // the shopper may try again
                         }
