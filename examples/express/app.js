@@ -1,0 +1,167 @@
+// @ts-check
+// An Express shop paying with storefront-checkout's Promise API (JustiFi).
+//
+//   GET  /                              a form: amount (minor units), description
+//   POST /pay                           creates the checkout, 303 to JustiFi's hosted page
+//   POST /orders/:orderId/complete      pays with a payment method token (payment_token)
+//   GET  /orders/:orderId               the order, as JSON
+//   POST /webhooks/justifi              JustiFi's deliveries: verified, then applied
+//
+// One Client for the process, made at start and closed when the server stops: its calls run on
+// the library's own I/O threads (never libuv's pool) and share connections and the access
+// token. Credentials come from the JUSTIFI_* variables (the README's `export` line for the
+// sandbox), the webhook signing secret from JUSTIFI_WEBHOOK_SECRET, the port from PORT.
+// Orders live in memory: a real shop keeps them in its database.
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import {
+  CheckoutError, Client, ConflictError, InvalidRequestError, NetworkError, NotFoundError, ProviderError,
+  RateLimitedError, SignatureError, TimeoutError,
+} from 'storefront-checkout';
+
+/**
+ * A shop order: amount in minor units.
+ * @typedef {{ id: string, checkout_id: string, amount: number, description: string,
+ *   status: 'pending' | 'paid' | 'failed' | 'refunded', payment_id: string | null,
+ *   refunds: Record<string, number> }} Order
+ */
+
+/** @type {Map<string, Order>} */
+const orders = new Map();
+/** Event ids already applied: JustiFi retries deliveries. */
+const seenEvents = new Set();
+
+/**
+ * Applies a verified webhook event (docs/contract.md, "Event types"); a repeat changes nothing.
+ * @param {import('storefront-checkout').WebhookEvent} event
+ */
+function apply(event) {
+  if (event.event_id !== null) {
+    if (seenEvents.has(event.event_id)) return;
+    seenEvents.add(event.event_id);
+  }
+  switch (event.type) {
+    case 'payment.succeeded':
+    case 'checkout.completed':
+    case 'payment.failed': {
+      const order = [...orders.values()].find((o) => o.checkout_id === event.checkout_id);
+      if (!order) return;
+      if (event.type === 'payment.failed') {
+        if (order.status === 'pending') order.status = 'failed'; // the shopper may try again
+      } else if (order.status === 'pending' || order.status === 'failed') {
+        order.status = 'paid'; // a late delivery never undoes a refund
+      }
+      return;
+    }
+    case 'refund.created':
+    case 'refund.updated': {
+      const refund = event.refund;
+      const order = refund && [...orders.values()].find((o) => o.payment_id === refund.payment_id);
+      if (!refund || !order || refund.id === null) return;
+      if (refund.status === 'succeeded') order.refunds[refund.id] = refund.amount ?? 0;
+      else delete order.refunds[refund.id];
+      const refunded = Object.values(order.refunds).reduce((sum, amount) => sum + amount, 0);
+      if (refunded > 0 && refunded >= order.amount) order.status = 'refunded';
+      return;
+    }
+    default:
+      // 'other': nothing an order acts on.
+  }
+}
+
+/**
+ * The form's amount: a number when it is a whole one; anything else goes to the library as
+ * typed, whose InvalidRequestError says what it wants (minor units: 1799 for 17.99 USD).
+ * @param {unknown} text
+ * @returns {any}
+ */
+function minorUnits(text) {
+  return typeof text === 'string' && /^[0-9]+$/.test(text) ? Number(text) : text;
+}
+
+/**
+ * The answer for a library error: the shopper's mistake 400, a provider outage 502.
+ * @param {CheckoutError} error
+ */
+function httpStatus(error) {
+  if (error instanceof InvalidRequestError || error instanceof SignatureError) return 400;
+  if (error instanceof NotFoundError) return 404;
+  if (error instanceof ConflictError) return 409;
+  if (error instanceof ProviderError || error instanceof NetworkError || error instanceof TimeoutError
+    || error instanceof RateLimitedError) return 502;
+  return 500;
+}
+
+const webhookSecret = process.env.JUSTIFI_WEBHOOK_SECRET;
+if (!webhookSecret) throw new Error('JUSTIFI_WEBHOOK_SECRET: set it to the endpoint\'s signing secret');
+const client = new Client({ provider: 'justifi', webhook_secrets: [webhookSecret] });
+const app = express();
+
+app.get('/', (req, res) => {
+  res.type('html').send('<!doctype html><title>Donuts</title><form method="post" action="/pay">'
+    + '<input name="amount" value="1799"> cents for <input name="description" value="One Chocolate Donut">'
+    + '<button>Pay</button></form>');
+});
+
+app.post('/pay', express.urlencoded({ extended: false }), async (req, res) => {
+  const form = req.body ?? {}; // Express 5: undefined when the request has no form body
+  const orderId = randomUUID();
+  const description = String(form.description || `Order ${orderId}`);
+  const checkout = await client.create({ amount: minorUnits(form.amount), description, client_reference_id: orderId });
+  orders.set(orderId, {
+    id: orderId, checkout_id: checkout.id, amount: checkout.amount, description, status: 'pending', payment_id: null, refunds: {},
+  });
+  // JustiFi's hosted page sends the shopper back to success_url once paid.
+  const successUrl = `${req.protocol}://${req.get('host')}/orders/${orderId}`;
+  const { url } = await client.redirectUrl({ checkout_id: checkout.id, success_url: successUrl });
+  res.redirect(303, url);
+});
+
+app.post('/orders/:orderId/complete', express.urlencoded({ extended: false }), async (req, res) => {
+  // The token comes from JustiFi's <justifi-tokenize-payment-method> on the shop's page.
+  const order = orders.get(req.params.orderId);
+  if (!order) {
+    res.sendStatus(404);
+    return;
+  }
+  const paid = await client.complete({ checkout_id: order.checkout_id, payment_token: String(req.body?.payment_token ?? '') });
+  if (paid.payment_id !== null) order.payment_id = paid.payment_id;
+  // The order is marked paid by the webhook, which also comes when the shopper never returns;
+  // this answer is for the shopper's page.
+  res.json({
+    order_id: order.id, payment_status: paid.payment_status, payment_error: paid.payment_error, pending_reason: paid.pending_reason,
+  });
+});
+
+app.get('/orders/:orderId', (req, res) => {
+  const order = orders.get(req.params.orderId);
+  if (order) res.json(order);
+  else res.sendStatus(404);
+});
+
+// The raw body, as received (a Buffer): re-encoded JSON would not match the signature.
+app.post('/webhooks/justifi', express.raw({ type: '*/*' }), async (req, res) => {
+  const event = await client.verifyWebhook(req.headers, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+  apply(event);
+  res.sendStatus(200); // JustiFi's docs (webhooks.md): answer 200 within 5 s, anything else is retried
+});
+
+// Express 5 hands a rejected handler's error here.
+app.use(/** @type {express.ErrorRequestHandler} */ ((error, req, res, next) => {
+  if (!(error instanceof CheckoutError)) {
+    next(error);
+    return;
+  }
+  const status = httpStatus(error);
+  if (status >= 500) console.warn(`checkout call failed: ${error.message} (request id ${error.requestId})`);
+  res.status(status).json({ error: error.code, message: error.message });
+}));
+
+const server = app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
+  const address = server.address();
+  console.log(`listening on http://127.0.0.1:${address && typeof address === 'object' ? address.port : ''}`);
+});
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => server.close(() => client.close()));
+}

@@ -1,0 +1,197 @@
+"""A FastAPI shop paying with storefront-checkout's ``AsyncClient`` (JustiFi), served by uvicorn.
+
+    GET  /                               a form: amount (minor units), description
+    POST /pay                            creates the checkout, 303 to JustiFi's hosted page
+    POST /orders/{order_id}/complete     pays with a payment method token (``payment_token``)
+    GET  /orders/{order_id}              the order, as JSON
+    POST /webhooks/justifi               JustiFi's deliveries: verified, then applied
+
+One ``AsyncClient`` for the process, opened and closed by the app's lifespan: its calls run on
+the library's own I/O threads, so the event loop never waits on JustiFi. Credentials come
+from the ``JUSTIFI_*`` variables (the README's ``export`` line for the sandbox), the webhook
+signing secret from ``JUSTIFI_WEBHOOK_SECRET``. Orders live in memory (one event loop, so no
+lock): a real shop keeps them in its database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+
+from storefront_checkout import (
+    AsyncClient,
+    CheckoutError,
+    ConflictError,
+    InvalidRequestError,
+    NetworkError,
+    NotFoundError,
+    ProviderError,
+    RateLimitedError,
+    SignatureError,
+    TimeoutError,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class Order:
+    """A shop order: ``amount`` in minor units; ``status`` pending, paid, failed or refunded."""
+
+    id: str
+    checkout_id: str
+    amount: int
+    description: str
+    status: str = "pending"
+    payment_id: str | None = None
+    refunds: dict[str, int] = dataclasses.field(default_factory=dict)
+
+
+class Orders:
+    """The orders, changed only on the event loop's thread."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, Order] = {}
+        self._events: set[str] = set()
+
+    def apply(self, event: Mapping[str, Any]) -> None:
+        """Applies a verified webhook event (docs/contract.md, "Event types"). JustiFi retries
+        deliveries, so an event already seen (by ``event_id``) changes nothing."""
+        if event["event_id"] in self._events:
+            return
+        if event["event_id"] is not None:
+            self._events.add(event["event_id"])
+        kind = event["type"]
+        if kind in ("payment.succeeded", "checkout.completed", "payment.failed"):
+            order = next((o for o in self.by_id.values() if o.checkout_id == event["checkout_id"]), None)
+            if order is None:
+                return
+            if kind != "payment.failed":
+                if order.status in ("pending", "failed"):  # a late delivery never undoes a refund
+                    order.status = "paid"
+            elif order.status == "pending":
+                order.status = "failed"  # the shopper may try again with another card
+        elif kind in ("refund.created", "refund.updated"):
+            refund = event["refund"]
+            order = next((o for o in self.by_id.values() if o.payment_id == refund["payment_id"]), None)
+            if order is None or refund["id"] is None:
+                return
+            if refund["status"] == "succeeded":
+                order.refunds[refund["id"]] = refund["amount"]
+            else:
+                order.refunds.pop(refund["id"], None)
+            if order.refunds and sum(order.refunds.values()) >= order.amount:
+                order.status = "refunded"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """One client and one order book for the app's life; the client is closed at shutdown."""
+    async with AsyncClient({"provider": "justifi",
+                            "webhook_secrets": [os.environ["JUSTIFI_WEBHOOK_SECRET"]]}) as client:
+        app.state.client = client
+        app.state.orders = Orders()
+        yield
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+def checkout_client(request: Request) -> AsyncClient:
+    client: AsyncClient = request.app.state.client
+    return client
+
+
+def order_book(request: Request) -> Orders:
+    orders: Orders = request.app.state.orders
+    return orders
+
+
+Checkout = Annotated[AsyncClient, Depends(checkout_client)]
+Book = Annotated[Orders, Depends(order_book)]
+
+
+def minor_units(text: str) -> int | str:
+    """The form's amount: an integer when it is one; anything else goes to the library as
+    typed, whose ``InvalidRequestError`` says what it wants (minor units: 1799 for 17.99 USD)."""
+    return int(text) if text.isdecimal() else text
+
+
+@app.exception_handler(CheckoutError)
+async def checkout_failed(request: Request, error: CheckoutError) -> JSONResponse:
+    """The answer for a library error: the shopper's mistake 400, a provider outage 502."""
+    if isinstance(error, (InvalidRequestError, SignatureError)):
+        status = 400
+    elif isinstance(error, NotFoundError):
+        status = 404
+    elif isinstance(error, ConflictError):
+        status = 409
+    elif isinstance(error, (ProviderError, NetworkError, TimeoutError, RateLimitedError)):
+        status = 502
+    else:
+        status = 500
+    if status >= 500:
+        log.warning("checkout call failed: %s (request id %s)", error, error.request_id)
+    return JSONResponse({"error": error.code, "message": error.message}, status_code=status)
+
+
+@app.get("/", response_class=HTMLResponse)
+async def index() -> str:
+    return ("<!doctype html><title>Donuts</title>"
+            '<form method="post" action="/pay">'
+            '<input name="amount" value="1799"> cents for <input name="description" value="One Chocolate Donut">'
+            "<button>Pay</button></form>")
+
+
+@app.post("/pay")
+async def pay(request: Request, client: Checkout, orders: Book, amount: Annotated[str, Form()],
+              description: Annotated[str, Form()] = "") -> RedirectResponse:
+    order_id = uuid.uuid4().hex
+    description = description or f"Order {order_id}"
+    checkout = await client.create({"amount": minor_units(amount), "description": description,
+                                    "client_reference_id": order_id})
+    orders.by_id[order_id] = Order(order_id, checkout["id"], checkout["amount"], description)
+    # JustiFi's hosted page sends the shopper back to success_url once paid.
+    page = await client.redirect_url({"checkout_id": checkout["id"],
+                                      "success_url": str(request.url_for("show_order", order_id=order_id))})
+    return RedirectResponse(page["url"], status_code=303)
+
+
+@app.post("/orders/{order_id}/complete")
+async def complete(order_id: str, client: Checkout, orders: Book,
+                   payment_token: Annotated[str, Form()]) -> dict[str, Any]:
+    # The token comes from JustiFi's <justifi-tokenize-payment-method> on the shop's page.
+    order = orders.by_id.get(order_id)
+    if order is None:
+        raise HTTPException(404)
+    paid = await client.complete({"checkout_id": order.checkout_id, "payment_token": payment_token})
+    if paid["payment_id"] is not None:
+        order.payment_id = paid["payment_id"]
+    # The order is marked paid by the webhook, which also comes when the shopper never
+    # returns; this answer is for the shopper's page.
+    return {"order_id": order_id, "payment_status": paid["payment_status"],
+            "payment_error": paid["payment_error"], "pending_reason": paid["pending_reason"]}
+
+
+@app.get("/orders/{order_id}")
+async def show_order(order_id: str, orders: Book) -> dict[str, Any]:
+    order = orders.by_id.get(order_id)
+    if order is None:
+        raise HTTPException(404)
+    return dataclasses.asdict(order)
+
+
+@app.post("/webhooks/justifi")
+async def justifi_webhook(request: Request, client: Checkout, orders: Book) -> Response:
+    # The raw body, as received: re-encoded JSON would not match the signature.
+    event = await client.verify_webhook(dict(request.headers), await request.body())
+    orders.apply(event)
+    return Response(status_code=200)  # JustiFi's docs (webhooks.md): answer 200 within 5 s, anything else is retried
