@@ -36,6 +36,12 @@ final class Client
      * checkout_create: amount (minor units) or line_items, currency, description, URLs,
      * metadata, provider_options → the unified checkout.
      *
+     * The checkout: provider, id, status (open | complete | expired), payment_status (unpaid |
+     * paid | failed | pending), amount, currency, description, redirect_url, created_at,
+     * expires_at, client_reference_id, metadata, idempotency_key, provider_data, attempts
+     * (docs/contract.md §7 "checkout_create"). An amount that is not an integer of minor
+     * units throws InvalidRequestException.
+     *
      * @param array<string, mixed> $request
      * @return array<string, mixed>
      */
@@ -45,7 +51,8 @@ final class Client
     }
 
     /**
-     * checkout_get by checkout id, or (JustiFi session flow) by payment intent id.
+     * checkout_get by checkout id, or (JustiFi session flow) by payment intent id → the
+     * checkout, as create() returns it; NotFoundException for an unknown one.
      *
      * @return array<string, mixed>
      */
@@ -61,6 +68,11 @@ final class Client
      * checkout_complete: checkout_id, payment_token, idempotency_key, ... A declined card is
      * a result with payment_status "failed".
      *
+     * The completion: provider, checkout_id, id, payment_status (succeeded | failed |
+     * pending: pending_reason says what to do), payment_id, amount, currency, payment_error,
+     * additional_transactions, idempotency_key, confirmed_by, pending_reason, provider_data,
+     * attempts (docs/contract.md §7 "checkout_complete"). Payfect: UnsupportedException.
+     *
      * @param array<string, mixed> $request
      * @return array<string, mixed>
      */
@@ -71,6 +83,8 @@ final class Client
 
     /**
      * session_redirect_url → ['url' => ..., 'expires_at' => ...]: where to send the shopper.
+     * Also payment_intent_id and idempotency_key (JustiFi's checkout-session flow),
+     * provider_data and attempts.
      *
      * @param array<string, mixed> $request
      * @return array<string, mixed>
@@ -185,6 +199,17 @@ final class Client
      * "Event types"). $headers maps header names (any case) to values; $body is the
      * raw request body (file_get_contents('php://input')). A failed check throws
      * SignatureException saying which.
+     *
+     * The event: provider, event_id, type, provider_type, object_id, checkout_id,
+     * payment_status, unsigned_topic, refund, data. Act on type, finding the order by
+     * checkout_id, else object_id; deduplicate on event_id (providers retry deliveries):
+     * - payment.succeeded: a payment was taken, the order is paid;
+     * - payment.failed: a payment attempt failed, the order stays unpaid;
+     * - checkout.completed: the checkout is paid and closed, the order is paid;
+     * - refund.created: a refund was made; refund (id, payment_id, amount, amount_refunded,
+     *   status) says what;
+     * - refund.updated: a refund changed; refund says what it is now;
+     * - other: nothing an order acts on.
      *
      * @param array<string, string|list<string>> $headers
      * @return array<string, mixed>
