@@ -107,6 +107,23 @@ function phpdocType(TypeNode $type, string $indent = ''): string
     return "\n\n$indent```php\n{$indent}array{\n" . implode("\n", $fields) . "\n$indent}\n$indent```";
 }
 
+/**
+ * The tags of $doc that are not among $rendered (those shown in their own way), one line each
+ * as written, so that no tag of the source is left out of the reference.
+ *
+ * @param list<string> $rendered
+ */
+function otherTags(PhpDocNode $doc, array $rendered): string
+{
+    $lines = [];
+    foreach ($doc->getTags() as $tag) {
+        if (!in_array($tag->name, $rendered, true)) {
+            $lines[] = '- `' . trim("$tag->name $tag->value") . '`';
+        }
+    }
+    return $lines === [] ? '' : implode("\n", $lines) . "\n\n";
+}
+
 function type(?\ReflectionType $type): string
 {
     return $type === null ? '' : (string) $type;
@@ -163,7 +180,7 @@ function renderMethod(\ReflectionMethod $method): string
         $note = oneLine($throws->description);
         $out .= 'Throws ' . phpdocType($throws->type) . ($note !== '' ? " — $note" : '') . "\n\n";
     }
-    return $out;
+    return $out . otherTags($doc, ['@param', '@return', '@throws']);
 }
 
 function renderClass(\ReflectionClass $class): string
@@ -174,10 +191,18 @@ function renderClass(\ReflectionClass $class): string
     if ($parent !== false) {
         $out .= 'Extends `' . ($parent->isInternal() ? '\\' : '') . $parent->getName() . "`.\n\n";
     }
-    $description = text(phpdoc($class));
+    $doc = phpdoc($class);
+    $description = text($doc);
     if ($description !== '') {
         $out .= "$description\n\n";
     }
+    // Named types (an array shape the methods' tags refer to by name), then any other tag.
+    foreach (['@phpstan-type', '@psalm-type'] as $tagName) {
+        foreach ($doc->getTypeAliasTagValues($tagName) as $alias) {
+            $out .= "Type `$alias->alias`: " . phpdocType($alias->type) . "\n\n";
+        }
+    }
+    $out .= otherTags($doc, ['@phpstan-type', '@psalm-type']);
     $own = static fn (\Reflector $member): bool => $member->getDeclaringClass()->getName() === $class->getName();
     $constants = array_filter($class->getReflectionConstants(\ReflectionClassConstant::IS_PUBLIC), $own);
     if ($constants !== []) {
