@@ -172,6 +172,9 @@ final class Client
      * checkout_create: amount (minor units) or line_items, currency, description, URLs,
      * metadata, provider_options → the unified checkout.
      *
+     * An amount that is not an integer of minor units throws InvalidRequestException
+     * (docs/contract.md §7 "checkout_create").
+     *
      * @param CreateRequest $request
      * @return Checkout
      */
@@ -181,7 +184,8 @@ final class Client
     }
 
     /**
-     * checkout_get by checkout id, or (JustiFi session flow) by payment intent id.
+     * checkout_get by checkout id, or (JustiFi session flow) by payment intent id → the
+     * checkout, as create() returns it; NotFoundException for an unknown one.
      *
      * @return Checkout
      */
@@ -197,6 +201,9 @@ final class Client
      * checkout_complete: checkout_id, payment_token, idempotency_key, ... A declined card is
      * a result with payment_status "failed".
      *
+     * payment_status "pending" comes with pending_reason saying what to do (docs/contract.md
+     * §7 "checkout_complete"). Payfect: UnsupportedException.
+     *
      * @param CompleteRequest $request
      * @return Completion
      */
@@ -207,6 +214,8 @@ final class Client
 
     /**
      * session_redirect_url → ['url' => ..., 'expires_at' => ...]: where to send the shopper.
+     * Also payment_intent_id and idempotency_key (JustiFi's checkout-session flow),
+     * provider_data and attempts.
      *
      * @param RedirectRequest $request
      * @return RedirectUrl
@@ -313,6 +322,17 @@ final class Client
      * "Event types"). $headers maps header names (any case) to values; $body is the
      * raw request body (file_get_contents('php://input')). A failed check throws
      * SignatureException saying which.
+     *
+     * The event: provider, event_id, type, provider_type, object_id, checkout_id,
+     * payment_status, unsigned_topic, refund, data. Act on type, finding the order by
+     * checkout_id, else object_id; deduplicate on event_id (providers retry deliveries):
+     * - payment.succeeded: a payment was taken, the order is paid;
+     * - payment.failed: a payment attempt failed, the order stays unpaid;
+     * - checkout.completed: the checkout is paid and closed, the order is paid;
+     * - refund.created: a refund was made; refund (id, payment_id, amount, amount_refunded,
+     *   status) says what;
+     * - refund.updated: a refund changed; refund says what it is now;
+     * - other: nothing an order acts on.
      *
      * @param array<string, string|list<string>> $headers
      * @return WebhookEvent

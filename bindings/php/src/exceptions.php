@@ -14,13 +14,21 @@ namespace StorefrontCheckout;
  */
 class CheckoutException extends \RuntimeException
 {
+    /** The C status code, also getCode(). */
     public readonly int $status;
+    /** The status's snake_case name, e.g. 'invalid_request'. */
     public readonly string $errorCode;
+    /** The provider (justifi, recharge, payfect), when known. */
     public readonly ?string $provider;
+    /** The HTTP status of the provider's answer, when there was one. */
     public readonly ?int $httpStatus;
+    /** The provider's own error code, when it gave one. */
     public readonly ?string $providerCode;
+    /** Whether the same call (with the same $idempotencyKey) may succeed. */
     public readonly bool $retryable;
+    /** The request id of the provider's answer, when it gave one. */
     public readonly ?string $requestId;
+    /** The key the call was sent under: call again with it (the call may have gone through). */
     public readonly ?string $idempotencyKey;
 
     /** @param array<string, mixed> $error the library's error object */

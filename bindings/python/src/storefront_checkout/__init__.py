@@ -1,5 +1,5 @@
 """storefront-checkout for Python: payment checkouts with JustiFi, ReCharge and Payfect
-through the storefront-checkout shared library (ctypes).
+through the storefront-checkout shared library (ctypes)::
 
     from storefront_checkout import Client
 
@@ -38,6 +38,7 @@ __all__ = [
     "AuthenticationError",
     "CheckoutError",
     "Client",
+    "ClientClosedError",
     "ConfigError",
     "ConflictError",
     "InternalError",

@@ -82,11 +82,16 @@ class Client:
 
     def create(self, request: CreateRequest) -> Checkout:
         """``checkout_create``: ``amount`` (minor units) or ``line_items``, ``currency``,
-        ``description``, URLs, ``metadata``, ``provider_options`` → the unified checkout."""
+        ``description``, URLs, ``metadata``, ``provider_options`` → the unified
+        :class:`~storefront_checkout.types.Checkout` (docs/contract.md, "checkout_create"). An
+        amount that is not an integer of minor units raises
+        :class:`~storefront_checkout.InvalidRequestError`."""
         return cast(Checkout, self._call("checkout_create", request))
 
     def get(self, checkout_id: Optional[str] = None, *, payment_intent_id: Optional[str] = None) -> Checkout:
-        """``checkout_get`` by ``checkout_id``, or (JustiFi session flow) ``payment_intent_id``."""
+        """``checkout_get`` by ``checkout_id``, or (JustiFi session flow) ``payment_intent_id``
+        → the checkout, as :meth:`create` returns it; an unknown one raises
+        :class:`~storefront_checkout.NotFoundError`."""
         request: GetRequest = {}
         if checkout_id is not None:
             request["checkout_id"] = checkout_id
@@ -96,11 +101,14 @@ class Client:
 
     def complete(self, request: CompleteRequest) -> Completion:
         """``checkout_complete``: ``checkout_id``, ``payment_token``, ``idempotency_key``, ...
-        A declined card is a result with ``payment_status == "failed"``."""
+        A declined card is a result with ``payment_status == "failed"``; ``pending`` comes
+        with ``pending_reason`` saying what to do. Payfect raises
+        :class:`~storefront_checkout.UnsupportedError` (docs/contract.md, "checkout_complete")."""
         return cast(Completion, self._call("checkout_complete", request))
 
     def redirect_url(self, request: RedirectRequest) -> RedirectUrl:
-        """``session_redirect_url`` → ``{"url", "expires_at", ...}``: where to send the shopper."""
+        """``session_redirect_url`` → ``{"url", "expires_at", ...}``: where to send the shopper
+        (``payment_intent_id`` and ``idempotency_key`` in JustiFi's checkout-session flow)."""
         return cast(RedirectUrl, self._call("session_redirect_url", request))
 
     def web_component_token(self, checkout_id: str, *, idempotency_key: Optional[str] = None) -> WebComponentToken:
@@ -170,7 +178,21 @@ class Client:
         ``refund.updated`` | ``other``, docs/contract.md "Event types"; ``provider_type``,
         ``object_id``, ``checkout_id``, ``payment_status``, ``unsigned_topic``, ``refund``,
         ``data``). ``body`` is the raw bytes as received;
-        a failed check raises :class:`~storefront_checkout.SignatureError` saying which."""
+        a failed check raises :class:`~storefront_checkout.SignatureError` saying which.
+
+        The event: ``{"provider", "event_id", "type", "provider_type", "object_id",
+        "checkout_id", "payment_status", "unsigned_topic", "refund", "data"}``. Act on
+        ``type``, finding the order by ``checkout_id``, else ``object_id``:
+
+        - ``payment.succeeded``: a payment was taken, the order is paid;
+        - ``payment.failed``: a payment attempt failed, the order stays unpaid;
+        - ``checkout.completed``: the checkout is paid and closed, the order is paid;
+        - ``refund.created``: a refund was made; ``refund`` (``{"id", "payment_id",
+          "amount", "amount_refunded", "status"}``) says what;
+        - ``refund.updated``: a refund changed; ``refund`` says what it is now;
+        - ``other``: nothing an order acts on.
+
+        Deduplicate on ``event_id`` (providers retry deliveries)."""
         if not isinstance(body, (bytes, bytearray, memoryview)):
             raise TypeError("body must be the raw bytes of the request")
         raw = bytes(body)

@@ -15,14 +15,23 @@ class CheckoutError(Exception):
     ``retryable`` says whether the same call (with the same ``idempotency_key``) may succeed."""
 
     def __init__(self, error: Mapping[str, Any]) -> None:
+        #: The C status code (docs/contract.md section 4), one per subclass.
         self.status: int = int(error.get("status", 99))
+        #: The status's snake_case name, e.g. ``"invalid_request"``.
         self.code: str = str(error.get("code", "internal"))
+        #: What went wrong and what to do, naming the offending field where there is one.
         self.message: str = str(error.get("message", ""))
+        #: The provider (``justifi``, ``recharge``, ``payfect``), when known.
         self.provider: Optional[str] = error.get("provider")
+        #: The HTTP status of the provider's answer, when there was one.
         self.http_status: Optional[int] = error.get("http_status")
+        #: The provider's own error code, when it gave one.
         self.provider_code: Optional[str] = error.get("provider_code")
+        #: Whether the same call (with the same ``idempotency_key``) may succeed.
         self.retryable: bool = bool(error.get("retryable", False))
+        #: The request id of the provider's answer, when it gave one.
         self.request_id: Optional[str] = error.get("request_id")
+        #: The key the call was sent under: call again with it (the call may have gone through).
         self.idempotency_key: Optional[str] = error.get("idempotency_key")
         super().__init__(f"{self.code}: {self.message}")
 
