@@ -69,14 +69,16 @@ function apply(event) {
   }
 }
 
+const AMOUNT_HINT = 'amount: must be a whole number of minor units (1799 for 17.99 USD)';
+
 /**
- * The form's amount: a number when it is a whole one; anything else goes to the library as
- * typed, whose InvalidRequestError says what it wants (minor units: 1799 for 17.99 USD).
+ * The form's amount in minor units, or null when it is not a whole number (17.99): the request
+ * types take a number, so the shop checks its form before calling the library.
  * @param {unknown} text
- * @returns {any}
+ * @returns {number | null}
  */
 function minorUnits(text) {
-  return typeof text === 'string' && /^[0-9]+$/.test(text) ? Number(text) : text;
+  return typeof text === 'string' && /^[0-9]{1,15}$/.test(text) ? Number(text) : null;
 }
 
 /**
@@ -107,7 +109,12 @@ app.post('/pay', express.urlencoded({ extended: false }), async (req, res) => {
   const form = req.body ?? {}; // Express 5: undefined when the request has no form body
   const orderId = randomUUID();
   const description = String(form.description || `Order ${orderId}`);
-  const checkout = await client.create({ amount: minorUnits(form.amount), description, client_reference_id: orderId });
+  const amount = minorUnits(form.amount);
+  if (amount === null) {
+    res.status(400).json({ error: 'invalid_request', message: AMOUNT_HINT });
+    return;
+  }
+  const checkout = await client.create({ amount, description, client_reference_id: orderId });
   orders.set(orderId, {
     id: orderId, checkout_id: checkout.id, amount: checkout.amount, description, status: 'pending', payment_id: null, refunds: {},
   });

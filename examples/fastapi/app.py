@@ -119,10 +119,13 @@ Checkout = Annotated[AsyncClient, Depends(checkout_client)]
 Book = Annotated[Orders, Depends(order_book)]
 
 
-def minor_units(text: str) -> int | str:
-    """The form's amount: an integer when it is one; anything else goes to the library as
-    typed, whose ``InvalidRequestError`` says what it wants (minor units: 1799 for 17.99 USD)."""
-    return int(text) if text.isdecimal() else text
+AMOUNT_HINT = "amount: must be a whole number of minor units (1799 for 17.99 USD)"
+
+
+def minor_units(text: str) -> int | None:
+    """The form's amount in minor units, or ``None`` when it is not a whole number (17.99): the
+    request types take an ``int``, so the shop checks its form before calling the library."""
+    return int(text) if text.isascii() and text.isdecimal() else None
 
 
 @app.exception_handler(CheckoutError)
@@ -153,11 +156,13 @@ async def index() -> str:
 
 @app.post("/pay")
 async def pay(request: Request, client: Checkout, orders: Book, amount: Annotated[str, Form()],
-              description: Annotated[str, Form()] = "") -> RedirectResponse:
+              description: Annotated[str, Form()] = "") -> Response:
     order_id = uuid.uuid4().hex
     description = description or f"Order {order_id}"
-    checkout = await client.create({"amount": minor_units(amount), "description": description,
-                                    "client_reference_id": order_id})
+    minor = minor_units(amount)
+    if minor is None:
+        return JSONResponse({"error": "invalid_request", "message": AMOUNT_HINT}, status_code=400)
+    checkout = await client.create({"amount": minor, "description": description, "client_reference_id": order_id})
     orders.by_id[order_id] = Order(order_id, checkout["id"], checkout["amount"], description)
     # JustiFi's hosted page sends the shopper back to success_url once paid.
     page = await client.redirect_url({"checkout_id": checkout["id"],

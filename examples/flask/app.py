@@ -117,10 +117,13 @@ class Orders:
         return next((o for o in self._orders.values() if o.payment_id == payment_id), None)
 
 
-def minor_units(text: str) -> int | str:
-    """The form's amount: an integer when it is one; anything else goes to the library as
-    typed, whose ``InvalidRequestError`` says what it wants (minor units: 1799 for 17.99 USD)."""
-    return int(text) if text.isdecimal() else text
+AMOUNT_HINT = "amount: must be a whole number of minor units (1799 for 17.99 USD)"
+
+
+def minor_units(text: str) -> int | None:
+    """The form's amount in minor units, or ``None`` when it is not a whole number (17.99): the
+    request types take an ``int``, so the shop checks its form before calling the library."""
+    return int(text) if text.isascii() and text.isdecimal() else None
 
 
 def http_status(error: CheckoutError) -> int:
@@ -163,8 +166,10 @@ def create_app() -> Flask:
     def pay() -> ResponseReturnValue:
         order_id = uuid.uuid4().hex
         description = request.form.get("description") or f"Order {order_id}"
-        checkout = client.create({"amount": minor_units(request.form.get("amount", "")),
-                                  "description": description, "client_reference_id": order_id})
+        amount = minor_units(request.form.get("amount", ""))
+        if amount is None:
+            return jsonify(error="invalid_request", message=AMOUNT_HINT), 400
+        checkout = client.create({"amount": amount, "description": description, "client_reference_id": order_id})
         orders.add(Order(order_id, checkout["id"], checkout["amount"], description))
         # JustiFi's hosted page sends the shopper back to success_url once paid.
         page = client.redirect_url({"checkout_id": checkout["id"],

@@ -11,6 +11,7 @@ through the storefront-checkout shared library (ctypes)::
         checkout = await client.create({"amount": 1799, "description": "One Chocolate Donut"})
 """
 
+from . import types as _types
 from .aio import AsyncClient
 from .client import Client, version
 from .errors import (
@@ -32,6 +33,9 @@ from .errors import (
     TimeoutError,
     UnsupportedError,
 )
+# The contract's requests and results (TypedDicts) and status values (Literal aliases), typed
+# from docs/contract.schema.json: `from storefront_checkout import Checkout, WebhookEvent`.
+from .types import *  # noqa: F401,F403
 
 __all__ = [
     "AsyncClient",
@@ -55,3 +59,4 @@ __all__ = [
     "UnsupportedError",
     "version",
 ]
+__all__ += _types.__all__
