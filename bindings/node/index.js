@@ -291,19 +291,19 @@ class Client extends EventEmitter {
     this._id = nextClientId;
     nextClientId += 1;
     this._logs = [];
+    this._listening = false;
     released.register(this, { handle: this._handle, id: this._id }, this);
-    // The library callback is set while the client has a 'log' listener, and only then.
-    this.on('newListener', (event) => {
-      if (event === 'log' && this.listenerCount('log') === 0) this._listen(true);
-    });
-    this.on('removeListener', (event) => {
-      if (event === 'log' && this.listenerCount('log') === 0) this._listen(false);
-    });
   }
 
-  /** Sets (or clears) the library's log callback for this client. */
-  _listen(on) {
-    if (this._closing) return;
+  /**
+   * Sets the library's log callback while the client has a 'log' listener, and only then;
+   * checked as each call starts, so that every way of adding or removing listeners
+   * (removeAllListeners included) is seen.
+   */
+  _listen() {
+    const on = this.listenerCount('log') > 0;
+    if (this._closing || on === this._listening) return;
+    this._listening = on;
     const lib = load();
     if (on) {
       logging.set(this._id, new WeakRef(this));
@@ -321,7 +321,11 @@ class Client extends EventEmitter {
     if (!this._closing && logging.has(this._id)) load().flushLog(this._handle);
   }
 
-  /** Emits the records taken, oldest first; a record that does not parse is skipped. */
+  /**
+   * Emits the records taken, oldest first; a record that does not parse is skipped. A listener
+   * that throws never becomes the call's outcome nor an uncaught exception: the error is a
+   * process warning, and the other records are still emitted.
+   */
   _emitLogs() {
     const texts = this._logs;
     if (texts.length === 0) return;
@@ -333,12 +337,17 @@ class Client extends EventEmitter {
       } catch {
         continue;
       }
-      this.emit('log', record);
+      try {
+        this.emit('log', record);
+      } catch (e) {
+        process.emitWarning(`a 'log' listener of a storefront-checkout client threw: ${e}`, 'StorefrontCheckoutLogWarning');
+      }
     }
   }
 
   _request(op, request) {
     if (this._closing) throw new ClientClosedError();
+    this._listen();
     return encode(request);
   }
 
@@ -461,6 +470,7 @@ class Client extends EventEmitter {
 
   _webhookArgs(headers, body) {
     if (this._closing) throw new ClientClosedError();
+    this._listen();
     const raw = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     if (!(raw instanceof Uint8Array)) throw new TypeError('body must be a Buffer (the raw request body) or a string');
     return { headers: encode(headers), body: raw };

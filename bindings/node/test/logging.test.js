@@ -108,3 +108,35 @@ test('without a listener nothing is emitted, and removing it stops the records',
   assert.equal(records.length, heard);
   client.close();
 });
+
+test('a listener that throws is a process warning, never the call\'s outcome nor an uncaught exception', async () => {
+  const client = new sc.Client(justifiConfig());
+  const warnings = [];
+  const onWarning = (w) => { if (w.name === 'StorefrontCheckoutLogWarning') warnings.push(w.message); };
+  process.on('warning', onWarning);
+  const records = [];
+  client.on('log', (r) => {
+    if (r.event === 'http_attempt') throw new Error('listener broke');
+    records.push(r);
+  });
+  const checkout = await client.create({ amount: 1799, description: 'One Chocolate Donut' });
+  assert.equal(typeof checkout.id, 'string', 'the Promise resolved with the checkout');
+  assert.throws(() => client.getSync('cho_missing'), sc.NotFoundError, 'the call\'s own error, not the listener\'s');
+  await new Promise((resolve) => setImmediate(resolve));
+  process.off('warning', onWarning);
+  assert.ok(warnings.length >= 2 && warnings.every((m) => m.includes('listener broke')), String(warnings));
+  assert.ok(records.some((r) => r.event === 'operation_failed'), 'the record after the throw was still emitted');
+  client.close();
+});
+
+test('a listener added after removeAllListeners() still hears the records', async () => {
+  const client = new sc.Client(justifiConfig());
+  client.on('log', () => {});
+  client.createSync({ amount: 1799, description: 'first' });
+  client.removeAllListeners();
+  const records = [];
+  client.on('log', (r) => records.push(r));
+  client.createSync({ amount: 1799, description: 'second' });
+  assert.ok(records.length >= 1);
+  client.close();
+});
