@@ -97,3 +97,18 @@ def test_nothing_is_logged_when_the_logger_is_not_enabled(sandbox_url, caplog):
         with pytest.raises(NotFoundError):
             client.get("cho_missing")
     assert ours(caplog) == []
+
+
+def test_a_record_member_named_like_a_logrecord_attribute_does_not_lose_the_record(caplog):
+    """The contract lets records gain members; one named like a LogRecord attribute
+    (``message``, ``name``) must not make ``logging`` refuse the record."""
+    import ctypes
+
+    from storefront_checkout import _log
+
+    text = b'{"level":"warning","event":"operation_failed","operation":"checkout_get","message":"m","name":"n"}'
+    buffer = ctypes.create_string_buffer(text)
+    with caplog.at_level(logging.WARNING, logger="storefront_checkout"):
+        _log._deliver(None, ctypes.addressof(buffer), len(text))
+    [record] = ours(caplog)
+    assert (record.levelno, record.operation, record.name) == (logging.WARNING, "checkout_get", "storefront_checkout")

@@ -39,6 +39,12 @@ _LEVELS = (
 _PREFIX = max(len(prefix) for prefix, _ in _LEVELS)
 
 
+#: The attributes a :class:`logging.LogRecord` has of its own (``extra`` may not set them): a
+#: record member of such a name (the contract lets records gain members) is left out of
+#: ``extra`` rather than making ``logging`` refuse the whole record.
+_RESERVED = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
 def _message(record: Dict[str, Any]) -> str:
     """A one-line summary of a record, for handlers that print only the message."""
     event = record.get("event")
@@ -66,7 +72,8 @@ def _deliver(user_data: Optional[int], record_json: Optional[int], length: int) 
         if not logger.isEnabledFor(level):
             return
         record = json.loads(ctypes.string_at(record_json, length))
-        logger.log(level, "%s", _message(record), extra=record)
+        extra = {k: v for k, v in record.items() if k not in _RESERVED}
+        logger.log(level, "%s", _message(record), extra=extra)
     except Exception:  # noqa: BLE001 -- an exception must not unwind into the library
         pass
 

@@ -207,12 +207,22 @@ class Client:
         :class:`~storefront_checkout.ClientClosedError`."""
         with self._guard:
             self._closed = True
-            self._free_if_idle()
+            handle = self._take_if_idle()
+        self._free(handle)
 
-    def _free_if_idle(self) -> None:
-        # Called with self._guard held: the last call out frees a closed client's handle.
+    def _take_if_idle(self) -> Optional[int]:
+        # Called with self._guard held: the last call out takes a closed client's handle, to
+        # free it once the lock is released (see _free).
         if self._closed and self._in_flight == 0 and self._handle:
             handle, self._handle = self._handle, None
+            return handle
+        return None
+
+    def _free(self, handle: Optional[int]) -> None:
+        # Outside self._guard: checkout_client_free waits for log callbacks running on the
+        # library's I/O threads, and a logging handler there may call this client (and so take
+        # the lock).
+        if handle:
             self._lib.checkout_client_free(handle)
 
     def __enter__(self) -> "Client":
@@ -255,7 +265,8 @@ class Client:
         finally:
             with self._guard:
                 self._in_flight -= 1
-                self._free_if_idle()
+                idle = self._take_if_idle()
+            self._free(idle)
         try:
             body = json.loads(text) if text else {}
         except (ValueError, RecursionError) as problem:
