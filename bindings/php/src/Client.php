@@ -62,6 +62,19 @@ final class Client
     /** The records the library gave during the running call, as JSON text. */
     private ?\ArrayObject $logs = null;
 
+    /**
+     * The one log callback of the process (a `CheckoutLogCallback` CData, made from a PHP
+     * closure once): PHP FFI keeps every closure it turns into a C callback until the request
+     * ends, so one per client would grow a long-running worker's memory with each client.
+     */
+    private static ?\FFI\CData $logCallback = null;
+    /**
+     * The buffer of the client whose call is running, for the callback: PHP runs one call at a
+     * time, and a synchronous call's records arrive on its own thread before it returns (the
+     * binding makes no asynchronous call), so the running call's client is the records' client.
+     */
+    private static ?\ArrayObject $running = null;
+
     /** @param array<string, mixed> $config */
     public function __construct(array $config)
     {
@@ -103,25 +116,27 @@ final class Client
     }
 
     /**
-     * Gives the library a callback (an FFI closure) that keeps each record in a buffer, never
-     * calling the logger from inside the library. The closure holds the buffer, not this
-     * client, so the client is still destroyed (and its handle freed) when unreferenced; the
-     * free clears the callback before it returns.
+     * Gives the library the process's log callback: each record goes to the buffer of the
+     * client whose call is running, never to the logger from inside the library. The callback
+     * holds no client, so a client is still destroyed (and its handle freed) when
+     * unreferenced; the free clears the callback before it returns.
      */
     private function listen(): void
     {
-        $logs = new \ArrayObject();
-        $this->logs = $logs;
-        $this->ffi->checkout_client_set_log_callback(
-            $this->handle,
+        if (self::$logCallback === null) {
+            // A function pointer is assigned only as a struct's field: the field is the callback.
+            $holder = $this->ffi->new('struct { CheckoutLogCallback callback; }');
             // PHP FFI hands `const char *` over as a string (read up to its NUL); nothing here
             // may throw (PHP makes an exception in an FFI callback a fatal error).
-            static function ($userData, $record) use ($logs): void {
-                $logs[] = (string) $record;
-            },
-            null,
-            self::LOG_DEFER_ASYNC,
-        );
+            $holder->callback = static function ($userData, $record): void {
+                if (self::$running !== null) {
+                    self::$running[] = (string) $record;
+                }
+            };
+            self::$logCallback = $holder;
+        }
+        $this->logs = new \ArrayObject();
+        $this->ffi->checkout_client_set_log_callback($this->handle, self::$logCallback->callback, null, self::LOG_DEFER_ASYNC);
     }
 
     /** Gives the records of the call that just returned to the logger, oldest first. */
@@ -346,7 +361,12 @@ final class Client
         $buffer = $this->ffi->new('uint8_t[' . max(1, $length) . ']');
         \FFI::memcpy($buffer, $body, $length);
         $out = $this->ffi->new('char *');
-        $status = $this->ffi->checkout_webhook_verify($this->handle, self::encode($headers), $buffer, $length, \FFI::addr($out));
+        self::$running = $this->logs;
+        try {
+            $status = $this->ffi->checkout_webhook_verify($this->handle, self::encode($headers), $buffer, $length, \FFI::addr($out));
+        } finally {
+            self::$running = null;
+        }
         $text = $this->take($out);
         $this->emitLogs();
         $result = $text === null ? [] : self::decode($text);
@@ -380,7 +400,13 @@ final class Client
             throw new ClientClosedException();
         }
         $out = $this->ffi->new('char *');
-        $status = $this->ffi->$function($this->handle, self::encode($request), \FFI::addr($out));
+        $encoded = self::encode($request);
+        self::$running = $this->logs;
+        try {
+            $status = $this->ffi->$function($this->handle, $encoded, \FFI::addr($out));
+        } finally {
+            self::$running = null;
+        }
         $text = $this->take($out);
         $this->emitLogs();
         $body = $text === null ? [] : self::decode($text);
