@@ -10,7 +10,9 @@
 // One Client for the process, made at start and closed when the server stops: its calls run on
 // the library's own I/O threads (never libuv's pool) and share connections and the access
 // token. Credentials come from the JUSTIFI_* variables (the README's `export` line for the
-// sandbox), the webhook signing secret from JUSTIFI_WEBHOOK_SECRET, the port from PORT.
+// sandbox), the webhook signing secret from JUSTIFI_WEBHOOK_SECRET, the port from PORT, the shop's
+// public origin (for the return URL) from SHOP_BASE_URL, configured rather than read from the
+// request's Host, which the client chooses (default http://127.0.0.1:PORT, where it listens).
 // Orders live in memory: a real shop keeps them in its database.
 import { randomUUID } from 'node:crypto';
 import express from 'express';
@@ -97,6 +99,8 @@ function httpStatus(error) {
 const webhookSecret = process.env.JUSTIFI_WEBHOOK_SECRET;
 if (!webhookSecret) throw new Error('JUSTIFI_WEBHOOK_SECRET: set it to the endpoint\'s signing secret');
 const client = new Client({ provider: 'justifi', webhook_secrets: [webhookSecret] });
+const port = Number(process.env.PORT ?? 3000);
+const origin = (process.env.SHOP_BASE_URL ?? `http://127.0.0.1:${port}`).replace(/\/+$/, '');
 const app = express();
 
 app.get('/', (req, res) => {
@@ -118,8 +122,9 @@ app.post('/pay', express.urlencoded({ extended: false }), async (req, res) => {
   orders.set(orderId, {
     id: orderId, checkout_id: checkout.id, amount: checkout.amount, description, status: 'pending', payment_id: null, refunds: {},
   });
-  // JustiFi's hosted page sends the shopper back to success_url once paid.
-  const successUrl = `${req.protocol}://${req.get('host')}/orders/${orderId}`;
+  // JustiFi's hosted page sends the shopper back to success_url once paid: under the configured
+  // origin, as the request's Host would make JustiFi's page an open redirect.
+  const successUrl = `${origin}/orders/${orderId}`;
   const { url } = await client.redirectUrl({ checkout_id: checkout.id, success_url: successUrl });
   res.redirect(303, url);
 });
@@ -164,7 +169,7 @@ app.use(/** @type {express.ErrorRequestHandler} */ ((error, req, res, next) => {
   res.status(status).json({ error: error.code, message: error.message });
 }));
 
-const server = app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
+const server = app.listen(port, '127.0.0.1', () => {
   const address = server.address();
   console.log(`listening on http://127.0.0.1:${address && typeof address === 'object' ? address.port : ''}`);
 });

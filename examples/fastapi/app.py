@@ -9,8 +9,10 @@
 One ``AsyncClient`` for the process, opened and closed by the app's lifespan: its calls run on
 the library's own I/O threads, so the event loop never waits on JustiFi. Credentials come
 from the ``JUSTIFI_*`` variables (the README's ``export`` line for the sandbox), the webhook
-signing secret from ``JUSTIFI_WEBHOOK_SECRET``. Orders live in memory (one event loop, so no
-lock): a real shop keeps them in its database.
+signing secret from ``JUSTIFI_WEBHOOK_SECRET``, the shop's public origin (for the return URL)
+from ``SHOP_BASE_URL``, configured rather than read from the request's ``Host``, which the
+client chooses (default ``http://127.0.0.1:8000``, where uvicorn listens). Orders live in
+memory (one event loop, so no lock): a real shop keeps them in its database.
 """
 
 from __future__ import annotations
@@ -92,6 +94,9 @@ class Orders:
                 order.status = "refunded"
 
 
+ORIGIN = os.environ.get("SHOP_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """One client and one order book for the app's life; the client is closed at shutdown."""
@@ -155,7 +160,7 @@ async def index() -> str:
 
 
 @app.post("/pay")
-async def pay(request: Request, client: Checkout, orders: Book, amount: Annotated[str, Form()],
+async def pay(client: Checkout, orders: Book, amount: Annotated[str, Form()],
               description: Annotated[str, Form()] = "") -> Response:
     order_id = uuid.uuid4().hex
     description = description or f"Order {order_id}"
@@ -164,9 +169,10 @@ async def pay(request: Request, client: Checkout, orders: Book, amount: Annotate
         return JSONResponse({"error": "invalid_request", "message": AMOUNT_HINT}, status_code=400)
     checkout = await client.create({"amount": minor, "description": description, "client_reference_id": order_id})
     orders.by_id[order_id] = Order(order_id, checkout["id"], checkout["amount"], description)
-    # JustiFi's hosted page sends the shopper back to success_url once paid.
+    # JustiFi's hosted page sends the shopper back to success_url once paid: under the
+    # configured origin, as the request's Host would make JustiFi's page an open redirect.
     page = await client.redirect_url({"checkout_id": checkout["id"],
-                                      "success_url": str(request.url_for("show_order", order_id=order_id))})
+                                      "success_url": ORIGIN + app.url_path_for("show_order", order_id=order_id)})
     return RedirectResponse(page["url"], status_code=303)
 
 

@@ -9,8 +9,10 @@
 One ``Client`` for the process, made when the app is and closed at exit: it is thread-safe
 and shares its connections and access token between requests. Credentials come from the
 ``JUSTIFI_*`` variables (the README's ``export`` line for the sandbox), the webhook signing
-secret from ``JUSTIFI_WEBHOOK_SECRET``. Orders live in memory: a real shop keeps them in its
-database.
+secret from ``JUSTIFI_WEBHOOK_SECRET``, the shop's public origin (for the return URL) from
+``SHOP_BASE_URL``, configured rather than read from the request's ``Host``, which the client
+chooses (default ``http://127.0.0.1:PORT``, where ``flask run`` listens: ``FLASK_RUN_PORT``,
+else 5000). Orders live in memory: a real shop keeps them in its database.
 """
 
 from __future__ import annotations
@@ -140,8 +142,11 @@ def http_status(error: CheckoutError) -> int:
 
 
 def create_app() -> Flask:
-    """The app, with its client (credentials from ``JUSTIFI_*``) and its orders."""
+    """The app, with its client (credentials from ``JUSTIFI_*``), its public origin
+    (``SHOP_BASE_URL``) and its orders."""
     app = Flask(__name__)
+    port = os.environ.get("FLASK_RUN_PORT", "5000")
+    origin = os.environ.get("SHOP_BASE_URL", f"http://127.0.0.1:{port}").rstrip("/")
     client = Client({"provider": "justifi", "webhook_secrets": [os.environ["JUSTIFI_WEBHOOK_SECRET"]]})
     atexit.register(client.close)
     orders = Orders()
@@ -171,9 +176,10 @@ def create_app() -> Flask:
             return jsonify(error="invalid_request", message=AMOUNT_HINT), 400
         checkout = client.create({"amount": amount, "description": description, "client_reference_id": order_id})
         orders.add(Order(order_id, checkout["id"], checkout["amount"], description))
-        # JustiFi's hosted page sends the shopper back to success_url once paid.
+        # JustiFi's hosted page sends the shopper back to success_url once paid: under the
+        # configured origin, as the request's Host would make JustiFi's page an open redirect.
         page = client.redirect_url({"checkout_id": checkout["id"],
-                                    "success_url": url_for("show_order", order_id=order_id, _external=True)})
+                                    "success_url": origin + url_for("show_order", order_id=order_id)})
         return redirect(page["url"], code=303)
 
     @app.post("/orders/<order_id>/complete")
