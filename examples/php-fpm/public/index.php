@@ -78,22 +78,37 @@ try {
         $checkout = $client->create(['amount' => minor_units((string) ($_POST['amount'] ?? '')),
             'description' => $description, 'client_reference_id' => $orderId]);
         $orders->save(['id' => $orderId, 'checkout_id' => $checkout['id'], 'amount' => $checkout['amount'],
-            'description' => $description, 'status' => 'pending', 'payment_id' => null, 'refunds' => []]);
+            'description' => $description, 'status' => 'pending', 'payment_id' => null, 'refunds' => [],
+            'idempotency_key' => null]);
         // JustiFi's hosted page sends the shopper back to success_url once paid.
         $page = $client->redirectUrl(['checkout_id' => $checkout['id'], 'success_url' => "$origin/orders/$orderId"]);
         header('Location: ' . $page['url'], true, 303);
     } elseif ($method === 'POST' && preg_match('#^/orders/([0-9a-f]{32})/complete$#', $path, $m)) {
         // The token comes from JustiFi's <justifi-tokenize-payment-method> on the shop's page.
         $order = $orders->find($m[1]);
-        if ($order === null) {
+        $key = $orders->completionKey($m[1]);
+        if ($order === null || $key === null) {
             json_answer(404, ['error' => 'not_found', 'message' => 'no such order']);
             return;
         }
-        $paid = $client->complete(['checkout_id' => $order['checkout_id'], 'payment_token' => (string) ($_POST['payment_token'] ?? '')]);
-        if ($paid['payment_id'] !== null) {
-            $order['payment_id'] = $paid['payment_id'];
-            $orders->save($order);
+        try {
+            $paid = $client->complete(['checkout_id' => $order['checkout_id'], 'idempotency_key' => $key,
+                'payment_token' => (string) ($_POST['payment_token'] ?? '')]);
+        } catch (CheckoutException $e) {
+            if ($e->retryable && $e->idempotencyKey !== null) {
+                // The payment may have gone through: the key stays on the order, so calling
+                // again replays it (JustiFi's idempotency) instead of charging twice.
+                error_log("completion's outcome unknown: {$e->getMessage()} (request id {$e->requestId})");
+                json_answer(502, ['error' => $e->errorCode, 'message' => $e->getMessage()]);
+                return;
+            }
+            $orders->completed($order['id'], null, true);
+            throw $e;
         }
+        // Only the completion's fields change, under the lock: the order read above is stale
+        // by now if a webhook was handled meanwhile by another worker. A pending completion
+        // keeps its key: calling again with it is safe (docs/contract.md).
+        $orders->completed($order['id'], $paid['payment_id'], $paid['payment_status'] !== 'pending');
         // The order is marked paid by the webhook, which also comes when the shopper never
         // returns; this answer is for the shopper's page.
         json_answer(200, ['order_id' => $order['id'], 'payment_status' => $paid['payment_status'],
@@ -104,7 +119,13 @@ try {
     } elseif ($method === 'POST' && $path === '/webhooks/justifi') {
         // The raw body, as received: re-encoded JSON would not match the signature.
         $event = $client->verifyWebhook(getallheaders(), (string) file_get_contents('php://input'));
-        $orders->apply($event);
+        $unknown = $orders->apply($event);
+        if ($unknown !== null) {
+            // Paid on JustiFi's hosted page: its refunds will name the payment, which /complete
+            // never saw. One read, outside the orders' lock; when it fails the answer is a 502,
+            // JustiFi delivers again and the read is made again.
+            $orders->paidWith($unknown, $client->refunds($unknown)['payment_id']);
+        }
         http_response_code(200); // JustiFi's docs (webhooks.md): answer 200 within 5 s, anything else is retried
     } else {
         json_answer(404, ['error' => 'not_found', 'message' => "no route $method $path"]);
