@@ -327,3 +327,36 @@ fn deferred_records_of_asynchronous_calls_arrive_on_the_flushing_thread() {
     assert_eq!(set(std::ptr::null(), None, 0), 1);
     assert_eq!(set(client.raw, None, 0), 0);
 }
+
+/// A host whose callback clears its registration (and may free what `user_data` points to).
+struct SelfClearing {
+    client: *const RawClient,
+    delivered: AtomicUsize,
+}
+
+unsafe extern "C" fn clear_on_first(user_data: *mut c_void, _record: *const c_char, _len: usize) {
+    let host = &*user_data.cast::<SelfClearing>();
+    host.delivered.fetch_add(1, Ordering::SeqCst);
+    (exports().set)(host.client, None, std::ptr::null_mut(), 0);
+}
+
+#[test]
+fn a_flush_stops_when_its_callback_clears_the_registration() {
+    let s = sandbox();
+    let client = lib().client(&config(&s.base_url())).unwrap();
+    let host = SelfClearing { client: client.raw, delivered: AtomicUsize::new(0) };
+    // SAFETY: a live handle; `host` outlives the registration, which the callback clears.
+    let set = unsafe {
+        (exports().set)(client.raw, Some(clear_on_first), (&host as *const SelfClearing).cast_mut().cast(), DEFER_ASYNC)
+    };
+    assert_eq!(set, 0);
+    let (tx, rx) = mpsc::channel();
+    for _ in 0..3 {
+        assert_eq!(client.start(Op::Create, &json!({"amount": 500, "description": "deferred"}), tx.clone()), 0);
+    }
+    drop(tx);
+    assert_eq!(rx.iter().take(3).count(), 3);
+    // SAFETY: a live handle.
+    assert_eq!(unsafe { (exports().flush)(client.raw) }, 0);
+    assert_eq!(host.delivered.load(Ordering::SeqCst), 1, "no record after the callback cleared itself");
+}

@@ -48,6 +48,9 @@ struct Target {
 /// The callback slot: who to call, how many calls of it are running, the deferred records.
 struct Hook {
     target: Option<Target>,
+    /// Counts the registrations (`set` calls), so that a flush stops delivering when its
+    /// callback's registration is replaced or cleared meanwhile.
+    generation: u64,
     running: usize,
     deferred: VecDeque<String>,
     dropped: u64,
@@ -78,7 +81,7 @@ pub struct Logger {
 impl Logger {
     /// A logger writing attempts to stderr when `stderr` (the `log` key), with no callback.
     pub fn new(stderr: bool) -> Logger {
-        let hook = Hook { target: None, running: 0, deferred: VecDeque::new(), dropped: 0 };
+        let hook = Hook { target: None, generation: 0, running: 0, deferred: VecDeque::new(), dropped: 0 };
         Logger { stderr, hooked: AtomicBool::new(false), hook: Mutex::new(hook), idle: Condvar::new() }
     }
 
@@ -97,6 +100,7 @@ impl Logger {
         let here = RUNNING_HERE.with(|r| r.borrow().iter().filter(|a| **a == self.address()).count());
         let mut hook = self.lock();
         hook.target = callback.map(|callback| Target { callback, user_data, defer_async });
+        hook.generation += 1;
         hook.deferred.clear();
         hook.dropped = 0;
         self.hooked.store(hook.target.is_some(), Ordering::Release);
@@ -106,9 +110,11 @@ impl Logger {
     }
 
     /// Delivers the deferred records of asynchronous calls to the callback on this thread,
-    /// oldest first, preceded by a `log_records_dropped` record when some were dropped.
+    /// oldest first, preceded by a `log_records_dropped` record when some were dropped. It
+    /// stops when the registration changes meanwhile (the callback itself may clear it and
+    /// free its `user_data`): no record reaches a callback after its registration ended.
     pub fn flush(&self) {
-        let (target, records) = {
+        let (target, generation, records) = {
             let mut hook = self.lock();
             let Some(target) = hook.target else { return };
             let mut records = Vec::with_capacity(hook.deferred.len() + 1);
@@ -119,10 +125,13 @@ impl Logger {
             }
             records.extend(hook.deferred.drain(..));
             hook.running += 1;
-            (target, records)
+            (target, hook.generation, records)
         };
         self.run(|| {
             for record in records {
+                if self.lock().generation != generation {
+                    break;
+                }
                 call(target, record);
             }
         });
