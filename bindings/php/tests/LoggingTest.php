@@ -34,12 +34,7 @@ final class LoggingTest extends TestCase
 
     private static function justifi(array $extra = []): Client
     {
-        $base = Sandbox::url();
-        return new Client($extra + [
-            'provider' => 'justifi', 'base_url' => $base, 'hosted_base_url' => $base,
-            'client_id' => 'test_sandbox_client_id', 'client_secret' => 'test_sandbox_client_secret',
-            'sub_account' => 'acc_5Et9iXrSSAZR2KSouQGAWi',
-        ]);
+        return new Client($extra + Sandbox::justifiConfig());
     }
 
     /** @param list<array{string, string, array<string, mixed>}> $entries */

@@ -11,6 +11,21 @@ final class Sandbox
     /** @var resource|null */
     private static $process = null;
 
+    /**
+     * A JustiFi client configuration for the sandbox, with its test credentials.
+     *
+     * @return array<string, string>
+     */
+    public static function justifiConfig(): array
+    {
+        $base = self::url();
+        return [
+            'provider' => 'justifi', 'base_url' => $base, 'hosted_base_url' => $base,
+            'client_id' => 'test_sandbox_client_id', 'client_secret' => 'test_sandbox_client_secret',
+            'sub_account' => 'acc_5Et9iXrSSAZR2KSouQGAWi',
+        ];
+    }
+
     public static function url(): string
     {
         if (self::$url === null) {
